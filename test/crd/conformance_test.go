@@ -1,0 +1,155 @@
+package crd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/envtestbin"
+)
+
+// corpusDir is Istio's manifest corpus kept beside the repository.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("SAILPLANE_CONFORMANCE_DIR"); d != "" {
+		return d
+	}
+	root, err := envtestbin.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(root, "..", "shared", "conformance", "istio")
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("conformance corpus not found at %s (set SAILPLANE_CONFORMANCE_DIR): %v", d, err)
+	}
+	return d
+}
+
+func yamlFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// acceptance is the tally printed at the end of a run.
+type acceptance struct {
+	accepted    map[string]int
+	unsupported []string
+	otherKinds  int
+}
+
+func (a *acceptance) String() string {
+	kinds := make([]string, 0, len(a.accepted))
+	total := 0
+	for k, n := range a.accepted {
+		kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+		total += n
+	}
+	sort.Strings(kinds)
+	return fmt.Sprintf("%d objects accepted as %s and read back identically through every version (%s); %d unsupported: [%s]; %d non-Istio objects ignored",
+		total, strings.Join(versions(), ", "), strings.Join(kinds, ", "),
+		len(a.unsupported), strings.Join(a.unsupported, "; "), a.otherKinds)
+}
+
+// acceptAll creates every served object of files in each served version
+// and checks that every version reads back the spec as written.
+func acceptAll(t *testing.T, prefix string, files []string) *acceptance {
+	t.Helper()
+	tally := &acceptance{accepted: map[string]int{}}
+	for i, f := range files {
+		docs, err := readDocs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
+		for _, obj := range docs {
+			switch {
+			case !isIstio(obj):
+				tally.otherKinds++
+			case !networkingv1.Serves(obj.GroupVersionKind().GroupKind()):
+				tally.unsupported = append(tally.unsupported,
+					fmt.Sprintf("%s %s (%s): kind not served by sailplane", obj.GetKind(), obj.GetName(), rel))
+			default:
+				if acceptOne(t, fmt.Sprintf("%s-%d", prefix, i), rel, obj) {
+					tally.accepted[obj.GetKind()]++
+				}
+			}
+		}
+	}
+	return tally
+}
+
+func acceptOne(t *testing.T, nsPrefix, file string, obj *unstructured.Unstructured) bool {
+	t.Helper()
+	ok := true
+	for _, v := range versions() {
+		ns := nsPrefix + "-" + v
+		ensureNamespace(t, ns)
+		if _, err := createAs(obj, v, ns); err != nil {
+			t.Errorf("%s: %s %s as %s rejected: %v", file, obj.GetKind(), obj.GetName(), v, err)
+			ok = false
+			continue
+		}
+		for _, w := range versions() {
+			got, err := get(obj.GetKind(), w, ns, obj.GetName())
+			if err != nil {
+				t.Errorf("%s: %s %s written as %s, read as %s: %v", file, obj.GetKind(), obj.GetName(), v, w, err)
+				ok = false
+				continue
+			}
+			if same, diff := sameSpec(obj, got); !same {
+				t.Errorf("%s: %s %s written as %s reads back differently as %s:\n%s", file, obj.GetKind(), obj.GetName(), v, w, diff)
+				ok = false
+			}
+		}
+	}
+	return ok
+}
+
+func TestIstioConformanceCorpusAccepted(t *testing.T) {
+	tally := acceptAll(t, "conf", yamlFiles(t, corpusDir(t)))
+	t.Logf("conformance corpus: %s", tally)
+	if len(tally.accepted) != len(networkingv1.Kinds) {
+		t.Errorf("the corpus should exercise all %d served kinds, got %v", len(networkingv1.Kinds), tally.accepted)
+	}
+	// The corpus holds Sidecar and PeerAuthentication objects; they must
+	// show up in the report by name.
+	report := strings.Join(tally.unsupported, "\n")
+	for _, kind := range []string{"Sidecar ", "PeerAuthentication "} {
+		if !strings.Contains(report, kind) {
+			t.Errorf("unsupported kind %q not reported; report:\n%s", kind, report)
+		}
+	}
+}
+
+func TestSeedExamplesAccepted(t *testing.T) {
+	root, err := envtestbin.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := acceptAll(t, "seed", yamlFiles(t, filepath.Join(root, "config", "samples")))
+	t.Logf("seed examples: %s", tally)
+	total := 0
+	for _, n := range tally.accepted {
+		total += n
+	}
+	if total != 7 || len(tally.unsupported) != 0 {
+		t.Errorf("want the 7 seed objects accepted and none unsupported, got %s", tally)
+	}
+}

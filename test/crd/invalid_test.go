@@ -1,0 +1,184 @@
+package crd
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// invalidCase is an object the API server must refuse, and the field path
+// and reason its error must name.
+type invalidCase struct {
+	name  string
+	kind  string
+	spec  string
+	field string
+	why   string
+}
+
+const okRoute = `route: [{destination: {host: reviews}}]`
+
+var invalidCases = []invalidCase{
+	// VirtualService
+	{"route and redirect", "VirtualService", `{hosts: [a], http: [{` + okRoute + `, redirect: {uri: /x}}]}`,
+		"spec.http[0]", "exactly one of route, redirect, directResponse or delegate"},
+	{"http rule with no action", "VirtualService", `{hosts: [a], http: [{match: [{uri: {prefix: /}}]}]}`,
+		"spec.http[0]", "exactly one of route, redirect, directResponse or delegate"},
+	{"string match with two kinds", "VirtualService", `{hosts: [a], http: [{match: [{uri: {exact: /a, prefix: /b}}], ` + okRoute + `}]}`,
+		"spec.http[0].match[0].uri", "only one of exact, prefix or regex"},
+	{"header match with two kinds", "VirtualService", `{hosts: [a], http: [{match: [{headers: {x-user: {exact: a, regex: b}}}], ` + okRoute + `}]}`,
+		"spec.http[0].match[0].headers[x-user]", "only one of exact, prefix or regex"},
+	{"weight above 100", "VirtualService", `{hosts: [a], http: [{route: [{destination: {host: a}, weight: 101}]}]}`,
+		"spec.http[0].route[0].weight", "less than or equal to 100"},
+	{"negative weight", "VirtualService", `{hosts: [a], http: [{route: [{destination: {host: a}, weight: -1}]}]}`,
+		"spec.http[0].route[0].weight", "greater than or equal to 0"},
+	{"all weights zero", "VirtualService", `{hosts: [a], http: [{route: [{destination: {host: a, subset: v1}, weight: 0}, {destination: {host: a, subset: v2}}]}]}`,
+		"spec.http[0].route", "at least one weight must be greater than 0"},
+	{"tcp weights zero", "VirtualService", `{hosts: [a], tcp: [{route: [{destination: {host: a, subset: v1}}, {destination: {host: a, subset: v2}}]}]}`,
+		"spec.tcp[0].route", "at least one weight must be greater than 0"},
+	{"destination without host", "VirtualService", `{hosts: [a], http: [{route: [{destination: {subset: v1}}]}]}`,
+		"spec.http[0].route[0].destination.host", "Required value"},
+	{"fault percentage above 100", "VirtualService", `{hosts: [a], http: [{fault: {delay: {fixedDelay: 5s, percentage: {value: 100.5}}}, ` + okRoute + `}]}`,
+		"spec.http[0].fault.delay.percentage.value", "less than or equal to 100"},
+	{"fault percentage negative", "VirtualService", `{hosts: [a], http: [{fault: {abort: {httpStatus: 500, percentage: {value: -1}}}, ` + okRoute + `}]}`,
+		"spec.http[0].fault.abort.percentage.value", "greater than or equal to 0"},
+	{"abort with http and grpc status", "VirtualService", `{hosts: [a], http: [{fault: {abort: {httpStatus: 500, grpcStatus: UNAVAILABLE}}, ` + okRoute + `}]}`,
+		"spec.http[0].fault.abort", "exactly one of httpStatus, grpcStatus or http2Error"},
+	{"abort status out of range", "VirtualService", `{hosts: [a], http: [{fault: {abort: {httpStatus: 99}}, ` + okRoute + `}]}`,
+		"spec.http[0].fault.abort.httpStatus", "greater than or equal to 200"},
+	{"unknown grpc status", "VirtualService", `{hosts: [a], http: [{fault: {abort: {grpcStatus: BROKEN}}, ` + okRoute + `}]}`,
+		"spec.http[0].fault.abort.grpcStatus", "Unsupported value"},
+	{"delay without a delay", "VirtualService", `{hosts: [a], http: [{fault: {delay: {percentage: {value: 10}}}, ` + okRoute + `}]}`,
+		"spec.http[0].fault.delay", "exactly one of fixedDelay or exponentialDelay"},
+	{"malformed timeout", "VirtualService", `{hosts: [a], http: [{timeout: 10, ` + okRoute + `}]}`,
+		"spec.http[0].timeout", "Invalid value"},
+	{"timeout below 1ms", "VirtualService", `{hosts: [a], http: [{timeout: 100us, ` + okRoute + `}]}`,
+		"spec.http[0].timeout", "must be 0s (disabled) or a valid duration greater than or equal to 1ms"},
+	{"perTryTimeout not a duration", "VirtualService", `{hosts: [a], http: [{retries: {attempts: 3, perTryTimeout: soon}, ` + okRoute + `}]}`,
+		"spec.http[0].retries.perTryTimeout", "must be a valid duration"},
+	{"negative retry attempts", "VirtualService", `{hosts: [a], http: [{retries: {attempts: -1}, ` + okRoute + `}]}`,
+		"spec.http[0].retries.attempts", "greater than or equal to 0"},
+	{"mirror and mirrors", "VirtualService", `{hosts: [a], http: [{mirror: {host: b}, mirrors: [{destination: {host: c}}], ` + okRoute + `}]}`,
+		"spec.http[0]", "only one of mirror or mirrors"},
+	{"mirror_percent above 100", "VirtualService", `{hosts: [a], http: [{mirror: {host: b}, mirror_percent: 150, ` + okRoute + `}]}`,
+		"spec.http[0].mirror_percent", "less than or equal to 100"},
+	{"rewrite with redirect", "VirtualService", `{hosts: [a], http: [{redirect: {uri: /b}, rewrite: {uri: /c}}]}`,
+		"spec.http[0]", "rewrite cannot be used with redirect or directResponse"},
+	{"rewrite uri and regex", "VirtualService", `{hosts: [a], http: [{rewrite: {uri: /c, uriRegexRewrite: {match: a, rewrite: b}}, ` + okRoute + `}]}`,
+		"spec.http[0].rewrite", "only one of uri or uriRegexRewrite"},
+	{"redirect code not 3xx", "VirtualService", `{hosts: [a], http: [{redirect: {uri: /b, redirectCode: 200}}]}`,
+		"spec.http[0].redirect.redirectCode", "greater than or equal to 300"},
+	{"match port out of range", "VirtualService", `{hosts: [a], http: [{match: [{port: 70000}], ` + okRoute + `}]}`,
+		"spec.http[0].match[0].port", "less than or equal to 65535"},
+	{"direct response without status", "VirtualService", `{hosts: [a], http: [{directResponse: {body: {string: hi}}}]}`,
+		"spec.http[0].directResponse.status", "Required value"},
+	{"tls route without sniHosts", "VirtualService", `{hosts: [a], tls: [{match: [{port: 443}], route: [{destination: {host: a}}]}]}`,
+		"spec.tls[0].match[0].sniHosts", "Required value"},
+	{"unknown field", "VirtualService", `{hosts: [a], http: [{` + okRoute + `, retry: {attempts: 3}}]}`,
+		"spec.http[0].retry", "unknown field"},
+	// DestinationRule
+	{"missing host", "DestinationRule", `{subsets: [{name: v1}]}`,
+		"spec.host", "Required value"},
+	{"unknown load balancer", "DestinationRule", `{host: a, trafficPolicy: {loadBalancer: {simple: FASTEST}}}`,
+		"spec.trafficPolicy.loadBalancer.simple", "Unsupported value"},
+	{"simple and consistent hash", "DestinationRule", `{host: a, trafficPolicy: {loadBalancer: {simple: RANDOM, consistentHash: {useSourceIp: true}}}}`,
+		"spec.trafficPolicy.loadBalancer", "only one of simple or consistentHash"},
+	{"hash on two keys", "DestinationRule", `{host: a, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, useSourceIp: true}}}}`,
+		"spec.trafficPolicy.loadBalancer.consistentHash", "exactly one of httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName"},
+	{"ring hash and maglev", "DestinationRule", `{host: a, trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {minimumRingSize: 1024}, maglev: {tableSize: 65537}}}}}`,
+		"spec.trafficPolicy.loadBalancer.consistentHash", "only one of ringHash, maglev"},
+	{"unknown tls mode", "DestinationRule", `{host: a, trafficPolicy: {tls: {mode: STRICT}}}`,
+		"spec.trafficPolicy.tls.mode", "Unsupported value"},
+	{"mutual tls without a certificate", "DestinationRule", `{host: a, trafficPolicy: {tls: {mode: MUTUAL}}}`,
+		"spec.trafficPolicy.tls", "MUTUAL mode requires credentialName or both clientCertificate and privateKey"},
+	{"duplicate subset", "DestinationRule", `{host: a, subsets: [{name: v1, labels: {version: v1}}, {name: v1, labels: {version: v2}}]}`,
+		"spec.subsets[1]", "Duplicate value"},
+	{"subset without name", "DestinationRule", `{host: a, subsets: [{labels: {version: v1}}]}`,
+		"spec.subsets[0].name", "Required value"},
+	{"max ejection above 100", "DestinationRule", `{host: a, trafficPolicy: {outlierDetection: {maxEjectionPercent: 101}}}`,
+		"spec.trafficPolicy.outlierDetection.maxEjectionPercent", "less than or equal to 100"},
+	{"negative max connections", "DestinationRule", `{host: a, subsets: [{name: v1, trafficPolicy: {connectionPool: {tcp: {maxConnections: -5}}}}]}`,
+		"spec.subsets[0].trafficPolicy.connectionPool.tcp.maxConnections", "greater than or equal to 0"},
+	{"ejection time below 1ms", "DestinationRule", `{host: a, trafficPolicy: {outlierDetection: {baseEjectionTime: 0s}}}`,
+		"spec.trafficPolicy.outlierDetection.baseEjectionTime", "must be a valid duration greater than or equal to 1ms"},
+	{"unknown h2 upgrade policy", "DestinationRule", `{host: a, trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: ALWAYS}}}}`,
+		"spec.trafficPolicy.connectionPool.http.h2UpgradePolicy", "Unsupported value"},
+	{"port level port out of range", "DestinationRule", `{host: a, trafficPolicy: {portLevelSettings: [{port: {number: 0}, loadBalancer: {simple: RANDOM}}]}}`,
+		"spec.trafficPolicy.portLevelSettings[0].port.number", "greater than or equal to 1"},
+	// Gateway
+	{"gateway without servers", "Gateway", `{selector: {istio: ingressgateway}}`,
+		"spec.servers", "Required value"},
+	{"server without hosts", "Gateway", `{servers: [{port: {number: 80, name: http, protocol: HTTP}}]}`,
+		"spec.servers[0].hosts", "Required value"},
+	{"server port out of range", "Gateway", `{servers: [{port: {number: 65536, name: http, protocol: HTTP}, hosts: ["*"]}]}`,
+		"spec.servers[0].port.number", "less than or equal to 65535"},
+	{"server port without protocol", "Gateway", `{servers: [{port: {number: 80, name: http}, hosts: ["*"]}]}`,
+		"spec.servers[0].port.protocol", "Required value"},
+	{"unknown server tls mode", "Gateway", `{servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"], tls: {mode: STRICT, credentialName: c}}]}`,
+		"spec.servers[0].tls.mode", "Unsupported value"},
+	{"two certificate sources", "Gateway", `{servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"], tls: {mode: SIMPLE, credentialName: c, serverCertificate: /c.pem, privateKey: /k.pem}}]}`,
+		"spec.servers[0].tls", "only one of credentialName, credentialNames, tlsCertificates or serverCertificate/privateKey"},
+	{"simple tls without certificate", "Gateway", `{servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"], tls: {mode: SIMPLE}}]}`,
+		"spec.servers[0].tls", "need a certificate"},
+	{"unknown tls version", "Gateway", `{servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"], tls: {mode: SIMPLE, credentialName: c, minProtocolVersion: TLSV1_4}}]}`,
+		"spec.servers[0].tls.minProtocolVersion", "Unsupported value"},
+	// ServiceEntry
+	{"wildcard host", "ServiceEntry", `{hosts: ["*"], ports: [{number: 80, name: http, protocol: HTTP}]}`,
+		"spec.hosts", "hosts cannot be the wildcard *"},
+	{"no hosts", "ServiceEntry", `{ports: [{number: 80, name: http, protocol: HTTP}]}`,
+		"spec.hosts", "Required value"},
+	{"duplicate port number", "ServiceEntry", `{hosts: [a.example.com], ports: [{number: 80, name: http, protocol: HTTP}, {number: 80, name: http2, protocol: HTTP2}]}`,
+		"spec.ports[1]", "Duplicate value"},
+	{"port out of range", "ServiceEntry", `{hosts: [a.example.com], ports: [{number: 0, name: http, protocol: HTTP}]}`,
+		"spec.ports[0].number", "greater than or equal to 1"},
+	{"selector and endpoints", "ServiceEntry", `{hosts: [a.example.com], resolution: STATIC, workloadSelector: {labels: {app: a}}, endpoints: [{address: 10.0.0.1}]}`,
+		"spec", "only one of workloadSelector or endpoints"},
+	{"CIDR with DNS", "ServiceEntry", `{hosts: [a.example.com], addresses: [10.0.0.0/24], resolution: DNS, ports: [{number: 80, name: http, protocol: HTTP}]}`,
+		"spec", "CIDR addresses are allowed only with resolution NONE or STATIC"},
+	{"NONE with endpoints", "ServiceEntry", `{hosts: [a.example.com], resolution: NONE, endpoints: [{address: 10.0.0.1}]}`,
+		"spec", "resolution NONE cannot have endpoints"},
+	{"default resolution with endpoints", "ServiceEntry", `{hosts: [a.example.com], endpoints: [{address: 10.0.0.1}]}`,
+		"spec", "resolution NONE cannot have endpoints"},
+	{"DNS_ROUND_ROBIN with two endpoints", "ServiceEntry", `{hosts: [a.example.com], resolution: DNS_ROUND_ROBIN, endpoints: [{address: a.example.com}, {address: b.example.com}]}`,
+		"spec", "resolution DNS_ROUND_ROBIN allows at most one endpoint"},
+	{"unknown resolution", "ServiceEntry", `{hosts: [a.example.com], resolution: DYNAMIC}`,
+		"spec.resolution", "Unsupported value"},
+	{"unknown location", "ServiceEntry", `{hosts: [a.example.com], location: MESH_OUTSIDE}`,
+		"spec.location", "Unsupported value"},
+	{"endpoint port out of range", "ServiceEntry", `{hosts: [a.example.com], resolution: STATIC, endpoints: [{address: 10.0.0.1, ports: {http: 99999}}]}`,
+		"spec.endpoints[0].ports.http", "less than or equal to 65535"},
+}
+
+func TestInvalidObjectsRejected(t *testing.T) {
+	const ns = "invalid"
+	ensureNamespace(t, ns)
+	vs := versions()
+	rejected := 0
+	for i, tc := range invalidCases {
+		version := vs[i%len(vs)] // every version enforces the same rules
+		t.Run(tc.name, func(t *testing.T) {
+			var spec map[string]any
+			if err := yaml.Unmarshal([]byte(tc.spec), &spec); err != nil {
+				t.Fatalf("bad test spec: %v", err)
+			}
+			obj := &unstructured.Unstructured{Object: map[string]any{"kind": tc.kind, "spec": spec}}
+			obj.SetName("bad")
+			_, err := createAs(obj, version, ns)
+			if err == nil {
+				t.Fatalf("%s as %s was accepted; want an error naming %s", tc.kind, version, tc.field)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.field) || !strings.Contains(msg, tc.why) {
+				t.Fatalf("error should name field %q and reason %q, got:\n%s", tc.field, tc.why, msg)
+			}
+			t.Logf("%s as %s: %s", tc.kind, version, msg)
+			rejected++
+		})
+	}
+	t.Logf("invalid objects: %d of %d rejected with an error naming the field", rejected, len(invalidCases))
+	if rejected != len(invalidCases) {
+		t.Errorf("%d invalid objects were not rejected as expected", len(invalidCases)-rejected)
+	}
+}
