@@ -13,18 +13,33 @@ KUBE_VERSION="${KUBE_VERSION:-1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-out="$root/bin/k8s/$KUBE_VERSION-linux-amd64"
-if [[ -x "$out/kube-apiserver" && -x "$out/etcd" ]]; then
+name="$KUBE_VERSION-etcd$ETCD_VERSION-$(go env GOOS)-$(go env GOARCH)"
+out="$root/bin/k8s/$name"
+# A second cache outside the work tree lets fresh clones on the same machine
+# (CI runs in one) skip the few-minute build.
+shared="${SAILPLANE_ENVTEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sailplane/envtest}/$name"
+have() { [[ -x "$1/kube-apiserver" && -x "$1/etcd" ]]; }
+if have "$out"; then
   echo "$out"
   exit 0
 fi
 mkdir -p "$out"
+if have "$shared"; then
+  cp "$shared/kube-apiserver" "$shared/etcd" "$out/"
+  echo "$out"
+  exit 0
+fi
+echo "building kube-apiserver v$KUBE_VERSION and etcd v$ETCD_VERSION from the Go module proxy (a few minutes, once)" >&2
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 staging="v0.${KUBE_VERSION#1.}"
 kmod="$(go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
 
+# Without these the server reports v0.0.0-master, which confuses clients
+# that look at the server version.
+minor="${KUBE_VERSION#*.}"; minor="${minor%%.*}"
+version_flags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
 if [[ ! -x "$out/kube-apiserver" ]]; then
   mkdir -p "$work/apiserver"
   {
@@ -39,7 +54,7 @@ if [[ ! -x "$out/kube-apiserver" ]]; then
   } >"$work/apiserver/go.mod"
   echo 'package tools; import _ "k8s.io/kubernetes/cmd/kube-apiserver"' >"$work/apiserver/tools.go"
   (cd "$work/apiserver" && go mod tidy >/dev/null 2>&1 || true
-   cd "$work/apiserver" && GOFLAGS=-mod=mod go build -trimpath -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+   cd "$work/apiserver" && GOFLAGS=-mod=mod go build -trimpath -ldflags "$version_flags" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
 fi
 
 if [[ ! -x "$out/etcd" ]]; then
@@ -55,4 +70,6 @@ MOD
   (cd "$work/etcd" && go mod tidy >/dev/null 2>&1 || true
    cd "$work/etcd" && GOFLAGS=-mod=mod go build -trimpath -o "$out/etcd" go.etcd.io/etcd/server/v3)
 fi
+mkdir -p "$shared"
+cp "$out/kube-apiserver" "$out/etcd" "$shared/"
 echo "$out"
