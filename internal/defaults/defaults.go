@@ -1,0 +1,77 @@
+// Package defaults holds, as named constants, every Istio default and
+// well-known number sailplane reproduces: ports, the proxy's identity, and
+// the policies Istio applies when a rule says nothing. Anything an Istio
+// user would recognise lives here and nowhere else.
+package defaults
+
+import "time"
+
+// Ports of an injected pod and of the control plane.
+const (
+	OutboundCapturePort  = 15001 // virtualOutbound
+	InboundCapturePort   = 15006 // virtualInbound
+	MergedMetricsPort    = 15020
+	HealthPort           = 15021 // /healthz/ready
+	EnvoyPrometheusPort  = 15090 // /stats/prometheus
+	InboundTunnelPort    = 15008 // HBONE; never captured
+	XDSPlaintextPort     = 15010
+	XDSTLSPort           = 15012
+	MonitoringPort       = 15014
+	WebhookPort          = 15017
+	ProxyUID             = 1337
+	ProxyGID             = 1337
+	InboundPassthroughIP = "127.0.0.6" // source address of inbound passthrough traffic
+	LocalhostIP          = "127.0.0.1"
+)
+
+// HealthReadyPath is the proxy's readiness endpoint.
+const HealthReadyPath = "/healthz/ready"
+
+// DomainSuffix is the cluster's DNS domain.
+const DomainSuffix = "cluster.local"
+
+// MeshGateway is the reserved gateway name meaning "every sidecar".
+const MeshGateway = "mesh"
+
+// RootNamespace holds mesh-wide configuration (DestinationRules there apply
+// to every namespace that has none of its own).
+const RootNamespace = "istio-system"
+
+// Cluster defaults.
+const (
+	// ConnectTimeout applies when no DestinationRule sets connectTimeout.
+	ConnectTimeout = 10 * time.Second
+	// MaxCircuitBreaker is Envoy's "no limit" for every threshold, which
+	// Istio sets unless connectionPool says otherwise.
+	MaxCircuitBreaker = 4294967295
+)
+
+// Default retry policy Istio applies to routes whose VirtualService has no
+// retries field.
+const (
+	RetryAttempts            = 2
+	RetryOn                  = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+	RetryHostPredicate       = "envoy.retry_host_predicates.previous_hosts"
+	RetryHostSelectAttempts  = 5
+	MirrorPercentWhenMissing = 100.0
+)
+
+// RouteTimeout is Istio's default route timeout: disabled.
+const RouteTimeout = 0 * time.Second
+
+// Retry priority Istio configures when a VirtualService sets
+// retryRemoteLocalities: retries prefer localities (priorities) not tried yet,
+// recomputing the excluded set every two attempts.
+const (
+	RetryRemoteLocalitiesPriority        = "envoy.retry_priorities.previous_priorities"
+	RetryRemoteLocalitiesUpdateFrequency = 2
+)
+
+// FaultPercentWhenMissing is the share of requests a fault delay or abort
+// without a percentage applies to. Istio documents "if not specified, no
+// request will be delayed/aborted": it leaves Envoy's percentage unset,
+// which Envoy reads as 0.
+const FaultPercentWhenMissing = 0.0
+
+// RedirectCode is the status of a redirect without redirectCode.
+const RedirectCode = 301

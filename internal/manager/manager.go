@@ -1,0 +1,101 @@
+// Package manager builds sailplane's controller-runtime manager: the scheme,
+// the monitoring endpoints (/metrics, /healthz, /readyz on one port, as
+// istiod's 15014), the admission webhook server and leader election. It is
+// glue only; the xDS server and the controllers are added by their owners.
+package manager
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// New builds the manager; the caller runs it with Start. Health checks added
+// with AddHealthzCheck and AddReadyzCheck are served on the monitoring port.
+func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, error) {
+	opts = opts.withDefaults()
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := newWebhookServer(opts.WebhookAddress, opts.WebhookCertDir)
+	if err != nil {
+		return nil, err
+	}
+	live, ready := newChecks(), newChecks()
+	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
+		Scheme: scheme,
+		Logger: log,
+		Metrics: metricsserver.Options{
+			BindAddress:   opts.MonitoringAddress,
+			ExtraHandlers: probeHandlers(live, ready),
+		},
+		// "0" turns off controller-runtime's own probe port: the probes are
+		// on the monitoring port instead (see probes.go).
+		HealthProbeBindAddress:  "0",
+		WebhookServer:           hooks,
+		LeaderElection:          opts.LeaderElect,
+		LeaderElectionID:        opts.LeaderElectionID,
+		LeaderElectionNamespace: opts.Namespace,
+		// The process exits right after the manager stops, so handing the
+		// Lease back at once is safe and lets a new leader start without
+		// waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the controller manager: %w", err)
+	}
+	m := &monitoredManager{Manager: mgr, live: live, ready: ready}
+	if err := m.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := m.AddReadyzCheck("informers-synced", cacheSynced(mgr.GetCache())); err != nil {
+		return nil, err
+	}
+	// The ADS server (listening on opts.XDSAddress), the mesh controllers
+	// and the injection webhook are added to m here once they exist.
+	return m, nil
+}
+
+// NewScheme holds every type sailplane reads or writes: Kubernetes' built-in
+// kinds and networking.istio.io.
+func NewScheme() (*runtime.Scheme, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("registering Kubernetes types: %w", err)
+	}
+	if err := networkingv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("registering networking.istio.io types: %w", err)
+	}
+	return scheme, nil
+}
+
+// newWebhookServer turns "host:port" into webhook options; an empty address
+// gives a server that registers handlers but never listens (Port -1).
+func newWebhookServer(addr, certDir string) (webhook.Server, error) {
+	if addr == "" {
+		return webhook.NewServer(webhook.Options{Port: -1}), nil
+	}
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("webhook address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	// controller-runtime reads port 0 as "use 9443", so an ephemeral port
+	// cannot be asked for; refuse it rather than listen somewhere unexpected.
+	if err != nil || port < 1 || port > 65535 {
+		return nil, fmt.Errorf("webhook address %q: port must be a number from 1 to 65535", addr)
+	}
+	return webhook.NewServer(webhook.Options{Host: host, Port: port, CertDir: certDir}), nil
+}

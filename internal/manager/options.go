@@ -1,0 +1,75 @@
+package manager
+
+import (
+	"net"
+	"strconv"
+
+	"github.com/sailplane/sailplane/internal/defaults"
+)
+
+const (
+	// DefaultNamespace is the control plane's own namespace when neither a
+	// flag nor POD_NAMESPACE names one.
+	DefaultNamespace = "sailplane-system"
+	// DefaultLeaderElectionID names the Lease that replicas compete for.
+	DefaultLeaderElectionID = "sailplane-leader.networking.istio.io"
+	// DefaultWebhookCertDir is where config/manager mounts the webhook's
+	// serving certificate (tls.crt, tls.key).
+	DefaultWebhookCertDir = "/var/run/secrets/sailplane/webhook"
+)
+
+// Options configures the process-wide manager. The zero value is usable:
+// New fills every empty field with its default, except WebhookAddress,
+// where empty means "no webhook server" (DefaultOptions sets it).
+type Options struct {
+	// XDSAddress is where the ADS server will listen.
+	XDSAddress string
+	// MonitoringAddress serves /metrics, /healthz and /readyz on one port,
+	// like istiod's 15014.
+	MonitoringAddress string
+	// WebhookAddress is the admission webhook's host:port; empty turns the
+	// webhook server off (no serving certificate needed, e.g. local mode).
+	WebhookAddress string
+	// WebhookCertDir holds the webhook's tls.crt and tls.key.
+	WebhookCertDir string
+	// Namespace is the control plane's own namespace; the leader-election
+	// Lease lives there.
+	Namespace string
+	// LeaderElect makes replicas elect one leader for the work that must
+	// not run twice (status writes).
+	LeaderElect bool
+	// LeaderElectionID is the Lease name.
+	LeaderElectionID string
+}
+
+// DefaultOptions returns the options of a production deployment: istiod's
+// ports, webhook on, leader election off (the deployment turns it on).
+func DefaultOptions() Options {
+	o := Options{WebhookAddress: anyHost(defaults.WebhookPort)}
+	return o.withDefaults()
+}
+
+// withDefaults fills the fields whose empty value has no meaning of its own.
+func (o Options) withDefaults() Options {
+	if o.XDSAddress == "" {
+		o.XDSAddress = anyHost(defaults.XDSPlaintextPort)
+	}
+	if o.MonitoringAddress == "" {
+		o.MonitoringAddress = anyHost(defaults.MonitoringPort)
+	}
+	if o.WebhookCertDir == "" {
+		o.WebhookCertDir = DefaultWebhookCertDir
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.LeaderElectionID == "" {
+		o.LeaderElectionID = DefaultLeaderElectionID
+	}
+	return o
+}
+
+// anyHost is ":<port>": listen on every interface, as istiod does.
+func anyHost(port int) string {
+	return net.JoinHostPort("", strconv.Itoa(port))
+}
