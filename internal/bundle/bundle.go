@@ -1,0 +1,42 @@
+// Package bundle is the input of the translation pipeline: every Kubernetes
+// and Istio object the model is built from, as plain values. The
+// controllers fill one from the informer cache; sailctl fills one from YAML
+// files. Nothing in here knows where the objects came from.
+package bundle
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// Bundle holds the objects of one mesh.
+type Bundle struct {
+	Namespaces       []corev1.Namespace
+	Services         []corev1.Service
+	EndpointSlices   []discoveryv1.EndpointSlice
+	Pods             []corev1.Pod
+	Secrets          []corev1.Secret
+	Deployments      []appsv1.Deployment
+	Gateways         []networkingv1.Gateway
+	VirtualServices  []networkingv1.VirtualService
+	DestinationRules []networkingv1.DestinationRule
+	ServiceEntries   []networkingv1.ServiceEntry
+}
+
+// Unsupported is an object the bundle reader recognised but sailplane does
+// not serve (an Istio Sidecar, PeerAuthentication, ...). Callers report it;
+// it is never dropped silently.
+type Unsupported struct {
+	Source     string // file and document, e.g. "mesh.yaml#3"
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+}
+
+func (u Unsupported) String() string {
+	return u.Source + ": " + u.Kind + " " + u.Namespace + "/" + u.Name + " (" + u.APIVersion + ") is not served by sailplane"
+}

@@ -1,0 +1,173 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// DefaultNamespace is given to namespaced objects that name none, as
+// kubectl would with no --namespace flag.
+const DefaultNamespace = "default"
+
+// Decode reads a multi-document YAML or JSON stream into b. source names the
+// stream in errors. Objects of kinds that do not matter to the mesh
+// (ConfigMaps, ServiceAccounts, ...) are skipped; Istio kinds sailplane does
+// not serve are returned as Unsupported. A document that cannot be decoded
+// is an error naming the source, document number, kind and name.
+func (b *Bundle) Decode(source string, r io.Reader) ([]Unsupported, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
+	var unsupported []Unsupported
+	for doc := 1; ; doc++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if errors.Is(err, io.EOF) {
+				return unsupported, nil
+			}
+			return unsupported, fmt.Errorf("%s#%d: %w", source, doc, err)
+		}
+		if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+			continue
+		}
+		u, err := b.add(raw)
+		where := fmt.Sprintf("%s#%d", source, doc)
+		if err != nil {
+			return unsupported, fmt.Errorf("%s: %w", where, err)
+		}
+		if u != nil {
+			u.Source = where
+			unsupported = append(unsupported, *u)
+		}
+	}
+}
+
+type header struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   metav1.ObjectMeta `json:"metadata"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+func (b *Bundle) add(raw json.RawMessage) (*Unsupported, error) {
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, err
+	}
+	if h.Kind == "List" || strings.HasSuffix(h.Kind, "List") && h.Items != nil {
+		for i, item := range h.Items {
+			if _, err := b.add(item); err != nil {
+				return nil, fmt.Errorf("items[%d]: %w", i, err)
+			}
+		}
+		return nil, nil
+	}
+	group, _, _ := strings.Cut(h.APIVersion, "/")
+	if !strings.Contains(h.APIVersion, "/") {
+		group = ""
+	}
+	if group == networkingv1.GroupName && !knownIstioVersion(h.APIVersion) {
+		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1, v1beta1 or v1alpha3)", h.Kind, h.Metadata.Name, h.APIVersion)
+	}
+	target := b.slot(group, h.Kind)
+	if target == nil {
+		if strings.HasSuffix(group, "istio.io") {
+			return &Unsupported{APIVersion: h.APIVersion, Kind: h.Kind, Namespace: nsOrDefault(h.Metadata.Namespace), Name: h.Metadata.Name}, nil
+		}
+		return nil, nil
+	}
+	if err := target(raw); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", h.Kind, h.Metadata.Name, err)
+	}
+	return nil, nil
+}
+
+func knownIstioVersion(apiVersion string) bool {
+	for _, gv := range networkingv1.ServedVersions {
+		if gv.String() == apiVersion {
+			return true
+		}
+	}
+	return false
+}
+
+// slot returns a function that decodes a document of the kind into the
+// bundle, or nil for kinds the mesh does not use.
+func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
+	switch group + "/" + kind {
+	case "/Namespace":
+		return appendTo(&b.Namespaces)
+	case "/Service":
+		return appendTo(&b.Services)
+	case "/Pod":
+		return appendTo(&b.Pods)
+	case "/Secret":
+		return appendTo(&b.Secrets)
+	case "discovery.k8s.io/EndpointSlice":
+		return appendTo(&b.EndpointSlices)
+	case "apps/Deployment":
+		return appendTo(&b.Deployments)
+	case networkingv1.GroupName + "/Gateway":
+		return appendTo(&b.Gateways)
+	case networkingv1.GroupName + "/VirtualService":
+		return appendTo(&b.VirtualServices)
+	case networkingv1.GroupName + "/DestinationRule":
+		return appendTo(&b.DestinationRules)
+	case networkingv1.GroupName + "/ServiceEntry":
+		return appendTo(&b.ServiceEntries)
+	}
+	return nil
+}
+
+// object is a Kubernetes object whose namespace can be defaulted.
+type object interface {
+	GetNamespace() string
+	SetNamespace(string)
+}
+
+// appendTo decodes strictly (an unknown field is an error, as kubectl
+// apply's strict validation makes it) and appends to the list.
+func appendTo[T any, PT interface {
+	*T
+	object
+}](list *[]T) func(json.RawMessage) error {
+	return func(raw json.RawMessage) error {
+		var v T
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		p := PT(&v)
+		if _, cluster := any(p).(*corev1.Namespace); !cluster {
+			p.SetNamespace(nsOrDefault(p.GetNamespace()))
+		}
+		*list = append(*list, v)
+		return nil
+	}
+}
+
+func nsOrDefault(ns string) string {
+	if ns == "" {
+		return DefaultNamespace
+	}
+	return ns
+}
+
+// Compile-time checks that the listed kinds satisfy object.
+var (
+	_ object = &corev1.Service{}
+	_ object = &discoveryv1.EndpointSlice{}
+	_ object = &appsv1.Deployment{}
+	_ object = &networkingv1.VirtualService{}
+)

@@ -1,0 +1,105 @@
+package bundle
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDecodeAllVersionsAndReportUnsupported(t *testing.T) {
+	in := `
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata: {name: a}
+spec: {hosts: [a], http: [{route: [{destination: {host: a}}]}]}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: a, namespace: prod}
+spec: {host: a}
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: prod}
+spec: {egress: [{hosts: ["./*"]}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ignored}
+---
+`
+	b := &Bundle{}
+	unsupported, err := b.Decode("mesh.yaml", strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.VirtualServices) != 1 || b.VirtualServices[0].Namespace != DefaultNamespace {
+		t.Errorf("virtual services %+v", b.VirtualServices)
+	}
+	if len(b.DestinationRules) != 1 || b.DestinationRules[0].Namespace != "prod" {
+		t.Errorf("destination rules %+v", b.DestinationRules)
+	}
+	if len(unsupported) != 1 || unsupported[0].String() != "mesh.yaml#3: Sidecar prod/default (networking.istio.io/v1) is not served by sailplane" {
+		t.Errorf("unsupported %v", unsupported)
+	}
+}
+
+func TestDecodeErrorsNameFileDocumentAndField(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"kind: Service\napiVersion: v1\nmetadata: {name: a}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: bad}\nspec: {hosts: [a], htp: []}\n",
+			`rules.yaml#2: VirtualService bad: json: unknown field "htp"`},
+		{"apiVersion: networking.istio.io/v2\nkind: Gateway\nmetadata: {name: g}\n",
+			"rules.yaml#1: Gateway g: apiVersion networking.istio.io/v2 is not served"},
+		{"apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: http}]}\n",
+			"rules.yaml#1: Service a:"},
+		{"a: [b\n", "rules.yaml#1:"},
+	} {
+		b := &Bundle{}
+		_, err := b.Decode("rules.yaml", strings.NewReader(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want it to contain %q", err, tc.want)
+		}
+	}
+}
+
+func TestSynthesizeIsStable(t *testing.T) {
+	in := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: productpage-v1}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: productpage}}
+  template:
+    metadata: {labels: {app: productpage, version: v1}}
+    spec: {containers: [{name: app, image: x, ports: [{containerPort: 9080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: productpage}
+spec: {selector: {app: productpage}, ports: [{name: http, port: 9080}]}
+`
+	first := synth(t, in)
+	again := synth(t, in)
+	if len(first.Pods) != 2 || first.Pods[0].Name != "productpage-v1" || first.Pods[1].Name != "productpage-v1-1" {
+		t.Fatalf("pods %+v", first.Pods)
+	}
+	if first.Pods[0].Status.PodIP == "" || first.Pods[0].Status.PodIP == first.Pods[1].Status.PodIP {
+		t.Errorf("pod IPs %q %q", first.Pods[0].Status.PodIP, first.Pods[1].Status.PodIP)
+	}
+	if first.Pods[0].Status.PodIP != again.Pods[0].Status.PodIP || first.Services[0].Spec.ClusterIP != again.Services[0].Spec.ClusterIP {
+		t.Error("synthesised addresses differ between runs")
+	}
+	if first.Pods[0].Labels["version"] != "v1" {
+		t.Errorf("pod labels %v", first.Pods[0].Labels)
+	}
+}
+
+func synth(t *testing.T, in string) *Bundle {
+	t.Helper()
+	b := &Bundle{}
+	if _, err := b.Decode("x.yaml", strings.NewReader(in)); err != nil {
+		t.Fatal(err)
+	}
+	b.Synthesize()
+	return b
+}

@@ -1,0 +1,30 @@
+package model
+
+import (
+	"sort"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sailplane/sailplane/internal/bundle"
+)
+
+// Build turns the bundle into the mesh model. It never fails: a bad object
+// is left out (or partly used) and gets a problem in Status.
+func Build(b *bundle.Bundle) *Model {
+	m := &Model{
+		Services: map[string]*Service{},
+		Pods:     map[types.NamespacedName]*Workload{},
+		Status:   NewStatus(),
+	}
+	m.addPods(b)
+	m.addKubernetesServices(b)
+	m.addServiceEntries(b)
+	for h := range m.Services {
+		m.Hostnames = append(m.Hostnames, h)
+	}
+	sort.Strings(m.Hostnames)
+	m.addVirtualServices(b)
+	m.addDestinationRules(b)
+	m.addGateways(b)
+	return m
+}

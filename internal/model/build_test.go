@@ -1,0 +1,174 @@
+package model
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sailplane/sailplane/internal/bundle"
+)
+
+func decode(t *testing.T, docs ...string) *bundle.Bundle {
+	t.Helper()
+	b := &bundle.Bundle{}
+	if _, err := b.Decode("test.yaml", strings.NewReader(strings.Join(docs, "\n---\n"))); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+const reviewsService = `
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  clusterIP: 10.96.0.10
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080, targetPort: 9080}]`
+
+func reviewsPod(name, version, ip string) string {
+	return `
+apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `, namespace: default, labels: {app: reviews, version: ` + version + `}}
+spec: {containers: [{name: app, image: x}]}
+status: {podIP: ` + ip + `}`
+}
+
+func TestEndpointSlicesCarryPodLabels(t *testing.T) {
+	slice := `
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: reviews-abc, namespace: default, labels: {kubernetes.io/service-name: reviews}}
+addressType: IPv4
+ports: [{name: http, port: 9080}]
+endpoints:
+- addresses: [10.1.0.2]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: reviews-v2, namespace: default}
+- addresses: [10.1.0.1]
+  targetRef: {kind: Pod, name: reviews-v1, namespace: default}
+- addresses: [10.1.0.3]
+  conditions: {ready: false}`
+	m := Build(decode(t, reviewsService, slice, reviewsPod("reviews-v1", "v1", "10.1.0.1"), reviewsPod("reviews-v2", "v2", "10.1.0.2")))
+	svc := m.Services["reviews.default.svc.cluster.local"]
+	if svc == nil {
+		t.Fatalf("service missing; have %v", m.Hostnames)
+	}
+	eps := svc.Endpoints[9080]
+	if len(eps) != 3 {
+		t.Fatalf("want 3 endpoints, got %+v", eps)
+	}
+	// Sorted by address; labels come from the pods; readiness from the slice.
+	if eps[0].Address != "10.1.0.1" || eps[0].Labels["version"] != "v1" || !eps[0].Ready {
+		t.Errorf("first endpoint %+v", eps[0])
+	}
+	if eps[1].Labels["version"] != "v2" || eps[2].Ready {
+		t.Errorf("endpoints %+v", eps)
+	}
+}
+
+func TestEndpointsFromPodsWithoutSlices(t *testing.T) {
+	m := Build(decode(t, reviewsService, reviewsPod("reviews-v1", "v1", "10.1.0.1")))
+	eps := m.Services["reviews.default.svc.cluster.local"].Endpoints[9080]
+	if len(eps) != 1 || eps[0].Address != "10.1.0.1" || eps[0].Port != 9080 {
+		t.Fatalf("endpoints %+v", eps)
+	}
+}
+
+func TestDestinationRulePrecedence(t *testing.T) {
+	dr := func(ns, name, host, extra string) string {
+		return `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ` + name + `, namespace: ` + ns + `}
+spec: {host: ` + host + extra + `}`
+	}
+	ns := `
+apiVersion: v1
+kind: Namespace
+metadata: {name: client}`
+	m := Build(decode(t, reviewsService, ns,
+		dr("istio-system", "root", "reviews.default.svc.cluster.local", ""),
+		dr("default", "service-ns", "reviews", ""),
+		dr("client", "client-wild", "'*.default.svc.cluster.local'", ""),
+		dr("client", "client-selected", "reviews.default.svc.cluster.local", ", workloadSelector: {matchLabels: {app: frontend}}"),
+	))
+	svc := m.Services["reviews.default.svc.cluster.local"]
+	for _, tc := range []struct {
+		ns     string
+		labels map[string]string
+		want   string
+	}{
+		{"client", map[string]string{"app": "frontend"}, "client/client-selected"},
+		{"client", map[string]string{"app": "other"}, "client/client-wild"},
+		{"default", nil, "default/service-ns"},
+		{"elsewhere", nil, "default/service-ns"},
+	} {
+		got := m.DestinationRuleFor(tc.ns, tc.labels, svc)
+		if got == nil || got.Ref.String() != tc.want {
+			t.Errorf("proxy in %s %v: got %v, want %s", tc.ns, tc.labels, got, tc.want)
+		}
+	}
+	// With no rule in the proxy's or the service's namespace, the root
+	// namespace's applies.
+	m2 := Build(decode(t, reviewsService, dr("istio-system", "root", "reviews.default.svc.cluster.local", "")))
+	if got := m2.DestinationRuleFor("x", nil, m2.Services["reviews.default.svc.cluster.local"]); got == nil || got.Ref != (types.NamespacedName{Namespace: "istio-system", Name: "root"}) {
+		t.Errorf("root namespace rule not used: %v", got)
+	}
+}
+
+func TestServiceEntryResolutions(t *testing.T) {
+	se := `
+apiVersion: networking.istio.io/v1alpha3
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec:
+  hosts: [api.example.com]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+  location: MESH_EXTERNAL
+---
+apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: vms, namespace: default}
+spec:
+  hosts: [vm.internal]
+  addresses: [10.200.0.1]
+  ports: [{number: 8080, name: http, protocol: HTTP, targetPort: 9090}]
+  resolution: STATIC
+  location: MESH_INTERNAL
+  endpoints: [{address: 192.168.0.2, labels: {version: v1}}, {address: 192.168.0.1, ports: {http: 7070}}]`
+	m := Build(decode(t, se))
+	ext := m.Services["api.example.com"]
+	if ext.Resolution != DNS || !ext.MeshExternal || len(ext.Endpoints[443]) != 1 || ext.Endpoints[443][0].Address != "api.example.com" {
+		t.Errorf("DNS entry without endpoints should resolve its host: %+v", ext)
+	}
+	vm := m.Services["vm.internal"]
+	eps := vm.Endpoints[8080]
+	if vm.Resolution != ClientSideLB || vm.MeshExternal || len(eps) != 2 {
+		t.Fatalf("static entry: %+v", vm)
+	}
+	if eps[0].Address != "192.168.0.1" || eps[0].Port != 7070 || eps[1].Port != 9090 || eps[1].Labels["version"] != "v1" {
+		t.Errorf("static endpoints %+v", eps)
+	}
+}
+
+func TestDuplicateServiceEntryHostIsReported(t *testing.T) {
+	se := func(name string) string {
+		return `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ` + name + `, namespace: default}
+spec: {hosts: [reviews.default.svc.cluster.local], ports: [{number: 80, name: http, protocol: HTTP}]}`
+	}
+	m := Build(decode(t, reviewsService, se("shadow")))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	if !strings.Contains(lines, "ServiceEntry default/shadow: hosts[0]: host \"reviews.default.svc.cluster.local\" is already defined by Service default/reviews") {
+		t.Errorf("status lines:\n%s", lines)
+	}
+	if m.Services["reviews.default.svc.cluster.local"].FromServiceEntry != nil {
+		t.Error("the Kubernetes service must keep the host")
+	}
+}

@@ -1,0 +1,222 @@
+package model
+
+import (
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// ExportToAnnotation is Istio's service annotation limiting visibility.
+const ExportToAnnotation = "networking.istio.io/exportTo"
+
+func (m *Model) addPods(b *bundle.Bundle) {
+	for i := range b.Pods {
+		p := &b.Pods[i]
+		w := &Workload{
+			Ref:            types.NamespacedName{Namespace: p.Namespace, Name: p.Name},
+			IP:             p.Status.PodIP,
+			Labels:         p.Labels,
+			ContainerPorts: map[string]uint32{},
+		}
+		for _, c := range p.Spec.Containers {
+			for _, cp := range c.Ports {
+				if cp.Name != "" {
+					w.ContainerPorts[cp.Name] = uint32(cp.ContainerPort)
+				}
+			}
+		}
+		m.Pods[w.Ref] = w
+	}
+}
+
+func (m *Model) addKubernetesServices(b *bundle.Bundle) {
+	slices := slicesByService(b.EndpointSlices)
+	for i := range b.Services {
+		svc := &b.Services[i]
+		if svc.Spec.Type == corev1.ServiceTypeExternalName {
+			continue // an alias to a DNS name; Istio routes it as passthrough
+		}
+		s := &Service{
+			Hostname:  names.ServiceFQDN(svc.Name, svc.Namespace, defaults.DomainSuffix),
+			Namespace: svc.Namespace,
+			Name:      svc.Name,
+			ExportTo:  ParseExportTo(splitList(svc.Annotations[ExportToAnnotation]), svc.Namespace),
+			Selector:  svc.Spec.Selector,
+			Endpoints: map[uint32][]Endpoint{},
+		}
+		if ip := svc.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
+			s.Addresses = []string{ip}
+		}
+		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
+			s.Resolution = Passthrough // headless: clients dial pod IPs directly
+		}
+		for _, p := range svc.Spec.Ports {
+			s.Ports = append(s.Ports, servicePort(p))
+		}
+		sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Number < s.Ports[j].Number })
+		key := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
+		if sl, ok := slices[key]; ok {
+			m.endpointsFromSlices(s, sl)
+		} else {
+			m.endpointsFromPods(s)
+		}
+		m.Services[s.Hostname] = s
+	}
+}
+
+func servicePort(p corev1.ServicePort) Port {
+	out := Port{
+		Name:     p.Name,
+		Number:   uint32(p.Port),
+		Protocol: PortProtocol(p.Name, p.AppProtocol, string(p.Protocol)),
+	}
+	switch {
+	case p.TargetPort.IntValue() > 0:
+		out.TargetPort.Number = uint32(p.TargetPort.IntValue())
+	case p.TargetPort.StrVal != "":
+		out.TargetPort.Name = p.TargetPort.StrVal
+	default:
+		out.TargetPort.Number = out.Number
+	}
+	return out
+}
+
+func slicesByService(all []discoveryv1.EndpointSlice) map[types.NamespacedName][]*discoveryv1.EndpointSlice {
+	out := map[types.NamespacedName][]*discoveryv1.EndpointSlice{}
+	for i := range all {
+		es := &all[i]
+		svc := es.Labels[discoveryv1.LabelServiceName]
+		if svc == "" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: es.Namespace, Name: svc}
+		out[key] = append(out[key], es)
+	}
+	return out
+}
+
+// endpointsFromSlices reads the service's EndpointSlices: each slice port is
+// matched to the service port of the same name, and each endpoint takes
+// the labels of the pod its targetRef names (they decide subsets).
+func (m *Model) endpointsFromSlices(s *Service, slices []*discoveryv1.EndpointSlice) {
+	for _, es := range slices {
+		for _, sp := range es.Ports {
+			port := s.portByName(deref(sp.Name))
+			if port == nil || sp.Port == nil {
+				continue
+			}
+			for _, ep := range es.Endpoints {
+				for _, addr := range ep.Addresses {
+					s.Endpoints[port.Number] = append(s.Endpoints[port.Number], m.sliceEndpoint(es, ep, addr, uint32(*sp.Port)))
+				}
+			}
+		}
+	}
+	for n := range s.Endpoints {
+		sortEndpoints(s.Endpoints[n])
+	}
+}
+
+func (m *Model) sliceEndpoint(es *discoveryv1.EndpointSlice, ep discoveryv1.Endpoint, addr string, port uint32) Endpoint {
+	out := Endpoint{Address: addr, Port: port, Weight: 1, Ready: ep.Conditions.Ready == nil || *ep.Conditions.Ready}
+	if ep.TargetRef != nil && ep.TargetRef.Kind == "Pod" {
+		ns := ep.TargetRef.Namespace
+		if ns == "" {
+			ns = es.Namespace
+		}
+		ref := types.NamespacedName{Namespace: ns, Name: ep.TargetRef.Name}
+		out.Pod = &ref
+		if w := m.Pods[ref]; w != nil {
+			out.Labels = w.Labels
+		}
+	}
+	if ep.Zone != nil {
+		out.Locality = *ep.Zone
+	}
+	return out
+}
+
+// endpointsFromPods is used when a service has no EndpointSlices (offline
+// manifests): the pods its selector matches, with their IPs, stand in.
+func (m *Model) endpointsFromPods(s *Service) {
+	if len(s.Selector) == 0 {
+		return
+	}
+	sel := labels.SelectorFromSet(s.Selector)
+	for _, ref := range sortedPodRefs(m.Pods) {
+		w := m.Pods[ref]
+		if ref.Namespace != s.Namespace || w.IP == "" || !sel.Matches(labels.Set(w.Labels)) {
+			continue
+		}
+		for _, p := range s.Ports {
+			target, ok := w.targetPort(p.TargetPort)
+			if !ok {
+				continue
+			}
+			r := ref
+			s.Endpoints[p.Number] = append(s.Endpoints[p.Number],
+				Endpoint{Address: w.IP, Port: target, Labels: w.Labels, Weight: 1, Pod: &r, Ready: true})
+		}
+	}
+}
+
+// targetPort resolves a service target port on this workload.
+func (w *Workload) targetPort(t TargetPort) (uint32, bool) {
+	if t.Name == "" {
+		return t.Number, true
+	}
+	n, ok := w.ContainerPorts[t.Name]
+	return n, ok
+}
+
+func (s *Service) portByName(name string) *Port {
+	for i := range s.Ports {
+		if s.Ports[i].Name == name {
+			return &s.Ports[i]
+		}
+	}
+	return nil
+}
+
+func sortedPodRefs(pods map[types.NamespacedName]*Workload) []types.NamespacedName {
+	out := make([]types.NamespacedName, 0, len(pods))
+	for r := range pods {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func sortEndpoints(eps []Endpoint) {
+	sort.Slice(eps, func(i, j int) bool {
+		if eps[i].Address != eps[j].Address {
+			return eps[i].Address < eps[j].Address
+		}
+		return eps[i].Port < eps[j].Port
+	})
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,136 @@
+// Package model turns an input bundle into the mesh model the xDS
+// translation reads: services by hostname with their ports, protocols and
+// endpoints; the VirtualServices and DestinationRules that apply to each
+// host; and, for every Istio object, whether it was accepted and why not.
+//
+// Build is pure and deterministic: the same bundle in any order gives the
+// same model.
+package model
+
+import (
+	"k8s.io/apimachinery/pkg/types"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// Model is the mesh as the translation sees it.
+type Model struct {
+	// Services by hostname (FQDN for Kubernetes services, the host for
+	// ServiceEntries); Hostnames lists the keys sorted.
+	Services  map[string]*Service
+	Hostnames []string
+	// VirtualServices in Istio's precedence order: oldest first, then by
+	// namespace and name.
+	VirtualServices []*VirtualService
+	// DestinationRules in precedence order.
+	DestinationRules []*DestinationRule
+	Gateways         []*networkingv1.Gateway
+	// Pods by namespace/name.
+	Pods map[types.NamespacedName]*Workload
+	// Status of every Istio object, keyed by kind and name.
+	Status *Status
+}
+
+// Resolution says how a proxy finds a service's endpoints.
+type Resolution int
+
+const (
+	// ClientSideLB: endpoints are known to the control plane (EDS).
+	ClientSideLB Resolution = iota
+	// Passthrough: forward to the original destination address.
+	Passthrough
+	// DNS: the proxy resolves the hosts itself (strict DNS).
+	DNS
+	// DNSRoundRobin: the proxy resolves and uses one address at a time
+	// (logical DNS).
+	DNSRoundRobin
+)
+
+// Service is one host in the registry.
+type Service struct {
+	Hostname  string
+	Namespace string
+	Name      string // Kubernetes service name, or the ServiceEntry's name
+	// Addresses are the virtual IPs (cluster IP, ServiceEntry addresses).
+	Addresses    []string
+	Ports        []Port
+	ExportTo     Visibility
+	MeshExternal bool
+	Resolution   Resolution
+	// Endpoints by service port number.
+	Endpoints map[uint32][]Endpoint
+	// FromServiceEntry names the ServiceEntry that defined the host.
+	FromServiceEntry *types.NamespacedName
+	// Selector picks the workloads behind a Kubernetes service.
+	Selector map[string]string
+	// SubjectAltNames of a ServiceEntry, for TLS origination.
+	SubjectAltNames []string
+}
+
+// Port is a service port.
+type Port struct {
+	Name       string
+	Number     uint32
+	TargetPort TargetPort
+	Protocol   Protocol
+}
+
+// TargetPort is a Kubernetes target port: a number, or a container port
+// name resolved per endpoint.
+type TargetPort struct {
+	Number uint32
+	Name   string
+}
+
+// Endpoint is one backend address of a service port.
+type Endpoint struct {
+	Address  string
+	Port     uint32
+	Labels   map[string]string
+	Locality string
+	Weight   uint32
+	// Pod names the Kubernetes pod behind the endpoint, if any.
+	Pod *types.NamespacedName
+	// Ready is false for endpoints that are terminating or not yet ready.
+	Ready bool
+}
+
+// Port returns the service port with the number, or nil.
+func (s *Service) Port(number uint32) *Port {
+	for i := range s.Ports {
+		if s.Ports[i].Number == number {
+			return &s.Ports[i]
+		}
+	}
+	return nil
+}
+
+// VirtualService is a VirtualService with its hosts and gateways resolved.
+type VirtualService struct {
+	Ref  types.NamespacedName
+	Spec *networkingv1.VirtualServiceSpec
+	// Hosts are the spec's hosts made fully qualified (short names resolve
+	// in the VirtualService's namespace).
+	Hosts []string
+	// Gateways are namespace-qualified ("ns/name"); "mesh" stays as is.
+	// Empty in the spec means [mesh].
+	Gateways []string
+	ExportTo Visibility
+}
+
+// DestinationRule is a DestinationRule with its host resolved.
+type DestinationRule struct {
+	Ref      types.NamespacedName
+	Spec     *networkingv1.DestinationRuleSpec
+	Host     string
+	ExportTo Visibility
+}
+
+// Workload is a pod as the mesh sees it.
+type Workload struct {
+	Ref    types.NamespacedName
+	IP     string
+	Labels map[string]string
+	// ContainerPorts by name, for named target ports.
+	ContainerPorts map[string]uint32
+}

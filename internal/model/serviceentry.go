@@ -1,0 +1,119 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/bundle"
+)
+
+func (m *Model) addServiceEntries(b *bundle.Bundle) {
+	entries := make([]*networkingv1.ServiceEntry, len(b.ServiceEntries))
+	for i := range b.ServiceEntries {
+		entries[i] = &b.ServiceEntries[i]
+	}
+	sort.Slice(entries, func(i, j int) bool { return olderFirst(&entries[i].ObjectMeta, &entries[j].ObjectMeta) })
+	for _, se := range entries {
+		ref := ObjectRef{Kind: "ServiceEntry", NamespacedName: types.NamespacedName{Namespace: se.Namespace, Name: se.Name}}
+		m.Status.Seen(ref)
+		for i, host := range se.Spec.Hosts {
+			if prev, taken := m.Services[host]; taken {
+				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host %q is already defined by %s; this entry is ignored for it", host, definedBy(prev))
+				continue
+			}
+			m.Services[host] = m.serviceEntryHost(se, ref, host)
+		}
+	}
+}
+
+func definedBy(s *Service) string {
+	if s.FromServiceEntry != nil {
+		return "ServiceEntry " + s.FromServiceEntry.String()
+	}
+	return "Service " + s.Namespace + "/" + s.Name
+}
+
+func (m *Model) serviceEntryHost(se *networkingv1.ServiceEntry, ref ObjectRef, host string) *Service {
+	src := ref.NamespacedName
+	s := &Service{
+		Hostname:         host,
+		Namespace:        se.Namespace,
+		Name:             se.Name,
+		Addresses:        append([]string(nil), se.Spec.Addresses...),
+		ExportTo:         ParseExportTo(se.Spec.ExportTo, se.Namespace),
+		MeshExternal:     se.Spec.Location != "MESH_INTERNAL",
+		Resolution:       resolution(se.Spec.Resolution),
+		Endpoints:        map[uint32][]Endpoint{},
+		FromServiceEntry: &src,
+		SubjectAltNames:  se.Spec.SubjectAltNames,
+	}
+	for _, p := range se.Spec.Ports {
+		target := uint32(p.TargetPort)
+		if target == 0 {
+			target = uint32(p.Number)
+		}
+		s.Ports = append(s.Ports, Port{Name: p.Name, Number: uint32(p.Number), Protocol: ParseProtocol(p.Protocol), TargetPort: TargetPort{Number: target}})
+	}
+	sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Number < s.Ports[j].Number })
+	switch {
+	case se.Spec.WorkloadSelector != nil:
+		m.entryEndpointsFromPods(s, se.Spec.WorkloadSelector.Labels)
+	case len(se.Spec.Endpoints) > 0:
+		entryEndpoints(s, se.Spec.Endpoints)
+	case s.Resolution == DNS || s.Resolution == DNSRoundRobin:
+		// With no endpoints the proxy resolves the host itself.
+		entryEndpoints(s, []networkingv1.WorkloadEntry{{Address: host}})
+	}
+	return s
+}
+
+func resolution(r string) Resolution {
+	switch r {
+	case "STATIC":
+		return ClientSideLB
+	case "DNS":
+		return DNS
+	case "DNS_ROUND_ROBIN":
+		return DNSRoundRobin
+	}
+	return Passthrough
+}
+
+// entryEndpoints expands WorkloadEntries per port: an entry's ports map
+// renames a port by name; otherwise the service port's target is used.
+func entryEndpoints(s *Service, entries []networkingv1.WorkloadEntry) {
+	for _, p := range s.Ports {
+		for _, e := range entries {
+			port := p.TargetPort.Number
+			if n, ok := e.Ports[p.Name]; ok {
+				port = uint32(n)
+			}
+			w := uint32(e.Weight)
+			if w == 0 {
+				w = 1
+			}
+			s.Endpoints[p.Number] = append(s.Endpoints[p.Number],
+				Endpoint{Address: e.Address, Port: port, Labels: e.Labels, Locality: e.Locality, Weight: w, Ready: true})
+		}
+		sortEndpoints(s.Endpoints[p.Number])
+	}
+}
+
+func (m *Model) entryEndpointsFromPods(s *Service, sel map[string]string) {
+	selector := labels.SelectorFromSet(sel)
+	for _, ref := range sortedPodRefs(m.Pods) {
+		w := m.Pods[ref]
+		if ref.Namespace != s.Namespace || w.IP == "" || !selector.Matches(labels.Set(w.Labels)) {
+			continue
+		}
+		for _, p := range s.Ports {
+			r := ref
+			s.Endpoints[p.Number] = append(s.Endpoints[p.Number],
+				Endpoint{Address: w.IP, Port: p.TargetPort.Number, Labels: w.Labels, Weight: 1, Pod: &r, Ready: true})
+		}
+	}
+}

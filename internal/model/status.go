@@ -1,0 +1,84 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// ObjectRef names an Istio object.
+type ObjectRef struct {
+	Kind string
+	types.NamespacedName
+}
+
+func (r ObjectRef) String() string { return r.Kind + " " + r.Namespace + "/" + r.Name }
+
+// Problem is one reason an object is not (fully) accepted: the field and
+// why.
+type Problem struct {
+	Field  string
+	Reason string
+}
+
+// Status collects problems per object. An object with none is Accepted.
+type Status struct {
+	objects  map[ObjectRef]bool
+	problems map[ObjectRef][]Problem
+}
+
+// NewStatus returns an empty status set.
+func NewStatus() *Status {
+	return &Status{objects: map[ObjectRef]bool{}, problems: map[ObjectRef][]Problem{}}
+}
+
+// Seen records that the object exists, so it reports as Accepted when it
+// has no problems.
+func (s *Status) Seen(ref ObjectRef) { s.objects[ref] = true }
+
+// Add records a problem with a field of the object. Duplicates (the same
+// problem found while generating for several proxies) are kept once.
+func (s *Status) Add(ref ObjectRef, field, format string, args ...any) {
+	s.objects[ref] = true
+	p := Problem{Field: field, Reason: fmt.Sprintf(format, args...)}
+	for _, q := range s.problems[ref] {
+		if q == p {
+			return
+		}
+	}
+	s.problems[ref] = append(s.problems[ref], p)
+}
+
+// Problems returns the object's problems in the order found.
+func (s *Status) Problems(ref ObjectRef) []Problem { return s.problems[ref] }
+
+// Objects returns every object seen, sorted.
+func (s *Status) Objects() []ObjectRef {
+	out := make([]ObjectRef, 0, len(s.objects))
+	for r := range s.objects {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// Lines renders every problem as "Kind ns/name: field: reason", sorted, the
+// form sailctl prints and status messages use.
+func (s *Status) Lines() []string {
+	var out []string
+	for _, ref := range s.Objects() {
+		for _, p := range s.problems[ref] {
+			out = append(out, FormatProblem(ref, p))
+		}
+	}
+	return out
+}
+
+// FormatProblem renders one problem.
+func FormatProblem(ref ObjectRef, p Problem) string {
+	if p.Field == "" {
+		return fmt.Sprintf("%s: %s", ref, p.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", ref, p.Field, p.Reason)
+}
