@@ -9,7 +9,7 @@ LOCALBIN       ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE      ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 CRD_DIR        ?= config/crd/bases
-GO_TEST_FLAGS  ?= -count=1 -timeout 45m
+GO_TEST_FLAGS  ?= -v -count=1 -timeout 45m
 
 .PHONY: all
 all: build

@@ -75,3 +75,20 @@ const FaultPercentWhenMissing = 0.0
 
 // RedirectCode is the status of a redirect without redirectCode.
 const RedirectCode = 301
+
+// Load-balancer defaults Istio writes when a DestinationRule leaves them out.
+const (
+	// RingHashMinimumRingSize is the ring size for consistentHash without
+	// ringHash.minimumRingSize (Envoy's default, written out by Istio).
+	RingHashMinimumRingSize = 1024
+	// WarmupAggression ramps traffic to new endpoints up linearly.
+	WarmupAggression = 1.0
+	// WarmupMinimumPercent is the weight a new endpoint starts at, in per
+	// cent of its full weight.
+	WarmupMinimumPercent = 10.0
+)
+
+// SystemCACertificates is the CA bundle of the proxy image, used to verify
+// upstream servers for DestinationRule TLS without caCertificates (Istio
+// verifies against the system roots since 1.20).
+const SystemCACertificates = "/etc/ssl/certs/ca-certificates.crt"

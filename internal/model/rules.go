@@ -86,12 +86,29 @@ func (m *Model) addDestinationRules(b *bundle.Bundle) {
 	sort.Slice(drs, func(i, j int) bool { return olderFirst(&drs[i].ObjectMeta, &drs[j].ObjectMeta) })
 	for _, dr := range drs {
 		ref := types.NamespacedName{Namespace: dr.Namespace, Name: dr.Name}
-		m.Status.Seen(ObjectRef{Kind: "DestinationRule", NamespacedName: ref})
+		oref := ObjectRef{Kind: "DestinationRule", NamespacedName: ref}
+		m.Status.Seen(oref)
+		host := ResolveHost(dr.Spec.Host, dr.Namespace)
+		if !m.anyHostMatches(host) {
+			m.Status.Add(oref, "host", "host %q not found in the service registry; the rule applies to nothing", host)
+		}
 		m.DestinationRules = append(m.DestinationRules, &DestinationRule{
-			Ref: ref, Spec: &dr.Spec, Host: ResolveHost(dr.Spec.Host, dr.Namespace),
+			Ref: ref, Spec: &dr.Spec, Host: host,
 			ExportTo: ParseExportTo(dr.Spec.ExportTo, dr.Namespace),
 		})
 	}
+}
+
+func (m *Model) anyHostMatches(rule string) bool {
+	if _, ok := m.Services[rule]; ok {
+		return true
+	}
+	for _, h := range m.Hostnames {
+		if HostMatches(rule, h) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) addGateways(b *bundle.Bundle) {

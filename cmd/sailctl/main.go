@@ -1,0 +1,89 @@
+// Command sailctl is sailplane's CLI, shaped after istioctl.
+//
+//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sailplane/sailplane/internal/configdump"
+	"github.com/sailplane/sailplane/internal/translate"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) >= 2 && args[0] == "x" && args[1] == "translate" {
+		return translateCmd(args[2:], stdout, stderr)
+	}
+	fmt.Fprintln(stderr, "usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]")
+	return 2
+}
+
+type fileList []string
+
+func (f *fileList) String() string     { return strings.Join(*f, ",") }
+func (f *fileList) Set(s string) error { *f = append(*f, s); return nil }
+
+func translateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sailctl x translate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var files fileList
+	fs.Var(&files, "f", "manifest file (YAML or JSON, multi-document); repeatable")
+	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
+	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if len(files) == 0 || *proxy == "" {
+		fmt.Fprintln(stderr, "sailctl x translate: -f and --proxy are required")
+		return 2
+	}
+	b, unsupported, err := translate.Load(files)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	for _, u := range unsupported {
+		fmt.Fprintln(stderr, "unsupported:", u)
+	}
+	res, err := translate.Run(b, translate.ParseProxy(*proxy))
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	for _, line := range res.Model.Status.Lines() {
+		fmt.Fprintln(stderr, "problem:", line)
+	}
+	return printDump(res, *output, stdout, stderr)
+}
+
+func printDump(res *translate.Result, format string, stdout, stderr io.Writer) int {
+	dump, err := configdump.Build(res.Resources, "offline")
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	var out []byte
+	switch format {
+	case "json":
+		out, err = configdump.JSON(dump)
+	case "yaml":
+		out, err = configdump.YAML(dump)
+	default:
+		fmt.Fprintf(stderr, "error: -o %q: want json or yaml\n", format)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	_, _ = stdout.Write(out)
+	return 0
+}

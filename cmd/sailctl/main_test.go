@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func bookinfo(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "conformance", "istio", "bookinfo", name)
+	if d := os.Getenv("SAILPLANE_CONFORMANCE_DIR"); d != "" {
+		p = filepath.Join(d, "bookinfo", name)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("bookinfo sample missing: %v", err)
+	}
+	return p
+}
+
+func TestTranslateBookinfo(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"x", "translate",
+		"-f", bookinfo(t, "platform-bookinfo.yaml"),
+		"-f", bookinfo(t, "destination-rule-all.yaml"),
+		"-f", bookinfo(t, "virtual-service-reviews-test-v2.yaml"),
+		"--proxy", "productpage-v1.default"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var dump struct {
+		Configs []map[string]any `json:"configs"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &dump); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	wantTypes := []string{"ListenersConfigDump", "RoutesConfigDump", "ClustersConfigDump", "EndpointsConfigDump"}
+	if len(dump.Configs) != len(wantTypes) {
+		t.Fatalf("want %d config sections, got %d", len(wantTypes), len(dump.Configs))
+	}
+	for i, w := range wantTypes {
+		if typ, _ := dump.Configs[i]["@type"].(string); !strings.HasSuffix(typ, w) {
+			t.Errorf("section %d is %s, want %s", i, typ, w)
+		}
+	}
+	for _, want := range []string{`"virtualOutbound"`, `"virtualInbound"`, `"0.0.0.0_9080"`, `"outbound|9080|v2|reviews.default.svc.cluster.local"`, `"jason"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config dump lacks %s", want)
+		}
+	}
+}
+
+func TestTranslateErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(bad, []byte("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\nkind: [\n"), 0o644)
+	side := filepath.Join(dir, "sidecar.yaml")
+	_ = os.WriteFile(side, []byte("apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default}\nspec: {}\n"), 0o644)
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{[]string{"x", "translate", "-f", bad, "--proxy", "a.default"}, 1, bad + "#2:"},
+		{[]string{"x", "translate", "-f", side, "--proxy", "a.default"}, 1, "Sidecar default/default (networking.istio.io/v1) is not served by sailplane"},
+		{[]string{"x", "translate", "-f", side, "--proxy", "a.default"}, 1, "proxy default/a: no such pod"},
+		{[]string{"x", "translate", "-f", filepath.Join(dir, "missing.yaml"), "--proxy", "a"}, 1, "no such file"},
+		{[]string{"x", "translate", "--proxy", "a"}, 2, "-f and --proxy are required"},
+		{[]string{"frobnicate"}, 2, "usage: sailctl"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(tc.args, &out, &errOut)
+		if code != tc.code || !strings.Contains(errOut.String(), tc.inStderr) {
+			t.Errorf("sailctl %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut.String(), tc.code, tc.inStderr)
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package xds
+
+import (
+	"fmt"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// clusterFor resolves a destination named by a VirtualService in
+// namespace ns to the outbound cluster this proxy has for it. listenerPort is the port the route
+// serves; it picks the service port when the destination names none and
+// the service has several.
+func (g *generator) clusterFor(ns string, d networkingv1.Destination, listenerPort uint32) (string, error) {
+	host := model.ResolveHost(d.Host, ns)
+	svc := g.m.Services[host]
+	if svc == nil {
+		return "", fmt.Errorf("host %q not found in the service registry", host)
+	}
+	if !svc.ExportTo.VisibleTo(g.proxy.Namespace) {
+		return "", fmt.Errorf("host %q is not exported to namespace %q", host, g.proxy.Namespace)
+	}
+	port, err := destinationPort(svc, d, listenerPort)
+	if err != nil {
+		return "", err
+	}
+	if d.Subset != "" {
+		dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
+		if dr == nil {
+			return "", fmt.Errorf("subset %q: no DestinationRule for host %q", d.Subset, host)
+		}
+		if dr.Subset(d.Subset) == nil {
+			return "", fmt.Errorf("subset %q not found in DestinationRule %s", d.Subset, dr.Ref)
+		}
+	}
+	return names.OutboundCluster(port, d.Subset, host), nil
+}
+
+func destinationPort(svc *model.Service, d networkingv1.Destination, listenerPort uint32) (uint32, error) {
+	if d.Port != nil && d.Port.Number != 0 {
+		n := uint32(d.Port.Number)
+		if svc.Port(n) == nil {
+			return 0, fmt.Errorf("port %d not found on host %q", n, svc.Hostname)
+		}
+		return n, nil
+	}
+	switch {
+	case len(svc.Ports) == 1:
+		return svc.Ports[0].Number, nil
+	case svc.Port(listenerPort) != nil:
+		return listenerPort, nil
+	case len(svc.Ports) == 0:
+		return 0, fmt.Errorf("host %q has no ports", svc.Hostname)
+	}
+	return 0, fmt.Errorf("host %q has %d ports; destination.port is required", svc.Hostname, len(svc.Ports))
+}
+
+// sidecarVirtualServices returns the VirtualServices that apply to host
+// for this proxy. For sidecars Istio uses only the oldest VirtualService
+// naming a host exactly (a later one conflicts); gateways merge them all.
+func (g *generator) sidecarVirtualServices(host string) []*model.VirtualService {
+	all := g.m.VirtualServicesFor(host, g.proxy.Namespace, g.gateways)
+	if len(all) <= 1 || g.proxy.Type != names.Sidecar {
+		return all
+	}
+	first := all[0]
+	for _, vs := range all[1:] {
+		if hasHost(vs, host) {
+			g.problem(model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}, "hosts",
+				fmt.Sprintf("host %q is also bound by VirtualService %s, which is older; sidecars use only that one", host, first.Ref))
+		}
+	}
+	return all[:1]
+}
+
+func hasHost(vs *model.VirtualService, host string) bool {
+	for _, h := range vs.Hosts {
+		if h == host {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,149 @@
+package xds
+
+import (
+	"fmt"
+	"sort"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// virtualOutbound receives all captured outbound traffic on 15001 and hands
+// each connection to the listener for its original destination; traffic
+// for which no listener exists goes to PassthroughCluster (Istio's
+// ALLOW_ANY outbound policy).
+func (g *generator) virtualOutbound() {
+	g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
+		Name:             names.VirtualOutbound,
+		Address:          socketAddress(names.WildcardAddress, defaults.OutboundCapturePort),
+		UseOriginalDst:   wrapperspb.Bool(true),
+		TrafficDirection: corev3.TrafficDirection_OUTBOUND,
+		FilterChains: []*listenerv3.FilterChain{{
+			Name:    names.VirtualOutbound + "-catchall-tcp",
+			Filters: []*listenerv3.Filter{tcpProxy(names.PassthroughCluster, names.PassthroughCluster)},
+		}},
+	})
+}
+
+// outboundListeners builds one HTTP listener (with its route
+// configuration) per port that some visible service serves HTTP on, and
+// one TCP listener per TCP service address and port.
+func (g *generator) outboundListeners() {
+	httpPorts := map[uint32][]*model.Service{}
+	for _, svc := range g.visibleServices() {
+		for _, p := range svc.Ports {
+			if p.Protocol.IsHTTP() {
+				httpPorts[p.Number] = append(httpPorts[p.Number], svc)
+			}
+		}
+	}
+	for _, port := range sortedPorts(httpPorts) {
+		rc := g.outboundRouteConfig(port, httpPorts[port])
+		g.out.Routes = append(g.out.Routes, rc)
+		g.out.Listeners = append(g.out.Listeners, outboundHTTPListener(port, rc))
+	}
+	for _, svc := range g.visibleServices() {
+		for _, p := range svc.Ports {
+			if !p.Protocol.IsHTTP() && p.Protocol != model.UDP {
+				g.outboundTCPListeners(svc, p, httpPorts)
+			}
+		}
+	}
+}
+
+func sortedPorts[V any](m map[uint32]V) []uint32 {
+	out := make([]uint32, 0, len(m))
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func outboundHTTPListener(port uint32, rc *routev3.RouteConfiguration) *listenerv3.Listener {
+	name := names.OutboundHTTPListener(port)
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: names.OutboundStatPrefix + "_" + name,
+		CodecType:  hcmv3.HttpConnectionManager_AUTO,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+			RouteConfigName: rc.Name,
+			ConfigSource:    adsSource(),
+		}},
+		HttpFilters: httpFilters(rc),
+	}
+	return &listenerv3.Listener{
+		Name:             name,
+		Address:          socketAddress(names.WildcardAddress, port),
+		BindToPort:       wrapperspb.Bool(false), // reached through virtualOutbound
+		TrafficDirection: corev3.TrafficDirection_OUTBOUND,
+		FilterChains:     []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcmFilter(hcm)}}},
+	}
+}
+
+// outboundTCPListeners gives a TCP service port a listener per virtual IP
+// (`<vip>_<port>`), or `0.0.0.0_<port>` when it has none and no HTTP
+// listener owns the port.
+func (g *generator) outboundTCPListeners(svc *model.Service, p model.Port, httpPorts map[uint32][]*model.Service) {
+	addrs := svc.Addresses
+	if len(addrs) == 0 {
+		if len(httpPorts[p.Number]) > 0 {
+			g.serviceProblem(svc, fmt.Sprintf("ports[%s]", p.Name),
+				fmt.Sprintf("TCP port %d has no virtual IP and port %d carries HTTP for other services; no TCP listener is built for it", p.Number, p.Number))
+			return
+		}
+		addrs = []string{names.WildcardAddress}
+	}
+	chains := []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{tcpProxyFilter(g.tcpProxyFor(svc, p))}}}
+	var listenerFilters []*listenerv3.ListenerFilter
+	if p.Protocol == model.TLS || p.Protocol == model.HTTPS {
+		if sni := g.tlsChains(svc, p); len(sni) > 0 {
+			// SNI chains first; the plain chain catches the rest.
+			chains = append(sni, chains...)
+			listenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
+		}
+	}
+	for _, a := range addrs {
+		if !isIP(a) {
+			continue // CIDR ranges need filter-chain matching; not built yet
+		}
+		name := names.OutboundTCPListener(a, p.Number)
+		if g.hasListener(name) {
+			g.serviceProblem(svc, fmt.Sprintf("ports[%s]", p.Name),
+				fmt.Sprintf("address %s port %d is already served for another host; host %q gets no TCP listener there", a, p.Number, svc.Hostname))
+			continue
+		}
+		g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
+			Name:             name,
+			Address:          socketAddress(a, p.Number),
+			BindToPort:       wrapperspb.Bool(false),
+			TrafficDirection: corev3.TrafficDirection_OUTBOUND,
+			ListenerFilters:  listenerFilters,
+			FilterChains:     chains,
+		})
+	}
+}
+
+func (g *generator) hasListener(name string) bool {
+	for _, l := range g.out.Listeners {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// serviceProblem records a problem against the ServiceEntry that defined a
+// host; problems with Kubernetes services are not Istio objects' and are
+// dropped here.
+func (g *generator) serviceProblem(svc *model.Service, field, reason string) {
+	if svc.FromServiceEntry != nil {
+		g.problem(model.ObjectRef{Kind: "ServiceEntry", NamespacedName: *svc.FromServiceEntry}, field, reason)
+	}
+}

@@ -1,0 +1,76 @@
+// Package xds translates the mesh model into one proxy's Envoy
+// configuration: listeners, route configurations, clusters and endpoints,
+// under Istio's names. It is pure: the model and a proxy in, protos out,
+// with every problem recorded against the Istio object that caused it.
+package xds
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// Proxy is the part of a pod the configuration depends on.
+type Proxy struct {
+	Type      names.ProxyType
+	Namespace string
+	Labels    map[string]string
+	// IP is not part of the configuration (sidecar listeners match on
+	// ports, not addresses); it is kept for logs and config dumps.
+	IP string
+	// Workload is the pod, when known; it decides inbound ports.
+	Workload *model.Workload
+}
+
+// GroupKey identifies proxies that get identical configuration: same
+// kind, same namespace (visibility), same labels (sourceLabels matches,
+// workloadSelectors, the services selecting the pod). Replicas of one
+// Deployment share a key and so share one translation.
+func GroupKey(p Proxy) string {
+	keys := make([]string, 0, len(p.Labels))
+	for k := range p.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(string(p.Type))
+	b.WriteString("|")
+	b.WriteString(p.Namespace)
+	for _, k := range keys {
+		b.WriteString("|")
+		b.WriteString(k)
+		b.WriteString("=")
+		b.WriteString(p.Labels[k])
+	}
+	return b.String()
+}
+
+// gatewayNames returns the gateway names the proxy answers to: "mesh" for
+// sidecars; for gateway proxies, every Gateway whose selector matches.
+func (p Proxy) gatewayNames(m *model.Model) []string {
+	if p.Type == names.Sidecar {
+		return []string{defaults.MeshGateway}
+	}
+	var out []string
+	for _, gw := range m.Gateways {
+		if selects(gw.Spec.Selector, p.Labels) {
+			out = append(out, gw.Namespace+"/"+gw.Name)
+		}
+	}
+	return out
+}
+
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,62 @@
+package xds
+
+import (
+	"sort"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/sailplane/sailplane/internal/model"
+)
+
+// Resources is one proxy's configuration, each list sorted by name.
+type Resources struct {
+	Listeners []*listenerv3.Listener
+	Routes    []*routev3.RouteConfiguration
+	Clusters  []*clusterv3.Cluster
+	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Problems found while generating, against the objects that caused
+	// them. The same problem may be found for many proxies; Status.Add
+	// keeps it once.
+	Problems []ObjectProblem
+}
+
+// ObjectProblem is a problem with a field of an Istio object.
+type ObjectProblem struct {
+	Object model.ObjectRef
+	model.Problem
+}
+
+func (r *Resources) sort() {
+	sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].Name < r.Listeners[j].Name })
+	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].Name < r.Routes[j].Name })
+	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
+	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].ClusterName < r.Endpoints[j].ClusterName })
+}
+
+// generator carries one translation: the model, the proxy, and what it
+// found.
+type generator struct {
+	m        *model.Model
+	proxy    Proxy
+	gateways []string
+	out      *Resources
+}
+
+func (g *generator) problem(ref model.ObjectRef, field, reason string) {
+	g.out.Problems = append(g.out.Problems, ObjectProblem{Object: ref, Problem: model.Problem{Field: field, Reason: reason}})
+}
+
+// visibleServices returns the services the proxy's namespace can see, in
+// hostname order.
+func (g *generator) visibleServices() []*model.Service {
+	var out []*model.Service
+	for _, h := range g.m.Hostnames {
+		if s := g.m.Services[h]; s.ExportTo.VisibleTo(g.proxy.Namespace) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package xds
+
+import (
+	"fmt"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"k8s.io/apimachinery/pkg/types"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/xds/policy"
+	"github.com/sailplane/sailplane/internal/xds/route"
+)
+
+// outboundRouteConfig is route configuration `<port>`: a virtual host per
+// service on the port, reachable by every name a client may use, plus
+// allow_any for everything else.
+func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *routev3.RouteConfiguration {
+	rc := &routev3.RouteConfiguration{Name: names.OutboundRouteConfig(port)}
+	taken := map[string]bool{}
+	for _, svc := range svcs {
+		vh := &routev3.VirtualHost{
+			Name:    names.VirtualHost(svc.Hostname, port),
+			Domains: domains(svc, g.proxy.Namespace, port, taken),
+			Routes:  g.serviceRoutes(svc, port),
+		}
+		if len(vh.Domains) == 0 || len(vh.Routes) == 0 {
+			continue
+		}
+		rc.VirtualHosts = append(rc.VirtualHosts, vh)
+	}
+	rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{
+		Name:    names.AllowAnyVirtualHost,
+		Domains: []string{"*"},
+		Routes: []*routev3.Route{{
+			Name:  names.AllowAnyVirtualHost,
+			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: names.PassthroughCluster},
+			}},
+		}},
+	})
+	return rc
+}
+
+// domains lists the names a client in clientNS uses for the service, each
+// with and without the port. A domain already used by an earlier virtual
+// host is skipped: Envoy rejects duplicates.
+func domains(svc *model.Service, clientNS string, port uint32, taken map[string]bool) []string {
+	var out []string
+	for _, n := range append(model.ShortNames(svc, clientNS), svc.Addresses...) {
+		for _, d := range []string{n, fmt.Sprintf("%s:%d", n, port)} {
+			if !taken[d] {
+				taken[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// serviceRoutes translates the VirtualServices bound to the service for
+// this proxy, or builds the default route to the service itself.
+func (g *generator) serviceRoutes(svc *model.Service, port uint32) []*routev3.Route {
+	var routes []*routev3.Route
+	for _, vs := range g.sidecarVirtualServices(svc.Hostname) {
+		if len(vs.Spec.HTTP) == 0 {
+			continue
+		}
+		routes = append(routes, g.translateHTTP(vs, vs.Spec.HTTP, port)...)
+	}
+	if routes != nil {
+		return routes
+	}
+	self := &model.VirtualService{Ref: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}, Gateways: g.gateways}
+	def := []networkingv1.HTTPRoute{{
+		Name:  "default",
+		Route: []networkingv1.HTTPRouteDestination{{Destination: networkingv1.Destination{Host: svc.Hostname, Port: &networkingv1.PortSelector{Number: networkingv1.PortNumber(port)}}}},
+	}}
+	return g.translateHTTP(self, def, port)
+}
+
+func (g *generator) translateHTTP(vs *model.VirtualService, http []networkingv1.HTTPRoute, port uint32) []*routev3.Route {
+	routes, errs := route.Build(route.Params{
+		VS:         vs.Ref,
+		HTTP:       http,
+		VSGateways: vs.Gateways,
+		Port:       port,
+		Proxy:      route.Proxy{Namespace: g.proxy.Namespace, Labels: g.proxy.Labels, Gateways: g.gateways},
+		ClusterFor: func(owner types.NamespacedName, d networkingv1.Destination) (string, error) {
+			return g.clusterFor(owner.Namespace, d, port)
+		},
+		Delegate: g.delegate(vs),
+		HashPolicy: func(owner types.NamespacedName, d networkingv1.Destination) []*routev3.RouteAction_HashPolicy {
+			return g.hashPolicy(owner.Namespace, d, port)
+		},
+	})
+	for _, e := range errs {
+		g.problem(model.ObjectRef{Kind: e.Kind, NamespacedName: e.Object}, e.Field, e.Reason)
+	}
+	return routes
+}
+
+func (g *generator) delegate(parent *model.VirtualService) func(networkingv1.Delegate) (types.NamespacedName, []networkingv1.HTTPRoute, error) {
+	return func(d networkingv1.Delegate) (types.NamespacedName, []networkingv1.HTTPRoute, error) {
+		ref := types.NamespacedName{Namespace: d.Namespace, Name: d.Name}
+		if ref.Namespace == "" {
+			ref.Namespace = parent.Ref.Namespace
+		}
+		child := g.m.VirtualService(ref)
+		if child == nil {
+			return ref, nil, fmt.Errorf("delegate VirtualService %s not found", ref)
+		}
+		if !child.ExportTo.VisibleTo(parent.Ref.Namespace) {
+			return ref, nil, fmt.Errorf("delegate VirtualService %s is not exported to namespace %s", ref, parent.Ref.Namespace)
+		}
+		return ref, child.Spec.HTTP, nil
+	}
+}
+
+// hashPolicy returns the consistent-hash policy of the destination's
+// DestinationRule (subset and port aware), which Envoy wants on the route.
+func (g *generator) hashPolicy(ns string, d networkingv1.Destination, port uint32) []*routev3.RouteAction_HashPolicy {
+	svc := g.m.Services[model.ResolveHost(d.Host, ns)]
+	if svc == nil {
+		return nil
+	}
+	dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
+	if dr == nil {
+		return nil
+	}
+	var sub *networkingv1.TrafficPolicy
+	if s := dr.Subset(d.Subset); s != nil {
+		sub = s.TrafficPolicy
+	}
+	p, err := destinationPort(svc, d, port)
+	if err != nil {
+		return nil
+	}
+	return policy.HashPolicy(policy.Effective(dr.Spec.TrafficPolicy, sub, p))
+}

@@ -1,0 +1,267 @@
+// Package simulate answers "where would this request go?" over generated
+// Envoy resources, following Envoy's own matching rules for the parts
+// sailplane emits: listener by port, virtual host by authority, first
+// matching route by path, headers and query. Tests use it to check
+// routing behaviour rather than proto shapes.
+package simulate
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+
+	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/xds"
+)
+
+// Request is an outbound HTTP request from the proxy.
+type Request struct {
+	Authority string // host header, e.g. "reviews:9080"
+	Port      uint32
+	Method    string
+	Path      string // may carry a query string
+	Headers   map[string]string
+}
+
+// Result says what the proxy does with the request.
+type Result struct {
+	VirtualHost string
+	Route       string
+	// Clusters with their weights; one entry with weight 0 for a plain
+	// cluster route.
+	Clusters map[string]uint32
+	// Redirect or DirectStatus are set for non-forwarding routes.
+	Redirect     bool
+	DirectStatus uint32
+}
+
+// Cluster returns the single destination cluster, or "" when the route
+// splits traffic or does not forward.
+func (r Result) Cluster() string {
+	if len(r.Clusters) != 1 {
+		return ""
+	}
+	for c := range r.Clusters {
+		return c
+	}
+	return ""
+}
+
+// HTTP routes req through the proxy's outbound HTTP listener for req.Port.
+func HTTP(res *xds.Resources, req Request) (Result, error) {
+	rcName, err := rdsFor(res, names.OutboundHTTPListener(req.Port))
+	if err != nil {
+		return Result{}, err
+	}
+	for _, rc := range res.Routes {
+		if rc.Name == rcName {
+			return routeIn(rc, req)
+		}
+	}
+	return Result{}, fmt.Errorf("route configuration %q not found", rcName)
+}
+
+func rdsFor(res *xds.Resources, listener string) (string, error) {
+	for _, l := range res.Listeners {
+		if l.Name != listener {
+			continue
+		}
+		for _, fc := range l.FilterChains {
+			if name := hcmRDS(fc); name != "" {
+				return name, nil
+			}
+		}
+		return "", fmt.Errorf("listener %s has no HTTP connection manager", listener)
+	}
+	return "", fmt.Errorf("listener %s not found", listener)
+}
+
+func hcmRDS(fc *listenerv3.FilterChain) string {
+	for _, f := range fc.Filters {
+		if f.Name != names.HTTPConnectionManagerFilter {
+			continue
+		}
+		var h hcmv3.HttpConnectionManager
+		if f.GetTypedConfig().UnmarshalTo(&h) == nil {
+			return h.GetRds().GetRouteConfigName()
+		}
+	}
+	return ""
+}
+
+func routeIn(rc *routev3.RouteConfiguration, req Request) (Result, error) {
+	vh := pickVirtualHost(rc.VirtualHosts, strings.ToLower(req.Authority))
+	if vh == nil {
+		return Result{}, fmt.Errorf("no virtual host for %q in %s", req.Authority, rc.Name)
+	}
+	path, query, _ := strings.Cut(req.Path, "?")
+	q, _ := url.ParseQuery(query)
+	for _, r := range vh.Routes {
+		if matches(r.Match, req, path, q) {
+			return result(vh, r), nil
+		}
+	}
+	return Result{VirtualHost: vh.Name}, fmt.Errorf("no route in %s matches %s", vh.Name, req.Path)
+}
+
+// pickVirtualHost applies Envoy's domain precedence: exact, then the
+// longest suffix wildcard, then the longest prefix wildcard, then "*".
+func pickVirtualHost(vhs []*routev3.VirtualHost, authority string) *routev3.VirtualHost {
+	type cand struct {
+		vh    *routev3.VirtualHost
+		rank  int
+		width int
+	}
+	var cs []cand
+	for _, vh := range vhs {
+		for _, d := range vh.Domains {
+			switch {
+			case d == authority:
+				cs = append(cs, cand{vh, 0, len(d)})
+			case d == "*":
+				cs = append(cs, cand{vh, 3, 0})
+			case strings.HasPrefix(d, "*") && strings.HasSuffix(authority, d[1:]):
+				cs = append(cs, cand{vh, 1, len(d)})
+			case strings.HasSuffix(d, "*") && strings.HasPrefix(authority, d[:len(d)-1]):
+				cs = append(cs, cand{vh, 2, len(d)})
+			}
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].rank != cs[j].rank {
+			return cs[i].rank < cs[j].rank
+		}
+		return cs[i].width > cs[j].width
+	})
+	return cs[0].vh
+}
+
+func result(vh *routev3.VirtualHost, r *routev3.Route) Result {
+	out := Result{VirtualHost: vh.Name, Route: r.Name, Clusters: map[string]uint32{}}
+	switch a := r.Action.(type) {
+	case *routev3.Route_Route:
+		if c := a.Route.GetCluster(); c != "" {
+			out.Clusters[c] = 0
+		}
+		for _, w := range a.Route.GetWeightedClusters().GetClusters() {
+			out.Clusters[w.Name] = w.GetWeight().GetValue()
+		}
+	case *routev3.Route_Redirect:
+		out.Redirect = true
+	case *routev3.Route_DirectResponse:
+		out.DirectStatus = a.DirectResponse.Status
+	}
+	return out
+}
+
+func matches(m *routev3.RouteMatch, req Request, path string, q url.Values) bool {
+	if !pathMatches(m, path) {
+		return false
+	}
+	for _, h := range m.Headers {
+		if !headerMatches(h, req) {
+			return false
+		}
+	}
+	for _, qp := range m.QueryParameters {
+		vals, ok := q[qp.Name]
+		if !ok {
+			return false
+		}
+		if sm := qp.GetStringMatch(); sm != nil && !stringMatches(sm, vals[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+func pathMatches(m *routev3.RouteMatch, path string) bool {
+	caseSensitive := m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()
+	norm := func(s string) string {
+		if caseSensitive {
+			return s
+		}
+		return strings.ToLower(s)
+	}
+	switch p := m.PathSpecifier.(type) {
+	case *routev3.RouteMatch_Prefix:
+		return strings.HasPrefix(norm(path), norm(p.Prefix))
+	case *routev3.RouteMatch_Path:
+		return norm(path) == norm(p.Path)
+	case *routev3.RouteMatch_SafeRegex:
+		re, err := regexp.Compile("^(?:" + p.SafeRegex.Regex + ")$")
+		return err == nil && re.MatchString(path)
+	case *routev3.RouteMatch_PathSeparatedPrefix:
+		return path == p.PathSeparatedPrefix || strings.HasPrefix(path, p.PathSeparatedPrefix+"/")
+	}
+	return false
+}
+
+func headerMatches(h *routev3.HeaderMatcher, req Request) bool {
+	v, present := headerValue(req, h.Name)
+	var ok bool
+	switch {
+	case h.GetPresentMatch():
+		ok = present
+	case h.GetStringMatch() != nil:
+		ok = present && stringMatches(h.GetStringMatch(), v)
+	default:
+		ok = present
+	}
+	return ok != h.InvertMatch
+}
+
+func headerValue(req Request, name string) (string, bool) {
+	switch name {
+	case ":method":
+		return req.Method, req.Method != ""
+	case ":authority":
+		return req.Authority, true
+	case ":path":
+		return req.Path, true
+	case ":scheme":
+		return "http", true
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func stringMatches(sm *matcherv3.StringMatcher, v string) bool {
+	if sm.IgnoreCase {
+		v = strings.ToLower(v)
+	}
+	lower := func(s string) string {
+		if sm.IgnoreCase {
+			return strings.ToLower(s)
+		}
+		return s
+	}
+	switch p := sm.MatchPattern.(type) {
+	case *matcherv3.StringMatcher_Exact:
+		return v == lower(p.Exact)
+	case *matcherv3.StringMatcher_Prefix:
+		return strings.HasPrefix(v, lower(p.Prefix))
+	case *matcherv3.StringMatcher_Suffix:
+		return strings.HasSuffix(v, lower(p.Suffix))
+	case *matcherv3.StringMatcher_Contains:
+		return strings.Contains(v, lower(p.Contains))
+	case *matcherv3.StringMatcher_SafeRegex:
+		re, err := regexp.Compile("^(?:" + p.SafeRegex.Regex + ")$")
+		return err == nil && re.MatchString(v)
+	}
+	return false
+}

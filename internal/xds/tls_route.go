@@ -1,0 +1,88 @@
+package xds
+
+import (
+	"fmt"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// tlsChains builds a filter chain per SNI match of the tls rules bound to a
+// TLS/HTTPS service port, for traffic the proxy forwards without
+// terminating. Nil when no tls rule applies.
+func (g *generator) tlsChains(svc *model.Service, p model.Port) []*listenerv3.FilterChain {
+	var chains []*listenerv3.FilterChain
+	for _, vs := range g.sidecarVirtualServices(svc.Hostname) {
+		for i, rule := range vs.Spec.TLS {
+			for _, m := range rule.Match {
+				if !g.tlsMatchApplies(m, vs, p.Number) {
+					continue
+				}
+				tp := &tcpv3.TcpProxy{StatPrefix: svc.Hostname}
+				g.tlsWeighted(tp, vs, i, rule.Route, p.Number)
+				if tp.ClusterSpecifier == nil {
+					continue
+				}
+				chains = append(chains, &listenerv3.FilterChain{
+					FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: m.SniHosts},
+					Filters:          []*listenerv3.Filter{tcpProxyFilter(tp)},
+				})
+			}
+		}
+	}
+	return chains
+}
+
+func (g *generator) tlsMatchApplies(m networkingv1.TLSMatchAttributes, vs *model.VirtualService, port uint32) bool {
+	if m.Port != 0 && uint32(m.Port) != port {
+		return false
+	}
+	if !labelsMatch(m.SourceLabels, g.proxy.Labels) || m.SourceNamespace != "" && m.SourceNamespace != g.proxy.Namespace {
+		return false
+	}
+	return len(m.Gateways) == 0 || intersects(model.QualifyGateways(m.Gateways, vs.Ref.Namespace), g.gateways)
+}
+
+func (g *generator) tlsWeighted(tp *tcpv3.TcpProxy, vs *model.VirtualService, idx int, dests []networkingv1.RouteDestination, port uint32) {
+	ref := model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}
+	var clusters []*tcpv3.TcpProxy_WeightedCluster_ClusterWeight
+	for j, d := range dests {
+		c, err := g.clusterFor(vs.Ref.Namespace, d.Destination, port)
+		if err != nil {
+			g.problem(ref, fmt.Sprintf("tls[%d].route[%d].destination", idx, j), err.Error())
+			continue
+		}
+		w := uint32(d.Weight)
+		if len(dests) == 1 {
+			w = 100
+		}
+		if w > 0 {
+			clusters = append(clusters, &tcpv3.TcpProxy_WeightedCluster_ClusterWeight{Name: c, Weight: w})
+		}
+	}
+	setTCPClusters(tp, clusters)
+}
+
+// setTCPClusters points tp at one cluster or splits by weight; with none
+// it leaves tp as it was.
+func setTCPClusters(tp *tcpv3.TcpProxy, clusters []*tcpv3.TcpProxy_WeightedCluster_ClusterWeight) {
+	switch len(clusters) {
+	case 0:
+	case 1:
+		tp.ClusterSpecifier = &tcpv3.TcpProxy_Cluster{Cluster: clusters[0].Name}
+	default:
+		tp.ClusterSpecifier = &tcpv3.TcpProxy_WeightedClusters{WeightedClusters: &tcpv3.TcpProxy_WeightedCluster{Clusters: clusters}}
+	}
+}
+
+func tlsInspector() *listenerv3.ListenerFilter {
+	return &listenerv3.ListenerFilter{
+		Name:       names.TLSInspectorListenerFilter,
+		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
+	}
+}

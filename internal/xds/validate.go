@@ -1,0 +1,174 @@
+package xds
+
+import (
+	"fmt"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+type validator interface {
+	proto.Message
+	ValidateAll() error
+}
+
+// validate drops every resource that fails Envoy's proto validation, so
+// one bad object costs the proxy that resource only, and records why
+// against the object that produced it.
+func (g *generator) validate() {
+	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
+		return "cluster " + c.Name, g.clusterOwner(c.Name)
+	})
+	g.out.Listeners = keepValid(g, g.out.Listeners, func(l *listenerv3.Listener) (string, model.ObjectRef) {
+		return "listener " + l.Name, generatorRef
+	})
+	g.out.Routes = keepValid(g, g.out.Routes, func(r *routev3.RouteConfiguration) (string, model.ObjectRef) {
+		return "route configuration " + r.Name, generatorRef
+	})
+}
+
+// generatorRef stands for problems no single Istio object caused.
+var generatorRef = model.ObjectRef{Kind: "Proxy"}
+
+func keepValid[T validator](g *generator, in []T, owner func(T) (string, model.ObjectRef)) []T {
+	out := in[:0]
+	for _, r := range in {
+		if err := r.ValidateAll(); err != nil {
+			what, ref := owner(r)
+			g.problem(ref, "", fmt.Sprintf("%s left out: invalid Envoy config: %v", what, err))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// clusterOwner finds the DestinationRule behind an outbound cluster, whose
+// policy is what can make a cluster invalid.
+func (g *generator) clusterOwner(name string) model.ObjectRef {
+	key, ok := names.ParseCluster(name)
+	if !ok {
+		return generatorRef
+	}
+	if svc := g.m.Services[key.Host]; svc != nil {
+		if dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc); dr != nil {
+			return model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}
+		}
+	}
+	return generatorRef
+}
+
+// CheckConsistency reports every reference that does not resolve within
+// the resources: an RDS name without a route configuration, a route or
+// tcp_proxy naming a cluster that is not there, an EDS cluster without a
+// load assignment. A proxy given such a snapshot would drop traffic.
+func CheckConsistency(r *Resources) []error {
+	clusters := map[string]*clusterv3.Cluster{}
+	for _, c := range r.Clusters {
+		clusters[c.Name] = c
+	}
+	routes := map[string]bool{}
+	for _, rc := range r.Routes {
+		routes[rc.Name] = true
+	}
+	var errs []error
+	for _, l := range r.Listeners {
+		errs = append(errs, listenerRefs(l, routes, clusters)...)
+	}
+	for _, rc := range r.Routes {
+		errs = append(errs, routeRefs(rc, clusters)...)
+	}
+	assigned := map[string]bool{}
+	for _, e := range r.Endpoints {
+		assigned[e.ClusterName] = true
+	}
+	for _, c := range r.Clusters {
+		if c.GetType() == clusterv3.Cluster_EDS && !assigned[c.Name] {
+			errs = append(errs, fmt.Errorf("EDS cluster %s has no load assignment", c.Name))
+		}
+	}
+	return errs
+}
+
+func listenerRefs(l *listenerv3.Listener, routes map[string]bool, clusters map[string]*clusterv3.Cluster) []error {
+	var errs []error
+	chains := append([]*listenerv3.FilterChain{l.DefaultFilterChain}, l.FilterChains...)
+	for _, fc := range chains {
+		for _, f := range fc.GetFilters() {
+			switch f.Name {
+			case names.HTTPConnectionManagerFilter:
+				var h hcmv3.HttpConnectionManager
+				if err := f.GetTypedConfig().UnmarshalTo(&h); err != nil {
+					errs = append(errs, fmt.Errorf("listener %s: %v", l.Name, err))
+					continue
+				}
+				if rds := h.GetRds(); rds != nil && !routes[rds.RouteConfigName] {
+					errs = append(errs, fmt.Errorf("listener %s: route configuration %q missing", l.Name, rds.RouteConfigName))
+				}
+				if rc := h.GetRouteConfig(); rc != nil {
+					errs = append(errs, routeRefs(rc, clusters)...)
+				}
+			case names.TCPProxyFilter:
+				errs = append(errs, tcpRefs(l.Name, f, clusters)...)
+			}
+		}
+	}
+	return errs
+}
+
+func tcpRefs(listener string, f *listenerv3.Filter, clusters map[string]*clusterv3.Cluster) []error {
+	var tp tcpv3.TcpProxy
+	if err := f.GetTypedConfig().UnmarshalTo(&tp); err != nil {
+		return []error{fmt.Errorf("listener %s: %v", listener, err)}
+	}
+	want := []string{tp.GetCluster()}
+	for _, w := range tp.GetWeightedClusters().GetClusters() {
+		want = append(want, w.Name)
+	}
+	var errs []error
+	for _, c := range want {
+		if c != "" && clusters[c] == nil {
+			errs = append(errs, fmt.Errorf("listener %s: tcp_proxy cluster %q missing", listener, c))
+		}
+	}
+	return errs
+}
+
+func routeRefs(rc *routev3.RouteConfiguration, clusters map[string]*clusterv3.Cluster) []error {
+	var errs []error
+	for _, vh := range rc.VirtualHosts {
+		for _, r := range vh.Routes {
+			for _, c := range routeClusters(r) {
+				if clusters[c] == nil {
+					errs = append(errs, fmt.Errorf("route configuration %s, virtual host %s, route %q: cluster %q missing", rc.Name, vh.Name, r.Name, c))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+func routeClusters(r *routev3.Route) []string {
+	a := r.GetRoute()
+	if a == nil {
+		return nil
+	}
+	var out []string
+	if c := a.GetCluster(); c != "" {
+		out = append(out, c)
+	}
+	for _, w := range a.GetWeightedClusters().GetClusters() {
+		out = append(out, w.Name)
+	}
+	for _, m := range a.GetRequestMirrorPolicies() {
+		out = append(out, m.Cluster)
+	}
+	return out
+}
