@@ -34,12 +34,17 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		return nil, err
 	}
 	live, ready := newChecks(), newChecks()
+	xdsServer := newXDS(log)
+	handlers := probeHandlers(live, ready)
+	for path, h := range debugHandlers(xdsServer) {
+		handlers[path] = h
+	}
 	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
 		Scheme: scheme,
 		Logger: log,
 		Metrics: metricsserver.Options{
 			BindAddress:   opts.MonitoringAddress,
-			ExtraHandlers: probeHandlers(live, ready),
+			ExtraHandlers: handlers,
 		},
 		// "0" turns off controller-runtime's own probe port: the probes are
 		// on the monitoring port instead (see probes.go).
@@ -63,8 +68,9 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck("informers-synced", cacheSynced(mgr.GetCache())); err != nil {
 		return nil, err
 	}
-	// The ADS server (listening on opts.XDSAddress), the mesh controllers
-	// and the injection webhook are added to m here once they exist.
+	if err := addMesh(m, xdsServer, opts.XDSAddress, log); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

@@ -26,5 +26,6 @@ func Build(b *bundle.Bundle) *Model {
 	m.addVirtualServices(b)
 	m.addDestinationRules(b)
 	m.addGateways(b)
+	m.checkVirtualServiceDestinations()
 	return m
 }

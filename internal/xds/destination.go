@@ -13,28 +13,15 @@ import (
 // serves; it picks the service port when the destination names none and
 // the service has several.
 func (g *generator) clusterFor(ns string, d networkingv1.Destination, listenerPort uint32) (string, error) {
-	host := model.ResolveHost(d.Host, ns)
-	svc := g.m.Services[host]
-	if svc == nil {
-		return "", fmt.Errorf("host %q not found in the service registry", host)
-	}
-	if !svc.ExportTo.VisibleTo(g.proxy.Namespace) {
-		return "", fmt.Errorf("host %q is not exported to namespace %q", host, g.proxy.Namespace)
+	svc, err := g.m.CheckDestination(ns, g.proxy.Namespace, g.proxy.Labels, d)
+	if err != nil {
+		return "", err
 	}
 	port, err := destinationPort(svc, d, listenerPort)
 	if err != nil {
 		return "", err
 	}
-	if d.Subset != "" {
-		dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
-		if dr == nil {
-			return "", fmt.Errorf("subset %q: no DestinationRule for host %q", d.Subset, host)
-		}
-		if dr.Subset(d.Subset) == nil {
-			return "", fmt.Errorf("subset %q not found in DestinationRule %s", d.Subset, dr.Ref)
-		}
-	}
-	return names.OutboundCluster(port, d.Subset, host), nil
+	return names.OutboundCluster(port, d.Subset, svc.Hostname), nil
 }
 
 func destinationPort(svc *model.Service, d networkingv1.Destination, listenerPort uint32) (uint32, error) {

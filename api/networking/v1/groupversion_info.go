@@ -54,3 +54,12 @@ func Serves(gk schema.GroupKind) bool {
 	_, ok := Kinds[gk.Kind]
 	return ok && gk.Group == GroupName
 }
+
+func init() {
+	SchemeBuilder.Register(
+		&Gateway{}, &GatewayList{},
+		&VirtualService{}, &VirtualServiceList{},
+		&DestinationRule{}, &DestinationRuleList{},
+		&ServiceEntry{}, &ServiceEntryList{},
+	)
+}

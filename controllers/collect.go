@@ -1,0 +1,46 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/bundle"
+)
+
+// collect reads every object the mesh depends on from the informer cache
+// into an input bundle.
+func collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
+	b := &bundle.Bundle{}
+	var (
+		ns  corev1.NamespaceList
+		svc corev1.ServiceList
+		eps discoveryv1.EndpointSliceList
+		pod corev1.PodList
+		sec corev1.SecretList
+		gw  networkingv1.GatewayList
+		vs  networkingv1.VirtualServiceList
+		dr  networkingv1.DestinationRuleList
+		se  networkingv1.ServiceEntryList
+	)
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se} {
+		if err := c.List(ctx, l); err != nil {
+			return nil, fmt.Errorf("listing %T: %w", l, err)
+		}
+	}
+	b.Namespaces, b.Services, b.EndpointSlices, b.Pods, b.Secrets = ns.Items, svc.Items, eps.Items, pod.Items, sec.Items
+	b.Gateways, b.VirtualServices, b.DestinationRules, b.ServiceEntries = gw.Items, vs.Items, dr.Items, se.Items
+	return b, nil
+}
+
+// watched are the kinds whose changes trigger a rebuild.
+func watched() []client.Object {
+	return []client.Object{
+		&corev1.Namespace{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Pod{}, &corev1.Secret{},
+		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
+	}
+}

@@ -1,0 +1,116 @@
+// Package controllers is the controller-runtime glue: it watches every
+// object the mesh depends on, runs one reconcile for the whole mesh
+// (internal/mesh), publishes the result to the ADS server, and hands the
+// objects' status to the leader-only status writer.
+package controllers
+
+import (
+	"context"
+	"time"
+
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/sailplane/sailplane/internal/mesh"
+	"github.com/sailplane/sailplane/internal/xds"
+	"github.com/sailplane/sailplane/internal/xdsserver"
+)
+
+// meshKey is the single reconcile key: translation depends on the whole
+// graph, and one key lets the workqueue merge bursts of events.
+var meshKey = reconcile.Request{NamespacedName: client.ObjectKey{Name: "mesh"}}
+
+// MeshReconciler rebuilds and publishes every proxy's configuration.
+type MeshReconciler struct {
+	Client client.Reader
+	Server *xdsserver.Server
+	Status *StatusWriter
+	Log    logr.Logger
+
+	pokes chan event.GenericEvent
+}
+
+// SetupWithManager registers the watches. The controller runs on every
+// replica (each serves xDS); only the status writer needs the lease.
+func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.pokes = make(chan event.GenericEvent, 1)
+	toMesh := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{meshKey}
+	})
+	b := ctrl.NewControllerManagedBy(mgr).Named("mesh").
+		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1, SkipNameValidation: ptr.To(true)})
+	for _, obj := range watched() {
+		b = b.Watches(obj, toMesh)
+	}
+	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))
+	r.Server.OnNewProxy(func(string) { r.poke() })
+	r.Server.OnNack(func(string, string, string, string) { r.poke() })
+	return b.Complete(r)
+}
+
+// poke asks for a reconcile without blocking; one pending poke is enough.
+func (r *MeshReconciler) poke() {
+	select {
+	case r.pokes <- event.GenericEvent{Object: &metav1.PartialObjectMetadata{}}:
+	default:
+	}
+}
+
+// Reconcile rebuilds the mesh from the cache and publishes it.
+func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl.Result, error) {
+	start := time.Now()
+	b, err := collect(ctx, r.Client)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	proxies := r.Server.Tracker().Snapshot()
+	nodes := make([]mesh.Node, 0, len(proxies))
+	var rejections []mesh.Rejection
+	for _, p := range proxies {
+		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata})
+		for typeURL, n := range p.Nacks {
+			rejections = append(rejections, mesh.Rejection{NodeID: p.NodeID, TypeURL: typeURL, Version: n.Version, Error: n.Error})
+		}
+	}
+	res := mesh.Compute(b, nodes)
+	for _, rj := range mesh.AddRejections(res.Model, rejections) {
+		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error)
+	}
+	if err := r.publish(ctx, res); err != nil {
+		return ctrl.Result{}, err
+	}
+	if r.Status != nil {
+		r.Status.Update(mesh.Statuses(res.Model.Status))
+	}
+	r.Log.V(1).Info("mesh reconciled", "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "took", time.Since(start).String())
+	return ctrl.Result{}, nil
+}
+
+// publish converts each group's resources to a snapshot once and gives it
+// to every node of the group.
+func (r *MeshReconciler) publish(ctx context.Context, res *mesh.Result) error {
+	snaps := map[*xds.Resources]*cachev3.Snapshot{}
+	for node, rs := range res.Resources {
+		snap, ok := snaps[rs]
+		if !ok {
+			var err error
+			if snap, err = xdsserver.Snapshot(rs); err != nil {
+				return err
+			}
+			snaps[rs] = snap
+		}
+		if err := r.Server.SetSnapshot(ctx, node, snap); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/go-logr/logr"
+	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/sailplane/sailplane/controllers"
+	"github.com/sailplane/sailplane/internal/xdsserver"
+)
+
+// newXDS builds the ADS server early, so its debug endpoints can join the
+// monitoring port's handlers.
+func newXDS(log logr.Logger) *xdsserver.Server {
+	opts := xdsserver.DefaultOptions()
+	opts.Registerer = ctrlmetrics.Registry
+	return xdsserver.New(context.Background(), log.WithName("xds"), opts)
+}
+
+func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
+	return map[string]http.Handler{
+		xdsserver.ProxyStatusPath: s.ProxyStatusHandler(),
+		xdsserver.ConfigDumpPath:  s.ConfigDumpHandler(),
+	}
+}
+
+// addMesh adds the ADS server, the mesh controller and the status writer.
+func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, addr string, log logr.Logger) error {
+	if err := m.Add(&xdsRunnable{server: s, addr: addr}); err != nil {
+		return err
+	}
+	status := &controllers.StatusWriter{Client: m.GetClient(), Log: log.WithName("status")}
+	if err := m.Add(status); err != nil {
+		return err
+	}
+	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh")}
+	return r.SetupWithManager(m)
+}
+
+// xdsRunnable serves ADS on every replica, leader or not.
+type xdsRunnable struct {
+	server *xdsserver.Server
+	addr   string
+}
+
+func (x *xdsRunnable) NeedLeaderElection() bool { return false }
+
+func (x *xdsRunnable) Start(ctx context.Context) error {
+	lis, err := net.Listen("tcp", x.addr)
+	if err != nil {
+		return fmt.Errorf("xDS address %q: %w", x.addr, err)
+	}
+	return x.server.Serve(ctx, lis)
+}

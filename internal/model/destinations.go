@@ -1,0 +1,63 @@
+package model
+
+import (
+	"fmt"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// CheckDestination resolves a destination named by a rule in namespace ns,
+// as seen from a proxy in proxyNS with proxyLabels: the host must be in the
+// registry and visible, and a subset must be defined by the DestinationRule
+// that applies. It returns the service.
+func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]string, d networkingv1.Destination) (*Service, error) {
+	host := ResolveHost(d.Host, ns)
+	svc := m.Services[host]
+	if svc == nil {
+		return nil, fmt.Errorf("host %q not found in the service registry", host)
+	}
+	if !svc.ExportTo.VisibleTo(proxyNS) {
+		return nil, fmt.Errorf("host %q is not exported to namespace %q", host, proxyNS)
+	}
+	if d.Subset == "" {
+		return svc, nil
+	}
+	dr := m.DestinationRuleFor(proxyNS, proxyLabels, svc)
+	if dr == nil {
+		return nil, fmt.Errorf("subset %q: no DestinationRule for host %q", d.Subset, host)
+	}
+	if dr.Subset(d.Subset) == nil {
+		return nil, fmt.Errorf("subset %q not found in DestinationRule %s", d.Subset, dr.Ref)
+	}
+	return svc, nil
+}
+
+// checkVirtualServiceDestinations reports destinations that cannot
+// resolve from the VirtualService's own namespace, so a rule gets its
+// status even before any proxy connects. Proxies elsewhere may see more or
+// less (exportTo, workload-selected rules); generation reports those.
+func (m *Model) checkVirtualServiceDestinations() {
+	for _, vs := range m.VirtualServices {
+		ref := ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}
+		check := func(field string, d networkingv1.Destination) {
+			if _, err := m.CheckDestination(vs.Ref.Namespace, vs.Ref.Namespace, nil, d); err != nil {
+				m.Status.Add(ref, field, "%s", err.Error())
+			}
+		}
+		for i, r := range vs.Spec.HTTP {
+			for j, d := range r.Route {
+				check(fmt.Sprintf("http[%d].route[%d].destination", i, j), d.Destination)
+			}
+		}
+		for i, r := range vs.Spec.TCP {
+			for j, d := range r.Route {
+				check(fmt.Sprintf("tcp[%d].route[%d].destination", i, j), d.Destination)
+			}
+		}
+		for i, r := range vs.Spec.TLS {
+			for j, d := range r.Route {
+				check(fmt.Sprintf("tls[%d].route[%d].destination", i, j), d.Destination)
+			}
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package xdsserver
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// ProxyStatus is what `sailctl proxy-status` shows for one proxy: which
+// version of each type it has accepted, and what it rejected.
+type ProxyStatus struct {
+	NodeID    string            `json:"nodeId"`
+	Generator string            `json:"generator,omitempty"`
+	Streams   int               `json:"streams"`
+	Connected time.Time         `json:"connected"`
+	Acked     map[string]string `json:"acked"`
+	Sent      map[string]string `json:"sent"`
+	Nacks     map[string]Nack   `json:"nacks,omitempty"`
+	// Metadata is the node metadata the proxy announced (GENERATOR,
+	// NAMESPACE, LABELS, ...).
+	Metadata *structpb.Struct `json:"-"`
+}
+
+// Nack is a rejected version and the proxy's reason.
+type Nack struct {
+	Version string    `json:"version"`
+	Error   string    `json:"error"`
+	At      time.Time `json:"at"`
+}
+
+// Tracker follows every connected proxy. The ADS callbacks feed it.
+type Tracker struct {
+	mu      sync.Mutex
+	proxies map[string]*ProxyStatus
+	streams map[int64]string // stream id → node id
+	nacks   *prometheus.CounterVec
+	onNew   func(node *corev3.Node)
+	onNack  func(nodeID, typeURL, version, reason string)
+}
+
+func newTracker(reg prometheus.Registerer) *Tracker {
+	t := &Tracker{
+		proxies: map[string]*ProxyStatus{},
+		streams: map[int64]string{},
+		nacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sailplane_xds_nacks_total",
+			Help: "Configuration versions rejected by proxies, by resource type.",
+		}, []string{"type"}),
+	}
+	if reg != nil {
+		// A second server in one process (tests run several replicas)
+		// shares the counter already registered.
+		if err := reg.Register(t.nacks); err != nil {
+			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+				t.nacks = are.ExistingCollector.(*prometheus.CounterVec)
+			}
+		}
+		_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sailplane_xds_connected_proxies",
+			Help: "Proxies with at least one open ADS stream.",
+		}, func() float64 { return float64(len(t.Snapshot())) }))
+	}
+	return t
+}
+
+// request records a (possibly first) request on a stream. It returns true
+// when this is a node the tracker had not seen on any stream.
+func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool) {
+	t.mu.Lock()
+	id := node.GetId()
+	if id == "" {
+		id = t.streams[streamID]
+	}
+	if id == "" {
+		t.mu.Unlock()
+		return
+	}
+	p, known := t.proxies[id]
+	if !known {
+		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}}
+		p.Generator = generatorOf(node)
+		p.Metadata = node.GetMetadata()
+		t.proxies[id] = p
+	}
+	if _, ok := t.streams[streamID]; !ok {
+		t.streams[streamID] = id
+		p.Streams++
+	}
+	if !isNack && ackedVersion != "" && typeURL != "" {
+		p.Acked[typeURL] = ackedVersion
+		if n, ok := p.Nacks[typeURL]; ok && n.Version != ackedVersion {
+			delete(p.Nacks, typeURL) // a later version was accepted
+		}
+	}
+	onNew := t.onNew
+	t.mu.Unlock()
+	if !known && onNew != nil {
+		onNew(node)
+	}
+}
+
+func (t *Tracker) sent(streamID int64, typeURL, version string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.proxies[t.streams[streamID]]; p != nil {
+		p.Sent[typeURL] = version
+	}
+}
+
+func (t *Tracker) nack(nodeID, typeURL, version, reason string) {
+	t.mu.Lock()
+	if p := t.proxies[nodeID]; p != nil {
+		p.Nacks[typeURL] = Nack{Version: version, Error: reason, At: time.Now()}
+	}
+	onNack := t.onNack
+	t.mu.Unlock()
+	t.nacks.WithLabelValues(typeURL).Inc()
+	if onNack != nil {
+		onNack(nodeID, typeURL, version, reason)
+	}
+}
+
+func (t *Tracker) closed(streamID int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id, ok := t.streams[streamID]
+	if !ok {
+		return
+	}
+	delete(t.streams, streamID)
+	if p := t.proxies[id]; p != nil {
+		if p.Streams--; p.Streams <= 0 {
+			delete(t.proxies, id)
+		}
+	}
+}
+
+// Snapshot returns a copy of every connected proxy's status, by node id.
+func (t *Tracker) Snapshot() []ProxyStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]ProxyStatus, 0, len(t.proxies))
+	for _, p := range t.proxies {
+		c := *p
+		c.Acked, c.Sent, c.Nacks = copyMap(p.Acked), copyMap(p.Sent), copyMap(p.Nacks)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].NodeID < out[j].NodeID })
+	return out
+}
+
+func copyMap[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// generatorOf reads Istio's GENERATOR node metadata ("grpc" for proxyless
+// gRPC clients).
+func generatorOf(node *corev3.Node) string {
+	return node.GetMetadata().GetFields()["GENERATOR"].GetStringValue()
+}
+
+func (t *Tracker) sentVersion(nodeID, typeURL string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.proxies[nodeID]; p != nil {
+		return p.Sent[typeURL]
+	}
+	return ""
+}
