@@ -6,6 +6,7 @@ package controllers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -37,6 +38,12 @@ type MeshReconciler struct {
 	Log    logr.Logger
 
 	pokes chan event.GenericEvent
+
+	// last holds each node's unfiltered resources from the latest
+	// reconcile, so a proxyless client that asks for more names is answered
+	// without rebuilding the mesh.
+	mu   sync.Mutex
+	last map[string]*xds.Resources
 }
 
 // SetupWithManager registers the watches. The controller runs on every
@@ -53,6 +60,7 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))
 	r.Server.OnNewProxy(func(string) { r.poke() })
+	r.Server.OnSubscribe(r.republish)
 	r.Server.OnNack(func(string, string, string, string) { r.poke() })
 	return b.Complete(r)
 }
@@ -96,10 +104,20 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 }
 
 // publish converts each group's resources to a snapshot once and gives it
-// to every node of the group.
+// to every node of the group; proxyless gRPC nodes get theirs filtered to
+// what they asked for.
 func (r *MeshReconciler) publish(ctx context.Context, res *mesh.Result) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last = res.Resources
 	snaps := map[*xds.Resources]*cachev3.Snapshot{}
 	for node, rs := range res.Resources {
+		if r.filtered(node) {
+			if err := r.publishNode(ctx, node, rs); err != nil {
+				return err
+			}
+			continue
+		}
 		snap, ok := snaps[rs]
 		if !ok {
 			var err error
@@ -113,4 +131,32 @@ func (r *MeshReconciler) publish(ctx context.Context, res *mesh.Result) error {
 		}
 	}
 	return nil
+}
+
+// filtered reports whether the node asks for resources by name for every
+// type (proxyless gRPC) rather than by wildcard (Envoy).
+func (r *MeshReconciler) filtered(node string) bool {
+	return r.Server.Tracker().Generator(node) == mesh.GeneratorGRPC
+}
+
+func (r *MeshReconciler) publishNode(ctx context.Context, node string, rs *xds.Resources) error {
+	snap, err := xdsserver.Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
+	if err != nil {
+		return err
+	}
+	return r.Server.SetSnapshot(ctx, node, snap)
+}
+
+// republish answers a proxyless client's new subscription from the last
+// reconcile; a node the last reconcile did not cover waits for the next.
+func (r *MeshReconciler) republish(node string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs, ok := r.last[node]
+	if !ok || !r.filtered(node) {
+		return
+	}
+	if err := r.publishNode(context.Background(), node, rs); err != nil {
+		r.Log.Error(err, "publishing a proxyless client's subscription", "node", node)
+	}
 }

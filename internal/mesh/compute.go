@@ -62,6 +62,11 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	return res
 }
 
-func generate(m *model.Model, p xds.Proxy, _ Node) *xds.Resources {
+// generate picks the translation for the kind of client: proxyless gRPC
+// clients announce GENERATOR=grpc, as Istio's do.
+func generate(m *model.Model, p xds.Proxy, n Node) *xds.Resources {
+	if generatorOf(n) == GeneratorGRPC {
+		return xds.GenerateProxyless(m, p)
+	}
 	return xds.Generate(m, p)
 }

@@ -34,7 +34,7 @@ func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 	if err := c.checkNode(id, req.GetNode()); err != nil {
 		return err
 	}
-	c.s.tracker.request(id, req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail() != nil)
+	c.s.tracker.request(id, req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail() != nil, req.GetResourceNames())
 	return nil
 }
 
@@ -64,11 +64,11 @@ func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 		acked = t.sentVersion(nodeID, req.GetTypeUrl())
 	}
 	if req.GetErrorDetail() != nil {
-		t.request(id, req.GetNode(), req.GetTypeUrl(), "", true)
+		t.request(id, req.GetNode(), req.GetTypeUrl(), "", true, nil)
 		t.nack(nodeID, req.GetTypeUrl(), acked, req.GetErrorDetail().GetMessage())
 		return nil
 	}
-	t.request(id, req.GetNode(), req.GetTypeUrl(), acked, false)
+	t.request(id, req.GetNode(), req.GetTypeUrl(), acked, false, nil)
 	return nil
 }
 

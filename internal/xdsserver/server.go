@@ -88,6 +88,15 @@ func (s *Server) OnNewProxy(f func(nodeID string)) {
 	s.tracker.onNew = func(n *corev3.Node) { f(n.GetId()) }
 }
 
+// OnSubscribe registers a function called when a connected proxy changes
+// the names it asks for. It runs before the request is answered, so a
+// snapshot set from it answers the request.
+func (s *Server) OnSubscribe(f func(nodeID string)) {
+	s.tracker.mu.Lock()
+	defer s.tracker.mu.Unlock()
+	s.tracker.onSubscribe = f
+}
+
 // OnNack registers a function called for every rejected version.
 func (s *Server) OnNack(f func(nodeID, typeURL, version, reason string)) {
 	s.tracker.mu.Lock()

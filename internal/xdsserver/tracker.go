@@ -23,6 +23,9 @@ type ProxyStatus struct {
 	// Metadata is the node metadata the proxy announced (GENERATOR,
 	// NAMESPACE, LABELS, ...).
 	Metadata *structpb.Struct `json:"-"`
+	// Subscribed lists, per type, the resource names the proxy asked for;
+	// empty means all (wildcard).
+	Subscribed map[string][]string `json:"subscribed,omitempty"`
 }
 
 // Nack is a rejected version and the proxy's reason.
@@ -39,7 +42,10 @@ type Tracker struct {
 	streams map[int64]string // stream id → node id
 	nacks   *prometheus.CounterVec
 	onNew   func(node *corev3.Node)
-	onNack  func(nodeID, typeURL, version, reason string)
+	// onSubscribe is called when a known proxy asks for a different set of
+	// names (proxyless gRPC clients ask for listeners on demand).
+	onSubscribe func(nodeID string)
+	onNack      func(nodeID, typeURL, version, reason string)
 }
 
 func newTracker(reg prometheus.Registerer) *Tracker {
@@ -69,7 +75,7 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 
 // request records a (possibly first) request on a stream. It returns true
 // when this is a node the tracker had not seen on any stream.
-func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool) {
+func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, names []string) {
 	t.mu.Lock()
 	id := node.GetId()
 	if id == "" {
@@ -81,7 +87,7 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 	}
 	p, known := t.proxies[id]
 	if !known {
-		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}}
+		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}, Subscribed: map[string][]string{}}
 		p.Generator = generatorOf(node)
 		p.Metadata = node.GetMetadata()
 		t.proxies[id] = p
@@ -96,11 +102,40 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 			delete(p.Nacks, typeURL) // a later version was accepted
 		}
 	}
-	onNew := t.onNew
+	changed := typeURL != "" && !sameNames(p.Subscribed[typeURL], names)
+	if changed {
+		p.Subscribed[typeURL] = append([]string(nil), names...)
+	}
+	onNew, onSubscribe := t.onNew, t.onSubscribe
 	t.mu.Unlock()
 	if !known && onNew != nil {
 		onNew(node)
 	}
+	if known && changed && onSubscribe != nil {
+		onSubscribe(id)
+	}
+}
+
+func sameNames(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Subscriptions returns the names the node asked for, per type.
+func (t *Tracker) Subscriptions(nodeID string) map[string][]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.proxies[nodeID]; p != nil {
+		return copyMap(p.Subscribed)
+	}
+	return nil
 }
 
 func (t *Tracker) sent(streamID int64, typeURL, version string) {
@@ -146,7 +181,7 @@ func (t *Tracker) Snapshot() []ProxyStatus {
 	out := make([]ProxyStatus, 0, len(t.proxies))
 	for _, p := range t.proxies {
 		c := *p
-		c.Acked, c.Sent, c.Nacks = copyMap(p.Acked), copyMap(p.Sent), copyMap(p.Nacks)
+		c.Acked, c.Sent, c.Nacks, c.Subscribed = copyMap(p.Acked), copyMap(p.Sent), copyMap(p.Nacks), copyMap(p.Subscribed)
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodeID < out[j].NodeID })
@@ -172,6 +207,17 @@ func (t *Tracker) sentVersion(nodeID, typeURL string) string {
 	defer t.mu.Unlock()
 	if p := t.proxies[nodeID]; p != nil {
 		return p.Sent[typeURL]
+	}
+	return ""
+}
+
+// Generator returns the node's GENERATOR metadata ("grpc" for proxyless
+// clients), or "" for an unknown node.
+func (t *Tracker) Generator(nodeID string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.proxies[nodeID]; p != nil {
+		return p.Generator
 	}
 	return ""
 }

@@ -1,0 +1,120 @@
+package xds
+
+import (
+	"fmt"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// GenerateProxyless builds the configuration of a proxyless gRPC client:
+// for every visible service port an api_listener named as the client dials
+// it ("reviews:9080", "reviews.default.svc.cluster.local:9080", ...), a
+// route configuration "<fqdn>:<port>", and the EDS clusters and endpoints
+// behind it. gRPC's xDS client consumes the same routes and clusters as
+// Envoy, but only part of them; what it cannot use is left out and the
+// rule that asked for it gets a status problem, so nothing is dropped
+// silently and the client never receives config it would NACK.
+func GenerateProxyless(m *model.Model, p Proxy) *Resources {
+	g := &generator{m: m, proxy: p, out: &Resources{}}
+	g.gateways = p.gatewayNames(m)
+	g.outboundClusters()
+	g.out.Clusters = grpcClusters(g.out.Clusters)
+	for _, svc := range g.visibleServices() {
+		for _, port := range svc.Ports {
+			if port.Protocol == model.UDP {
+				continue
+			}
+			g.proxylessService(svc, port.Number)
+		}
+	}
+	g.reportProxylessLimits()
+	g.validate()
+	g.out.sort()
+	return g.out
+}
+
+func (g *generator) proxylessService(svc *model.Service, port uint32) {
+	rcName := names.VirtualHost(svc.Hostname, port)
+	routes := grpcRoutes(g.serviceRoutes(svc, port))
+	rc := &routev3.RouteConfiguration{
+		Name: rcName,
+		// One service per route configuration, so every name the client
+		// may have dialled can match.
+		VirtualHosts: []*routev3.VirtualHost{{Name: rcName, Domains: []string{"*"}, Routes: routes}},
+	}
+	g.out.Routes = append(g.out.Routes, rc)
+	hcm := &hcmv3.HttpConnectionManager{
+		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: rcName, ConfigSource: adsSource()}},
+		HttpFilters:    grpcHTTPFilters(rc),
+	}
+	for _, name := range dialNames(svc, g.proxy.Namespace, port) {
+		g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
+			Name:        name,
+			ApiListener: &listenerv3.ApiListener{ApiListener: mustAny(hcm)},
+		})
+	}
+}
+
+// dialNames are the targets a client in clientNS may dial the service by.
+func dialNames(svc *model.Service, clientNS string, port uint32) []string {
+	var out []string
+	for _, n := range model.ShortNames(svc, clientNS) {
+		out = append(out, fmt.Sprintf("%s:%d", n, port))
+	}
+	return out
+}
+
+// grpcHTTPFilters keeps the fault filter when a route uses it; gRPC has no
+// CORS filter.
+func grpcHTTPFilters(rc *routev3.RouteConfiguration) []*hcmv3.HttpFilter {
+	out := httpFilters(rc)
+	kept := out[:0]
+	for _, f := range out {
+		if f.Name != names.CORSFilter {
+			kept = append(kept, f)
+		}
+	}
+	return kept
+}
+
+// grpcRoutes adapts routes for gRPC: it drops per-route CORS, and carries
+// the route timeout as max_stream_duration, which is what gRPC reads.
+func grpcRoutes(in []*routev3.Route) []*routev3.Route {
+	for _, r := range in {
+		delete(r.TypedPerFilterConfig, names.CORSFilter)
+		a := r.GetRoute()
+		if a == nil {
+			continue
+		}
+		if a.MaxStreamDuration == nil {
+			a.MaxStreamDuration = &routev3.RouteAction_MaxStreamDuration{}
+		}
+		if t := a.GetTimeout(); t != nil {
+			a.MaxStreamDuration.MaxStreamDuration = durationpb.New(t.AsDuration())
+		}
+	}
+	return in
+}
+
+// grpcClusters keeps what gRPC's xDS client accepts: EDS and logical-DNS
+// clusters, without upstream TLS (gRPC wants certificate providers for
+// that, which sailplane does not configure).
+func grpcClusters(in []*clusterv3.Cluster) []*clusterv3.Cluster {
+	var out []*clusterv3.Cluster
+	for _, c := range in {
+		switch c.GetType() {
+		case clusterv3.Cluster_EDS, clusterv3.Cluster_LOGICAL_DNS:
+			c.TransportSocket = nil
+			c.TransportSocketMatches = nil
+			out = append(out, c)
+		}
+	}
+	return out
+}
