@@ -7,10 +7,12 @@ package controllers
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/go-logr/logr"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -39,6 +41,10 @@ type MeshReconciler struct {
 
 	pokes chan event.GenericEvent
 
+	// fullRebuild is set by every event except EndpointSlice changes; when
+	// it is clear, a reconcile recomputes endpoints only.
+	fullRebuild atomic.Bool
+
 	// last holds each node's unfiltered resources from the latest
 	// reconcile, so a proxyless client that asks for more names is answered
 	// without rebuilding the mesh.
@@ -50,7 +56,11 @@ type MeshReconciler struct {
 // replica (each serves xDS); only the status writer needs the lease.
 func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.pokes = make(chan event.GenericEvent, 1)
-	toMesh := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+	r.fullRebuild.Store(true) // the first reconcile builds everything
+	toMesh := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		if _, endpoints := o.(*discoveryv1.EndpointSlice); !endpoints {
+			r.fullRebuild.Store(true)
+		}
 		return []reconcile.Request{meshKey}
 	})
 	b := ctrl.NewControllerManagedBy(mgr).Named("mesh").
@@ -67,6 +77,7 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // poke asks for a reconcile without blocking; one pending poke is enough.
 func (r *MeshReconciler) poke() {
+	r.fullRebuild.Store(true)
 	select {
 	case r.pokes <- event.GenericEvent{Object: &metav1.PartialObjectMetadata{}}:
 	default:
@@ -89,11 +100,23 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 			rejections = append(rejections, mesh.Rejection{NodeID: p.NodeID, TypeURL: typeURL, Version: n.Version, Error: n.Error})
 		}
 	}
+	full := r.fullRebuild.Swap(false)
+	if !full {
+		r.mu.Lock()
+		res, ok := mesh.ComputeEndpoints(b, nodes, r.last)
+		r.mu.Unlock()
+		if ok {
+			err := r.publish(ctx, res)
+			r.Log.V(1).Info("endpoints reconciled", "proxies", len(nodes), "groups", res.Groups, "took", time.Since(start).String())
+			return ctrl.Result{}, err
+		}
+	}
 	res := mesh.Compute(b, nodes)
 	for _, rj := range mesh.AddRejections(res.Model, rejections) {
 		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error)
 	}
 	if err := r.publish(ctx, res); err != nil {
+		r.fullRebuild.Store(true)
 		return ctrl.Result{}, err
 	}
 	if r.Status != nil {

@@ -1,0 +1,49 @@
+package xds
+
+import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// EndpointsFor recomputes only the load assignments of the proxy's EDS
+// clusters. Listeners, routes and clusters do not depend on EndpointSlices,
+// so when only endpoints changed the previous translation's clusters are
+// reused and this is all that runs. ok is false when a cluster's name does
+// not say which service it is for; the caller then regenerates everything.
+func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*endpointv3.ClusterLoadAssignment, bool) {
+	var out []*endpointv3.ClusterLoadAssignment
+	for _, c := range clusters {
+		if c.GetType() != clusterv3.Cluster_EDS {
+			continue
+		}
+		key, ok := names.ParseCluster(c.Name)
+		if !ok || key.Direction != names.Outbound {
+			return nil, false
+		}
+		out = append(out, loadAssignment(c.Name, subsetEndpoints(m, p, key)))
+	}
+	return out, true
+}
+
+func subsetEndpoints(m *model.Model, p Proxy, key names.ClusterKey) []model.Endpoint {
+	svc := m.Services[key.Host]
+	if svc == nil {
+		return nil
+	}
+	eps := svc.Endpoints[key.Port]
+	if key.Subset == "" {
+		return eps
+	}
+	dr := m.DestinationRuleFor(p.Namespace, p.Labels, svc)
+	if dr == nil {
+		return nil
+	}
+	s := dr.Subset(key.Subset)
+	if s == nil {
+		return nil
+	}
+	return filterEndpoints(eps, s.Labels)
+}
