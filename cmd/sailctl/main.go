@@ -22,7 +22,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 2 && args[0] == "x" && args[1] == "translate" {
 		return translateCmd(args[2:], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]")
+	if len(args) >= 1 && args[0] == "proxy-status" {
+		return proxyStatusCmd(args[1:], stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "proxy-config" {
+		return proxyConfigCmd(args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
 	return 2
 }
 
@@ -87,3 +93,11 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	_, _ = stdout.Write(out)
 	return 0
 }
+
+const usage = `usage: sailctl COMMAND
+  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
+                 translate manifests offline into one proxy's Envoy config dump
+  proxy-status   every connected proxy and whether it has the latest config
+  proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
+                 one proxy's config, from the control plane
+`
