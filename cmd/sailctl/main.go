@@ -22,6 +22,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 2 && args[0] == "x" && args[1] == "translate" {
 		return translateCmd(args[2:], stdout, stderr)
 	}
+	if len(args) >= 2 && args[0] == "x" && args[1] == "call" {
+		return callCmd(args[2:], stdout, stderr)
+	}
 	if len(args) >= 1 && args[0] == "proxy-status" {
 		return proxyStatusCmd(args[1:], stdout, stderr)
 	}
@@ -97,6 +100,8 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 const usage = `usage: sailctl COMMAND
   x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
                  translate manifests offline into one proxy's Envoy config dump
+  x call [xds:///HOST:PORT] [--count N]
+                 call a gRPC service through xDS as a proxyless client (local demo)
   proxy-status   every connected proxy and whether it has the latest config
   proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane

@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 
+	"github.com/sailplane/sailplane/internal/demo"
 	"github.com/sailplane/sailplane/internal/localenv"
 )
 
@@ -39,7 +40,16 @@ func startLocal(ctx context.Context, opts *options, log logr.Logger) (*rest.Conf
 	}
 	log.Info("local API server ready", "kubeconfig", env.KubeconfigPath())
 	fmt.Fprintf(os.Stderr, localHint, env.KubeconfigPath())
-	return env.Config(), env.Stop, nil
+	mesh, err := demo.Start(ctx, env.Config())
+	if err != nil {
+		return nil, nil, errors.Join(err, env.Stop())
+	}
+	fmt.Fprint(os.Stderr, mesh.Hint(env.KubeconfigPath()))
+	stop := func() error {
+		mesh.Stop()
+		return env.Stop()
+	}
+	return env.Config(), stop, nil
 }
 
 func webhookState(addr string) string {
