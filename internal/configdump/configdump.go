@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -41,7 +43,38 @@ func Build(r *xds.Resources, version string) (*adminv3.ConfigDump, error) {
 		endpoints.DynamicEndpointConfigs = append(endpoints.DynamicEndpointConfigs,
 			&adminv3.EndpointsConfigDump_DynamicEndpointConfig{VersionInfo: version, EndpointConfig: mustAny(e)})
 	}
-	return &adminv3.ConfigDump{Configs: []*anypb.Any{mustAny(listeners), mustAny(routes), mustAny(clusters), mustAny(endpoints)}}, nil
+	configs := []*anypb.Any{mustAny(listeners), mustAny(routes), mustAny(clusters), mustAny(endpoints)}
+	if len(r.Secrets) > 0 {
+		configs = append(configs, mustAny(secretsDump(r.Secrets, version)))
+	}
+	return &adminv3.ConfigDump{Configs: configs}, nil
+}
+
+// secretsDump is the SDS section, present only when the proxy has secrets
+// (sidecars without TLS origination have none, and their dumps stay as
+// they were). Private keys are redacted as Envoy's own /config_dump does:
+// a dump is for reading, and gets pasted into issues.
+func secretsDump(secrets []*tlsv3.Secret, version string) *adminv3.SecretsConfigDump {
+	out := &adminv3.SecretsConfigDump{}
+	for _, s := range secrets {
+		out.DynamicActiveSecrets = append(out.DynamicActiveSecrets, &adminv3.SecretsConfigDump_DynamicSecret{
+			Name:        s.Name,
+			VersionInfo: version,
+			Secret:      mustAny(redacted(s)),
+		})
+	}
+	return out
+}
+
+// Redacted replaces what Envoy's config dump never shows.
+const Redacted = "[redacted]"
+
+func redacted(s *tlsv3.Secret) *tlsv3.Secret {
+	c := proto.Clone(s).(*tlsv3.Secret)
+	if tc := c.GetTlsCertificate(); tc != nil && tc.PrivateKey != nil && tc.PrivateKey.GetFilename() == "" {
+		tc.PrivateKey = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: Redacted}}
+	}
+	return c
 }
 
 func mustAny(m proto.Message) *anypb.Any {

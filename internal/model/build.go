@@ -17,6 +17,7 @@ func Build(b *bundle.Bundle) *Model {
 		Status:   NewStatus(),
 	}
 	m.addPods(b)
+	m.addSecrets(b)
 	m.addKubernetesServices(b)
 	m.addServiceEntries(b)
 	for h := range m.Services {
@@ -27,5 +28,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addDestinationRules(b)
 	m.addGateways(b)
 	m.checkVirtualServiceDestinations()
+	m.checkGatewayReferences()
+	m.checkGatewayCredentials()
 	return m
 }

@@ -27,6 +27,8 @@ type Model struct {
 	Gateways         []*networkingv1.Gateway
 	// Pods by namespace/name.
 	Pods map[types.NamespacedName]*Workload
+	// Secrets by namespace/name, read as TLS material on first use.
+	Secrets map[types.NamespacedName]*Secret
 	// Status of every Istio object, keyed by kind and name.
 	Status *Status
 }

@@ -52,7 +52,8 @@ func metaOf(list []networkingv1.VirtualService, ref types.NamespacedName) *metav
 }
 
 // QualifyGateways defaults an empty list to [mesh] and makes every gateway
-// name "namespace/name"; short names resolve in the rule's namespace.
+// name "namespace/name"; short names and "./name" resolve in the rule's
+// namespace.
 func QualifyGateways(gws []string, ns string) []string {
 	if len(gws) == 0 {
 		return []string{defaults.MeshGateway}
@@ -60,6 +61,8 @@ func QualifyGateways(gws []string, ns string) []string {
 	out := make([]string, 0, len(gws))
 	for _, g := range gws {
 		switch {
+		case strings.HasPrefix(g, "./"):
+			out = append(out, ns+"/"+strings.TrimPrefix(g, "./"))
 		case g == defaults.MeshGateway || strings.Contains(g, "/"):
 			out = append(out, g)
 		default:

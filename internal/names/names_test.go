@@ -71,3 +71,36 @@ func TestCredentialSecretNames(t *testing.T) {
 		}
 	}
 }
+
+func TestGatewayNames(t *testing.T) {
+	for got, want := range map[string]string{
+		GatewayListener(8443): "0.0.0.0_8443",
+		GatewayHTTPSRouteConfig(443, "https", "bookinfo", "default"):    "https.443.https.bookinfo.default",
+		GatewayBlackHoleVirtualHost(80):                                 "blackhole:80",
+		SNIDNATCluster(9080, "", "reviews.default.svc.cluster.local"):   "outbound_.9080_._.reviews.default.svc.cluster.local",
+		SNIDNATCluster(9080, "v1", "reviews.default.svc.cluster.local"): "outbound_.9080_.v1_.reviews.default.svc.cluster.local",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+func TestParseCredentialSecret(t *testing.T) {
+	for in, want := range map[string]CredentialRef{
+		CredentialSecret("web"):              {Name: "web"},
+		CredentialCASecret("web"):            {Name: "web", CA: true},
+		CredentialSecret("shop/web"):         {Namespace: "shop", Name: "web"},
+		CredentialCASecret("shop/web"):       {Namespace: "shop", Name: "web", CA: true},
+		CredentialSecret("kubernetes://web"): {Name: "web"},
+	} {
+		if got, ok := ParseCredentialSecret(in); !ok || got != want {
+			t.Errorf("ParseCredentialSecret(%q) = %+v, %v; want %+v", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"web", "kubernetes://", "kubernetes://a/b/c", "kubernetes://ns/", "sds://x"} {
+		if _, ok := ParseCredentialSecret(bad); ok {
+			t.Errorf("ParseCredentialSecret(%q) should fail", bad)
+		}
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/envtestbin"
 	"github.com/sailplane/sailplane/internal/xds"
@@ -34,7 +36,8 @@ func corpusDir(t *testing.T) string {
 
 // TestCorpusTranslates translates every corpus file, together with the
 // bookinfo platform manifests, for a proxy in each namespace the file
-// touches, and requires zero invalid or dangling resources. Problems the
+// touches and for the gateway pod of each Gateway, and requires zero
+// invalid or dangling resources. Problems the
 // rules legitimately have (a host outside the registry, say) are allowed:
 // they are status, not broken config.
 func TestCorpusTranslates(t *testing.T) {
@@ -49,15 +52,22 @@ func TestCorpusTranslates(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
+		pods := map[string]types.NamespacedName{}
 		for _, ns := range namespacesOf(b) {
-			res, err := Run(b, probePod(b, ns))
+			pods["proxy in "+ns] = probePod(b, ns)
+		}
+		for _, gw := range b.Gateways {
+			pods["gateway pod of "+gw.Namespace+"/"+gw.Name] = gatewayPod(b, gw)
+		}
+		for _, what := range sortedKeys(pods) {
+			res, err := Run(b, pods[what])
 			if err != nil {
-				t.Errorf("%s, proxy in %s: %v", f, ns, err)
+				t.Errorf("%s, %s: %v", f, what, err)
 				continue
 			}
 			proxies++
-			resources += len(res.Resources.Listeners) + len(res.Resources.Routes) + len(res.Resources.Clusters) + len(res.Resources.Endpoints)
-			checkClean(t, fmt.Sprintf("%s, proxy in %s", filepath.Base(f), ns), res.Resources)
+			resources += len(res.Resources.Listeners) + len(res.Resources.Routes) + len(res.Resources.Clusters) + len(res.Resources.Endpoints) + len(res.Resources.Secrets)
+			checkClean(t, fmt.Sprintf("%s, %s", filepath.Base(f), what), res.Resources)
 		}
 	}
 	t.Logf("corpus: %d files translated for %d proxies, %d resources, all valid and consistent", len(files), proxies, resources)
@@ -115,4 +125,29 @@ func probePod(b *bundle.Bundle, ns string) types.NamespacedName {
 	}
 	b.Pods = append(b.Pods, probe(ns))
 	return types.NamespacedName{Namespace: ns, Name: "probe"}
+}
+
+// gatewayPod returns a pod the Gateway selects, adding one (in the
+// Gateway's namespace, labelled with its selector) when the bundle has
+// none, so every Gateway is translated for a gateway proxy.
+func gatewayPod(b *bundle.Bundle, gw networkingv1.Gateway) types.NamespacedName {
+	for _, p := range b.Pods {
+		if len(gw.Spec.Selector) > 0 && labels.SelectorFromSet(gw.Spec.Selector).Matches(labels.Set(p.Labels)) {
+			return types.NamespacedName{Namespace: p.Namespace, Name: p.Name}
+		}
+	}
+	pod := probe(gw.Namespace)
+	pod.Name = "gateway-" + gw.Name
+	pod.Labels = gw.Spec.Selector
+	b.Pods = append(b.Pods, pod)
+	return types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

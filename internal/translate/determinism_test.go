@@ -59,6 +59,7 @@ func shuffle(b *bundle.Bundle, rng *rand.Rand) {
 	shuffleSlice(rng, b.Services)
 	shuffleSlice(rng, b.EndpointSlices)
 	shuffleSlice(rng, b.Pods)
+	shuffleSlice(rng, b.Secrets)
 	shuffleSlice(rng, b.Gateways)
 	shuffleSlice(rng, b.VirtualServices)
 	shuffleSlice(rng, b.DestinationRules)

@@ -2,14 +2,31 @@ package xds
 
 import (
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
 )
 
 // Generate builds the configuration of one proxy (or of every proxy of
 // its group: the result depends only on what GroupKey captures plus the
 // workload's ports).
+//
+// A gateway proxy (type router) gets its Gateways' listeners instead of a
+// sidecar's capture listeners.
 func Generate(m *model.Model, p Proxy) *Resources {
 	g := &generator{m: m, proxy: p, out: &Resources{}}
 	g.gateways = p.gatewayNames(m)
+	if p.Type == names.Router {
+		g.gatewayConfig()
+	} else {
+		g.sidecarConfig()
+	}
+	g.clusterSecrets()
+	g.validate()
+	g.pruneSecrets()
+	g.out.sort()
+	return g.out
+}
+
+func (g *generator) sidecarConfig() {
 	g.specialClusters()
 	g.outboundClusters()
 	g.virtualOutbound()
@@ -17,7 +34,4 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	inbound := g.inboundPorts()
 	g.inboundClusters(inbound)
 	g.virtualInbound(inbound)
-	g.validate()
-	g.out.sort()
-	return g.out
 }

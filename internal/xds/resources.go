@@ -7,6 +7,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/sailplane/sailplane/internal/model"
 )
@@ -17,6 +18,9 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Secrets are the TLS material the listeners and clusters ask for over
+	// SDS (gateway certificates, DestinationRule client certificates).
+	Secrets []*tlsv3.Secret
 	// Problems found while generating, against the objects that caused
 	// them. The same problem may be found for many proxies; Status.Add
 	// keeps it once.
@@ -34,6 +38,7 @@ func (r *Resources) sort() {
 	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].Name < r.Routes[j].Name })
 	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
 	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].ClusterName < r.Endpoints[j].ClusterName })
+	sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].Name < r.Secrets[j].Name })
 }
 
 // generator carries one translation: the model, the proxy, and what it
@@ -43,6 +48,8 @@ type generator struct {
 	proxy    Proxy
 	gateways []string
 	out      *Resources
+	// sniDNAT holds the SNI-DNAT clusters AUTO_PASSTHROUGH servers need.
+	sniDNAT map[string]sniDNATTarget
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

@@ -8,6 +8,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sailplane/sailplane/internal/model"
@@ -31,6 +32,9 @@ func (g *generator) validate() {
 	})
 	g.out.Routes = keepValid(g, g.out.Routes, func(r *routev3.RouteConfiguration) (string, model.ObjectRef) {
 		return "route configuration " + r.Name, generatorRef
+	})
+	g.out.Secrets = keepValid(g, g.out.Secrets, func(s *tlsv3.Secret) (string, model.ObjectRef) {
+		return "secret " + s.Name, generatorRef
 	})
 }
 
@@ -68,7 +72,8 @@ func (g *generator) clusterOwner(name string) model.ObjectRef {
 // CheckConsistency reports every reference that does not resolve within
 // the resources: an RDS name without a route configuration, a route or
 // tcp_proxy naming a cluster that is not there, an EDS cluster without a
-// load assignment. A proxy given such a snapshot would drop traffic.
+// load assignment, an SDS secret that is missing or of the wrong kind. A
+// proxy given such a snapshot would drop traffic.
 func CheckConsistency(r *Resources) []error {
 	clusters := map[string]*clusterv3.Cluster{}
 	for _, c := range r.Clusters {
@@ -94,7 +99,7 @@ func CheckConsistency(r *Resources) []error {
 			errs = append(errs, fmt.Errorf("EDS cluster %s has no load assignment", c.Name))
 		}
 	}
-	return errs
+	return append(errs, secretConsistency(r)...)
 }
 
 func listenerRefs(l *listenerv3.Listener, routes map[string]bool, clusters map[string]*clusterv3.Cluster) []error {

@@ -10,6 +10,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -76,6 +77,7 @@ func resourcesOf(snap *cachev3.Snapshot) *xds.Resources {
 	r.Routes = typed[*routev3.RouteConfiguration](snap, resource.RouteType)
 	r.Clusters = typed[*clusterv3.Cluster](snap, resource.ClusterType)
 	r.Endpoints = typed[*endpointv3.ClusterLoadAssignment](snap, resource.EndpointType)
+	r.Secrets = typed[*tlsv3.Secret](snap, resource.SecretType)
 	return r
 }
 

@@ -17,6 +17,7 @@ func FilterSubscribed(r *xds.Resources, subs map[string][]string) *xds.Resources
 	out.Listeners = keep(r.Listeners, subs[resource.ListenerType])
 	out.Routes = keep(r.Routes, subs[resource.RouteType])
 	out.Clusters = keep(r.Clusters, subs[resource.ClusterType])
+	out.Secrets = keep(r.Secrets, subs[resource.SecretType])
 	out.Endpoints = keepBy(r.Endpoints, subs[resource.EndpointType], func(e *endpointv3.ClusterLoadAssignment) string { return e.ClusterName })
 	return &out
 }

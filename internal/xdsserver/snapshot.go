@@ -35,6 +35,7 @@ func Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
 		{resource.RouteType, asResources(r.Routes)},
 		{resource.ClusterType, asResources(r.Clusters)},
 		{resource.EndpointType, asResources(r.Endpoints)},
+		{resource.SecretType, asResources(r.Secrets)},
 	} {
 		if err := add(t.url, t.items); err != nil {
 			return nil, err

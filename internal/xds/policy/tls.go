@@ -145,6 +145,11 @@ func validation(cc *tlsv3.CommonTlsContext, t *networkingv1.ClientTLSSettings, r
 	cc.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
 }
 
+// SANMatchers matches a peer certificate's names exactly, each typed by
+// its shape as sanMatchers explains; gateways check client certificates
+// with it.
+func SANMatchers(names []string) []*tlsv3.SubjectAltNameMatcher { return sanMatchers(names) }
+
 // sanMatchers matches the server certificate's names exactly. Istio matches
 // a name against every SAN type; typed matchers need one, so it is chosen
 // from the name's shape: a URI (spiffe://...), an IP address, else DNS.

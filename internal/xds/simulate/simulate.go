@@ -28,10 +28,16 @@ type Request struct {
 	Method    string
 	Path      string // may carry a query string
 	Headers   map[string]string
+	// TLS says the request came over TLS (to a gateway server that
+	// terminates it); SNI is the name the client sent.
+	TLS bool
+	SNI string
 }
 
 // Result says what the proxy does with the request.
 type Result struct {
+	// RouteConfig is the route configuration that decided.
+	RouteConfig string
 	VirtualHost string
 	Route       string
 	// Clusters with their weights; one entry with weight 0 for a plain
@@ -60,9 +66,15 @@ func HTTP(res *xds.Resources, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return routeNamed(res, rcName, req)
+}
+
+func routeNamed(res *xds.Resources, rcName string, req Request) (Result, error) {
 	for _, rc := range res.Routes {
 		if rc.Name == rcName {
-			return routeIn(rc, req)
+			r, err := routeIn(rc, req)
+			r.RouteConfig = rcName
+			return r, err
 		}
 	}
 	return Result{}, fmt.Errorf("route configuration %q not found", rcName)
@@ -100,6 +112,10 @@ func routeIn(rc *routev3.RouteConfiguration, req Request) (Result, error) {
 	vh := pickVirtualHost(rc.VirtualHosts, strings.ToLower(req.Authority))
 	if vh == nil {
 		return Result{}, fmt.Errorf("no virtual host for %q in %s", req.Authority, rc.Name)
+	}
+	if vh.RequireTls == routev3.VirtualHost_ALL && !req.TLS {
+		// Envoy answers plain text with a 301 to https before routing.
+		return Result{VirtualHost: vh.Name, Redirect: true}, nil
 	}
 	path, query, _ := strings.Cut(req.Path, "?")
 	q, _ := url.ParseQuery(query)
@@ -230,6 +246,9 @@ func headerValue(req Request, name string) (string, bool) {
 	case ":path":
 		return req.Path, true
 	case ":scheme":
+		if req.TLS {
+			return "https", true
+		}
 		return "http", true
 	}
 	for k, v := range req.Headers {

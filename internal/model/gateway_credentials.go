@@ -1,0 +1,112 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// Credential is what a gateway server terminates TLS with when it names a
+// Kubernetes Secret: the key pair, and for servers that verify clients the
+// CA bundle.
+type Credential struct {
+	// Ref is the Secret holding the key pair.
+	Ref     types.NamespacedName
+	KeyPair *Secret
+	// CA is set for MUTUAL and OPTIONAL_MUTUAL servers.
+	CA []byte
+}
+
+// ServerLeftOut ends every problem that keeps a gateway server from being
+// served: the effect on the proxy.
+const ServerLeftOut = "; the server is left out of the gateway's listener"
+
+// ServerCredentials resolves the Secrets that server i of gw names in
+// credentialName or credentialNames. It returns nothing for servers that
+// name none or do not terminate TLS; a problem (field and reason) when a
+// Secret cannot be used, in which case the server cannot be served.
+func (m *Model) ServerCredentials(gw *networkingv1.Gateway, i int) ([]Credential, *Problem) {
+	t := gw.Spec.Servers[i].TLS
+	if t == nil || !terminatesTLS(t.Mode) {
+		return nil, nil
+	}
+	field := fmt.Sprintf("servers[%d].tls.", i)
+	names := []string{t.CredentialName}
+	fields := []string{field + "credentialName"}
+	if t.CredentialName == "" {
+		names, fields = t.CredentialNames, nil
+		for j := range names {
+			fields = append(fields, fmt.Sprintf("%scredentialNames[%d]", field, j))
+		}
+	}
+	var out []Credential
+	for j, n := range names {
+		if n == "" {
+			continue
+		}
+		needCA := j == 0 && (t.Mode == ServerTLSMutual || t.Mode == ServerTLSOptionalMutual)
+		c, err := m.credential(gw.Namespace, n, needCA)
+		if err != nil {
+			return nil, &Problem{Field: fields[j], Reason: err.Error() + ServerLeftOut}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func terminatesTLS(mode string) bool {
+	return mode == ServerTLSSimple || mode == ServerTLSMutual || mode == ServerTLSOptionalMutual
+}
+
+// credential finds credentialName for a Gateway in namespace gwNS. The
+// name may carry Istio's "kubernetes://" prefix and a namespace.
+func (m *Model) credential(gwNS, credentialName string, needCA bool) (Credential, error) {
+	name := strings.TrimPrefix(credentialName, "kubernetes://")
+	ns := gwNS
+	if n, rest, qualified := strings.Cut(name, "/"); qualified {
+		ns, name = n, rest
+	}
+	if ns != gwNS && !AllowCrossNamespaceCredentials {
+		return Credential{}, fmt.Errorf("Secret %s/%s is in another namespace; a Gateway may only use Secrets of its own namespace (%s)", ns, name, gwNS)
+	}
+	kp, err := m.KeyPair(ns, name)
+	if err != nil {
+		return Credential{}, m.notFoundHint(err, ns, name)
+	}
+	c := Credential{Ref: kp.Ref, KeyPair: kp}
+	if needCA {
+		if c.CA, err = m.CABundle(ns, name); err != nil {
+			return Credential{}, fmt.Errorf("verifying clients needs a CA: %v", err)
+		}
+	}
+	return c, nil
+}
+
+// notFoundHint adds the namespace rule to "not found": Istio users often
+// keep gateway Secrets beside the gateway deployment rather than beside
+// the Gateway. Which other namespaces hold such a Secret is not said: the
+// Gateway's author may not be allowed to know.
+func (m *Model) notFoundHint(err error, ns, name string) error {
+	if m.Secrets[types.NamespacedName{Namespace: ns, Name: name}] != nil {
+		return err
+	}
+	return fmt.Errorf("%v (a Gateway may only use Secrets of its own namespace)", err)
+}
+
+// checkGatewayCredentials records, for every Gateway, the Secrets its
+// servers cannot use. The result does not depend on which proxy serves
+// the Gateway, so it is found once here; generation finds the same
+// problems and Status keeps them once.
+func (m *Model) checkGatewayCredentials() {
+	for _, gw := range m.Gateways {
+		ref := ObjectRef{Kind: "Gateway", NamespacedName: types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}}
+		for i := range gw.Spec.Servers {
+			if _, p := m.ServerCredentials(gw, i); p != nil {
+				m.Status.Add(ref, p.Field, "%s", p.Reason)
+			}
+		}
+	}
+}

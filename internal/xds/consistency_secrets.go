@@ -1,0 +1,42 @@
+package xds
+
+import (
+	"fmt"
+
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+)
+
+// secretConsistency checks every SDS secret a listener's filter chain or a
+// cluster asks for: it must be among the resources, and be a key pair
+// where a certificate is wanted and a validation context where a CA is.
+// Envoy would otherwise keep the listener or cluster warming, then serve
+// without the certificate.
+func secretConsistency(r *Resources) []error {
+	secrets := map[string]*tlsv3.Secret{}
+	for _, s := range r.Secrets {
+		secrets[s.Name] = s
+	}
+	var errs []error
+	check := func(what string, refs []sdsRef) {
+		for _, ref := range refs {
+			s := secrets[ref.name]
+			switch {
+			case s == nil:
+				errs = append(errs, fmt.Errorf("%s: SDS secret %q missing", what, ref.name))
+			case ref.ca && s.GetValidationContext() == nil:
+				errs = append(errs, fmt.Errorf("%s: SDS secret %q is not a validation context", what, ref.name))
+			case !ref.ca && s.GetTlsCertificate() == nil:
+				errs = append(errs, fmt.Errorf("%s: SDS secret %q is not a TLS certificate", what, ref.name))
+			}
+		}
+	}
+	for _, l := range r.Listeners {
+		for _, fc := range l.FilterChains {
+			check("listener "+l.Name, sdsRefs(fc.GetTransportSocket()))
+		}
+	}
+	for _, c := range r.Clusters {
+		check("cluster "+c.Name, sdsRefs(c.GetTransportSocket()))
+	}
+	return errs
+}
