@@ -1,0 +1,78 @@
+package xdsserver
+
+import (
+	"testing"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/sailplane/sailplane/internal/xds"
+)
+
+func resources(clusters ...string) *xds.Resources {
+	r := &xds.Resources{Listeners: []*listenerv3.Listener{{Name: "a:80"}, {Name: "b:80"}}}
+	for _, c := range clusters {
+		r.Clusters = append(r.Clusters, &clusterv3.Cluster{Name: c})
+	}
+	return r
+}
+
+func TestSnapshotVersionsFollowContentPerType(t *testing.T) {
+	a, _ := Snapshot(resources("x", "y"))
+	b, _ := Snapshot(resources("x", "y"))
+	c, _ := Snapshot(resources("x", "z"))
+	if a.GetVersion(resource.ClusterType) != b.GetVersion(resource.ClusterType) || a.GetVersion(resource.ListenerType) != b.GetVersion(resource.ListenerType) {
+		t.Error("the same content must give the same versions (restarts and replicas agree)")
+	}
+	if a.GetVersion(resource.ClusterType) == c.GetVersion(resource.ClusterType) {
+		t.Error("different clusters must give a different cluster version")
+	}
+	if a.GetVersion(resource.ListenerType) != c.GetVersion(resource.ListenerType) {
+		t.Error("unchanged listeners must keep their version, so they are not pushed again")
+	}
+}
+
+func TestFilterSubscribedKeepsNamedAndWildcard(t *testing.T) {
+	r := resources("x", "y")
+	out := FilterSubscribed(r, map[string][]string{resource.ListenerType: {"b:80", "missing:1"}})
+	if len(out.Listeners) != 1 || out.Listeners[0].Name != "b:80" {
+		t.Errorf("listeners %v", out.Listeners)
+	}
+	if len(out.Clusters) != 2 {
+		t.Errorf("a type asked for as a wildcard must be kept whole: %v", out.Clusters)
+	}
+	if len(r.Listeners) != 2 {
+		t.Error("the input must not be modified (it is shared by the group)")
+	}
+}
+
+func TestTrackerAcksNacksAndStreams(t *testing.T) {
+	tr := newTracker(nil)
+	var news, subs int
+	tr.onNew = func(*corev3.Node) { news++ }
+	tr.onSubscribe = func(string) { subs++ }
+	node := &corev3.Node{Id: "sidecar~10.0.0.1~a.ns~ns.svc.cluster.local"}
+	tr.request(1, node, resource.ListenerType, "", false, nil)
+	tr.sent(1, resource.ListenerType, "v1")
+	tr.request(1, nil, resource.ListenerType, "v1", false, nil)
+	tr.nack(node.Id, resource.ListenerType, "v2", "bad listener")
+	tr.request(2, node, resource.RouteType, "", false, []string{"r"})
+	st := tr.Snapshot()
+	if len(st) != 1 || st[0].Streams != 2 || st[0].Acked[resource.ListenerType] != "v1" || st[0].Nacks[resource.ListenerType].Version != "v2" {
+		t.Fatalf("status %+v", st)
+	}
+	if news != 1 || subs != 1 {
+		t.Errorf("onNew called %d times (want 1), onSubscribe %d (want 1)", news, subs)
+	}
+	tr.request(1, nil, resource.ListenerType, "v3", false, nil)
+	if _, still := tr.Snapshot()[0].Nacks[resource.ListenerType]; still {
+		t.Error("accepting a later version must clear the NACK")
+	}
+	tr.closed(1)
+	tr.closed(2)
+	if len(tr.Snapshot()) != 0 {
+		t.Error("a proxy with no open stream must be forgotten")
+	}
+}
