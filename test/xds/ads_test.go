@@ -138,3 +138,22 @@ func grep(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestRejectionShowsInStatus: a proxy's NACK that names a cluster lands in
+// the status of the rules for that host.
+func TestRejectionShowsInStatus(t *testing.T) {
+	createMesh(t, "reject")
+	r := startReplica(t, false)
+	applyVS(t, "reject", `{hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}`)
+	c := dialSotW(t, r.xds, productpageNode("reject"))
+	_, last := c.subscribe(t)
+	applyVS(t, "reject", `{hosts: [reviews], http: [{timeout: 3s, route: [{destination: {host: reviews}}]}]}`)
+	rds := c.next(t, resource.RouteType, 20*time.Second)
+	c.send(t, resource.RouteType, nil, last[resource.RouteType].VersionInfo, rds.Nonce,
+		&statuspb.Status{Code: 3, Message: "route 9080: unknown cluster 'outbound|9080||reviews.reject.svc.cluster.local'"})
+	waitFor(t, 30*time.Second, "the rejection in the VirtualService's status", func() bool {
+		cond := accepted(t, "reject", "reviews")
+		return cond != nil && cond.Status == "False" && strings.Contains(cond.Message, "rejected") &&
+			strings.Contains(cond.Message, "unknown cluster")
+	})
+}
