@@ -7,18 +7,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sailplane/sailplane/internal/corpus"
 )
 
 func bookinfo(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "conformance", "istio", "bookinfo", name)
-	if d := os.Getenv("SAILPLANE_CONFORMANCE_DIR"); d != "" {
-		p = filepath.Join(d, "bookinfo", name)
+	d, err := corpus.Dir()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("bookinfo sample missing: %v", err)
-	}
-	return p
+	return filepath.Join(d, "bookinfo", name)
 }
 
 func TestTranslateBookinfo(t *testing.T) {

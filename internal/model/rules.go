@@ -168,7 +168,7 @@ func (m *Model) bestRuleIn(ns, proxyNS string, proxyLabels map[string]string, ho
 func (m *Model) VirtualServicesFor(host, proxyNS string, gateways []string) []*VirtualService {
 	var exact, wild []*VirtualService
 	for _, vs := range m.VirtualServices {
-		if !vs.ExportTo.VisibleTo(proxyNS) || !intersects(vs.Gateways, gateways) {
+		if !vs.ExportTo.VisibleTo(proxyNS) || !Intersects(vs.Gateways, gateways) {
 			continue
 		}
 		for _, h := range vs.Hosts {
@@ -185,7 +185,9 @@ func (m *Model) VirtualServicesFor(host, proxyNS string, gateways []string) []*V
 	return append(exact, wild...)
 }
 
-func intersects(a, b []string) bool {
+// Intersects reports whether two name lists share an entry (gateway
+// lists, mostly).
+func Intersects(a, b []string) bool {
 	for _, x := range a {
 		for _, y := range b {
 			if x == y {

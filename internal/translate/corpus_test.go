@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -13,23 +12,16 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
-	"github.com/sailplane/sailplane/internal/envtestbin"
+	"github.com/sailplane/sailplane/internal/corpus"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
 // corpusDir is Istio's manifest corpus kept beside the repository.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("SAILPLANE_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	root, err := envtestbin.ModuleRoot()
+	d, err := corpus.Dir()
 	if err != nil {
 		t.Fatal(err)
-	}
-	d := filepath.Join(root, "..", "shared", "conformance", "istio")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("conformance corpus not found at %s (set SAILPLANE_CONFORMANCE_DIR): %v", d, err)
 	}
 	return d
 }

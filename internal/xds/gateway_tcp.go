@@ -25,7 +25,7 @@ func (g *generator) gatewayTCPFilter(s *gwServer) *listenerv3.Filter {
 				continue
 			}
 			tp := &tcpv3.TcpProxy{StatPrefix: s.String()}
-			g.tcpWeighted(tp, vs, i, rule.Route, s.serverPort())
+			g.tcpWeighted(tp, vs, fmt.Sprintf("tcp[%d]", i), rule.Route, s.serverPort())
 			if tp.ClusterSpecifier == nil {
 				return nil // every destination failed; reported
 			}
@@ -79,7 +79,7 @@ func (g *generator) passthroughChains(p *gwPort, s *gwServer) []*listenerv3.Filt
 					continue
 				}
 				tp := &tcpv3.TcpProxy{}
-				g.tlsWeighted(tp, vs, i, rule.Route, s.serverPort())
+				g.tcpWeighted(tp, vs, fmt.Sprintf("tls[%d]", i), rule.Route, s.serverPort())
 				if tp.ClusterSpecifier == nil {
 					continue
 				}

@@ -22,7 +22,7 @@ func (g *generator) tcpProxyFor(svc *model.Service, p model.Port) *tcpv3.TcpProx
 			if !g.tcpRuleApplies(rule, vs, p.Number) {
 				continue
 			}
-			g.tcpWeighted(tp, vs, i, rule.Route, p.Number)
+			g.tcpWeighted(tp, vs, fmt.Sprintf("tcp[%d]", i), rule.Route, p.Number)
 			return tp
 		}
 	}
@@ -43,7 +43,7 @@ func (g *generator) tcpRuleApplies(rule networkingv1.TCPRoute, vs *model.Virtual
 		if m.SourceNamespace != "" && m.SourceNamespace != g.proxy.Namespace {
 			continue
 		}
-		if len(m.Gateways) > 0 && !intersects(model.QualifyGateways(m.Gateways, vs.Ref.Namespace), g.gateways) {
+		if len(m.Gateways) > 0 && !model.Intersects(model.QualifyGateways(m.Gateways, vs.Ref.Namespace), g.gateways) {
 			continue
 		}
 		return true
@@ -51,15 +51,16 @@ func (g *generator) tcpRuleApplies(rule networkingv1.TCPRoute, vs *model.Virtual
 	return false
 }
 
-// tcpWeighted points tp at the rule's destinations; when none resolves
-// (the problems are recorded) tp keeps the service's own cluster.
-func (g *generator) tcpWeighted(tp *tcpv3.TcpProxy, vs *model.VirtualService, idx int, dests []networkingv1.RouteDestination, port uint32) {
+// tcpWeighted points tp at the destinations of a tcp or tls rule (field
+// names the rule, e.g. "tcp[0]"); when none resolves (the problems are
+// recorded) tp keeps the service's own cluster.
+func (g *generator) tcpWeighted(tp *tcpv3.TcpProxy, vs *model.VirtualService, field string, dests []networkingv1.RouteDestination, port uint32) {
 	ref := model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}
 	var clusters []*tcpv3.TcpProxy_WeightedCluster_ClusterWeight
 	for j, d := range dests {
 		c, err := g.clusterFor(vs.Ref.Namespace, d.Destination, port)
 		if err != nil {
-			g.problem(ref, fmt.Sprintf("tcp[%d].route[%d].destination", idx, j), err.Error())
+			g.problem(ref, fmt.Sprintf("%s.route[%d].destination", field, j), err.Error())
 			continue
 		}
 		w := uint32(d.Weight)
@@ -80,17 +81,6 @@ func labelsMatch(want, have map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func intersects(a, b []string) bool {
-	for _, x := range a {
-		for _, y := range b {
-			if x == y {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func isIP(s string) bool {

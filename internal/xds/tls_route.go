@@ -24,7 +24,7 @@ func (g *generator) tlsChains(svc *model.Service, p model.Port) []*listenerv3.Fi
 					continue
 				}
 				tp := &tcpv3.TcpProxy{StatPrefix: svc.Hostname}
-				g.tlsWeighted(tp, vs, i, rule.Route, p.Number)
+				g.tcpWeighted(tp, vs, fmt.Sprintf("tls[%d]", i), rule.Route, p.Number)
 				if tp.ClusterSpecifier == nil {
 					continue
 				}
@@ -45,27 +45,7 @@ func (g *generator) tlsMatchApplies(m networkingv1.TLSMatchAttributes, vs *model
 	if !labelsMatch(m.SourceLabels, g.proxy.Labels) || m.SourceNamespace != "" && m.SourceNamespace != g.proxy.Namespace {
 		return false
 	}
-	return len(m.Gateways) == 0 || intersects(model.QualifyGateways(m.Gateways, vs.Ref.Namespace), g.gateways)
-}
-
-func (g *generator) tlsWeighted(tp *tcpv3.TcpProxy, vs *model.VirtualService, idx int, dests []networkingv1.RouteDestination, port uint32) {
-	ref := model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}
-	var clusters []*tcpv3.TcpProxy_WeightedCluster_ClusterWeight
-	for j, d := range dests {
-		c, err := g.clusterFor(vs.Ref.Namespace, d.Destination, port)
-		if err != nil {
-			g.problem(ref, fmt.Sprintf("tls[%d].route[%d].destination", idx, j), err.Error())
-			continue
-		}
-		w := uint32(d.Weight)
-		if len(dests) == 1 {
-			w = 100
-		}
-		if w > 0 {
-			clusters = append(clusters, &tcpv3.TcpProxy_WeightedCluster_ClusterWeight{Name: c, Weight: w})
-		}
-	}
-	setTCPClusters(tp, clusters)
+	return len(m.Gateways) == 0 || model.Intersects(model.QualifyGateways(m.Gateways, vs.Ref.Namespace), g.gateways)
 }
 
 // setTCPClusters points tp at one cluster or splits by weight; with none

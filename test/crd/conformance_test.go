@@ -11,22 +11,16 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/corpus"
 	"github.com/sailplane/sailplane/internal/envtestbin"
 )
 
 // corpusDir is Istio's manifest corpus kept beside the repository.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("SAILPLANE_CONFORMANCE_DIR"); d != "" {
-		return d
-	}
-	root, err := envtestbin.ModuleRoot()
+	d, err := corpus.Dir()
 	if err != nil {
 		t.Fatal(err)
-	}
-	d := filepath.Join(root, "..", "shared", "conformance", "istio")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("conformance corpus not found at %s (set SAILPLANE_CONFORMANCE_DIR): %v", d, err)
 	}
 	return d
 }

@@ -5,7 +5,6 @@ package local
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -33,7 +32,7 @@ func TestDemoFlow(t *testing.T) {
 	t.Cleanup(cancel)
 
 	opts := manager.DefaultOptions()
-	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = freeAddr(t), freeAddr(t), ""
+	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = envtestutil.FreeAddr(t), envtestutil.FreeAddr(t), ""
 	mgr, err := manager.New(cfg, opts, logr.Discard())
 	if err != nil {
 		t.Fatal(err)
@@ -103,14 +102,4 @@ func eventually(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -57,7 +57,7 @@ type replica struct {
 // writer) against the test API server on free loopback ports.
 func startReplica(t *testing.T, leader bool) *replica {
 	t.Helper()
-	r := &replica{xds: freeAddr(t), monitoring: freeAddr(t), done: make(chan error, 1)}
+	r := &replica{xds: envtestutil.FreeAddr(t), monitoring: envtestutil.FreeAddr(t), done: make(chan error, 1)}
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = r.xds, r.monitoring, ""
 	opts.Namespace, opts.LeaderElect = "default", leader
@@ -84,16 +84,6 @@ func startReplica(t *testing.T, leader bool) *replica {
 		return err == nil
 	})
 	return r
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
