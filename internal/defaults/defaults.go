@@ -22,6 +22,24 @@ const (
 	ProxyGID             = 1337
 	InboundPassthroughIP = "127.0.0.6" // source address of inbound passthrough traffic
 	LocalhostIP          = "127.0.0.1"
+	// InboundPassthroughIPv6 and LocalhostIPv6 are the IPv6 twins of the
+	// two addresses above (Istio adds ::6 to lo because IPv6 loopback is a
+	// single /128, unlike IPv4's 127.0.0.0/8).
+	InboundPassthroughIPv6 = "::6"
+	LocalhostIPv6          = "::1"
+)
+
+// Inbound TPROXY interception (istio-iptables -m TPROXY).
+const (
+	// InboundTProxyMark marks packets diverted to the proxy; policy routing
+	// sends packets with this mark to lo (istio-iptables -t).
+	InboundTProxyMark = 1337
+	// InboundTProxyRouteTable holds the "everything is local" route used for
+	// marked packets (istio-iptables -r).
+	InboundTProxyRouteTable = 133
+	// OutboundTProxyMark marks the proxy's own connections to the pod over
+	// lo so they are told apart from the application's.
+	OutboundTProxyMark = 1338
 )
 
 // HealthReadyPath is the proxy's readiness endpoint.
@@ -92,3 +110,31 @@ const (
 // upstream servers for DestinationRule TLS without caCertificates (Istio
 // verifies against the system roots since 1.20).
 const SystemCACertificates = "/etc/ssl/certs/ca-certificates.crt"
+
+// Sidecar injection: the names and values Istio's injector writes, which
+// tools (Kiali, istioctl) and users' habits rely on.
+const (
+	ProxyContainerName = "istio-proxy"
+	InitContainerName  = "istio-init"
+	// AdminPort is Envoy's admin interface, bound to 127.0.0.1 only.
+	AdminPort = 15000
+	// InterceptionMode is how istio-init redirects traffic by default.
+	InterceptionMode = "REDIRECT"
+	// IncludeOutboundIPRanges and IncludeInboundPorts capture everything
+	// ("*") unless an annotation narrows them.
+	IncludeOutboundIPRanges = "*"
+	IncludeInboundPorts     = "*"
+	// ProxyConcurrency is the number of Envoy worker threads.
+	ProxyConcurrency = 2
+	// Proxy resources of Istio's default profile.
+	ProxyCPURequest    = "100m"
+	ProxyMemoryRequest = "128Mi"
+	ProxyCPULimit      = "2000m"
+	ProxyMemoryLimit   = "1024Mi"
+)
+
+// Namespaces Istio never injects into, whatever their labels say.
+const (
+	KubeSystemNamespace = "kube-system"
+	KubePublicNamespace = "kube-public"
+)
