@@ -19,6 +19,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) >= 1 && args[0] == "kube-inject" {
+		return kubeInjectCmd(args[1:], stdout, stderr)
+	}
 	if len(args) >= 2 && args[0] == "x" && args[1] == "translate" {
 		return translateCmd(args[2:], stdout, stderr)
 	}
@@ -100,6 +103,8 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 const usage = `usage: sailctl COMMAND
   x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
                  translate manifests offline into one proxy's Envoy config dump
+  kube-inject -f FILE
+                 add the sidecar to the workloads in FILE, as the webhook would
   x call [xds:///HOST:PORT] [--count N]
                  call a gRPC service through xDS as a proxyless client (local demo)
   proxy-status   every connected proxy and whether it has the latest config

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/sailplane/sailplane/internal/inject"
 	"github.com/sailplane/sailplane/internal/manager"
 )
 
@@ -37,12 +38,13 @@ type options struct {
 	local      bool
 	localApply listFlag
 	zap        zap.Options
+	inject     inject.Settings
 }
 
 // parseFlags uses a FlagSet of its own: controller-runtime registers its
 // own --kubeconfig on flag.CommandLine, which would clash with ours.
 func parseFlags(args []string) (*options, error) {
-	o := &options{manager: manager.DefaultOptions()}
+	o := &options{manager: manager.DefaultOptions(), inject: inject.DefaultSettings()}
 	fs := flag.NewFlagSet("sailplane", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHeader)
@@ -58,6 +60,11 @@ func parseFlags(args []string) (*options, error) {
 		return nil, err
 	}
 	o.localDefaults(setFlags(fs))
+	o.inject = o.inject.Complete(o.manager.Namespace)
+	if err := o.inject.Validate(); err != nil {
+		fmt.Fprintln(fs.Output(), "injection settings:", err)
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -81,6 +88,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 		"Run on an embedded kube-apiserver and etcd (no cluster needed); writes bin/local/kubeconfig for kubectl.")
 	fs.Var(&o.localApply, "local-apply",
 		"With --local: YAML/JSON files or directories to apply at start-up (repeatable or comma-separated).")
+	o.inject.BindFlags(fs)
 	o.zap.BindFlags(fs)
 }
 

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sailplane/sailplane/internal/manager"
+	"github.com/sailplane/sailplane/webhook"
 )
 
 func main() {
@@ -47,6 +48,9 @@ func run(ctx context.Context, opts *options, log logr.Logger) (err error) {
 	defer func() { err = errors.Join(err, stop()) }()
 	mgr, err := manager.New(cfg, opts.manager, log)
 	if err != nil {
+		return err
+	}
+	if err := webhook.Register(ctx, mgr, opts.webhookOptions(), log.WithName("webhook")); err != nil {
 		return err
 	}
 	m := opts.manager

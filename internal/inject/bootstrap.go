@@ -1,0 +1,217 @@
+package inject
+
+import (
+	"fmt"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sailplane/sailplane/internal/defaults"
+)
+
+// Names of the bootstrap's static resources. They cannot clash with what
+// the control plane sends: those are virtualOutbound, virtualInbound,
+// 0.0.0.0_<port>, outbound|..., inbound|... and Istio's special clusters.
+const (
+	XDSClusterName     = "xds-grpc" // Istio's name, as istioctl shows it
+	adminClusterName   = "envoy-admin"
+	healthListenerName = "health"
+	statsListenerName  = "prometheus"
+	// MetadataInterceptionMode tells the control plane how this pod's
+	// traffic reaches Envoy (Istio's node metadata key).
+	MetadataInterceptionMode = "INTERCEPTION_MODE"
+)
+
+// Envoy admin paths the two static listeners expose, one path each: the
+// admin interface itself stays on loopback.
+const (
+	adminReadyPath = "/ready"
+	statsPath      = "/stats/prometheus"
+)
+
+// Bootstrap is the static part of an injected Envoy's configuration: where
+// the control plane is (ADS for listeners and clusters, which bring routes
+// and endpoints with them), the admin interface on loopback, and the
+// health (15021) and Prometheus (15090) listeners. The node id is not in
+// it: it comes from --service-node, filled by the kubelet from the
+// downward API, so one bootstrap serves every replica.
+func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, error) {
+	host, port, err := splitHostPort(xdsAddress)
+	if err != nil {
+		return nil, fmt.Errorf("xDS address: %w", err)
+	}
+	meta, err := structpb.NewStruct(map[string]any{MetadataInterceptionMode: interceptionMode})
+	if err != nil {
+		return nil, err
+	}
+	b := &bootstrapv3.Bootstrap{
+		Node: &corev3.Node{Metadata: meta},
+		Admin: &bootstrapv3.Admin{
+			Address: socketAddress(defaults.LocalhostIP, defaults.AdminPort),
+		},
+		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
+			AdsConfig: &corev3.ApiConfigSource{
+				ApiType:             corev3.ApiConfigSource_GRPC,
+				TransportApiVersion: corev3.ApiVersion_V3,
+				GrpcServices: []*corev3.GrpcService{{
+					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
+						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
+					},
+				}},
+				// The node (a long id) goes on the first request of a
+				// stream only; the control plane remembers it.
+				SetNodeOnFirstMessageOnly: true,
+			},
+			LdsConfig: adsConfigSource(),
+			CdsConfig: adsConfigSource(),
+		},
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
+			Clusters: []*clusterv3.Cluster{xdsCluster(host, port), adminCluster()},
+			Listeners: []*listenerv3.Listener{
+				adminPathListener(healthListenerName, defaults.HealthPort, defaults.HealthReadyPath, adminReadyPath),
+				adminPathListener(statsListenerName, defaults.EnvoyPrometheusPort, statsPath, statsPath),
+			},
+		},
+	}
+	return b, b.ValidateAll()
+}
+
+// RenderBootstrap is the bootstrap as YAML for Envoy's --config-yaml, with
+// snake_case field names (Envoy's documentation's spelling) and sorted keys,
+// so the same settings always give the same bytes.
+func RenderBootstrap(b *bootstrapv3.Bootstrap) (string, error) {
+	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	y, err := yaml.JSONToYAML(js)
+	return string(y), err
+}
+
+func adsConfigSource() *corev3.ConfigSource {
+	return &corev3.ConfigSource{
+		ResourceApiVersion:    corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+	}
+}
+
+// xdsCluster reaches the control plane's ADS port over plaintext HTTP/2.
+// STRICT_DNS follows the Service's address; TCP keepalives notice a control
+// plane replica that vanished without closing the connection.
+func xdsCluster(host string, port uint32) *clusterv3.Cluster {
+	h2 := &upstreamhttpv3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+			ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+				},
+			},
+		},
+	}
+	return &clusterv3.Cluster{
+		Name:                 XDSClusterName,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
+		ConnectTimeout:       durationpb.New(time.Second),
+		DnsLookupFamily:      clusterv3.Cluster_V4_PREFERRED,
+		LoadAssignment:       singleEndpoint(XDSClusterName, host, port),
+		TypedExtensionProtocolOptions: map[string]*anypb.Any{
+			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(h2),
+		},
+		UpstreamConnectionOptions: &clusterv3.UpstreamConnectionOptions{
+			TcpKeepalive: &corev3.TcpKeepalive{KeepaliveTime: wrapperspb.UInt32(300)},
+		},
+	}
+}
+
+func adminCluster() *clusterv3.Cluster {
+	return &clusterv3.Cluster{
+		Name:                 adminClusterName,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
+		ConnectTimeout:       durationpb.New(time.Second),
+		LoadAssignment:       singleEndpoint(adminClusterName, defaults.LocalhostIP, defaults.AdminPort),
+	}
+}
+
+// adminPathListener serves exactly one path on 0.0.0.0:port by forwarding it
+// to one admin path; every other path gets a 404 from the router.
+func adminPathListener(name string, port int, path, adminPath string) *listenerv3.Listener {
+	routes := &routev3.RouteConfiguration{
+		Name: name,
+		VirtualHosts: []*routev3.VirtualHost{{
+			Name:    name,
+			Domains: []string{"*"},
+			Routes: []*routev3.Route{{
+				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: path}},
+				Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+					ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: adminClusterName},
+					PrefixRewrite:    adminPath,
+				}},
+			}},
+		}},
+	}
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix:     name,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: routes},
+		HttpFilters: []*hcmv3.HttpFilter{{
+			Name:       "envoy.filters.http.router",
+			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
+		}},
+	}
+	return &listenerv3.Listener{
+		Name:    name,
+		Address: socketAddress("0.0.0.0", port),
+		FilterChains: []*listenerv3.FilterChain{{
+			Filters: []*listenerv3.Filter{{
+				Name:       "envoy.filters.network.http_connection_manager",
+				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+			}},
+		}},
+	}
+}
+
+func singleEndpoint(cluster, host string, port uint32) *endpointv3.ClusterLoadAssignment {
+	return &endpointv3.ClusterLoadAssignment{
+		ClusterName: cluster,
+		Endpoints: []*endpointv3.LocalityLbEndpoints{{
+			LbEndpoints: []*endpointv3.LbEndpoint{{
+				HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+					Address: socketAddressPort(host, port),
+				}},
+			}},
+		}},
+	}
+}
+
+func socketAddress(host string, port int) *corev3.Address {
+	return socketAddressPort(host, uint32(port))
+}
+
+func socketAddressPort(host string, port uint32) *corev3.Address {
+	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+		Address:       host,
+		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
+	}}}
+}
+
+func mustAny(m proto.Message) *anypb.Any {
+	a, err := anypb.New(m)
+	if err != nil {
+		panic(err) // only messages built here, which always marshal
+	}
+	return a
+}
