@@ -19,18 +19,24 @@ import (
 // their endpoints.
 func (g *generator) outboundClusters() {
 	for _, svc := range g.visibleServices() {
-		dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
-		for _, port := range svc.Ports {
-			if port.Protocol == model.UDP {
-				continue
-			}
-			g.outboundCluster(svc, port, dr, nil, -1)
-			if dr == nil {
-				continue
-			}
-			for i := range dr.Spec.Subsets {
-				g.outboundCluster(svc, port, dr, &dr.Spec.Subsets[i], i)
-			}
+		g.serviceClusters(svc)
+	}
+}
+
+// serviceClusters builds one service's clusters: per port, the default
+// cluster and one per subset of the DestinationRule that applies.
+func (g *generator) serviceClusters(svc *model.Service) {
+	dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
+	for _, port := range svc.Ports {
+		if port.Protocol == model.UDP {
+			continue
+		}
+		g.outboundCluster(svc, port, dr, nil, -1)
+		if dr == nil {
+			continue
+		}
+		for i := range dr.Spec.Subsets {
+			g.outboundCluster(svc, port, dr, &dr.Spec.Subsets[i], i)
 		}
 	}
 }

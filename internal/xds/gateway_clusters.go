@@ -34,20 +34,7 @@ func (g *generator) gatewayClusters() {
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
 	})
 	for _, h := range g.routedHosts() {
-		svc := g.m.Services[h]
-		dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
-		for _, port := range svc.Ports {
-			if port.Protocol == model.UDP {
-				continue
-			}
-			g.outboundCluster(svc, port, dr, nil, -1)
-			if dr == nil {
-				continue
-			}
-			for i := range dr.Spec.Subsets {
-				g.outboundCluster(svc, port, dr, &dr.Spec.Subsets[i], i)
-			}
-		}
+		g.serviceClusters(g.m.Services[h])
 	}
 	for _, name := range sortedKeys(g.sniDNAT) {
 		g.sniDNATCluster(name, g.sniDNAT[name])
