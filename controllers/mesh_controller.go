@@ -134,6 +134,7 @@ func (r *MeshReconciler) publish(ctx context.Context, res *mesh.Result) error {
 	defer r.mu.Unlock()
 	r.last = res.Resources
 	snaps := map[*xds.Resources]*cachev3.Snapshot{}
+	builder := xdsserver.NewBuilder()
 	for node, rs := range res.Resources {
 		if r.filtered(node) {
 			if err := r.publishNode(ctx, node, rs); err != nil {
@@ -144,7 +145,7 @@ func (r *MeshReconciler) publish(ctx context.Context, res *mesh.Result) error {
 		snap, ok := snaps[rs]
 		if !ok {
 			var err error
-			if snap, err = xdsserver.Snapshot(rs); err != nil {
+			if snap, err = builder.Snapshot(rs); err != nil {
 				return err
 			}
 			snaps[rs] = snap

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -39,34 +40,74 @@ type Result struct {
 func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
-	byGroup := map[string]*xds.Resources{}
+	t := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
 	for _, n := range nodes {
 		p, ok := ProxyFor(m, n)
 		if !ok {
 			res.Waiting = append(res.Waiting, n.ID)
 			continue
 		}
-		key := xds.GroupKey(p) + "|" + generatorOf(n)
-		r, done := byGroup[key]
-		if !done {
-			r = generate(m, p, n)
-			byGroup[key] = r
-			for _, pr := range r.Problems {
-				m.Status.Add(pr.Object, pr.Field, "%s", pr.Reason)
-			}
-		}
-		res.Resources[n.ID] = r
+		res.Resources[n.ID] = t.forProxy(p, n)
 	}
-	res.Groups = len(byGroup)
+	for _, r := range t.parts() {
+		for _, pr := range r.Problems {
+			m.Status.Add(pr.Object, pr.Field, "%s", pr.Reason)
+		}
+	}
+	res.Groups = len(t.byGroup)
 	sort.Strings(res.Waiting)
 	return res
 }
 
-// generate picks the translation for the kind of client: proxyless gRPC
-// clients announce GENERATOR=grpc, as Istio's do.
-func generate(m *model.Model, p xds.Proxy, n Node) *xds.Resources {
-	if generatorOf(n) == GeneratorGRPC {
-		return xds.GenerateProxyless(m, p)
+// translations memoises one reconcile's work: a sidecar's outbound half
+// once per OutboundKey (namespace and source labels), its inbound half once
+// per group, proxyless clients once per OutboundKey, gateways once per
+// group.
+type translations struct {
+	m                          *model.Model
+	byGroup, outbound, inbound map[string]*xds.Resources
+}
+
+func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
+	gen := generatorOf(n)
+	group := xds.GroupKey(p) + "|" + gen
+	if r, ok := t.byGroup[group]; ok {
+		return r
 	}
-	return xds.Generate(m, p)
+	var r *xds.Resources
+	switch {
+	case gen == GeneratorGRPC:
+		r = memo(t.outbound, xds.OutboundKey(t.m, p)+"|grpc", func() *xds.Resources { return xds.GenerateProxyless(t.m, p) })
+	case p.Type == names.Router:
+		r = xds.Generate(t.m, p)
+		t.inbound[group] = r // reported once, like the halves
+	default:
+		out := memo(t.outbound, xds.OutboundKey(t.m, p), func() *xds.Resources { return xds.GenerateOutbound(t.m, p) })
+		in := memo(t.inbound, group, func() *xds.Resources { return xds.GenerateInbound(t.m, p) })
+		r = xds.Combine(out, in)
+		r.Problems = nil // the halves carry them
+	}
+	t.byGroup[group] = r
+	return r
+}
+
+// parts are the distinct translations run, whose problems go to status.
+func (t *translations) parts() []*xds.Resources {
+	var out []*xds.Resources
+	for _, r := range t.outbound {
+		out = append(out, r)
+	}
+	for _, r := range t.inbound {
+		out = append(out, r)
+	}
+	return out
+}
+
+func memo(cache map[string]*xds.Resources, key string, f func() *xds.Resources) *xds.Resources {
+	if r, ok := cache[key]; ok {
+		return r
+	}
+	r := f()
+	cache[key] = r
+	return r
 }

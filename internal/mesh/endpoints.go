@@ -1,8 +1,11 @@
 package mesh
 
 import (
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -16,27 +19,34 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
 	updated := map[*xds.Resources]*xds.Resources{}
+	// Load assignments depend on the outbound half only, so groups that
+	// share it share the recomputation.
+	assignments := map[string][]*endpointv3.ClusterLoadAssignment{}
 	for _, n := range nodes {
 		prev, ok := last[n.ID]
 		if !ok {
 			return nil, false
 		}
-		next, done := updated[prev]
-		if !done {
-			p, found := ProxyFor(m, n)
-			if !found {
-				return nil, false
-			}
-			eps, ok := xds.EndpointsFor(m, p, prev.Clusters)
-			if !ok {
-				return nil, false
-			}
-			copied := *prev
-			copied.Endpoints = eps
-			next = &copied
-			updated[prev] = next
+		if next, done := updated[prev]; done {
+			res.Resources[n.ID] = next
+			continue
 		}
-		res.Resources[n.ID] = next
+		p, found := ProxyFor(m, n)
+		if !found {
+			return nil, false
+		}
+		key := xds.OutboundKey(m, p) + "|" + generatorOf(n)
+		eps, ok := assignments[key]
+		if !ok || p.Type == names.Router {
+			if eps, ok = xds.EndpointsFor(m, p, prev.Clusters); !ok {
+				return nil, false
+			}
+			assignments[key] = eps
+		}
+		copied := *prev
+		copied.Endpoints = eps
+		updated[prev] = &copied
+		res.Resources[n.ID] = &copied
 	}
 	res.Groups = len(updated)
 	return res, true

@@ -28,6 +28,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addDestinationRules(b)
 	m.addGateways(b)
 	m.checkVirtualServiceDestinations()
+	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.checkGatewayReferences()
 	m.checkGatewayCredentials()
 	return m

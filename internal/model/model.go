@@ -31,6 +31,9 @@ type Model struct {
 	Secrets map[types.NamespacedName]*Secret
 	// Status of every Istio object, keyed by kind and name.
 	Status *Status
+	// SourceLabelKeys are the pod label keys any rule selects sources by,
+	// sorted; proxies agreeing on them share outbound configuration.
+	SourceLabelKeys []string
 }
 
 // Resolution says how a proxy finds a service's endpoints.

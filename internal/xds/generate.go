@@ -12,13 +12,12 @@ import (
 // A gateway proxy (type router) gets its Gateways' listeners instead of a
 // sidecar's capture listeners.
 func Generate(m *model.Model, p Proxy) *Resources {
+	if p.Type != names.Router {
+		return Combine(GenerateOutbound(m, p), GenerateInbound(m, p))
+	}
 	g := &generator{m: m, proxy: p, out: &Resources{}}
 	g.gateways = p.gatewayNames(m)
-	if p.Type == names.Router {
-		g.gatewayConfig()
-	} else {
-		g.sidecarConfig()
-	}
+	g.gatewayConfig()
 	g.clusterSecrets()
 	g.validate()
 	g.pruneSecrets()
@@ -26,12 +25,3 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	return g.out
 }
 
-func (g *generator) sidecarConfig() {
-	g.specialClusters()
-	g.outboundClusters()
-	g.virtualOutbound()
-	g.outboundListeners()
-	inbound := g.inboundPorts()
-	g.inboundClusters(inbound)
-	g.virtualInbound(inbound)
-}

@@ -12,21 +12,37 @@ import (
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
-// Snapshot turns one proxy group's resources into a cache snapshot whose
+// Builder turns proxy groups' resources into cache snapshots whose
 // per-type versions are hashes of the content. A restarted control plane,
 // or a second replica, computes the same versions for the same config, so
 // proxies that reconnect are not sent what they already have, and a type
 // whose content did not change is not pushed again.
-func Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
-	s := &cachev3.Snapshot{}
-	add := func(typeURL string, items []types.Resource) error {
-		v, err := contentVersion(items)
-		if err != nil {
-			return err
-		}
-		s.Resources[cachev3.GetResponseType(typeURL)] = cachev3.NewResources(v, items)
-		return nil
+//
+// Groups share most of their protos (the outbound half of a namespace), so
+// one Builder per publish hashes each proto once and hands groups with the
+// same content for a type the same resource map.
+type Builder struct {
+	fingerprints map[types.Resource][sha256.Size]byte
+	shared       map[string]cachev3.Resources // by type URL + version
+	opts         proto.MarshalOptions
+}
+
+// NewBuilder returns a Builder for one publish.
+func NewBuilder() *Builder {
+	return &Builder{
+		fingerprints: map[types.Resource][sha256.Size]byte{},
+		shared:       map[string]cachev3.Resources{},
+		opts:         proto.MarshalOptions{Deterministic: true},
 	}
+}
+
+// Snapshot converts one group's resources.
+func Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) { return NewBuilder().Snapshot(r) }
+
+// Snapshot converts one group's resources, reusing what earlier groups of
+// the same publish already hashed.
+func (b *Builder) Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
+	s := &cachev3.Snapshot{}
 	for _, t := range []struct {
 		url   string
 		items []types.Resource
@@ -37,9 +53,17 @@ func Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
 		{resource.EndpointType, asResources(r.Endpoints)},
 		{resource.SecretType, asResources(r.Secrets)},
 	} {
-		if err := add(t.url, t.items); err != nil {
+		v, err := b.version(t.items)
+		if err != nil {
 			return nil, err
 		}
+		key := t.url + "|" + v
+		res, ok := b.shared[key]
+		if !ok {
+			res = cachev3.NewResources(v, t.items)
+			b.shared[key] = res
+		}
+		s.Resources[cachev3.GetResponseType(t.url)] = res
 	}
 	return s, nil
 }
@@ -52,18 +76,21 @@ func asResources[T types.Resource](in []T) []types.Resource {
 	return out
 }
 
-// contentVersion hashes the deterministic encoding of the resources, which
-// the translation already sorts by name.
-func contentVersion(items []types.Resource) (string, error) {
+// version hashes the fingerprints of the resources, which the translation
+// already sorts by name.
+func (b *Builder) version(items []types.Resource) (string, error) {
 	h := sha256.New()
-	opts := proto.MarshalOptions{Deterministic: true}
 	for _, r := range items {
-		b, err := opts.Marshal(r)
-		if err != nil {
-			return "", err
+		fp, ok := b.fingerprints[r]
+		if !ok {
+			raw, err := b.opts.Marshal(r)
+			if err != nil {
+				return "", err
+			}
+			fp = sha256.Sum256(raw)
+			b.fingerprints[r] = fp
 		}
-		_, _ = h.Write(b)
-		_, _ = h.Write([]byte{0})
+		_, _ = h.Write(fp[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	_ "google.golang.org/grpc/xds" // registers the xds:/// resolver and balancers
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -85,21 +86,23 @@ func eventually(t *testing.T, what string, check func() error) {
 	}
 }
 
+// applyObj creates obj or updates it with spec; the status writer bumps
+// resourceVersion concurrently, so updates retry on conflict.
 func applyObj(t *testing.T, obj client.Object, spec string, into any) {
 	t.Helper()
 	if err := yaml.Unmarshal([]byte(spec), into); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	cur := obj.DeepCopyObject().(client.Object)
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), cur); err == nil {
-		obj.SetResourceVersion(cur.GetResourceVersion())
-		if err := k8s.Update(ctx, obj); err != nil {
-			t.Fatal(err)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := obj.DeepCopyObject().(client.Object)
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
+			return k8s.Create(ctx, obj)
 		}
-		return
-	}
-	if err := k8s.Create(ctx, obj); err != nil {
+		obj.SetResourceVersion(cur.GetResourceVersion())
+		return k8s.Update(ctx, obj)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -56,15 +57,18 @@ func TestDemoFlow(t *testing.T) {
 
 	scheme, _ := manager.NewScheme()
 	c, _ := client.New(cfg, client.Options{Scheme: scheme})
-	vs := &networkingv1.VirtualService{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: demo.Namespace, Name: "reviews"}, vs); err != nil {
-		t.Fatal(err)
-	}
 	split := `{hosts: [reviews.demo.local], http: [{route: [{destination: {host: reviews.demo.local, subset: v1}, weight: 50}, {destination: {host: reviews.demo.local, subset: v2}, weight: 50}]}]}`
-	if err := yaml.Unmarshal([]byte(split), &vs.Spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Update(ctx, vs); err != nil {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		vs := &networkingv1.VirtualService{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: demo.Namespace, Name: "reviews"}, vs); err != nil {
+			return err
+		}
+		if err := yaml.Unmarshal([]byte(split), &vs.Spec); err != nil {
+			return err
+		}
+		return c.Update(ctx, vs) // the status writer may have bumped the version
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "answers from both versions after the 50/50 split", func() bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -88,24 +89,26 @@ func checkNackReported(t *testing.T, r *replica, version string) {
 	t.Errorf("proxy-status does not show the NACK of version %s: %+v", version, proxies)
 }
 
+// applyVS creates or updates VirtualService reviews; the status writer
+// bumps resourceVersion concurrently, so updates retry on conflict.
 func applyVS(t *testing.T, ns, spec string) {
 	t.Helper()
-	vs := &networkingv1.VirtualService{}
-	vs.Name, vs.Namespace = "reviews", ns
 	ctx := context.Background()
-	if err := k8s.Get(ctx, clientKey(ns, "reviews"), vs); err != nil {
-		vs = &networkingv1.VirtualService{}
-		vs.Name, vs.Namespace = "reviews", ns
-	}
-	if err := yaml.Unmarshal([]byte(spec), &vs.Spec); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if vs.ResourceVersion == "" {
-		err = k8s.Create(ctx, vs)
-	} else {
-		err = k8s.Update(ctx, vs)
-	}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		vs := &networkingv1.VirtualService{}
+		if err := k8s.Get(ctx, clientKey(ns, "reviews"), vs); err != nil {
+			vs = &networkingv1.VirtualService{}
+			vs.Name, vs.Namespace = "reviews", ns
+		}
+		vs.Spec = networkingv1.VirtualServiceSpec{}
+		if err := yaml.Unmarshal([]byte(spec), &vs.Spec); err != nil {
+			return err
+		}
+		if vs.ResourceVersion == "" {
+			return k8s.Create(ctx, vs)
+		}
+		return k8s.Update(ctx, vs)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
