@@ -24,6 +24,7 @@ import (
 type Builder struct {
 	fingerprints map[types.Resource][sha256.Size]byte
 	shared       map[string]cachev3.Resources // by type URL + version
+	versionMaps  map[string]map[string]string // by type URL + version
 	opts         proto.MarshalOptions
 }
 
@@ -32,6 +33,7 @@ func NewBuilder() *Builder {
 	return &Builder{
 		fingerprints: map[types.Resource][sha256.Size]byte{},
 		shared:       map[string]cachev3.Resources{},
+		versionMaps:  map[string]map[string]string{},
 		opts:         proto.MarshalOptions{Deterministic: true},
 	}
 }
@@ -42,7 +44,7 @@ func Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) { return NewBuilder()
 // Snapshot converts one group's resources, reusing what earlier groups of
 // the same publish already hashed.
 func (b *Builder) Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
-	s := &cachev3.Snapshot{}
+	s := &cachev3.Snapshot{VersionMap: map[string]map[string]string{}}
 	for _, t := range []struct {
 		url   string
 		items []types.Resource
@@ -64,8 +66,26 @@ func (b *Builder) Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
 			b.shared[key] = res
 		}
 		s.Resources[cachev3.GetResponseType(t.url)] = res
+		s.VersionMap[t.url] = b.versionMap(key, t.items)
 	}
 	return s, nil
+}
+
+// versionMap is the per-resource version Delta xDS compares, the same
+// value the cache would compute (hex SHA-256 of the deterministic
+// encoding), taken from the fingerprints already made, so the cache does
+// not marshal every resource of every group again.
+func (b *Builder) versionMap(key string, items []types.Resource) map[string]string {
+	if m, ok := b.versionMaps[key]; ok {
+		return m
+	}
+	m := make(map[string]string, len(items))
+	for _, r := range items {
+		fp := b.fingerprints[r]
+		m[cachev3.GetResourceName(r)] = hex.EncodeToString(fp[:])
+	}
+	b.versionMaps[key] = m
+	return m
 }
 
 func asResources[T types.Resource](in []T) []types.Resource {

@@ -6,6 +6,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/sailplane/sailplane/internal/xds"
@@ -74,5 +75,30 @@ func TestTrackerAcksNacksAndStreams(t *testing.T) {
 	tr.closed(2)
 	if len(tr.Snapshot()) != 0 {
 		t.Error("a proxy with no open stream must be forgotten")
+	}
+}
+
+// TestVersionMapMatchesTheCache: the per-resource versions the builder
+// fills in are the ones go-control-plane would compute for Delta.
+func TestVersionMapMatchesTheCache(t *testing.T) {
+	r := resources("x", "y")
+	mine, err := NewBuilder().Snapshot(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := &cachev3.Snapshot{Resources: mine.Resources}
+	if err := theirs.ConstructVersionMap(); err != nil {
+		t.Fatal(err)
+	}
+	for typeURL, want := range theirs.VersionMap {
+		got := mine.VersionMap[typeURL]
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d versions, the cache computes %d", typeURL, len(got), len(want))
+		}
+		for name, v := range want {
+			if got[name] != v {
+				t.Errorf("%s %s: version %q, the cache computes %q", typeURL, name, got[name], v)
+			}
+		}
 	}
 }
