@@ -63,6 +63,10 @@ build: ## Build sailplane and sailctl into ./bin.
 run: envtest ## Run sailplane locally on an embedded API server (no cluster needed).
 	go run ./cmd/sailplane --local --local-apply config/samples
 
+.PHONY: bench
+bench: envtest ## Run the scale benchmark and write docs/benchmarks.md (BENCH_ARGS='--services 100 --proxies 200').
+	go run ./test/bench/cmd/sailbench $(BENCH_ARGS)
+
 .PHONY: deploy-render
 deploy-render: $(KUSTOMIZE) ## Render the default deployment.
 	$(KUSTOMIZE) build config/default

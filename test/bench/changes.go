@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Changes is the outcome of repeated changes of one kind.
+type Changes struct {
+	Kind      string
+	Requested int
+	// Done changes; fewer than requested when the phase budget ran out or
+	// a change did not reach every proxy.
+	Done int
+	// Affected is the median number of proxies a change affected.
+	Affected int
+	// All holds, per change, the time until the last affected proxy ACKed.
+	All []time.Duration
+	// PerProxy pools every affected proxy's delay over all changes.
+	PerProxy []time.Duration
+	// Writes holds, per change, how long writing it to the API server took.
+	Writes []time.Duration
+	// FullReconciles and EndpointReconciles ran during the phase.
+	FullReconciles, EndpointReconciles int
+	ReconcileTook                      []time.Duration
+	CPU                                CPUPhase
+	Error                              string
+}
+
+// change is one edit and how to see it arrive.
+type change struct {
+	typ      int
+	affected func(*typeState) bool
+	test     func(*typeState) bool
+	write    func(ctx context.Context) error
+}
+
+// minChanges always run, whatever the budget: a median needs a few.
+const minChanges = 3
+
+// repeat makes up to n changes one after the other, each once the control
+// plane is idle again, until the budget is spent (minChanges always run).
+func (r *Run) repeat(ctx context.Context, kind string, n int, next func(i int) change) Changes {
+	res := Changes{Kind: kind, Requested: n}
+	since := time.Now()
+	cpu := startCPU(kind, r.cfg.CPUProfile)
+	deadline := time.Now().Add(r.cfg.PhaseBudget)
+	var affected []int
+	for i := 0; i < n; i++ {
+		if i >= minChanges && time.Now().After(deadline) {
+			break
+		}
+		if err := r.quiesce(ctx); err != nil {
+			res.Error = err.Error()
+			break
+		}
+		r.fleet.Compact()
+		c := next(i)
+		e := r.fleet.Expect(c.typ, c.affected, c.test)
+		e.Begin()
+		if err := c.write(ctx); err != nil {
+			_, _ = r.fleet.Wait(ctx, e, 0)
+			res.Error = fmt.Sprintf("change %d: %v", i+1, err)
+			break
+		}
+		res.Writes = append(res.Writes, time.Since(e.start))
+		o, err := r.fleet.Wait(ctx, e, r.cfg.Timeout)
+		affected = append(affected, o.Affected)
+		res.PerProxy = append(res.PerProxy, o.PerProxy...)
+		if err != nil {
+			res.Error = fmt.Sprintf("change %d: %v", i+1, err)
+			break
+		}
+		res.All = append(res.All, o.All)
+		res.Done++
+	}
+	// The change's own follow-up work (status writes and the reconciles
+	// they cause) belongs to its cost.
+	_ = r.quiesce(ctx)
+	res.CPU = cpu.stop()
+	res.Affected = medianInt(affected)
+	for _, rc := range r.sink.reconcilesSince(since) {
+		if rc.Full {
+			res.FullReconciles++
+		} else {
+			res.EndpointReconciles++
+		}
+		res.ReconcileTook = append(res.ReconcileTook, rc.Took)
+	}
+	return res
+}
+
+// quietFor is how long the mesh controller must stay idle: longer than
+// the status writer takes to write after a reconcile and its event to
+// come back.
+const quietFor = 300 * time.Millisecond
+
+// quiesce waits until the mesh controller has had no work queued or
+// running for quietFor: the previous change and everything it caused is
+// done.
+func (r *Run) quiesce(ctx context.Context) error {
+	deadline := time.Now().Add(r.cfg.Timeout)
+	quietSince := time.Time{}
+	for {
+		if meshBusy() {
+			quietSince = time.Time{}
+		} else if quietSince.IsZero() {
+			quietSince = time.Now()
+		} else if time.Since(quietSince) >= quietFor {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the mesh controller was still busy after %s", r.cfg.Timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// meshBusy reads the mesh controller's queue depth and active workers
+// from controller-runtime's metrics registry (this process's).
+func meshBusy() bool {
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		return false
+	}
+	for _, mf := range families {
+		if mf.GetName() != "workqueue_depth" && mf.GetName() != "controller_runtime_active_workers" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == "mesh" && m.GetGauge().GetValue() > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,224 @@
+// Command sailbench is `make bench`: sailplane's scale benchmark against
+// the real API server and the real control plane, with simulated
+// sidecars. It prints a report and writes docs/benchmarks.md. Flags and
+// wiring only; the benchmark lives in test/bench.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sailplane/sailplane/test/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) == 4 && os.Args[1] == bench.ChildFlag {
+		if err := bench.RunChild(ctx, os.Args[2], os.Args[3], os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "sailbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "sailbench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	cfg          bench.Config
+	out          string
+	saveJSON     string
+	fromJSON     string
+	scale        string
+	scaleProxies int
+	maxRSS       int
+}
+
+func parse(args []string) (*options, error) {
+	o := &options{}
+	c := &o.cfg
+	fs := flag.NewFlagSet("sailbench", flag.ContinueOnError)
+	fs.IntVar(&c.Spec.Services, "services", 1000, "services in the synthetic mesh (2 pods each)")
+	fs.IntVar(&c.Spec.Namespaces, "namespaces", 20, "namespaces the services are spread over")
+	fs.Float64Var(&c.Spec.RuleShare, "rule-share", 0.3, "share of services with DestinationRule subsets and a weighted VirtualService")
+	fs.Uint64Var(&c.Spec.Seed, "seed", 1, "seed of the mesh and of the changes")
+	fs.IntVar(&c.Proxies, "proxies", 2000, "simulated sidecars")
+	fs.Float64Var(&c.DeltaShare, "delta-share", 0.5, "share of the proxies speaking Delta xDS (the rest: state of the world)")
+	fs.IntVar(&c.Conns, "conns", 16, "gRPC connections the proxies' streams share")
+	fs.IntVar(&c.Changes, "changes", 20, "VirtualService changes, and endpoint changes, to time")
+	fs.IntVar(&c.ChurnPods, "churn-pods", 200, "pods deleted and recreated at once per churn round")
+	fs.IntVar(&c.ChurnRounds, "churn-rounds", 3, "pod churn rounds to time")
+	fs.IntVar(&c.InjectPods, "inject-pods", 500, "pods created through the injection webhook")
+	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long idle CPU is measured")
+	fs.DurationVar(&c.PhaseBudget, "phase-budget", 20*time.Second, "stop starting new changes of a kind after this long (3 always run)")
+	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "longest wait for the proxies or the control plane")
+	fs.IntVar(&c.Sample, "sample", 20, "proxies whose whole configuration goes through xds.CheckConsistency")
+	fs.IntVar(&c.TranslateSample, "translate-sample", 30, "proxy groups translated directly to time xds.Generate")
+	fs.IntVar(&o.maxRSS, "max-rss-mib", 0, "stop the run when the process's RSS passes this (0: half the memory available at start)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write each phase's CPU profile next to this path (bench.pprof → bench.converge.pprof, ...)")
+	fs.BoolVar(&c.Verbose, "verbose", false, "print the control plane's log")
+	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
+	fs.StringVar(&o.saveJSON, "save-json", "", "also save the results as JSON here")
+	fs.StringVar(&o.fromJSON, "from-json", "", "run nothing: print and write the report of results saved with --save-json")
+	fs.StringVar(&o.scale, "scale", "", `sizes to run one after the other, e.g. "250,1000,4000" (services), for the growth table`)
+	fs.IntVar(&o.scaleProxies, "scale-proxies", 0, "proxies in every --scale size (0: --proxies); the main figures still come from --services and --proxies")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.Spec.Services < 1 || c.Proxies < 1 || c.Spec.Namespaces < 1 {
+		return nil, fmt.Errorf("--services, --proxies and --namespaces must be at least 1")
+	}
+	c.MaxRSS = uint64(o.maxRSS) << 20
+	if o.maxRSS == 0 {
+		c.MaxRSS = memAvailable() / 2
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string) error {
+	o, err := parse(args)
+	if err != nil {
+		return err
+	}
+	command := "make bench"
+	if limit := os.Getenv("GOMEMLIMIT"); limit != "" {
+		command = "GOMEMLIMIT=" + limit + " " + command
+	}
+	if len(args) > 0 {
+		command += " BENCH_ARGS='" + strings.Join(args, " ") + "'"
+	}
+	rep := &bench.Report{}
+	switch {
+	case o.fromJSON != "":
+		if err := load(o.fromJSON, rep); err != nil {
+			return err
+		}
+	case o.scale == "":
+		rep.Main = bench.Execute(ctx, o.cfg, command, os.Stderr)
+	default:
+		if err := runScale(ctx, o, command, rep); err != nil {
+			return err
+		}
+	}
+	rep.Print(os.Stdout)
+	if o.saveJSON != "" {
+		if err := save(o.saveJSON, rep); err != nil {
+			return err
+		}
+	}
+	if o.out == "" {
+		return nil
+	}
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, md.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s\n", o.out)
+	return nil
+}
+
+func save(path string, rep *bench.Report) error {
+	b, err := json.MarshalIndent(rep, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func load(path string, rep *bench.Report) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, rep); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if rep.Main == nil {
+		return fmt.Errorf("%s holds no results", path)
+	}
+	return nil
+}
+
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--scale %q: %q is not a number of services", s, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// runScale runs every --scale size, and the main size first unless it is
+// one of them.
+func runScale(ctx context.Context, o *options, command string, rep *bench.Report) error {
+	sizes, err := parseSizes(o.scale)
+	if err != nil {
+		return err
+	}
+	proxies := o.cfg.Proxies
+	if o.scaleProxies > 0 {
+		proxies = o.scaleProxies
+	}
+	cfgs, main := []bench.Config{}, -1
+	for _, n := range sizes {
+		c := o.cfg
+		c.Spec.Services, c.Proxies = n, proxies
+		if n == o.cfg.Spec.Services && proxies == o.cfg.Proxies {
+			main = len(cfgs)
+		}
+		cfgs = append(cfgs, c)
+	}
+	first := 0
+	if main < 0 {
+		cfgs, main, first = append([]bench.Config{o.cfg}, cfgs...), 0, 1
+	}
+	results, err := bench.RunScale(ctx, os.Args[0], cfgs, command, os.Stderr)
+	if len(results) <= main {
+		return err
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sailbench:", err)
+	}
+	rep.Main, rep.Scale = results[main], results[min(first, len(results)):]
+	return nil
+}
+
+func memAvailable() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "MemAvailable:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseUint(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+)
+
+// CPUPhase is the CPU spent during one phase of the run.
+type CPUPhase struct {
+	Name string
+	Wall time.Duration
+	// Process is the whole process's CPU time from /proc/self/stat.
+	Process time.Duration
+	// ByRole splits the profiled CPU time by profiler label:
+	// control-plane, proxies, harness, runtime (unlabelled: mostly the
+	// garbage collector's background workers).
+	ByRole map[string]time.Duration
+	// Top are the control plane's functions with the most cumulative time
+	// (sailplane's own and go-control-plane's), and TopFlat the ones with
+	// the most time in themselves.
+	Top, TopFlat []FuncCost
+	// Watched is the cumulative time of the control plane's stages that the
+	// targets' explanations cite (see watchedFuncs).
+	Watched map[string]time.Duration
+	// Profile is the file the phase's profile was written to, if asked.
+	Profile string
+}
+
+// The stages of a reconcile, by function.
+const (
+	fnReconcile  = "controllers.(*MeshReconciler).Reconcile"
+	fnCollect    = "controllers.collect"
+	fnCompute    = "internal/mesh.Compute"
+	fnEndpoints  = "internal/mesh.ComputeEndpoints"
+	fnPublish    = "controllers.(*MeshReconciler).publish"
+	fnSnapshot   = "internal/xdsserver.(*Builder).Snapshot"
+	fnVersionMap = "cache/v3.(*Snapshot).ConstructVersionMap"
+	fnSotW       = "server/v3.(*server).StreamAggregatedResources"
+	fnDelta      = "server/v3.(*server).DeltaAggregatedResources"
+	fnStatus     = "controllers.(*StatusWriter).Start"
+	fnMarshal    = "cache/v3.MarshalResource"
+	fnDeltaDiff  = "cache/v3.createDeltaResponse"
+	fnSetSnap    = "cache/v3.(*snapshotCache).SetSnapshot"
+)
+
+var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnEndpoints, fnPublish, fnSnapshot, fnVersionMap,
+	fnSotW, fnDelta, fnStatus, fnMarshal, fnDeltaDiff, fnSetSnap}
+
+// Cores is the average number of cores busy.
+func (c CPUPhase) Cores() float64 {
+	if c.Wall <= 0 {
+		return 0
+	}
+	return c.Process.Seconds() / c.Wall.Seconds()
+}
+
+// cpuWindow profiles one phase.
+type cpuWindow struct {
+	name   string
+	prefix string
+	start  time.Time
+	proc   time.Duration
+	buf    *bytes.Buffer
+}
+
+// startCPU starts the phase's profile; prefix, when set, is the
+// --cpuprofile path, and the phase's profile is written next to it.
+func startCPU(name, prefix string) *cpuWindow {
+	w := &cpuWindow{name: name, prefix: prefix, start: time.Now(), proc: processCPU(), buf: &bytes.Buffer{}}
+	if err := pprof.StartCPUProfile(w.buf); err != nil {
+		w.buf = nil // another profile is running; report /proc figures only
+	}
+	return w
+}
+
+func (w *cpuWindow) stop() CPUPhase {
+	c := CPUPhase{Name: w.name, Wall: time.Since(w.start), Process: processCPU() - w.proc}
+	if w.buf == nil {
+		return c
+	}
+	pprof.StopCPUProfile()
+	if w.prefix != "" {
+		c.Profile = phaseFile(w.prefix, w.name)
+		if err := os.MkdirAll(filepath.Dir(c.Profile), 0o755); err == nil {
+			_ = os.WriteFile(c.Profile, w.buf.Bytes(), 0o644)
+		}
+	}
+	p, err := parseProfile(w.buf.Bytes())
+	if err != nil {
+		return c
+	}
+	c.ByRole = p.byRole()
+	c.Top = p.top(roleControlPlane, 12, ownCode, false)
+	c.TopFlat = p.top(roleControlPlane, 12, nil, true)
+	c.Watched = p.cumOf(roleControlPlane, watchedFuncs)
+	return c
+}
+
+// ownCode keeps sailplane's functions and go-control-plane's server and
+// cache: where the control plane's time goes, named by what it does.
+func ownCode(name string) bool {
+	return strings.Contains(name, "sailplane/sailplane/") || strings.Contains(name, "go-control-plane/pkg/")
+}
+
+// phaseFile is bench.pprof → bench.<phase>.pprof.
+func phaseFile(prefix, phase string) string {
+	ext := filepath.Ext(prefix)
+	return strings.TrimSuffix(prefix, ext) + "." + phase + ext
+}

@@ -1,0 +1,111 @@
+package bench
+
+import (
+	"context"
+	"time"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+)
+
+// deltaStream is one proxy's incremental ADS stream, in Envoy's order
+// (see sotwStream): wildcard CDS and LDS, EDS and RDS by name with
+// subscribe/unsubscribe lists, every response ACKed by its nonce.
+type deltaStream struct {
+	p          *proxy
+	stream     discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
+	sentNode   bool
+	requested  [numTypes]bool
+	subscribed [numTypes]map[string]bool
+	held       [numTypes]*typeState
+}
+
+func (p *proxy) runDelta(ctx context.Context) error {
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(p.conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	d := &deltaStream{p: p, stream: stream}
+	if err := d.subscribe(typeCDS, nil, nil); err != nil {
+		return err
+	}
+	p.f.connected()
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if err := d.handle(resp); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *deltaStream) send(req *discoveryv3.DeltaDiscoveryRequest) error {
+	if !d.sentNode {
+		req.Node, d.sentNode = d.p.node, true
+	}
+	return d.stream.Send(req)
+}
+
+// subscribe changes the type's subscription (nil lists on the first
+// request of a wildcard type: a wildcard subscription).
+func (d *deltaStream) subscribe(typ int, add, remove []string) error {
+	d.requested[typ] = true
+	return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURLs[typ], ResourceNamesSubscribe: add, ResourceNamesUnsubscribe: remove})
+}
+
+func (d *deltaStream) handle(resp *discoveryv3.DeltaDiscoveryResponse) error {
+	typ, ok := typeOf(resp.TypeUrl)
+	if !ok {
+		return nil
+	}
+	changed := make([]*entry, 0, len(resp.Resources))
+	for _, r := range resp.Resources {
+		e, err := d.p.f.store.entry(typ, r.GetResource().GetValue())
+		if err != nil {
+			d.p.f.count(true)
+			return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.TypeUrl, ResponseNonce: resp.Nonce, ErrorDetail: &statuspb.Status{Code: 3, Message: err.Error()}})
+		}
+		changed = append(changed, e)
+	}
+	st := d.p.f.store.apply(typ, d.held[typ], changed, resp.RemovedResources)
+	d.held[typ] = st
+	at := time.Now()
+	if err := d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.TypeUrl, ResponseNonce: resp.Nonce}); err != nil {
+		return err
+	}
+	d.p.f.accepted(d.p, typ, st, at)
+	return d.next(typ, st)
+}
+
+// next subscribes to the names the new set refers to and drops the ones it
+// no longer does; after the first EDS answer it asks for listeners.
+func (d *deltaStream) next(typ int, st *typeState) error {
+	if by, ok := followUp(typ); ok {
+		want := st.followUp(typ)
+		var add, remove []string
+		keep := make(map[string]bool, len(want))
+		for _, n := range want {
+			keep[n] = true
+			if !d.subscribed[by][n] {
+				add = append(add, n)
+			}
+		}
+		for n := range d.subscribed[by] {
+			if !keep[n] {
+				remove = append(remove, n)
+			}
+		}
+		if len(add) > 0 || len(remove) > 0 {
+			d.subscribed[by] = keep
+			if err := d.subscribe(by, add, remove); err != nil {
+				return err
+			}
+		}
+	}
+	if (typ == typeEDS || typ == typeCDS && !d.requested[typeEDS]) && !d.requested[typeLDS] {
+		return d.subscribe(typeLDS, nil, nil)
+	}
+	return nil
+}

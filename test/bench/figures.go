@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// table is a titled table of the report.
+type table struct {
+	title   string
+	note    string
+	headers []string
+	rows    [][]string
+}
+
+// figures are the run's measurements as tables, shared by the printed and
+// the Markdown report.
+func figures(r *Result) []table {
+	return []table{meshTable(r), startupTable(r), changesTable(r), idleTable(r), holdersTable(r), sizeTable(r), translationTable(r), consistencyTable(r), injectionTable(r), cpuTable(r)}
+}
+
+func kv(title, note string, rows ...[]string) table {
+	return table{title: title, note: note, headers: []string{"measure", "value"}, rows: rows}
+}
+
+func meshTable(r *Result) table {
+	c, m := r.Config, NewMesh(r.Config.Spec)
+	return kv("Mesh", "", []string{"services / namespaces", fmt.Sprintf("%d / %d (seed %d)", c.Spec.Services, c.Spec.Namespaces, c.Spec.Seed)},
+		[]string{"pods (2 per service)", fmt.Sprint(len(m.Pods))},
+		[]string{"services with DestinationRule subsets and a weighted VirtualService", fmt.Sprintf("%d (%.0f%%)", len(m.WithRules()), 100*c.Spec.RuleShare)},
+		[]string{"simulated proxies (Delta / state of the world)", fmt.Sprintf("%d (%.0f%% Delta) over %d gRPC connections", c.Proxies, 100*c.DeltaShare, c.Conns)},
+		[]string{"objects created / time", fmt.Sprintf("%d in %s", r.Setup.Objects, dur(r.Setup.Took))})
+}
+
+func startupTable(r *Result) table {
+	c := r.Converge
+	return kv("Start-up: control plane started with the mesh in place, every proxy connecting at once", "",
+		[]string{"first proxy connected after start", dur(c.FirstConnect)},
+		[]string{"first proxy ACKed a complete config, from start", dur(c.PerProxy.Min)},
+		[]string{"every proxy ACKed a complete config, from start", completeOr(c, c.FromStart)},
+		[]string{"… from the first connection", completeOr(c, c.FromFirstConnect)},
+		[]string{"per proxy, from start (p50 / p99)", fmt.Sprintf("%s / %s over %d proxies", dur(c.PerProxy.P50), dur(c.PerProxy.P99), c.PerProxy.N)},
+		[]string{"full reconciles until idle", fmt.Sprintf("%d (%s)", c.FullReconciles, durList(c.ReconcileTook))},
+		[]string{"proxy groups translated per reconcile", fmt.Sprint(c.Groups)},
+		[]string{"CPU until idle: process / control plane", fmt.Sprintf("%s / %s over %s", dur(c.CPU.Process), dur(c.CPU.ByRole[roleControlPlane]), dur(c.CPU.Wall))})
+}
+
+func completeOr(c Converge, d time.Duration) string {
+	if c.Completed < c.Proxies || c.Proxies == 0 {
+		return fmt.Sprintf("not reached (%d of %d complete)", c.Completed, c.Proxies)
+	}
+	return dur(d)
+}
+
+func changesTable(r *Result) table {
+	t := table{
+		title: "Changes: time until every affected proxy ACKed",
+		note:  "Per change, the time from the write to the last affected proxy's ACK; percentiles are over the changes (nearest rank: with 20 changes p99 is the maximum). Per proxy pools every affected proxy's delay. CPU per change is the phase's CPU (including the follow-up work until the controller is idle) divided by the changes.",
+		headers: []string{"change", "done", "affected proxies", "p50", "p90", "p99", "max", "per proxy p50 / p99",
+			"write", "CPU per change: process / control plane", "reconciles: full / endpoints"},
+	}
+	for _, c := range []struct {
+		name string
+		ch   Changes
+	}{{"VirtualService weights", r.VS}, {"endpoint added / removed", r.Endpoints}, {fmt.Sprintf("%d pods churned", min(r.Config.ChurnPods, 2*r.Config.Spec.Services)), r.Churn}} {
+		s, pp := summarize(c.ch.All), summarize(c.ch.PerProxy)
+		t.rows = append(t.rows, []string{c.name, fmt.Sprintf("%d of %d", c.ch.Done, c.ch.Requested), fmt.Sprint(c.ch.Affected),
+			dur(s.P50), dur(s.P90), dur(s.P99), dur(s.Max), dur(pp.P50) + " / " + dur(pp.P99), dur(median(c.ch.Writes)),
+			dur(perChange(c.ch.CPU.Process, c.ch.Done)) + " / " + dur(perChange(c.ch.CPU.ByRole[roleControlPlane], c.ch.Done)),
+			fmt.Sprintf("%d / %d", c.ch.FullReconciles, c.ch.EndpointReconciles)})
+	}
+	return t
+}
+
+func idleTable(r *Result) table {
+	m := r.Memory
+	return kv("Idle CPU and memory", "The control plane runs in this process with the simulated proxies and the harness: CPU and heap are the whole process's unless split. The split uses profiler labels (CPU) and allocation stacks (heap).",
+		[]string{"idle CPU (process / control plane)", fmt.Sprintf("%.3f / %.3f cores over %s", r.Idle.Cores(), r.Idle.roleCores(roleControlPlane), dur(r.Idle.Wall))},
+		[]string{"peak live heap (reachable at the last collection)", mib(m.PeakLive)},
+		[]string{"peak heap in use / allocated (with garbage)", mib(m.PeakHeapInuse) + " / " + mib(m.PeakHeapAlloc)},
+		[]string{"steady heap in use / allocated (idle)", mib(m.SteadyHeapInuse) + " / " + mib(m.SteadyHeapAlloc)},
+		[]string{"live heap after GC (of which harness and proxies)", fmt.Sprintf("%s (%s)", mib(m.LiveHeap), mib(m.LiveProxies))},
+		[]string{"heap in use before the control plane started", mib(m.BeforeControlPlane)},
+		[]string{"RSS steady / peak (VmRSS / VmHWM)", mib(m.RSS) + " / " + mib(m.HWM)})
+}
+
+func holdersTable(r *Result) table {
+	t := table{title: "Who holds the steady live heap", note: "From the heap profile after start-up and idle: allocations made on the simulated proxies' side are one line; the rest go to the nearest allocating function in sailplane, go-control-plane, client-go or controller-runtime (gRPC's when none is on the stack).", headers: []string{"allocated by", "live"}}
+	for _, h := range r.Memory.Holders {
+		t.rows = append(t.rows, []string{"`" + shortFunc(h.Func) + "`", mib(h.Bytes)})
+	}
+	return t
+}
+
+func sizeTable(r *Result) table {
+	s := r.ConfigSize
+	return kv("Configuration per proxy (sum of the received resources' proto sizes)", "",
+		[]string{"median / largest proxy", kib(s.Median) + " / " + kib(s.Max)},
+		[]string{"median proxy: CDS / EDS / LDS / RDS bytes", fmt.Sprintf("%s / %s / %s / %s", kib(s.PerType[typeCDS]), kib(s.PerType[typeEDS]), kib(s.PerType[typeLDS]), kib(s.PerType[typeRDS]))},
+		[]string{"median proxy: clusters / load assignments / listeners / route tables", fmt.Sprintf("%d / %d / %d / %d", s.Resources[typeCDS], s.Resources[typeEDS], s.Resources[typeLDS], s.Resources[typeRDS])})
+}
+
+func translationTable(r *Result) table {
+	t := r.Translation
+	return kv("Translation, measured directly on the same objects (no API server, no pushes)", "",
+		[]string{"model.Build (median of 5)", dur(t.ModelBuild)},
+		[]string{"proxy groups / outbound halves among the proxies", fmt.Sprintf("%d / %d", t.Groups, t.OutboundKeys)},
+		[]string{"mesh.Compute for every proxy (median of 3)", dur(t.Compute)},
+		[]string{"snapshots of every group (one xdsserver.Builder, as publish)", dur(t.Snapshots)},
+		[]string{"both, per group", dur(t.PerGroup)},
+		[]string{"xds.Generate of one whole group alone (p50 / p90)", fmt.Sprintf("%s / %s (%d groups)", dur(t.Generate.P50), dur(t.Generate.P90), t.Generate.N)},
+		[]string{"live heap of one reconcile's result and snapshots", mib(t.Retained)},
+		[]string{"resources per group: clusters / load assignments / listeners / route tables", fmt.Sprintf("%d / %d / %d / %d", t.Resources[typeCDS], t.Resources[typeEDS], t.Resources[typeLDS], t.Resources[typeRDS])})
+}
+
+func consistencyTable(r *Result) table {
+	c := r.Consistency
+	first := c.First
+	if first == "" {
+		first = "none"
+	}
+	return kv("Consistency", "Every ACK of every proxy is checked cheaply (every cluster a route or listener names is in the proxy's CDS); a sample of proxies' whole configurations goes through xds.CheckConsistency after start-up.",
+		[]string{"inconsistent states ACKed (proxies)", fmt.Sprintf("%d (%d)", c.Inconsistent, c.Proxies)},
+		[]string{"first inconsistency", first},
+		[]string{"xds.CheckConsistency on sampled proxies", fmt.Sprintf("%d proxies, %d errors", c.Sampled, len(c.SampleErrors))},
+		[]string{"NACKs sent / logged by the control plane / stream reconnects", fmt.Sprintf("%d / %d / %d", c.Nacks, c.Rejections, c.Reconnects)})
+}
+
+func injectionTable(r *Result) table {
+	in := r.Injection
+	return kv("Sidecar injection (webhook.Register on the control plane's webhook server; pods created through the API server)", "",
+		[]string{"pods created / injected", fmt.Sprintf("%d / %d", in.Pods, in.Injected)},
+		[]string{"inside the webhook p50 / p99 / max", fmt.Sprintf("%s / %s / %s", dur(in.Webhook.P50), dur(in.Webhook.P99), dur(in.Webhook.Max))},
+		[]string{"pod creation round trip p50 / p99", dur(in.Create.P50) + " / " + dur(in.Create.P99)})
+}
+
+func cpuTable(r *Result) table {
+	t := table{title: "CPU by phase", note: "Process CPU from /proc/self/stat; the split from the phase's CPU profile. runtime is unlabelled time: mostly the garbage collector's background workers, driven by whoever allocates (the control plane, by far).",
+		headers: []string{"phase", "wall", "process CPU", "cores", "control plane", "proxies", "harness", "runtime"}}
+	for _, c := range []CPUPhase{r.Converge.CPU, r.Idle, r.VS.CPU, r.Endpoints.CPU, r.Churn.CPU, r.Injection.CPU} {
+		if c.Name == "" {
+			continue
+		}
+		t.rows = append(t.rows, []string{c.Name, dur(c.Wall), dur(c.Process), fmt.Sprintf("%.2f", c.Cores()),
+			dur(c.ByRole[roleControlPlane]), dur(c.ByRole[roleProxies]), dur(c.ByRole[roleHarness]), dur(c.ByRole["runtime"])})
+	}
+	return t
+}
+
+// profileTables list the control plane's costliest functions per phase.
+func profileTables(r *Result) []table {
+	var out []table
+	for _, c := range []CPUPhase{r.Converge.CPU, r.VS.CPU, r.Endpoints.CPU} {
+		if len(c.Top) == 0 {
+			continue
+		}
+		t := table{title: "Control plane profile: " + c.Name, headers: []string{"function (sailplane, go-control-plane)", "cumulative", "function (any)", "flat"}}
+		for i := 0; i < max(len(c.Top), len(c.TopFlat)); i++ {
+			row := []string{"", "", "", ""}
+			if i < len(c.Top) {
+				row[0], row[1] = "`"+shortFunc(c.Top[i].Name)+"`", dur(c.Top[i].Cum)
+			}
+			if i < len(c.TopFlat) {
+				row[2], row[3] = "`"+shortFunc(c.TopFlat[i].Name)+"`", dur(c.TopFlat[i].Flat)
+			}
+			t.rows = append(t.rows, row)
+		}
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package bench
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+)
+
+// NamespaceObject is a mesh namespace; injection is not asked for, so the
+// mesh's pods never reach the webhook.
+func NamespaceObject(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
+
+// Object is the Kubernetes Service.
+func (s *Service) Object() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace, Labels: map[string]string{"app": s.Name}},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": s.Name},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: HTTPPort, TargetPort: intstr.FromInt32(HTTPPort)}},
+		},
+	}
+}
+
+// Labels are the pod's labels: one group of identical proxies per
+// Deployment, as replicas share their labels.
+func (p *Pod) Labels() map[string]string {
+	return map[string]string{"app": p.Service.Name, "version": p.Version}
+}
+
+// Object is the pod as created (its IP is set through the status
+// subresource afterwards, as kubelet would).
+func (p *Pod) Object() *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels()},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "app", Image: "app:bench",
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: HTTPPort}},
+		}}},
+	}
+}
+
+// WithStatus sets the pod's running status and IP on obj.
+func (p *Pod) WithStatus(obj *corev1.Pod) *corev1.Pod {
+	obj.Status.Phase = corev1.PodRunning
+	obj.Status.PodIP = p.IP
+	obj.Status.PodIPs = []corev1.PodIP{{IP: p.IP}}
+	return obj
+}
+
+// SliceName is the service's one EndpointSlice.
+func (s *Service) SliceName() string { return s.Name + "-1" }
+
+// Slice is the service's EndpointSlice listing its pods, plus extra
+// endpoints (addresses without a pod, as the endpoint-change test adds).
+func (s *Service) Slice(extra ...string) *discoveryv1.EndpointSlice {
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: s.SliceName(), Namespace: s.Namespace,
+			Labels: map[string]string{discoveryv1.LabelServiceName: s.Name},
+		},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](HTTPPort)}},
+	}
+	for _, p := range s.Pods {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{p.IP},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: p.Name, Namespace: p.Namespace},
+		})
+	}
+	for _, ip := range extra {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+			Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
+		})
+	}
+	return es
+}
+
+// DestinationRule defines subsets v1 and v2 with a connection pool, as
+// canary setups do.
+func (s *Service) DestinationRule() *networkingv1.DestinationRule {
+	return &networkingv1.DestinationRule{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace},
+		Spec: networkingv1.DestinationRuleSpec{
+			Host: s.Name,
+			TrafficPolicy: &networkingv1.TrafficPolicy{ConnectionPool: &networkingv1.ConnectionPoolSettings{
+				HTTP: &networkingv1.HTTPSettings{HTTP1MaxPendingRequests: 1024, MaxRequestsPerConnection: 100},
+			}},
+			Subsets: []networkingv1.Subset{
+				{Name: "v1", Labels: map[string]string{"version": "v1"}},
+				{Name: "v2", Labels: map[string]string{"version": "v2"}},
+			},
+		},
+	}
+}
+
+// VirtualService splits traffic between v1 and v2 by s.Weights. routeName
+// names the weighted route; the change test sets a fresh one so proxies
+// can be seen to have the new version.
+func (s *Service) VirtualService(routeName string) *networkingv1.VirtualService {
+	vs := &networkingv1.VirtualService{
+		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace},
+		Spec:       networkingv1.VirtualServiceSpec{Hosts: []string{s.Name}},
+	}
+	if s.HeaderRoute {
+		vs.Spec.HTTP = append(vs.Spec.HTTP, networkingv1.HTTPRoute{
+			Name:    "tester",
+			Match:   []networkingv1.HTTPMatchRequest{{Headers: map[string]networkingv1.StringMatch{"end-user": {Exact: ptr.To("tester")}}}},
+			Route:   []networkingv1.HTTPRouteDestination{{Destination: networkingv1.Destination{Host: s.Name, Subset: "v2"}}},
+			Timeout: timeout("5s"),
+			Retries: &networkingv1.HTTPRetry{Attempts: 2, RetryOn: "5xx,connect-failure"},
+		})
+	}
+	vs.Spec.HTTP = append(vs.Spec.HTTP, networkingv1.HTTPRoute{
+		Name: routeName,
+		Route: []networkingv1.HTTPRouteDestination{
+			{Destination: networkingv1.Destination{Host: s.Name, Subset: "v1"}, Weight: s.Weights[0]},
+			{Destination: networkingv1.Destination{Host: s.Name, Subset: "v2"}, Weight: s.Weights[1]},
+		},
+	})
+	return vs
+}
+
+// InitialRoute is the weighted route's name before any change.
+func InitialRoute(s *Service) string { return fmt.Sprintf("%s-split", s.Name) }
+
+func timeout(d string) *networkingv1.Timeout {
+	t := networkingv1.Timeout(d)
+	return &t
+}

@@ -1,0 +1,222 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/sailplane/sailplane/internal/xds"
+)
+
+// Converge is the start-up: the control plane starts with the mesh in
+// place and every proxy connecting at once.
+type Converge struct {
+	Proxies, Completed int
+	// FromStart and FromFirstConnect: until the last proxy ACKed a
+	// complete configuration.
+	FromStart, FromFirstConnect time.Duration
+	// FirstConnect is when the first proxy's stream opened, after start.
+	FirstConnect time.Duration
+	// PerProxy: each proxy's completion, from the start.
+	PerProxy       Summary
+	FullReconciles int
+	ReconcileTook  []time.Duration
+	// Groups is the most groups one reconcile translated.
+	Groups int
+	CPU    CPUPhase
+}
+
+func (r *Run) converge(ctx context.Context) error {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.res.Memory.BeforeControlPlane = ms.HeapInuse
+	cpu := startCPU("converge", r.cfg.CPUProfile)
+	cp, err := StartControlPlane(ctx, r.cluster, r.sink)
+	if err != nil {
+		cpu.stop()
+		return err
+	}
+	r.cp = cp
+	fleet, err := NewFleet(cp.XDSAddress, r.mesh, FleetOptions{Proxies: r.cfg.Proxies, DeltaShare: r.cfg.DeltaShare, Conns: r.cfg.Conns})
+	if err != nil {
+		cpu.stop()
+		return err
+	}
+	r.fleet = fleet
+	fleet.Start(ctx)
+	r.progress("control plane started (xDS on %s); %d proxies connecting", cp.XDSAddress, r.cfg.Proxies)
+	waitErr := fleet.WaitComplete(ctx, r.cfg.Timeout)
+	r.res.Converge = r.convergence()
+	r.progress("%d of %d proxies complete after %.1fs", r.res.Converge.Completed, r.cfg.Proxies, r.res.Converge.FromStart.Seconds())
+	if waitErr == nil {
+		waitErr = r.quiesce(ctx)
+	}
+	c := &r.res.Converge
+	c.CPU = cpu.stop()
+	for _, rc := range r.sink.reconcilesSince(cp.Started) {
+		if rc.Full {
+			c.FullReconciles++
+		}
+		c.ReconcileTook = append(c.ReconcileTook, rc.Took)
+		c.Groups = max(c.Groups, rc.Groups)
+	}
+	return waitErr
+}
+
+func (r *Run) convergence() Converge {
+	f, start := r.fleet, r.cp.Started
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := Converge{Proxies: len(f.proxies), Completed: f.completed}
+	if !f.firstConnect.IsZero() {
+		c.FirstConnect = f.firstConnect.Sub(start)
+	}
+	var done []time.Duration
+	var last time.Time
+	for _, p := range f.proxies {
+		if !p.completeAt.IsZero() {
+			done = append(done, p.completeAt.Sub(start))
+			if p.completeAt.After(last) {
+				last = p.completeAt
+			}
+		}
+	}
+	c.PerProxy = summarize(done)
+	if c.Completed == c.Proxies && c.Proxies > 0 {
+		c.FromStart, c.FromFirstConnect = last.Sub(start), last.Sub(f.firstConnect)
+	}
+	return c
+}
+
+// idle measures the quiet mesh: CPU over the idle window, then memory, the
+// size of a proxy's configuration and a full consistency check of a sample
+// of proxies.
+func (r *Run) idle(ctx context.Context) error {
+	if err := r.quiesce(ctx); err != nil {
+		return err
+	}
+	r.fleet.Compact()
+	cpu := startCPU("idle", r.cfg.CPUProfile)
+	select {
+	case <-ctx.Done():
+	case <-time.After(r.cfg.Idle):
+	}
+	r.res.Idle = cpu.stop()
+	steadyMemory(&r.res.Memory)
+	r.res.ConfigSize = configSize(r.fleet)
+	r.res.Consistency.check(r.fleet, r.cfg.Sample, r.rng.Perm(len(r.fleet.proxies)))
+	return context.Cause(ctx)
+}
+
+func (r *Run) vsChanges(ctx context.Context) error {
+	if len(r.mesh.WithRules()) == 0 {
+		return errors.New("the mesh has no VirtualServices (--rule-share 0)")
+	}
+	r.res.VS = r.repeat(ctx, "vs", r.cfg.Changes, r.vsChange)
+	return changesErr(r.res.VS)
+}
+
+func (r *Run) endpointChanges(ctx context.Context) error {
+	r.res.Endpoints = r.repeat(ctx, "endpoints", r.cfg.Changes, r.endpointChange)
+	return changesErr(r.res.Endpoints)
+}
+
+func (r *Run) podChurn(ctx context.Context) error {
+	k := min(r.cfg.ChurnPods, len(r.mesh.Pods))
+	r.res.Churn = r.repeat(ctx, "churn", r.cfg.ChurnRounds, func(int) change { return r.churn(k) })
+	return changesErr(r.res.Churn)
+}
+
+func (r *Run) injection(ctx context.Context) error {
+	if err := r.quiesce(ctx); err != nil {
+		return err
+	}
+	r.res.Injection = r.MeasureInjection(ctx, r.cfg.InjectPods)
+	if r.res.Injection.Error != "" {
+		return errors.New(r.res.Injection.Error)
+	}
+	return nil
+}
+
+func changesErr(c Changes) error {
+	if c.Error != "" {
+		return errors.New(c.Error)
+	}
+	return nil
+}
+
+// ConfigSize is the configuration the proxies hold: the sum of the proto
+// sizes of the resources one proxy received.
+type ConfigSize struct {
+	Median, Max int
+	// PerType and Resources are the median proxy's bytes and resource
+	// counts per type (CDS, EDS, LDS, RDS).
+	PerType, Resources [numTypes]int
+}
+
+func configSize(f *Fleet) ConfigSize {
+	held := f.held()
+	sort.Slice(held, func(i, j int) bool { return total(held[i]) < total(held[j]) })
+	var c ConfigSize
+	if len(held) == 0 {
+		return c
+	}
+	mid := held[(len(held)-1)/2]
+	c.Median, c.Max = total(mid), total(held[len(held)-1])
+	for t, st := range mid {
+		if st != nil {
+			c.PerType[t], c.Resources[t] = st.size, len(st.entries)
+		}
+	}
+	return c
+}
+
+func total(states [numTypes]*typeState) int {
+	n := 0
+	for _, st := range states {
+		if st != nil {
+			n += st.size
+		}
+	}
+	return n
+}
+
+// Consistency is what the proxies were given, judged.
+type Consistency struct {
+	// Sampled proxies' whole configurations went through
+	// xds.CheckConsistency; SampleErrors is what it found.
+	Sampled      int
+	SampleErrors []string
+	// Inconsistent counts every ACKed state, over all proxies and the whole
+	// run, in which a route or listener named a cluster the proxy did not
+	// have; Proxies is how many proxies were ever in such a state.
+	Inconsistent, Proxies int
+	First                 string
+	Nacks, Reconnects     int
+	// Rejections are NACKs the control plane logged.
+	Rejections int
+}
+
+func (c *Consistency) check(f *Fleet, n int, order []int) {
+	for _, i := range order[:min(n, len(order))] {
+		res, err := decodeResources(f.proxies[i].get())
+		c.Sampled++
+		if err != nil {
+			c.SampleErrors = append(c.SampleErrors, f.proxies[i].node.Id+": "+err.Error())
+			continue
+		}
+		for _, e := range xds.CheckConsistency(res) {
+			c.SampleErrors = append(c.SampleErrors, f.proxies[i].node.Id+": "+e.Error())
+		}
+	}
+}
+
+func (c *Consistency) fromFleet(f *Fleet) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c.Inconsistent, c.Proxies, c.First = f.inconsistent, len(f.badProxies), f.firstBad
+	c.Nacks, c.Reconnects = f.nacks, f.reconnects
+}

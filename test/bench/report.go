@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is what a `make bench` invocation prints and writes: one run's
+// figures, and with --scale the growth over several sizes.
+type Report struct {
+	// Main is the run whose figures and targets are reported.
+	Main *Result
+	// Scale holds every size's run, smallest first, when --scale was given.
+	Scale []*Result
+}
+
+// Print writes the report as plain-text tables.
+func (rep *Report) Print(w io.Writer) {
+	r := rep.Main
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nsailplane scale benchmark: %d services, %d proxies (%s)\n", r.Config.Spec.Services, r.Config.Proxies, dur(r.Took))
+	if r.Aborted != "" {
+		fmt.Fprintf(tw, "ABORTED: %s\n", r.Aborted)
+	}
+	fmt.Fprintln(tw, "\nTarget\tGoal\tMeasured\tStatus")
+	for _, t := range rep.targets() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Goal, t.Measured, t.Status)
+	}
+	tables := figures(r)
+	if len(rep.Scale) > 1 {
+		tables = append(tables, growthTable(rep.Scale))
+	}
+	for _, t := range tables {
+		fmt.Fprintf(tw, "\n%s\n", t.title)
+		fmt.Fprintln(tw, strings.Join(t.headers, "\t"))
+		for _, row := range t.rows {
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(tw, "\nerror: %s\n", e)
+	}
+	_ = tw.Flush()
+}
+
+// Markdown writes docs/benchmarks.md.
+func (rep *Report) Markdown(w io.Writer) {
+	r := rep.Main
+	fmt.Fprintf(w, "# sailplane scale benchmark\n\n")
+	fmt.Fprintf(w, "Written by `make bench` (`test/bench`, `test/bench/cmd/sailbench`) from the run below; running it again overwrites this file. ")
+	fmt.Fprintf(w, "The harness starts the real kube-apiserver and etcd (envtest), creates a synthetic mesh through the API server, runs the real control plane in-process (`manager.New`: the ADS server, the mesh reconciler and the status writer, plus the injector through `webhook.Register`) and connects simulated sidecars that speak ADS over loopback gRPC the way Envoy does (CDS and LDS wildcard, then EDS and RDS by name, every response ACKed).\n\n")
+	writeMachine(w, r)
+	writeTargets(w, rep.targets())
+	fmt.Fprintf(w, "## Figures (%d services, %d proxies)\n\n", r.Config.Spec.Services, r.Config.Proxies)
+	for _, t := range figures(r) {
+		writeTable(w, t, 3)
+	}
+	for _, t := range profileTables(r) {
+		writeTable(w, t, 3)
+	}
+	if len(rep.Scale) > 1 {
+		fmt.Fprintf(w, "## Growth with the mesh\n\n")
+		writeTable(w, growthTable(rep.Scale), 3)
+	}
+	writeProblems(w, r)
+	fmt.Fprint(w, methodNotes)
+}
+
+func writeMachine(w io.Writer, r *Result) {
+	m := r.Machine
+	fmt.Fprintf(w, "## Machine and command\n\n")
+	fmt.Fprintf(w, "- %d cores (`runtime.NumCPU`), %s; %s memory (%s available at the start)\n", m.Cores, m.CPUModel, mib(m.Memory), mib(m.Available))
+	fmt.Fprintf(w, "- %s, %s\n", m.GoVersion, m.Kernel)
+	if m.MemoryLimit > 0 {
+		fmt.Fprintf(w, "- GOMEMLIMIT %s: the Go runtime collects harder near it, as a control plane with a container memory limit would be set up; it changes no live-heap figure\n", mib(uint64(m.MemoryLimit)))
+	}
+	fmt.Fprintf(w, "- load average (1, 5, 15 min) at the start: %s; at the end: %s. The machine is shared with other work, so CPU-bound timings carry its noise.\n", m.LoadAvg, r.LoadAtEnd)
+	fmt.Fprintf(w, "- sailplane at commit %s; run on %s, took %s\n\n", m.Commit, r.Start.UTC().Format(time.RFC3339), dur(r.Took))
+	fmt.Fprintf(w, "Reproduce:\n\n```sh\n%s\n```\n\n", r.Command)
+	if r.Aborted != "" {
+		fmt.Fprintf(w, "**The run was stopped early: %s.** Figures of the phases it did not reach are empty.\n\n", r.Aborted)
+	}
+}
+
+// targets judges the main run; a target it did not reach is judged on a
+// --scale run of the same number of services instead, saying so.
+func (rep *Report) targets() []Target {
+	out := Targets(rep.Main)
+	for i, t := range out {
+		if t.Status != NotMeasured {
+			continue
+		}
+		for _, alt := range rep.Scale {
+			if alt == rep.Main || alt.Config.Spec.Services != rep.Main.Config.Spec.Services {
+				continue
+			}
+			if a := Targets(alt)[i]; a.Status != NotMeasured {
+				a.Name = t.Name
+				a.Measured = fmt.Sprintf("with %d proxies (the %d-proxy run did not get this far): %s", alt.Config.Proxies, rep.Main.Config.Proxies, a.Measured)
+				out[i] = a
+				break
+			}
+		}
+	}
+	return out
+}
+
+func writeTargets(w io.Writer, targets []Target) {
+	fmt.Fprintf(w, "## Targets (issue 7)\n\n| target | goal | measured | status |\n| --- | --- | --- | --- |\n")
+	for _, t := range targets {
+		fmt.Fprintf(w, "| %s | %s | %s | **%s** |\n", cell(t.Name), cell(t.Goal), cell(t.Measured), t.Status)
+	}
+	fmt.Fprintln(w)
+	for _, t := range targets {
+		if t.Cause == "" {
+			continue
+		}
+		fmt.Fprintf(w, "### %s: %s\n\n%s\n\n%s\n\n", t.Name, t.Status, t.Cause, t.Plan)
+	}
+}
+
+func writeTable(w io.Writer, t table, level int) {
+	fmt.Fprintf(w, "%s %s\n\n", strings.Repeat("#", level), t.title)
+	if t.note != "" {
+		fmt.Fprintf(w, "%s\n\n", t.note)
+	}
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(t.headers, " | "), strings.Repeat(" --- |", len(t.headers)))
+	for _, row := range t.rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			cells[i] = cell(c)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+	fmt.Fprintln(w)
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func writeProblems(w io.Writer, r *Result) {
+	if len(r.Errors) == 0 && len(r.LogErrors) == 0 && len(r.Consistency.SampleErrors) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## Errors\n\n")
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "- run: %s\n", e)
+	}
+	for _, e := range r.LogErrors {
+		fmt.Fprintf(w, "- control plane log: %s\n", e)
+	}
+	for _, e := range r.Consistency.SampleErrors[:min(10, len(r.Consistency.SampleErrors))] {
+		fmt.Fprintf(w, "- xds.CheckConsistency: %s\n", e)
+	}
+	fmt.Fprintln(w)
+}
+
+const methodNotes = `## How it measures
+
+- **Mesh.** N services over the namespaces, each with one HTTP port (http, 8080) and an EndpointSlice listing its two pods (addresses in 10.16.0.0/12; targetRef to the pod). A seeded share of the services (default 30%) are canaries: a DestinationRule with subsets v1/v2 and a VirtualService splitting traffic by weight (a third of them also route a header to v2 with a timeout and retries); their pods are v1 and v2, the others' two pods are replicas of v1. A group of identical proxies is therefore a Deployment, as in a real cluster.
+- **Proxies.** Proxy i speaks for pod i (node id ` + "`sidecar~IP~POD.NS~NS.svc.cluster.local`" + `); with more proxies than pods, the extra ones reuse pods under other IPs. Every proxy holds what it ACKed; resources and sets are interned by content, so holding 2000 configurations costs the process little.
+- **Complete and consistent.** A proxy is complete when it has ACKed CDS, EDS, LDS and RDS and holds a load assignment for every EDS cluster and every route table its listeners name. Every ACKed state is also checked for a route or listener naming a cluster the proxy does not have.
+- **Changes.** One at a time, each after the mesh controller has been idle for 300 ms (workqueue depth and active workers from controller-runtime's metrics). A VirtualService change shifts the weights and renames the weighted route; a proxy has it when its route table holds the new name. An endpoint change adds an address to a service's EndpointSlice, the next removes it; a proxy has it when the load assignment holds (or no longer holds) the address. Pod churn deletes the pods and takes them out of their slices, then recreates them with new addresses and puts them back; a proxy has it when every affected load assignment lists the new addresses and none of the old. The affected proxies are the ones whose configuration includes the changed service. Timings run from the start of the write to the ACK.
+- **CPU and memory.** The control plane shares the process with the simulated proxies and the harness (stated next to each figure). Process CPU is read from /proc/self/stat; each phase runs under a CPU profile whose samples carry a role label (control-plane, proxies, harness), which splits it. Heap peaks are sampled every 200 ms; the proxies' share of the live heap is estimated from the heap profile's allocation stacks. A run stops itself when the RSS passes --max-rss.
+- **Budgets.** A kind of change stops starting new changes after --phase-budget (three always run); the table says how many were done.
+`

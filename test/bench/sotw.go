@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+)
+
+// sotwStream is one proxy's state-of-the-world ADS stream. Envoy's order:
+// CDS (wildcard), then EDS for the EDS clusters, then LDS (wildcard) once
+// the clusters are warm, then RDS for the route names the listeners use;
+// every response is ACKed with its version and nonce, and a changed set of
+// names is asked for with the last accepted version and nonce of the type.
+type sotwStream struct {
+	p         *proxy
+	stream    discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	sentNode  bool
+	requested [numTypes]bool
+	names     [numTypes][]string
+	version   [numTypes]string
+	nonce     [numTypes]string
+}
+
+func (p *proxy) runSotW(ctx context.Context) error {
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(p.conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	s := &sotwStream{p: p, stream: stream}
+	if err := s.request(typeCDS, ""); err != nil {
+		return err
+	}
+	p.f.connected()
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if err := s.handle(resp); err != nil {
+			return err
+		}
+	}
+}
+
+// request sends the type's current subscription; nonce is the response
+// being ACKed ("" for a subscription change or the first request).
+func (s *sotwStream) request(typ int, errMsg string) error {
+	req := &discoveryv3.DiscoveryRequest{
+		TypeUrl: typeURLs[typ], ResourceNames: s.names[typ],
+		VersionInfo: s.version[typ], ResponseNonce: s.nonce[typ],
+	}
+	if errMsg != "" {
+		req.ErrorDetail = &statuspb.Status{Code: 3, Message: errMsg}
+	}
+	if !s.sentNode {
+		req.Node, s.sentNode = s.p.node, true
+	}
+	s.requested[typ] = true
+	return s.stream.Send(req)
+}
+
+func (s *sotwStream) handle(resp *discoveryv3.DiscoveryResponse) error {
+	typ, ok := typeOf(resp.TypeUrl)
+	if !ok {
+		return nil // not a type a sidecar asks for
+	}
+	es := make([]*entry, 0, len(resp.Resources))
+	for _, a := range resp.Resources {
+		e, err := s.p.f.store.entry(typ, a.Value)
+		if err != nil {
+			s.p.f.count(true)
+			s.nonce[typ] = resp.Nonce // NACK: keep the accepted version
+			return s.request(typ, err.Error())
+		}
+		es = append(es, e)
+	}
+	st := s.p.f.store.replace(typ, es)
+	s.version[typ], s.nonce[typ] = resp.VersionInfo, resp.Nonce
+	at := time.Now()
+	if err := s.request(typ, ""); err != nil { // the ACK
+		return err
+	}
+	s.p.f.accepted(s.p, typ, st, at)
+	return s.next(typ, st)
+}
+
+// next sends what Envoy asks for after accepting typ.
+func (s *sotwStream) next(typ int, st *typeState) error {
+	if by, ok := followUp(typ); ok {
+		want := st.followUp(typ)
+		// An empty list would be a wildcard subscription; Envoy asks for
+		// nothing instead.
+		if len(want) > 0 && (!s.requested[by] || !slices.Equal(want, s.names[by])) {
+			s.names[by] = want
+			if err := s.request(by, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if (typ == typeEDS || typ == typeCDS && !s.requested[typeEDS]) && !s.requested[typeLDS] {
+		return s.request(typeLDS, "")
+	}
+	return nil
+}

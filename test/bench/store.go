@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// The simulated proxies hold what they accepted, but thousands of them
+// holding their own copies would make the benchmark measure itself: the
+// clients share the process (and its heap) with the control plane. So
+// every resource is interned by content, and so is every set of resources
+// of one type: proxies of one group point at the same sets, and the
+// analysis of a set (is it complete, is it consistent) runs once per set.
+
+// Resource types in the order Envoy asks for them.
+const (
+	typeCDS = iota
+	typeEDS
+	typeLDS
+	typeRDS
+	numTypes
+)
+
+// entry is one resource as received, interned by content.
+type entry struct {
+	name string
+	raw  []byte
+	hash uint64
+	// eds: a cluster whose endpoints come over EDS.
+	eds bool
+	// rds: route configurations a listener names.
+	rds []string
+	// clusters a listener (tcp_proxy, inline routes) or a route
+	// configuration sends traffic to.
+	clusters []string
+}
+
+// typeState is the set of resources of one type a proxy holds.
+type typeState struct {
+	entries map[string]*entry
+	sum     uint64
+	size    int
+
+	followOnce sync.Once
+	follow     []string
+}
+
+// followUp returns, once per set, the names a proxy holding it asks for
+// next (see followUpNames).
+func (st *typeState) followUp(typ int) []string {
+	st.followOnce.Do(func() { st.follow = followUpNames(typ, st) })
+	return st.follow
+}
+
+// store interns entries and sets. Keys are content hashes: maphash's 64
+// bits make a collision between two of the few thousand distinct resources
+// a run sees vanishingly unlikely.
+type store struct {
+	seed    maphash.Seed
+	mu      sync.Mutex
+	entries [numTypes]map[uint64]*entry
+	states  [numTypes]map[uint64]*typeState
+	verdict map[[numTypes]*typeState]verdict
+}
+
+func newStore() *store {
+	s := &store{seed: maphash.MakeSeed()}
+	s.reset()
+	return s
+}
+
+func (s *store) reset() {
+	for t := range numTypes {
+		s.entries[t] = map[uint64]*entry{}
+		s.states[t] = map[uint64]*typeState{}
+	}
+	s.verdict = map[[numTypes]*typeState]verdict{}
+}
+
+// entry returns the interned entry for raw; the first time, it decodes the
+// resource (outside the lock: decoding a route table takes a while).
+func (s *store) entry(typ int, raw []byte) (*entry, error) {
+	h := maphash.Bytes(s.seed, raw)
+	s.mu.Lock()
+	e := s.entries[typ][h]
+	s.mu.Unlock()
+	if e != nil {
+		return e, nil
+	}
+	e, err := decodeEntry(typ, raw)
+	if err != nil {
+		return nil, err
+	}
+	e.hash = h
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev := s.entries[typ][h]; prev != nil {
+		return prev, nil
+	}
+	s.entries[typ][h] = e
+	return e, nil
+}
+
+// mix spreads an entry hash so that sums of hashes identify sets.
+func mix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
+}
+
+// stateOf returns the interned set with the given sum, building it with
+// build only when no proxy holds that set yet.
+func (s *store) stateOf(typ int, sum uint64, build func() map[string]*entry) *typeState {
+	s.mu.Lock()
+	st := s.states[typ][sum]
+	s.mu.Unlock()
+	if st != nil {
+		return st
+	}
+	st = &typeState{entries: build(), sum: sum}
+	for _, e := range st.entries {
+		st.size += len(e.raw)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev := s.states[typ][sum]; prev != nil {
+		return prev
+	}
+	s.states[typ][sum] = st
+	return st
+}
+
+// replace is a state-of-the-world update: the response is the whole set.
+func (s *store) replace(typ int, es []*entry) *typeState {
+	var sum uint64
+	for _, e := range es {
+		sum += mix(e.hash)
+	}
+	return s.stateOf(typ, sum, func() map[string]*entry {
+		m := make(map[string]*entry, len(es))
+		for _, e := range es {
+			m[e.name] = e
+		}
+		return m
+	})
+}
+
+// apply is a Delta update: changed resources and removed names on top of
+// the proxy's current set. The sum is updated incrementally, so a proxy
+// whose group already moved to this set copies nothing.
+func (s *store) apply(typ int, cur *typeState, changed []*entry, removed []string) *typeState {
+	var old map[string]*entry
+	var sum uint64
+	if cur != nil {
+		old, sum = cur.entries, cur.sum
+	}
+	for _, e := range changed {
+		if prev := old[e.name]; prev != nil {
+			sum -= mix(prev.hash)
+		}
+		sum += mix(e.hash)
+	}
+	for _, n := range removed {
+		if prev := old[n]; prev != nil {
+			sum -= mix(prev.hash)
+		}
+	}
+	return s.stateOf(typ, sum, func() map[string]*entry {
+		m := make(map[string]*entry, len(old)+len(changed))
+		for n, e := range old {
+			m[n] = e
+		}
+		for _, e := range changed {
+			m[e.name] = e
+		}
+		for _, n := range removed {
+			delete(m, n)
+		}
+		return m
+	})
+}
+
+// compact forgets the sets and entries no proxy holds any more, so a long
+// run does not keep every version ever sent.
+func (s *store) compact(held [][numTypes]*typeState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+	for _, states := range held {
+		for t, st := range states {
+			if st == nil {
+				continue
+			}
+			s.states[t][st.sum] = st
+			for _, e := range st.entries {
+				s.entries[t][e.hash] = e
+			}
+		}
+	}
+}
