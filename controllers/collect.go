@@ -12,9 +12,9 @@ import (
 	"github.com/sailplane/sailplane/internal/bundle"
 )
 
-// collect reads every object the mesh depends on from the informer cache
-// into an input bundle.
-func collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
+// Collect reads every object the mesh depends on into an input bundle,
+// from the informer cache (or, for tools, straight from the API server).
+func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b := &bundle.Bundle{}
 	var (
 		ns  corev1.NamespaceList

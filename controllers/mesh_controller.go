@@ -87,7 +87,7 @@ func (r *MeshReconciler) poke() {
 // Reconcile rebuilds the mesh from the cache and publishes it.
 func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl.Result, error) {
 	start := time.Now()
-	b, err := collect(ctx, r.Client)
+	b, err := Collect(ctx, r.Client)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -2,16 +2,13 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sort"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/controllers"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
@@ -163,24 +160,5 @@ func pickGroups(groups map[string]xds.Proxy, n int) []xds.Proxy {
 
 // listBundle reads what the controllers collect, from the API server.
 func listBundle(ctx context.Context, c client.Client) (*bundle.Bundle, error) {
-	var (
-		ns  corev1.NamespaceList
-		svc corev1.ServiceList
-		eps discoveryv1.EndpointSliceList
-		pod corev1.PodList
-		sec corev1.SecretList
-		gw  networkingv1.GatewayList
-		vs  networkingv1.VirtualServiceList
-		dr  networkingv1.DestinationRuleList
-		se  networkingv1.ServiceEntryList
-	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se} {
-		if err := c.List(ctx, l); err != nil {
-			return nil, fmt.Errorf("listing %T: %w", l, err)
-		}
-	}
-	return &bundle.Bundle{
-		Namespaces: ns.Items, Services: svc.Items, EndpointSlices: eps.Items, Pods: pod.Items, Secrets: sec.Items,
-		Gateways: gw.Items, VirtualServices: vs.Items, DestinationRules: dr.Items, ServiceEntries: se.Items,
-	}, nil
+	return controllers.Collect(ctx, c)
 }
