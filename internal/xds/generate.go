@@ -24,4 +24,3 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	g.out.sort()
 	return g.out
 }
-
