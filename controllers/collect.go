@@ -44,3 +44,13 @@ func watched() []client.Object {
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
 	}
 }
+
+// isIstio reports whether obj is one of the networking.istio.io kinds,
+// whose status sailplane writes itself.
+func isIstio(obj client.Object) bool {
+	switch obj.(type) {
+	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry:
+		return true
+	}
+	return false
+}

@@ -16,10 +16,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -66,6 +68,12 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).Named("mesh").
 		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false), MaxConcurrentReconciles: 1, SkipNameValidation: ptr.To(true)})
 	for _, obj := range watched() {
+		if isIstio(obj) {
+			// Status writes do not change the generation: without this the
+			// status writer's own updates would rebuild the whole mesh.
+			b = b.Watches(obj, toMesh, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+			continue
+		}
 		b = b.Watches(obj, toMesh)
 	}
 	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,6 +44,16 @@ func (w *StatusWriter) Update(st []mesh.ObjectStatus) {
 	}
 }
 
+// retryDelay is how long the writer waits before retrying failed writes.
+const retryDelay = time.Second
+
+func (w *StatusWriter) retry() {
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
+}
+
 // NeedLeaderElection makes the manager run the writer on the leader only.
 func (w *StatusWriter) NeedLeaderElection() bool { return true }
 
@@ -57,10 +68,18 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 			w.mu.Lock()
 			desired := w.desired
 			w.mu.Unlock()
+			failed := false
 			for _, st := range desired {
 				if err := w.write(ctx, st); err != nil && !apierrors.IsNotFound(err) {
-					w.Log.Info("status not written; retrying on the next change", "object", st.Object.String(), "error", err.Error())
+					failed = true
+					w.Log.V(1).Info("status not written; retrying", "object", st.Object.String(), "error", err.Error())
 				}
+			}
+			if failed {
+				// A conflict with a concurrent update, or the API server
+				// briefly away: try the latest statuses again shortly rather
+				// than waiting for the next mesh change.
+				time.AfterFunc(retryDelay, w.retry)
 			}
 		}
 	}
