@@ -6,12 +6,13 @@ package controllers
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -50,8 +51,9 @@ type MeshReconciler struct {
 	// last holds each node's unfiltered resources from the latest
 	// reconcile, so a proxyless client that asks for more names is answered
 	// without rebuilding the mesh.
-	mu   sync.Mutex
-	last map[string]*xds.Resources
+	mu      sync.Mutex
+	last    map[string]*xds.Resources
+	builder *xdsserver.Builder
 }
 
 // SetupWithManager registers the watches. The controller runs on every
@@ -72,6 +74,10 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			// Status writes do not change the generation: without this the
 			// status writer's own updates would rebuild the whole mesh.
 			b = b.Watches(obj, toMesh, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+			continue
+		}
+		if _, pod := obj.(*corev1.Pod); pod {
+			b = b.Watches(obj, toMesh, builder.WithPredicates(podMatters(r.Server.Tracker().HasPod)))
 			continue
 		}
 		b = b.Watches(obj, toMesh)
@@ -114,7 +120,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 		res, ok := mesh.ComputeEndpoints(b, nodes, r.last)
 		r.mu.Unlock()
 		if ok {
-			err := r.publish(ctx, res)
+			err := r.publish(res)
 			r.Log.V(1).Info("endpoints reconciled", "proxies", len(nodes), "groups", res.Groups, "took", time.Since(start).String())
 			return ctrl.Result{}, err
 		}
@@ -123,7 +129,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	for _, rj := range mesh.AddRejections(res.Model, rejections) {
 		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error)
 	}
-	if err := r.publish(ctx, res); err != nil {
+	if err := r.publish(res); err != nil {
 		r.fullRebuild.Store(true)
 		return ctrl.Result{}, err
 	}
@@ -136,33 +142,61 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 
 // publish converts each group's resources to a snapshot once and gives it
 // to every node of the group; proxyless gRPC nodes get theirs filtered to
-// what they asked for.
-func (r *MeshReconciler) publish(ctx context.Context, res *mesh.Result) error {
+// what they asked for. The builder lives across publishes, so protos a
+// publish reuses (an endpoint-only change keeps listeners, routes and
+// clusters) are not marshalled again.
+func (r *MeshReconciler) publish(res *mesh.Result) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.last = res.Resources
-	snaps := map[*xds.Resources]*cachev3.Snapshot{}
-	builder := xdsserver.NewBuilder()
+	if r.builder == nil {
+		r.builder = xdsserver.NewBuilder()
+	}
+	r.builder.Next()
+	snaps := map[*xds.Resources]*xdsserver.Snapshot{}
+	byNode := make(map[string]*xdsserver.Snapshot, len(res.Resources))
+	keep := make(map[string]bool, len(res.Resources))
 	for node, rs := range res.Resources {
+		keep[node] = true
 		if r.filtered(node) {
-			if err := r.publishNode(ctx, node, rs); err != nil {
-				return err
-			}
-			continue
+			rs = xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node))
 		}
 		snap, ok := snaps[rs]
 		if !ok {
 			var err error
-			if snap, err = builder.Snapshot(rs); err != nil {
+			if snap, err = r.builder.Snapshot(rs); err != nil {
 				return err
 			}
-			snaps[rs] = snap
+			if !r.filtered(node) {
+				snaps[rs] = snap
+			}
 		}
-		if err := r.Server.SetSnapshot(ctx, node, snap); err != nil {
-			return err
-		}
+		byNode[node] = snap
 	}
+	setAll(r.Server, byNode)
+	r.Server.Retain(keep)
 	return nil
+}
+
+// setAll hands nodes their snapshots from a few goroutines: answering a
+// node's open Delta watches compares what it holds with what changed, and
+// that work is independent per node.
+func setAll(s *xdsserver.Server, byNode map[string]*xdsserver.Snapshot) {
+	workers := runtime.GOMAXPROCS(0)
+	nodes := make(chan string, len(byNode))
+	for n := range byNode {
+		nodes <- n
+	}
+	close(nodes)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for n := range nodes {
+				s.SetSnapshot(n, byNode[n])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // filtered reports whether the node asks for resources by name for every
@@ -171,12 +205,16 @@ func (r *MeshReconciler) filtered(node string) bool {
 	return r.Server.Tracker().Generator(node) == mesh.GeneratorGRPC
 }
 
-func (r *MeshReconciler) publishNode(ctx context.Context, node string, rs *xds.Resources) error {
-	snap, err := xdsserver.Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
+func (r *MeshReconciler) publishNode(node string, rs *xds.Resources) error {
+	if r.builder == nil {
+		r.builder = xdsserver.NewBuilder()
+	}
+	snap, err := r.builder.Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
 	if err != nil {
 		return err
 	}
-	return r.Server.SetSnapshot(ctx, node, snap)
+	r.Server.SetSnapshot(node, snap)
+	return nil
 }
 
 // republish answers a proxyless client's new subscription from the last
@@ -188,7 +226,7 @@ func (r *MeshReconciler) republish(node string) {
 	if !ok || !r.filtered(node) {
 		return
 	}
-	if err := r.publishNode(context.Background(), node, rs); err != nil {
+	if err := r.publishNode(node, rs); err != nil {
 		r.Log.Error(err, "publishing a proxyless client's subscription", "node", node)
 	}
 }

@@ -64,16 +64,30 @@ func GenerateInbound(m *model.Model, p Proxy) *Resources {
 
 // Combine joins the two halves into one proxy's resources, sorted by name.
 // The protos are shared, not copied: many proxies' configurations point at
-// the same outbound resources.
+// the same outbound resources. Both halves come sorted, so a merge keeps
+// the order in time linear in their size (there is one Combine per group).
 func Combine(out, in *Resources) *Resources {
-	r := &Resources{
-		Listeners: append(append(make([]*listenerv3.Listener, 0, len(out.Listeners)+len(in.Listeners)), out.Listeners...), in.Listeners...),
-		Routes:    append(append(make([]*routev3.RouteConfiguration, 0, len(out.Routes)+len(in.Routes)), out.Routes...), in.Routes...),
-		Clusters:  append(append(make([]*clusterv3.Cluster, 0, len(out.Clusters)+len(in.Clusters)), out.Clusters...), in.Clusters...),
-		Endpoints: append(append(make([]*endpointv3.ClusterLoadAssignment, 0, len(out.Endpoints)+len(in.Endpoints)), out.Endpoints...), in.Endpoints...),
-		Secrets:   append(append(make([]*tlsv3.Secret, 0, len(out.Secrets)+len(in.Secrets)), out.Secrets...), in.Secrets...),
+	name := func(n interface{ GetName() string }) string { return n.GetName() }
+	return &Resources{
+		Listeners: mergeSorted(out.Listeners, in.Listeners, func(l *listenerv3.Listener) string { return name(l) }),
+		Routes:    mergeSorted(out.Routes, in.Routes, func(r *routev3.RouteConfiguration) string { return name(r) }),
+		Clusters:  mergeSorted(out.Clusters, in.Clusters, func(c *clusterv3.Cluster) string { return name(c) }),
+		Endpoints: mergeSorted(out.Endpoints, in.Endpoints, func(e *endpointv3.ClusterLoadAssignment) string { return e.ClusterName }),
+		Secrets:   mergeSorted(out.Secrets, in.Secrets, func(s *tlsv3.Secret) string { return name(s) }),
 		Problems:  append(append([]ObjectProblem(nil), out.Problems...), in.Problems...),
 	}
-	r.sort()
-	return r
+}
+
+// mergeSorted merges two lists sorted by key; on equal keys a's element
+// comes first, as a stable sort of a then b would place it.
+func mergeSorted[T any](a, b []T, key func(T) string) []T {
+	out := make([]T, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if key(b[0]) < key(a[0]) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }

@@ -3,20 +3,11 @@ package xdsserver
 import (
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strings"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/sailplane/sailplane/internal/configdump"
-	"github.com/sailplane/sailplane/internal/xds"
 )
 
 // Debug paths on the monitoring port, read by `sailctl proxy-status` and
@@ -48,7 +39,7 @@ func (s *Server) ConfigDumpHandler() http.Handler {
 			http.Error(w, "no configuration computed yet for "+nodeID, http.StatusNotFound)
 			return
 		}
-		dump, err := configdump.Build(resourcesOf(snap), snap.GetVersion(resource.ClusterType))
+		dump, err := configdump.Build(snap.Resources(), snap.Version(resource.ClusterType))
 		if err == nil {
 			var out []byte
 			if out, err = configdump.JSON(dump); err == nil {
@@ -69,33 +60,4 @@ func (s *Server) findNode(q string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func resourcesOf(snap *cachev3.Snapshot) *xds.Resources {
-	r := &xds.Resources{}
-	r.Listeners = typed[*listenerv3.Listener](snap, resource.ListenerType)
-	r.Routes = typed[*routev3.RouteConfiguration](snap, resource.RouteType)
-	r.Clusters = typed[*clusterv3.Cluster](snap, resource.ClusterType)
-	r.Endpoints = typed[*endpointv3.ClusterLoadAssignment](snap, resource.EndpointType)
-	r.Secrets = typed[*tlsv3.Secret](snap, resource.SecretType)
-	return r
-}
-
-func typed[T types.Resource](snap *cachev3.Snapshot, typeURL string) []T {
-	var out []T
-	for _, name := range sortedKeys(snap.GetResources(typeURL)) {
-		if v, ok := snap.GetResources(typeURL)[name].(T); ok {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -18,7 +18,6 @@ import (
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +43,7 @@ func DefaultOptions() Options {
 
 // Server is the ADS server.
 type Server struct {
-	cache   cachev3.SnapshotCache
+	cache   *groupCache
 	tracker *Tracker
 	grpc    *grpc.Server
 	xds     serverv3.Server
@@ -56,8 +55,8 @@ type Server struct {
 // group and shared in memory.
 func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 	s := &Server{log: log, tracker: newTracker(opts.Registerer)}
-	s.cache = cachev3.NewSnapshotCache(true, cachev3.IDHash{}, nil)
-	s.xds = serverv3.NewServer(ctx, &nackCache{SnapshotCache: s.cache, tracker: s.tracker}, &callbacks{s: s})
+	s.cache = newGroupCache(s.tracker)
+	s.xds = serverv3.NewServer(ctx, s.cache, &callbacks{s: s})
 	s.grpc = grpc.NewServer(
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:                  opts.Keepalive,
@@ -104,40 +103,16 @@ func (s *Server) OnNack(f func(nodeID, typeURL, version, reason string)) {
 	s.tracker.onNack = f
 }
 
-// SetSnapshot publishes a node's snapshot unless it already has one with
-// the same versions, so an unchanged group costs no push.
-func (s *Server) SetSnapshot(ctx context.Context, nodeID string, snap *cachev3.Snapshot) error {
-	if cur, err := s.cache.GetSnapshot(nodeID); err == nil && sameVersions(cur, snap) {
-		return nil
-	}
-	return s.cache.SetSnapshot(ctx, nodeID, snap)
-}
+// SetSnapshot publishes a node's snapshot. Proxies of one group are given
+// the same snapshot; a type whose set did not change costs no push.
+func (s *Server) SetSnapshot(nodeID string, snap *Snapshot) { s.cache.SetSnapshot(nodeID, snap) }
 
 // Snapshot returns the node's current snapshot.
-func (s *Server) Snapshot(nodeID string) (*cachev3.Snapshot, bool) {
-	snap, err := s.cache.GetSnapshot(nodeID)
-	if err != nil {
-		return nil, false
-	}
-	cs, ok := snap.(*cachev3.Snapshot)
-	return cs, ok
-}
+func (s *Server) Snapshot(nodeID string) (*Snapshot, bool) { return s.cache.GetSnapshot(nodeID) }
 
-// ClearSnapshot forgets a node that left.
-func (s *Server) ClearSnapshot(nodeID string) { s.cache.ClearSnapshot(nodeID) }
-
-func sameVersions(a cachev3.ResourceSnapshot, b *cachev3.Snapshot) bool {
-	for i := range b.Resources {
-		url, err := cachev3.GetResponseTypeURL(typeAt(i))
-		if err != nil {
-			continue
-		}
-		if a.GetVersion(url) != b.Resources[i].Version {
-			return false
-		}
-	}
-	return true
-}
+// Retain forgets the snapshots of nodes outside keep that have no open
+// stream (pods that are gone).
+func (s *Server) Retain(keep map[string]bool) { s.cache.Retain(keep) }
 
 // Serve runs the gRPC server on lis until ctx ends.
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {

@@ -3,114 +3,139 @@ package xdsserver
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"sort"
+	"sync"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
-// Builder turns proxy groups' resources into cache snapshots whose
-// per-type versions are hashes of the content. A restarted control plane,
-// or a second replica, computes the same versions for the same config, so
-// proxies that reconnect are not sent what they already have, and a type
-// whose content did not change is not pushed again.
-//
-// Groups share most of their protos (the outbound half of a namespace), so
-// one Builder per publish hashes each proto once and hands groups with the
-// same content for a type the same resource map.
-type Builder struct {
-	fingerprints map[types.Resource][sha256.Size]byte
-	shared       map[string]cachev3.Resources // by type URL + version
-	versionMaps  map[string]map[string]string // by type URL + version
-	opts         proto.MarshalOptions
-}
+// The types a snapshot holds, in the order Envoy depends on them.
+const (
+	typeListener = iota
+	typeRoute
+	typeCluster
+	typeEndpoint
+	typeSecret
+	numTypes
+)
 
-// NewBuilder returns a Builder for one publish.
-func NewBuilder() *Builder {
-	return &Builder{
-		fingerprints: map[types.Resource][sha256.Size]byte{},
-		shared:       map[string]cachev3.Resources{},
-		versionMaps:  map[string]map[string]string{},
-		opts:         proto.MarshalOptions{Deterministic: true},
-	}
-}
+var typeURLs = [numTypes]string{resource.ListenerType, resource.RouteType, resource.ClusterType, resource.EndpointType, resource.SecretType}
 
-// Snapshot converts one group's resources.
-func Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) { return NewBuilder().Snapshot(r) }
-
-// Snapshot converts one group's resources, reusing what earlier groups of
-// the same publish already hashed.
-func (b *Builder) Snapshot(r *xds.Resources) (*cachev3.Snapshot, error) {
-	s := &cachev3.Snapshot{VersionMap: map[string]map[string]string{}}
-	for _, t := range []struct {
-		url   string
-		items []types.Resource
-	}{
-		{resource.ListenerType, asResources(r.Listeners)},
-		{resource.RouteType, asResources(r.Routes)},
-		{resource.ClusterType, asResources(r.Clusters)},
-		{resource.EndpointType, asResources(r.Endpoints)},
-		{resource.SecretType, asResources(r.Secrets)},
-	} {
-		v, err := b.version(t.items)
-		if err != nil {
-			return nil, err
+func typeIndex(url string) (int, bool) {
+	for i, u := range typeURLs {
+		if u == url {
+			return i, true
 		}
-		key := t.url + "|" + v
-		res, ok := b.shared[key]
-		if !ok {
-			res = cachev3.NewResources(v, t.items)
-			b.shared[key] = res
+	}
+	return 0, false
+}
+
+// item is one resource as proxies receive it, marshalled once. Items are
+// interned by content, so every group, half and publish that produces the
+// same bytes shares one item: its bytes, its Any and its Delta envelope.
+// A stream's response only points at them; nothing is marshalled per
+// stream.
+type item struct {
+	name string
+	// version is the hex SHA-256 of the deterministic encoding, the value
+	// go-control-plane would compute for Delta.
+	version string
+	fp      [sha256.Size]byte
+	msg     types.Resource
+	any     *anypb.Any
+	delta   *discoveryv3.Resource
+}
+
+// typeSet is one type's resources for a group, sorted by name. Sets are
+// interned by content: the groups of a namespace share their route tables
+// and load assignments, and a publish that leaves a set unchanged hands the
+// cache the very same set, which costs it no work.
+type typeSet struct {
+	version string
+	items   []*item
+	// anys is the answer to a wildcard state-of-the-world request.
+	anys []*anypb.Any
+
+	indexOnce sync.Once
+	byName    map[string]*item
+}
+
+// lookup finds a resource by name. The index is built on first use: only
+// sets that are asked for by name (EDS, RDS) ever need one.
+func (s *typeSet) lookup(name string) *item {
+	s.indexOnce.Do(func() {
+		s.byName = make(map[string]*item, len(s.items))
+		for _, it := range s.items {
+			s.byName[it.name] = it
 		}
-		s.Resources[cachev3.GetResponseType(t.url)] = res
-		s.VersionMap[t.url] = b.versionMap(key, t.items)
-	}
-	return s, nil
+	})
+	return s.byName[name]
 }
 
-// versionMap is the per-resource version Delta xDS compares, the same
-// value the cache would compute (hex SHA-256 of the deterministic
-// encoding), taken from the fingerprints already made, so the cache does
-// not marshal every resource of every group again.
-func (b *Builder) versionMap(key string, items []types.Resource) map[string]string {
-	if m, ok := b.versionMaps[key]; ok {
-		return m
-	}
-	m := make(map[string]string, len(items))
-	for _, r := range items {
-		fp := b.fingerprints[r]
-		m[cachev3.GetResourceName(r)] = hex.EncodeToString(fp[:])
-	}
-	b.versionMaps[key] = m
-	return m
+// Snapshot is one group's configuration: a set per type.
+type Snapshot struct {
+	sets [numTypes]*typeSet
 }
 
-func asResources[T types.Resource](in []T) []types.Resource {
-	out := make([]types.Resource, len(in))
-	for i, r := range in {
-		out[i] = r
+// Version is the content version of one type ("" for a type the snapshot
+// does not hold).
+func (s *Snapshot) Version(typeURL string) string {
+	if i, ok := typeIndex(typeURL); ok && s.sets[i] != nil {
+		return s.sets[i].version
+	}
+	return ""
+}
+
+func (s *Snapshot) set(typeURL string) *typeSet {
+	if i, ok := typeIndex(typeURL); ok {
+		return s.sets[i]
+	}
+	return nil
+}
+
+// Resources returns the snapshot's protos (for the config dump).
+func (s *Snapshot) Resources() *xds.Resources {
+	r := &xds.Resources{}
+	r.Listeners = msgs[*listenerv3.Listener](s.sets[typeListener])
+	r.Routes = msgs[*routev3.RouteConfiguration](s.sets[typeRoute])
+	r.Clusters = msgs[*clusterv3.Cluster](s.sets[typeCluster])
+	r.Endpoints = msgs[*endpointv3.ClusterLoadAssignment](s.sets[typeEndpoint])
+	r.Secrets = msgs[*tlsv3.Secret](s.sets[typeSecret])
+	return r
+}
+
+func msgs[T types.Resource](s *typeSet) []T {
+	if s == nil {
+		return nil
+	}
+	out := make([]T, 0, len(s.items))
+	for _, it := range s.items {
+		if m, ok := it.msg.(T); ok {
+			out = append(out, m)
+		}
 	}
 	return out
 }
 
-// version hashes the fingerprints of the resources, which the translation
-// already sorts by name.
-func (b *Builder) version(items []types.Resource) (string, error) {
-	h := sha256.New()
-	for _, r := range items {
-		fp, ok := b.fingerprints[r]
-		if !ok {
-			raw, err := b.opts.Marshal(r)
-			if err != nil {
-				return "", err
-			}
-			fp = sha256.Sum256(raw)
-			b.fingerprints[r] = fp
-		}
-		_, _ = h.Write(fp[:])
+// ToSnapshot converts one group's resources with a builder of its own.
+func ToSnapshot(r *xds.Resources) (*Snapshot, error) { return NewBuilder().Snapshot(r) }
+
+// sortItems puts items in name order unless they already are (translation
+// sorts them); diffs and responses walk a set in that order.
+func sortItems(items []*item) {
+	if !sort.SliceIsSorted(items, func(i, j int) bool { return items[i].name < items[j].name }) {
+		sort.SliceStable(items, func(i, j int) bool { return items[i].name < items[j].name })
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
+
+func hexVersion(fp [sha256.Size]byte) string { return hex.EncodeToString(fp[:]) }

@@ -8,6 +8,8 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/sailplane/sailplane/internal/names"
 )
 
 // ProxyStatus is what `sailctl proxy-status` shows for one proxy: which
@@ -40,8 +42,11 @@ type Tracker struct {
 	mu      sync.Mutex
 	proxies map[string]*ProxyStatus
 	streams map[int64]string // stream id → node id
-	nacks   *prometheus.CounterVec
-	onNew   func(node *corev3.Node)
+	// pods counts connected proxies by the pod their node id names
+	// ("<pod>.<namespace>").
+	pods  map[string]int
+	nacks *prometheus.CounterVec
+	onNew func(node *corev3.Node)
 	// onSubscribe is called when a known proxy asks for a different set of
 	// names (proxyless gRPC clients ask for listeners on demand).
 	onSubscribe func(nodeID string)
@@ -52,6 +57,7 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 	t := &Tracker{
 		proxies: map[string]*ProxyStatus{},
 		streams: map[int64]string{},
+		pods:    map[string]int{},
 		nacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sailplane_xds_nacks_total",
 			Help: "Configuration versions rejected by proxies, by resource type.",
@@ -75,7 +81,7 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 
 // request records a (possibly first) request on a stream. It returns true
 // when this is a node the tracker had not seen on any stream.
-func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, names []string) {
+func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, subscribed []string) {
 	t.mu.Lock()
 	id := node.GetId()
 	if id == "" {
@@ -91,6 +97,9 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 		p.Generator = generatorOf(node)
 		p.Metadata = node.GetMetadata()
 		t.proxies[id] = p
+		if n, err := names.ParseNodeID(id); err == nil {
+			t.pods[n.Pod+"."+n.Namespace]++
+		}
 	}
 	if _, ok := t.streams[streamID]; !ok {
 		t.streams[streamID] = id
@@ -102,9 +111,9 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 			delete(p.Nacks, typeURL) // a later version was accepted
 		}
 	}
-	changed := typeURL != "" && !sameNames(p.Subscribed[typeURL], names)
+	changed := typeURL != "" && !sameNames(p.Subscribed[typeURL], subscribed)
 	if changed {
-		p.Subscribed[typeURL] = append([]string(nil), names...)
+		p.Subscribed[typeURL] = append([]string(nil), subscribed...)
 	}
 	onNew, onSubscribe := t.onNew, t.onSubscribe
 	t.mu.Unlock()
@@ -170,6 +179,12 @@ func (t *Tracker) closed(streamID int64) {
 	if p := t.proxies[id]; p != nil {
 		if p.Streams--; p.Streams <= 0 {
 			delete(t.proxies, id)
+			if n, err := names.ParseNodeID(id); err == nil {
+				key := n.Pod + "." + n.Namespace
+				if t.pods[key]--; t.pods[key] <= 0 {
+					delete(t.pods, key)
+				}
+			}
 		}
 	}
 }
@@ -209,6 +224,13 @@ func (t *Tracker) sentVersion(nodeID, typeURL string) string {
 		return p.Sent[typeURL]
 	}
 	return ""
+}
+
+// HasPod reports whether a connected proxy's node id names the pod.
+func (t *Tracker) HasPod(namespace, name string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pods[name+"."+namespace] > 0
 }
 
 // Generator returns the node's GENERATOR metadata ("grpc" for proxyless

@@ -21,16 +21,16 @@ func resources(clusters ...string) *xds.Resources {
 }
 
 func TestSnapshotVersionsFollowContentPerType(t *testing.T) {
-	a, _ := Snapshot(resources("x", "y"))
-	b, _ := Snapshot(resources("x", "y"))
-	c, _ := Snapshot(resources("x", "z"))
-	if a.GetVersion(resource.ClusterType) != b.GetVersion(resource.ClusterType) || a.GetVersion(resource.ListenerType) != b.GetVersion(resource.ListenerType) {
+	a, _ := ToSnapshot(resources("x", "y"))
+	b, _ := ToSnapshot(resources("x", "y"))
+	c, _ := ToSnapshot(resources("x", "z"))
+	if a.Version(resource.ClusterType) != b.Version(resource.ClusterType) || a.Version(resource.ListenerType) != b.Version(resource.ListenerType) {
 		t.Error("the same content must give the same versions (restarts and replicas agree)")
 	}
-	if a.GetVersion(resource.ClusterType) == c.GetVersion(resource.ClusterType) {
+	if a.Version(resource.ClusterType) == c.Version(resource.ClusterType) {
 		t.Error("different clusters must give a different cluster version")
 	}
-	if a.GetVersion(resource.ListenerType) != c.GetVersion(resource.ListenerType) {
+	if a.Version(resource.ListenerType) != c.Version(resource.ListenerType) {
 		t.Error("unchanged listeners must keep their version, so they are not pushed again")
 	}
 }
@@ -78,27 +78,26 @@ func TestTrackerAcksNacksAndStreams(t *testing.T) {
 	}
 }
 
-// TestVersionMapMatchesTheCache: the per-resource versions the builder
-// fills in are the ones go-control-plane would compute for Delta.
-func TestVersionMapMatchesTheCache(t *testing.T) {
+// TestItemVersionsMatchGoControlPlane: the per-resource versions sent over
+// Delta are the ones go-control-plane computes, so a proxy reconnecting
+// with initial_resource_versions is understood either way.
+func TestItemVersionsMatchGoControlPlane(t *testing.T) {
 	r := resources("x", "y")
-	mine, err := NewBuilder().Snapshot(r)
+	snap, err := NewBuilder().Snapshot(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs := &cachev3.Snapshot{Resources: mine.Resources}
-	if err := theirs.ConstructVersionMap(); err != nil {
-		t.Fatal(err)
-	}
-	for typeURL, want := range theirs.VersionMap {
-		got := mine.VersionMap[typeURL]
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d versions, the cache computes %d", typeURL, len(got), len(want))
+	for i, c := range r.Clusters {
+		raw, err := cachev3.MarshalResource(c)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for name, v := range want {
-			if got[name] != v {
-				t.Errorf("%s %s: version %q, the cache computes %q", typeURL, name, got[name], v)
-			}
+		it := snap.sets[typeCluster].items[i]
+		if it.name != c.Name || it.version != cachev3.HashResource(raw) {
+			t.Errorf("cluster %s: item %q version %q, go-control-plane computes %q", c.Name, it.name, it.version, cachev3.HashResource(raw))
+		}
+		if string(it.any.GetValue()) != string(raw) {
+			t.Errorf("cluster %s: the marshalled bytes differ from the deterministic encoding", c.Name)
 		}
 	}
 }

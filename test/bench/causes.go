@@ -19,10 +19,10 @@ func stages(c CPUPhase) string {
 	if len(w) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Control-plane CPU in the phase: %s (process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, mesh.ComputeEndpoints %s, snapshots %s, handing them to the cache %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which marshalling resources %s; the status writer %s.",
+	return fmt.Sprintf("Control-plane CPU in the phase: %s (process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; the status writer %s.",
 		dur(c.ByRole[roleControlPlane]), dur(c.Process), dur(c.ByRole["runtime"]),
-		dur(w[fnReconcile]), dur(w[fnCollect]), dur(w[fnCompute]), dur(w[fnEndpoints]), dur(w[fnSnapshot]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
-		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnMarshal]), dur(w[fnStatus]))
+		dur(w[fnReconcile]), dur(w[fnCollect]), dur(w[fnCompute]), dur(w[fnEndpoints]), dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
+		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnEncode]), dur(w[fnStatus]))
 }
 
 func translated(tr Translation) string {
@@ -35,7 +35,7 @@ func translated(tr Translation) string {
 
 func convergeCause(r *Result) string {
 	c := r.Converge
-	ran := fmt.Sprintf("Start-up ran %d full reconciles (%s); the first proxy had a complete configuration %s after start, the last %s.", c.FullReconciles, durList(c.ReconcileTook), dur(c.PerProxy.Min), dur(c.PerProxy.Max))
+	ran := fmt.Sprintf("Start-up ran %s (%s); the first proxy had a complete configuration %s after start, the last %s.", plural(c.FullReconciles, "full reconcile"), durList(c.ReconcileTook), dur(c.PerProxy.Min), dur(c.PerProxy.Max))
 	if c.FullReconciles == 0 {
 		ran = fmt.Sprintf("No reconcile finished in the %s start-up ran.", dur(c.CPU.Wall))
 	}
@@ -47,7 +47,7 @@ func convergeCause(r *Result) string {
 }
 
 func vsCause(r *Result) string {
-	ran := fmt.Sprintf("%d VirtualService changes ran %d full reconciles (%s).%s", r.VS.Done, r.VS.FullReconciles, durList(r.VS.ReconcileTook), twice(r.VS))
+	ran := fmt.Sprintf("%s ran %s (%s).%s", plural(r.VS.Done, "VirtualService change"), plural(r.VS.FullReconciles, "full reconcile"), durList(r.VS.ReconcileTook), twice(r.VS))
 	return strings.Join(nonEmpty(ran, translated(r.Translation), stages(r.VS.CPU)), " ")
 }
 
@@ -61,7 +61,7 @@ func twice(c Changes) string {
 
 func endpointCause(r *Result) string {
 	e := r.Endpoints
-	ran := fmt.Sprintf("%d endpoint changes ran %d endpoint-only and %d full reconciles (%s).", e.Done, e.EndpointReconciles, e.FullReconciles, durList(e.ReconcileTook))
+	ran := fmt.Sprintf("%s ran %s and %s (%s).", plural(e.Done, "endpoint change"), plural(e.EndpointReconciles, "endpoint-only reconcile"), plural(e.FullReconciles, "full reconcile"), durList(e.ReconcileTook))
 	return strings.Join(nonEmpty(ran, stages(e.CPU)), " ")
 }
 
@@ -119,4 +119,11 @@ func nonEmpty(s ...string) []string {
 		}
 	}
 	return out
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -32,23 +32,23 @@ type CPUPhase struct {
 
 // The stages of a reconcile, by function.
 const (
-	fnReconcile  = "controllers.(*MeshReconciler).Reconcile"
-	fnCollect    = "controllers.collect"
-	fnCompute    = "internal/mesh.Compute"
-	fnEndpoints  = "internal/mesh.ComputeEndpoints"
-	fnPublish    = "controllers.(*MeshReconciler).publish"
-	fnSnapshot   = "internal/xdsserver.(*Builder).Snapshot"
-	fnVersionMap = "cache/v3.(*Snapshot).ConstructVersionMap"
-	fnSotW       = "server/v3.(*server).StreamAggregatedResources"
-	fnDelta      = "server/v3.(*server).DeltaAggregatedResources"
-	fnStatus     = "controllers.(*StatusWriter).Start"
-	fnMarshal    = "cache/v3.MarshalResource"
-	fnDeltaDiff  = "cache/v3.createDeltaResponse"
-	fnSetSnap    = "cache/v3.(*snapshotCache).SetSnapshot"
+	fnReconcile = "controllers.(*MeshReconciler).Reconcile"
+	fnCollect   = "controllers.Collect"
+	fnCompute   = "internal/mesh.Compute"
+	fnEndpoints = "internal/mesh.ComputeEndpoints"
+	fnPublish   = "controllers.(*MeshReconciler).publish"
+	fnSnapshot  = "internal/xdsserver.(*Builder).Snapshot"
+	fnSotW      = "server/v3.(*server).StreamAggregatedResources"
+	fnDelta     = "server/v3.(*server).DeltaAggregatedResources"
+	fnStatus    = "controllers.(*StatusWriter).Start"
+	fnMarshal   = "internal/xdsserver.(*Builder).item"
+	fnEncode    = "encoding/proto.(*codecV2).Marshal"
+	fnDeltaDiff = "internal/xdsserver.(*deltaWatch).diff"
+	fnSetSnap   = "controllers.setAll"
 )
 
-var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnEndpoints, fnPublish, fnSnapshot, fnVersionMap,
-	fnSotW, fnDelta, fnStatus, fnMarshal, fnDeltaDiff, fnSetSnap}
+var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnEndpoints, fnPublish, fnSnapshot,
+	fnSotW, fnDelta, fnStatus, fnMarshal, fnEncode, fnDeltaDiff, fnSetSnap}
 
 // Cores is the average number of cores busy.
 func (c CPUPhase) Cores() float64 {

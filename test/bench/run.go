@@ -35,6 +35,9 @@ type Config struct {
 	MaxRSS     uint64
 	CPUProfile string
 	Verbose    bool
+	// Commit is the sailplane commit being measured, read when the
+	// program started (the working tree may move on during a long run).
+	Commit string
 }
 
 // Result is everything one run measured.
@@ -88,6 +91,9 @@ type step struct {
 // fails is recorded and, when later phases depend on it, ends the run.
 func Execute(ctx context.Context, cfg Config, command string, log io.Writer) *Result {
 	res := &Result{Config: cfg, Machine: describeMachine(), Command: command, Start: time.Now()}
+	if cfg.Commit != "" {
+		res.Machine.Commit = cfg.Commit
+	}
 	ctx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
 	mw := watchMemory(cfg.MaxRSS, abort)

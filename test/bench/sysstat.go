@@ -93,7 +93,7 @@ func describeMachine() Machine {
 	if out, err := exec.Command("uname", "-srm").Output(); err == nil {
 		m.Kernel = strings.TrimSpace(string(out))
 	}
-	m.Commit = gitCommit()
+	m.Commit = GitCommit()
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		f := strings.Fields(string(b))
 		if len(f) >= 3 {
@@ -111,7 +111,9 @@ func describeMachine() Machine {
 	return m
 }
 
-func gitCommit() string {
+// GitCommit is the working tree's commit, with the number of tracked
+// files changed on top of it.
+func GitCommit() string {
 	head, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "unknown"

@@ -84,6 +84,7 @@ func parse(args []string) (*options, error) {
 	if c.Spec.Services < 1 || c.Proxies < 1 || c.Spec.Namespaces < 1 {
 		return nil, fmt.Errorf("--services, --proxies and --namespaces must be at least 1")
 	}
+	c.Commit = bench.GitCommit()
 	c.MaxRSS = uint64(o.maxRSS) << 20
 	if o.maxRSS == 0 {
 		c.MaxRSS = memAvailable() / 2

@@ -1,0 +1,145 @@
+package xdsserver
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/sailplane/sailplane/internal/xds"
+)
+
+// Builder turns proxy groups' resources into snapshots whose versions are
+// hashes of the content. A restarted control plane, or a second replica,
+// computes the same versions for the same config, so proxies that
+// reconnect are not sent what they already have, and a type whose content
+// did not change is not pushed again.
+//
+// Each proto is marshalled once, when the builder first sees it; the bytes
+// serve every stream. Items and sets are interned by content within a
+// publish and carried over to the next one (Next), so an endpoint-only
+// publish, which keeps the previous listeners, routes and clusters, marshals
+// only load assignments. Protos handed to a builder must not be modified
+// afterwards: they are recognised by pointer.
+//
+// A Builder is not safe for concurrent use.
+type Builder struct {
+	cur, prev generation
+	opts      proto.MarshalOptions
+}
+
+// generation is what one publish interned.
+type generation struct {
+	byPtr  map[types.Resource]*item
+	byFP   map[[sha256.Size]byte]*item
+	byName map[string]*typeSet // type index and version
+}
+
+func newGeneration() generation {
+	return generation{byPtr: map[types.Resource]*item{}, byFP: map[[sha256.Size]byte]*item{}, byName: map[string]*typeSet{}}
+}
+
+// NewBuilder returns an empty builder.
+func NewBuilder() *Builder {
+	return &Builder{cur: newGeneration(), prev: newGeneration(), opts: proto.MarshalOptions{Deterministic: true}}
+}
+
+// Next starts a new publish: what the last publish interned stays
+// reachable for one more, and older items are let go.
+func (b *Builder) Next() {
+	b.prev, b.cur = b.cur, newGeneration()
+}
+
+// Snapshot converts one group's resources, reusing what earlier groups and
+// the previous publish already marshalled.
+func (b *Builder) Snapshot(r *xds.Resources) (*Snapshot, error) {
+	s := &Snapshot{}
+	for t, list := range [numTypes][]types.Resource{
+		typeListener: asResources(r.Listeners),
+		typeRoute:    asResources(r.Routes),
+		typeCluster:  asResources(r.Clusters),
+		typeEndpoint: asResources(r.Endpoints),
+		typeSecret:   asResources(r.Secrets),
+	} {
+		set, err := b.set(t, list)
+		if err != nil {
+			return nil, err
+		}
+		s.sets[t] = set
+	}
+	return s, nil
+}
+
+// set interns one type's resources as a set, sorted by name.
+func (b *Builder) set(t int, list []types.Resource) (*typeSet, error) {
+	items := make([]*item, len(list))
+	h := sha256.New()
+	for i, r := range list {
+		it, err := b.item(t, r)
+		if err != nil {
+			return nil, err
+		}
+		items[i] = it
+	}
+	sortItems(items)
+	for _, it := range items {
+		_, _ = h.Write(it.fp[:])
+	}
+	version := hexVersion([sha256.Size]byte(h.Sum(nil)))[:16]
+	key := fmt.Sprintf("%d|%s", t, version)
+	if s, ok := b.cur.byName[key]; ok {
+		return s, nil
+	}
+	s, ok := b.prev.byName[key]
+	if !ok {
+		s = &typeSet{version: version, items: items, anys: make([]*anypb.Any, len(items))}
+		for i, it := range items {
+			s.anys[i] = it.any
+		}
+	}
+	b.cur.byName[key] = s
+	return s, nil
+}
+
+// item marshals a proto the builder has not seen, or returns the item it
+// already made for that pointer or for the same bytes.
+func (b *Builder) item(t int, r types.Resource) (*item, error) {
+	if it, ok := b.cur.byPtr[r]; ok {
+		return it, nil
+	}
+	it, ok := b.prev.byPtr[r]
+	if !ok {
+		raw, err := b.opts.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("marshalling %s %q: %w", typeURLs[t], cachev3.GetResourceName(r), err)
+		}
+		fp := sha256.Sum256(raw)
+		if it, ok = b.cur.byFP[fp]; !ok {
+			if it, ok = b.prev.byFP[fp]; !ok {
+				it = newItem(t, r, raw, fp)
+			}
+		}
+	}
+	b.cur.byPtr[r] = it
+	b.cur.byFP[it.fp] = it
+	return it, nil
+}
+
+func newItem(t int, r types.Resource, raw []byte, fp [sha256.Size]byte) *item {
+	name := cachev3.GetResourceName(r)
+	a := &anypb.Any{TypeUrl: typeURLs[t], Value: raw}
+	v := hexVersion(fp)
+	return &item{name: name, version: v, fp: fp, msg: r, any: a, delta: &discoveryv3.Resource{Name: name, Version: v, Resource: a}}
+}
+
+func asResources[T types.Resource](in []T) []types.Resource {
+	out := make([]types.Resource, len(in))
+	for i, r := range in {
+		out[i] = r
+	}
+	return out
+}
