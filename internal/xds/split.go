@@ -79,8 +79,18 @@ func Combine(out, in *Resources) *Resources {
 }
 
 // mergeSorted merges two lists sorted by key; on equal keys a's element
-// comes first, as a stable sort of a then b would place it.
+// comes first, as a stable sort of a then b would place it. When one list
+// is empty the other is returned as it is, capped so that an append
+// reallocates: groups then share the outbound half's lists (load
+// assignments and route tables have no inbound part), and the snapshot
+// builder recognises a list it has seen and converts it once.
 func mergeSorted[T any](a, b []T, key func(T) string) []T {
+	switch {
+	case len(b) == 0:
+		return a[:len(a):len(a)]
+	case len(a) == 0:
+		return b[:len(b):len(b)]
+	}
 	out := make([]T, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
 		if key(b[0]) < key(a[0]) {

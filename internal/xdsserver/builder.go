@@ -34,13 +34,24 @@ type Builder struct {
 
 // generation is what one publish interned.
 type generation struct {
-	byPtr  map[types.Resource]*item
-	byFP   map[[sha256.Size]byte]*item
-	byName map[string]*typeSet // type index and version
+	byPtr   map[types.Resource]*item
+	byFP    map[[sha256.Size]byte]*item
+	byName  map[string]*typeSet // type index and version
+	bySlice map[sliceKey]*typeSet
+}
+
+// sliceKey identifies a list of resources by where it lives: groups share
+// lists (a namespace's load assignments and route tables; an endpoint-only
+// publish keeps every other list of the previous one), and a list already
+// converted is not walked again.
+type sliceKey struct {
+	t     int
+	first any // pointer to the first element; nil for an empty list
+	n     int
 }
 
 func newGeneration() generation {
-	return generation{byPtr: map[types.Resource]*item{}, byFP: map[[sha256.Size]byte]*item{}, byName: map[string]*typeSet{}}
+	return generation{byPtr: map[types.Resource]*item{}, byFP: map[[sha256.Size]byte]*item{}, byName: map[string]*typeSet{}, bySlice: map[sliceKey]*typeSet{}}
 }
 
 // NewBuilder returns an empty builder.
@@ -55,31 +66,57 @@ func (b *Builder) Next() {
 }
 
 // Snapshot converts one group's resources, reusing what earlier groups and
-// the previous publish already marshalled.
+// the previous publish already converted.
 func (b *Builder) Snapshot(r *xds.Resources) (*Snapshot, error) {
 	s := &Snapshot{}
-	for t, list := range [numTypes][]types.Resource{
-		typeListener: asResources(r.Listeners),
-		typeRoute:    asResources(r.Routes),
-		typeCluster:  asResources(r.Clusters),
-		typeEndpoint: asResources(r.Endpoints),
-		typeSecret:   asResources(r.Secrets),
-	} {
-		set, err := b.set(t, list)
-		if err != nil {
-			return nil, err
+	var err error
+	set := func(t int, f func() (*typeSet, error)) {
+		if err == nil {
+			s.sets[t], err = f()
 		}
-		s.sets[t] = set
+	}
+	set(typeListener, func() (*typeSet, error) { return setOf(b, typeListener, r.Listeners) })
+	set(typeRoute, func() (*typeSet, error) { return setOf(b, typeRoute, r.Routes) })
+	set(typeCluster, func() (*typeSet, error) { return setOf(b, typeCluster, r.Clusters) })
+	set(typeEndpoint, func() (*typeSet, error) { return setOf(b, typeEndpoint, r.Endpoints) })
+	set(typeSecret, func() (*typeSet, error) { return setOf(b, typeSecret, r.Secrets) })
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
+// setOf converts a list, or returns the set made for the same list (the
+// same elements of the same backing array) in this publish or the last.
+func setOf[T types.Resource](b *Builder, t int, list []T) (*typeSet, error) {
+	key := sliceKey{t: t, n: len(list)}
+	if len(list) > 0 {
+		key.first = &list[0]
+	}
+	if s, ok := b.cur.bySlice[key]; ok {
+		return s, nil
+	}
+	if s, ok := b.prev.bySlice[key]; ok {
+		b.cur.bySlice[key] = s
+		b.cur.byName[setKey(t, s.version)] = s
+		return s, nil
+	}
+	s, err := b.set(t, len(list), func(i int) types.Resource { return list[i] })
+	if err != nil {
+		return nil, err
+	}
+	b.cur.bySlice[key] = s
+	return s, nil
+}
+
+func setKey(t int, version string) string { return fmt.Sprintf("%d|%s", t, version) }
+
 // set interns one type's resources as a set, sorted by name.
-func (b *Builder) set(t int, list []types.Resource) (*typeSet, error) {
-	items := make([]*item, len(list))
+func (b *Builder) set(t, n int, at func(int) types.Resource) (*typeSet, error) {
+	items := make([]*item, n)
 	h := sha256.New()
-	for i, r := range list {
-		it, err := b.item(t, r)
+	for i := range n {
+		it, err := b.item(t, at(i))
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +127,7 @@ func (b *Builder) set(t int, list []types.Resource) (*typeSet, error) {
 		_, _ = h.Write(it.fp[:])
 	}
 	version := hexVersion([sha256.Size]byte(h.Sum(nil)))[:16]
-	key := fmt.Sprintf("%d|%s", t, version)
+	key := setKey(t, version)
 	if s, ok := b.cur.byName[key]; ok {
 		return s, nil
 	}
@@ -134,12 +171,4 @@ func newItem(t int, r types.Resource, raw []byte, fp [sha256.Size]byte) *item {
 	a := &anypb.Any{TypeUrl: typeURLs[t], Value: raw}
 	v := hexVersion(fp)
 	return &item{name: name, version: v, fp: fp, msg: r, any: a, delta: &discoveryv3.Resource{Name: name, Version: v, Resource: a}}
-}
-
-func asResources[T types.Resource](in []T) []types.Resource {
-	out := make([]types.Resource, len(in))
-	for i, r := range in {
-		out[i] = r
-	}
-	return out
 }

@@ -306,3 +306,23 @@ func TestRetainForgetsIdleNodesOnly(t *testing.T) {
 		t.Error("a node with an open watch must be kept")
 	}
 }
+
+// Lists are recognised by identity (first element and length), so a
+// shorter view of the same array is a different list.
+func TestBuilderTellsSharedListsApart(t *testing.T) {
+	b := NewBuilder()
+	r := resources("x", "y")
+	whole := mustSnapshot(t, b, r)
+	again := mustSnapshot(t, b, &xds.Resources{Clusters: r.Clusters})
+	part := mustSnapshot(t, b, &xds.Resources{Clusters: r.Clusters[:1]})
+	if again.sets[typeCluster] != whole.sets[typeCluster] {
+		t.Error("the same list must give the same set")
+	}
+	if len(part.sets[typeCluster].items) != 1 || part.Version(resource.ClusterType) == whole.Version(resource.ClusterType) {
+		t.Error("a prefix of a list is another list")
+	}
+	b.Next()
+	if mustSnapshot(t, b, &xds.Resources{Clusters: r.Clusters}).sets[typeCluster] != whole.sets[typeCluster] {
+		t.Error("a list kept from the last publish must give the same set")
+	}
+}

@@ -13,7 +13,7 @@ import (
 // subscribe/unsubscribe lists, every response ACKed by its nonce.
 type deltaStream struct {
 	p          *proxy
-	stream     discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
+	stream     *adsStream
 	sentNode   bool
 	requested  [numTypes]bool
 	subscribed [numTypes]map[string]bool
@@ -21,7 +21,7 @@ type deltaStream struct {
 }
 
 func (p *proxy) runDelta(ctx context.Context) error {
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(p.conn).DeltaAggregatedResources(ctx)
+	stream, err := openADS(ctx, p.conn, methodDelta)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,11 @@ func (p *proxy) runDelta(ctx context.Context) error {
 	}
 	p.f.connected()
 	for {
-		resp, err := stream.Recv()
+		raw, err := stream.recv()
+		if err != nil {
+			return err
+		}
+		resp, err := parseDelta(raw)
 		if err != nil {
 			return err
 		}
@@ -45,7 +49,7 @@ func (d *deltaStream) send(req *discoveryv3.DeltaDiscoveryRequest) error {
 	if !d.sentNode {
 		req.Node, d.sentNode = d.p.node, true
 	}
-	return d.stream.Send(req)
+	return d.stream.send(req)
 }
 
 // subscribe changes the type's subscription (nil lists on the first
@@ -55,24 +59,24 @@ func (d *deltaStream) subscribe(typ int, add, remove []string) error {
 	return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURLs[typ], ResourceNamesSubscribe: add, ResourceNamesUnsubscribe: remove})
 }
 
-func (d *deltaStream) handle(resp *discoveryv3.DeltaDiscoveryResponse) error {
-	typ, ok := typeOf(resp.TypeUrl)
+func (d *deltaStream) handle(resp deltaFrame) error {
+	typ, ok := typeOf(resp.typeURL)
 	if !ok {
 		return nil
 	}
-	changed := make([]*entry, 0, len(resp.Resources))
-	for _, r := range resp.Resources {
-		e, err := d.p.f.store.entry(typ, r.GetResource().GetValue())
+	changed := make([]*entry, 0, len(resp.values))
+	for _, raw := range resp.values {
+		e, err := d.p.f.store.entry(typ, raw)
 		if err != nil {
 			d.p.f.count(true)
-			return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.TypeUrl, ResponseNonce: resp.Nonce, ErrorDetail: &statuspb.Status{Code: 3, Message: err.Error()}})
+			return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.typeURL, ResponseNonce: resp.nonce, ErrorDetail: &statuspb.Status{Code: 3, Message: err.Error()}})
 		}
 		changed = append(changed, e)
 	}
-	st := d.p.f.store.apply(typ, d.held[typ], changed, resp.RemovedResources)
+	st := d.p.f.store.apply(typ, d.held[typ], changed, resp.removed)
 	d.held[typ] = st
 	at := time.Now()
-	if err := d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.TypeUrl, ResponseNonce: resp.Nonce}); err != nil {
+	if err := d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.typeURL, ResponseNonce: resp.nonce}); err != nil {
 		return err
 	}
 	d.p.f.accepted(d.p, typ, st, at)

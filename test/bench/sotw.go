@@ -16,7 +16,7 @@ import (
 // names is asked for with the last accepted version and nonce of the type.
 type sotwStream struct {
 	p         *proxy
-	stream    discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	stream    *adsStream
 	sentNode  bool
 	requested [numTypes]bool
 	names     [numTypes][]string
@@ -25,7 +25,7 @@ type sotwStream struct {
 }
 
 func (p *proxy) runSotW(ctx context.Context) error {
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(p.conn).StreamAggregatedResources(ctx)
+	stream, err := openADS(ctx, p.conn, methodSotW)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,11 @@ func (p *proxy) runSotW(ctx context.Context) error {
 	}
 	p.f.connected()
 	for {
-		resp, err := stream.Recv()
+		raw, err := stream.recv()
+		if err != nil {
+			return err
+		}
+		resp, err := parseSotW(raw)
 		if err != nil {
 			return err
 		}
@@ -59,26 +63,26 @@ func (s *sotwStream) request(typ int, errMsg string) error {
 		req.Node, s.sentNode = s.p.node, true
 	}
 	s.requested[typ] = true
-	return s.stream.Send(req)
+	return s.stream.send(req)
 }
 
-func (s *sotwStream) handle(resp *discoveryv3.DiscoveryResponse) error {
-	typ, ok := typeOf(resp.TypeUrl)
+func (s *sotwStream) handle(resp sotwFrame) error {
+	typ, ok := typeOf(resp.typeURL)
 	if !ok {
 		return nil // not a type a sidecar asks for
 	}
-	es := make([]*entry, 0, len(resp.Resources))
-	for _, a := range resp.Resources {
-		e, err := s.p.f.store.entry(typ, a.Value)
+	es := make([]*entry, 0, len(resp.values))
+	for _, raw := range resp.values {
+		e, err := s.p.f.store.entry(typ, raw)
 		if err != nil {
 			s.p.f.count(true)
-			s.nonce[typ] = resp.Nonce // NACK: keep the accepted version
+			s.nonce[typ] = resp.nonce // NACK: keep the accepted version
 			return s.request(typ, err.Error())
 		}
 		es = append(es, e)
 	}
 	st := s.p.f.store.replace(typ, es)
-	s.version[typ], s.nonce[typ] = resp.VersionInfo, resp.Nonce
+	s.version[typ], s.nonce[typ] = resp.version, resp.nonce
 	at := time.Now()
 	if err := s.request(typ, ""); err != nil { // the ACK
 		return err

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"hash/maphash"
 	"sync"
 )
@@ -87,7 +88,9 @@ func (s *store) entry(typ int, raw []byte) (*entry, error) {
 	if e != nil {
 		return e, nil
 	}
-	e, err := decodeEntry(typ, raw)
+	// raw is a slice of a whole response: keep a copy of its own, so the
+	// response's buffer can go.
+	e, err := decodeEntry(typ, bytes.Clone(raw))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// The simulated proxies share the process, and its two cores, with the
+// control plane. Decoding every response into DiscoveryResponse messages
+// (a copy of every resource into a new Any, thousands per response) cost
+// the proxies as much CPU as the whole control plane, and a real Envoy does
+// that work on its own machine. So the proxies read the wire bytes
+// directly: the few fields a proxy acts on are picked out with protowire,
+// the resources stay slices of the received buffer, and a resource is
+// decoded in full only the first time any proxy sees its bytes (store).
+
+// ADS methods, as the generated clients name them.
+const (
+	methodSotW  = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
+	methodDelta = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
+)
+
+// rawFrame receives a message's bytes undecoded.
+type rawFrame struct{ b []byte }
+
+// rawCodec marshals requests as protos and hands responses over as bytes.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("rawCodec: cannot marshal %T", v)
+	}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	f, ok := v.(*rawFrame)
+	if !ok {
+		return fmt.Errorf("rawCodec: cannot unmarshal into %T", v)
+	}
+	f.b = data.Materialize() // a copy: gRPC reuses its buffers
+	return nil
+}
+
+// adsStream is one ADS stream read as raw frames.
+type adsStream struct{ cs grpc.ClientStream }
+
+func openADS(ctx context.Context, conn *grpc.ClientConn, method string) (*adsStream, error) {
+	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, method, grpc.ForceCodecV2(rawCodec{}))
+	if err != nil {
+		return nil, err
+	}
+	return &adsStream{cs: cs}, nil
+}
+
+func (s *adsStream) send(m proto.Message) error { return s.cs.SendMsg(m) }
+
+func (s *adsStream) recv() ([]byte, error) {
+	var f rawFrame
+	err := s.cs.RecvMsg(&f)
+	return f.b, err
+}
+
+// sotwFrame is what a proxy reads of a DiscoveryResponse.
+type sotwFrame struct {
+	version, typeURL, nonce string
+	// values are the resources' encodings (Any.value), in order.
+	values [][]byte
+}
+
+// deltaFrame is what a proxy reads of a DeltaDiscoveryResponse.
+type deltaFrame struct {
+	typeURL, nonce string
+	values         [][]byte
+	removed        []string
+}
+
+// parseSotW reads DiscoveryResponse fields 1 (version_info), 2 (resources),
+// 4 (type_url) and 5 (nonce).
+func parseSotW(b []byte) (sotwFrame, error) {
+	var f sotwFrame
+	err := eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case 1:
+			f.version = string(v)
+		case 2:
+			val, err := anyValue(v)
+			f.values = append(f.values, val)
+			return err
+		case 4:
+			f.typeURL = string(v)
+		case 5:
+			f.nonce = string(v)
+		}
+		return nil
+	})
+	return f, err
+}
+
+// parseDelta reads DeltaDiscoveryResponse fields 2 (resources: Resource,
+// whose field 2 is the Any), 4 (type_url), 5 (nonce) and 6
+// (removed_resources).
+func parseDelta(b []byte) (deltaFrame, error) {
+	var f deltaFrame
+	err := eachField(b, func(num protowire.Number, v []byte) error {
+		switch num {
+		case 2:
+			var a []byte
+			if err := eachField(v, func(n protowire.Number, rv []byte) error {
+				if n == 2 {
+					a = rv
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			val, err := anyValue(a)
+			f.values = append(f.values, val)
+			return err
+		case 4:
+			f.typeURL = string(v)
+		case 5:
+			f.nonce = string(v)
+		case 6:
+			f.removed = append(f.removed, string(v))
+		}
+		return nil
+	})
+	return f, err
+}
+
+// anyValue returns an Any's field 2 (value).
+func anyValue(b []byte) ([]byte, error) {
+	var out []byte
+	err := eachField(b, func(num protowire.Number, v []byte) error {
+		if num == 2 {
+			out = v
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eachField calls f with every length-delimited field of a message and
+// skips the others.
+func eachField(b []byte, f func(protowire.Number, []byte) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		if typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		if err := f(num, v); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}

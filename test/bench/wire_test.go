@@ -1,0 +1,71 @@
+package bench
+
+import (
+	"bytes"
+	"testing"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+func clusterAny(t *testing.T, name string) *anypb.Any {
+	t.Helper()
+	a, err := anypb.New(&clusterv3.Cluster{Name: name, ConnectTimeout: durationpb.New(1e9)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// The proxies read responses with protowire; what they read must be what
+// the proto encoding holds, with the fields they ignore skipped.
+func TestParseSotWReadsTheEncoding(t *testing.T) {
+	a, b := clusterAny(t, "a"), clusterAny(t, "b")
+	raw, err := proto.Marshal(&discoveryv3.DiscoveryResponse{
+		VersionInfo: "v7", Resources: []*anypb.Any{a, b}, Canary: true, TypeUrl: resource.ClusterType, Nonce: "42",
+		ControlPlane: &corev3.ControlPlane{Identifier: "sailplane"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseSotW(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.version != "v7" || f.typeURL != resource.ClusterType || f.nonce != "42" || len(f.values) != 2 {
+		t.Fatalf("read %+v", f)
+	}
+	if !bytes.Equal(f.values[0], a.Value) || !bytes.Equal(f.values[1], b.Value) {
+		t.Error("resource bytes differ from the Anys' values")
+	}
+	if _, err := parseSotW(raw[:len(raw)-3]); err == nil {
+		t.Error("a truncated response must be an error, not a shorter one")
+	}
+}
+
+func TestParseDeltaReadsTheEncoding(t *testing.T) {
+	a := clusterAny(t, "a")
+	raw, err := proto.Marshal(&discoveryv3.DeltaDiscoveryResponse{
+		SystemVersionInfo: "s1", TypeUrl: resource.ClusterType, Nonce: "3",
+		Resources:        []*discoveryv3.Resource{{Name: "a", Version: "h", Resource: a, Aliases: []string{"x"}}},
+		RemovedResources: []string{"gone", "old"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseDelta(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.typeURL != resource.ClusterType || f.nonce != "3" || len(f.values) != 1 || !bytes.Equal(f.values[0], a.Value) {
+		t.Fatalf("read %+v", f)
+	}
+	if len(f.removed) != 2 || f.removed[0] != "gone" || f.removed[1] != "old" {
+		t.Errorf("removed %v", f.removed)
+	}
+}
