@@ -34,6 +34,8 @@ type Model struct {
 	// SourceLabelKeys are the pod label keys any rule selects sources by,
 	// sorted; proxies agreeing on them share outbound configuration.
 	SourceLabelKeys []string
+
+	rules ruleIndex
 }
 
 // Resolution says how a proxy finds a service's endpoints.

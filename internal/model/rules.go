@@ -141,7 +141,7 @@ func (m *Model) DestinationRuleFor(proxyNS string, proxyLabels map[string]string
 func (m *Model) bestRuleIn(ns, proxyNS string, proxyLabels map[string]string, host string) *DestinationRule {
 	var best *DestinationRule
 	bestScore := 0
-	for _, dr := range m.DestinationRules {
+	for _, dr := range m.index().drByNS[ns] {
 		if dr.Ref.Namespace != ns || !dr.ExportTo.VisibleTo(proxyNS) || !HostMatches(dr.Host, host) {
 			continue
 		}
@@ -167,7 +167,7 @@ func (m *Model) bestRuleIn(ns, proxyNS string, proxyLabels map[string]string, ho
 // naming the host exactly come before wildcard ones.
 func (m *Model) VirtualServicesFor(host, proxyNS string, gateways []string) []*VirtualService {
 	var exact, wild []*VirtualService
-	for _, vs := range m.VirtualServices {
+	for _, vs := range m.index().virtualServicesNaming(m, host) {
 		if !vs.ExportTo.VisibleTo(proxyNS) || !Intersects(vs.Gateways, gateways) {
 			continue
 		}
