@@ -65,6 +65,7 @@ func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxConcurrentStreams(1<<20),
+		grpc.ForceServerCodecV2(newWireCodec()),
 	)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(s.grpc, s.xds)
 	listenerservice.RegisterListenerDiscoveryServiceServer(s.grpc, s.xds)

@@ -40,6 +40,7 @@ func startupTable(r *Result) table {
 		[]string{"every proxy ACKed a complete config, from start", completeOr(c, c.FromStart)},
 		[]string{"… from the first connection", completeOr(c, c.FromFirstConnect)},
 		[]string{"per proxy, from start (p50 / p99)", fmt.Sprintf("%s / %s over %d proxies", dur(c.PerProxy.P50), dur(c.PerProxy.P99), c.PerProxy.N)},
+		[]string{"first reconcile began, from start (caches filled from the API server)", dur(c.FirstReconcile)},
 		[]string{"full reconciles until idle", fmt.Sprintf("%d (%s)", c.FullReconciles, durList(c.ReconcileTook))},
 		[]string{"proxy groups translated per reconcile", fmt.Sprint(c.Groups)},
 		[]string{"CPU until idle: process / control plane", fmt.Sprintf("%s / %s over %s", dur(c.CPU.Process), dur(c.CPU.ByRole[roleControlPlane]), dur(c.CPU.Wall))})

@@ -23,6 +23,10 @@ type Converge struct {
 	PerProxy       Summary
 	FullReconciles int
 	ReconcileTook  []time.Duration
+	// FirstReconcile is when the first reconcile began, after start: before
+	// it the control plane is starting (its caches filling from the API
+	// server).
+	FirstReconcile time.Duration
 	// Groups is the most groups one reconcile translated.
 	Groups int
 	CPU    CPUPhase
@@ -56,7 +60,10 @@ func (r *Run) converge(ctx context.Context) error {
 	}
 	c := &r.res.Converge
 	c.CPU = cpu.stop()
-	for _, rc := range r.sink.reconcilesSince(cp.Started) {
+	for i, rc := range r.sink.reconcilesSince(cp.Started) {
+		if i == 0 {
+			c.FirstReconcile = rc.At.Add(-rc.Took).Sub(cp.Started)
+		}
 		if rc.Full {
 			c.FullReconciles++
 		}
