@@ -33,6 +33,7 @@ func TestWireCodecWritesProtosEncoding(t *testing.T) {
 			Resources:        []*discoveryv3.Resource{{Name: "a", Version: "h1", Resource: cl}, {Name: "b", Resource: &anypb.Any{}}, {Name: "c"}},
 			RemovedResources: []string{"gone", ""}},
 		"delta with aliases": &discoveryv3.DeltaDiscoveryResponse{Resources: []*discoveryv3.Resource{{Name: "a", Aliases: []string{"x"}, Resource: cl}}},
+		"delta with a ttl":   &discoveryv3.DeltaDiscoveryResponse{Resources: []*discoveryv3.Resource{{Name: "a", Ttl: durationpb.New(5e9), Resource: cl}}},
 		"a request":          &discoveryv3.DiscoveryRequest{VersionInfo: "v1", ResourceNames: []string{"a"}},
 	} {
 		got, err := newWireCodec().Marshal(m)
@@ -47,5 +48,17 @@ func TestWireCodecWritesProtosEncoding(t *testing.T) {
 			t.Errorf("%s: wrote %x, proto encodes %x", name, b, want)
 		}
 		got.Free()
+	}
+}
+
+// plainResource checks Resource's fields by name; a field added to the
+// proto must be added there too, or the codec would drop it.
+func TestWireCodecKnowsEveryResourceField(t *testing.T) {
+	known := map[string]bool{"name": true, "version": true, "resource": true, "aliases": true, "ttl": true, "cache_control": true, "metadata": true, "resource_name": true}
+	fields := (&discoveryv3.Resource{}).ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); !known[string(f.Name())] {
+			t.Errorf("discovery.v3.Resource has a field %s (number %d) that plainResource does not check", f.Name(), f.Number())
+		}
 	}
 }

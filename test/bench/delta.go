@@ -31,15 +31,16 @@ func (p *proxy) runDelta(ctx context.Context) error {
 	}
 	p.f.connected()
 	for {
-		raw, err := stream.recv()
+		frame, err := stream.recv()
 		if err != nil {
 			return err
 		}
-		resp, err := parseDelta(raw)
-		if err != nil {
-			return err
+		resp, err := parseDelta(frame.bytes())
+		if err == nil {
+			err = d.handle(resp)
 		}
-		if err := d.handle(resp); err != nil {
+		frame.free()
+		if err != nil {
 			return err
 		}
 	}

@@ -35,15 +35,16 @@ func (p *proxy) runSotW(ctx context.Context) error {
 	}
 	p.f.connected()
 	for {
-		raw, err := stream.recv()
+		frame, err := stream.recv()
 		if err != nil {
 			return err
 		}
-		resp, err := parseSotW(raw)
-		if err != nil {
-			return err
+		resp, err := parseSotW(frame.bytes())
+		if err == nil {
+			err = s.handle(resp)
 		}
-		if err := s.handle(resp); err != nil {
+		frame.free()
+		if err != nil {
 			return err
 		}
 	}

@@ -25,8 +25,12 @@ const (
 	methodDelta = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
 )
 
-// rawFrame receives a message's bytes undecoded.
-type rawFrame struct{ b []byte }
+// rawFrame receives a message's bytes undecoded, in a buffer from gRPC's
+// pool; free returns it once the frame has been read.
+type rawFrame struct{ buf mem.Buffer }
+
+func (f *rawFrame) bytes() []byte { return f.buf.ReadOnlyData() }
+func (f *rawFrame) free()         { f.buf.Free() }
 
 // rawCodec marshals requests as protos and hands responses over as bytes.
 type rawCodec struct{}
@@ -50,7 +54,7 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if !ok {
 		return fmt.Errorf("rawCodec: cannot unmarshal into %T", v)
 	}
-	f.b = data.Materialize() // a copy: gRPC reuses its buffers
+	f.buf = data.MaterializeToBuffer(mem.DefaultBufferPool()) // gRPC frees data after this returns
 	return nil
 }
 
@@ -67,10 +71,14 @@ func openADS(ctx context.Context, conn *grpc.ClientConn, method string) (*adsStr
 
 func (s *adsStream) send(m proto.Message) error { return s.cs.SendMsg(m) }
 
-func (s *adsStream) recv() ([]byte, error) {
-	var f rawFrame
-	err := s.cs.RecvMsg(&f)
-	return f.b, err
+// recv returns the next message; the caller frees it when done with its
+// bytes (the store keeps copies of what it interns).
+func (s *adsStream) recv() (*rawFrame, error) {
+	f := &rawFrame{}
+	if err := s.cs.RecvMsg(f); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // sotwFrame is what a proxy reads of a DiscoveryResponse.
