@@ -22,6 +22,7 @@ type groupCache struct {
 	mu      sync.Mutex
 	nodes   map[string]*nodeState
 	tracker *Tracker
+	sets    *setRegistry
 }
 
 var _ cachev3.Cache = (*groupCache)(nil)
@@ -36,7 +37,7 @@ type nodeState struct {
 }
 
 func newGroupCache(t *Tracker) *groupCache {
-	return &groupCache{nodes: map[string]*nodeState{}, tracker: t}
+	return &groupCache{nodes: map[string]*nodeState{}, tracker: t, sets: newSetRegistry()}
 }
 
 func (c *groupCache) node(id string) *nodeState {
@@ -60,13 +61,14 @@ func (c *groupCache) SetSnapshot(id string, snap *Snapshot) {
 		return
 	}
 	ns.snap = snap
+	c.sets.add(snap)
 	for w := range ns.sotw {
-		if w.answer(snap, false) {
+		if w.answer(snap, c.sets, false) {
 			delete(ns.sotw, w)
 		}
 	}
 	for w := range ns.delta {
-		if w.answer(snap) {
+		if w.answer(snap, c.sets) {
 			delete(ns.delta, w)
 		}
 	}
@@ -86,8 +88,10 @@ func (c *groupCache) GetSnapshot(id string) (*Snapshot, bool) {
 }
 
 // Retain forgets the snapshots of nodes that are not in keep and have no
-// open stream, so pods that come and go do not accumulate.
+// open stream, so pods that come and go do not accumulate. It ends a
+// publish: sets older than the last two publishes are forgotten too.
 func (c *groupCache) Retain(keep map[string]bool) {
+	c.sets.rotate()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, ns := range c.nodes {
@@ -113,7 +117,7 @@ func (c *groupCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription,
 	ns := c.node(id)
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if ns.snap != nil && w.answer(ns.snap, true) {
+	if ns.snap != nil && w.answer(ns.snap, c.sets, true) {
 		return func() {}, nil
 	}
 	ns.sotw[w] = struct{}{}
@@ -151,7 +155,7 @@ func (c *groupCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Sub
 	ns := c.node(req.GetNode().GetId())
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if ns.snap != nil && w.answer(ns.snap) {
+	if ns.snap != nil && w.answer(ns.snap, c.sets) {
 		return func() {}, nil
 	}
 	ns.delta[w] = struct{}{}

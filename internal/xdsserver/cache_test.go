@@ -326,3 +326,102 @@ func TestBuilderTellsSharedListsApart(t *testing.T) {
 		t.Error("a list kept from the last publish must give the same set")
 	}
 }
+
+func TestSotWEndpointsSendOnlyWhatChanged(t *testing.T) {
+	c := newGroupCache(newTracker(nil))
+	b := NewBuilder()
+	v1 := mustSnapshot(t, b, withEndpoints(&xds.Resources{}, 80, "a", "b", "c"))
+	c.SetSnapshot(testNode, v1)
+	out := make(chan cachev3.Response, 1)
+	sub := stream.NewSotwSubscription([]string{"a", "b", "c"}, true)
+	if _, err := c.CreateWatch(sotwRequest(resource.EndpointType, "", "a", "b", "c"), &sub, out); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := received(out)
+	if _, names := sotwNames(t, r); len(names) != 3 {
+		t.Fatalf("first answer %v, want a, b and c", names)
+	}
+	sub.SetReturnedResources(r.GetReturnedResources())
+	sub.SetResourceSubscription([]string{"a", "b", "c"})
+	if _, err := c.CreateWatch(sotwRequest(resource.EndpointType, v1.Version(resource.EndpointType), "a", "b", "c"), &sub, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := received(out); ok {
+		t.Fatal("an ACK must not be answered")
+	}
+	b.Next()
+	next := withEndpoints(&xds.Resources{}, 80, "a", "c")
+	next = withEndpoints(next, 9090, "b")
+	next.Endpoints[1], next.Endpoints[2] = next.Endpoints[2], next.Endpoints[1]
+	v2 := mustSnapshot(t, b, next)
+	c.SetSnapshot(testNode, v2)
+	r, ok := received(out)
+	if !ok {
+		t.Fatal("a changed load assignment must be pushed")
+	}
+	if version, names := sotwNames(t, r); version != v2.Version(resource.EndpointType) || len(names) != 1 || names[0] != "b" {
+		t.Fatalf("pushed %s %v, want only b at %s", version, names, v2.Version(resource.EndpointType))
+	}
+}
+
+func TestDeltaResendsWhatWasUnsubscribedAndAskedForAgain(t *testing.T) {
+	c := newGroupCache(newTracker(nil))
+	b := NewBuilder()
+	c.SetSnapshot(testNode, mustSnapshot(t, b, withEndpoints(&xds.Resources{}, 80, "a", "b")))
+	node := &corev3.Node{Id: testNode}
+	sub := stream.NewDeltaSubscription([]string{"a", "b"}, nil, nil, false)
+	out := make(chan cachev3.DeltaResponse, 1)
+	cancel := func() {}
+	// As the server does: a new request cancels the type's open watch.
+	watch := func(req *discoveryv3.DeltaDiscoveryRequest) (changed, removed []string) {
+		t.Helper()
+		cancel()
+		req.Node, req.TypeUrl = node, resource.EndpointType
+		var err error
+		if cancel, err = c.CreateDeltaWatch(req, &sub, out); err != nil {
+			t.Fatal(err)
+		}
+		r, ok := received(out)
+		if !ok {
+			return nil, nil
+		}
+		sub.SetReturnedResources(r.GetReturnedResources())
+		return deltaNames(t, r)
+	}
+	if changed, _ := watch(&discoveryv3.DeltaDiscoveryRequest{ResourceNamesSubscribe: []string{"a", "b"}}); len(changed) != 2 {
+		t.Fatalf("first answer %v", changed)
+	}
+	sub.UpdateResourceSubscriptions(nil, []string{"b"})
+	if changed, removed := watch(&discoveryv3.DeltaDiscoveryRequest{ResourceNamesUnsubscribe: []string{"b"}}); changed != nil || removed != nil {
+		t.Fatalf("unsubscribing must not be answered; got %v %v", changed, removed)
+	}
+	sub.UpdateResourceSubscriptions([]string{"b"}, nil)
+	changed, _ := watch(&discoveryv3.DeltaDiscoveryRequest{ResourceNamesSubscribe: []string{"b"}})
+	if len(changed) != 1 || changed[0] != "b" {
+		t.Fatalf("asked for b again, got %v: the proxy dropped it when it unsubscribed", changed)
+	}
+	if _, ok := sub.ReturnedResources()[heldKey]; !ok {
+		t.Error("the response must leave its record in the stream's map")
+	}
+
+	// An ACK, then a change of a only: a alone goes out.
+	if changed, _ := watch(&discoveryv3.DeltaDiscoveryRequest{ResponseNonce: "3"}); changed != nil {
+		t.Fatalf("an ACK must not be answered; got %v", changed)
+	}
+	b.Next()
+	next := withEndpoints(&xds.Resources{}, 9090, "a")
+	next = withEndpoints(next, 80, "b")
+	c.SetSnapshot(testNode, mustSnapshot(t, b, next))
+	r, ok := received(out)
+	if !ok {
+		t.Fatal("a change must answer the open watch")
+	}
+	if changed, removed := deltaNames(t, r); len(changed) != 1 || changed[0] != "a" || len(removed) != 0 {
+		t.Fatalf("pushed %v, removed %v; want only a", changed, removed)
+	}
+	for name := range r.GetReturnedResources() {
+		if name != "a" && name != "b" && name != heldKey {
+			t.Errorf("unexpected entry %q in the version map", name)
+		}
+	}
+}

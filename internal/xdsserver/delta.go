@@ -2,6 +2,7 @@ package xdsserver
 
 import (
 	"context"
+	"maps"
 	"sort"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -19,18 +20,58 @@ type deltaWatch struct {
 }
 
 // answer sends the changed and removed resources, if there are any.
-func (w *deltaWatch) answer(snap *Snapshot) bool {
+func (w *deltaWatch) answer(snap *Snapshot, reg *setRegistry) bool {
 	set := snap.set(w.req.GetTypeUrl())
 	if set == nil || set == w.seen {
 		return false
 	}
 	w.seen = set
-	r := w.diff(set)
+	r, ok := w.fromHeld(set, reg)
+	if !ok {
+		r = w.diff(set)
+	}
+	r.next[heldKey] = "" // counted in the record's size
+	r.next[heldKey] = heldRecord(set.version, len(r.next))
 	if len(r.resources) == 0 && len(r.removed) == 0 {
 		return false
 	}
 	w.out <- r
 	return true
+}
+
+// fromHeld answers from the set the stream holds (see held.go): what
+// changed between it and set, on a copy of the stream's map. It declines
+// when the request changed the subscription (the server has edited the
+// map), or the record is missing, or the held set is no longer known.
+func (w *deltaWatch) fromHeld(set *typeSet, reg *setRegistry) (*deltaResponse, bool) {
+	if len(w.req.GetResourceNamesSubscribe())+len(w.req.GetResourceNamesUnsubscribe())+len(w.req.GetInitialResourceVersions()) > 0 {
+		return nil, false
+	}
+	returned := w.sub.ReturnedResources()
+	version, size, ok := parseHeld(returned[heldKey])
+	if !ok || size != len(returned) {
+		return nil, false
+	}
+	old := reg.find(w.req.GetTypeUrl(), version)
+	if old == nil {
+		return nil, false
+	}
+	d := reg.diff(old, set)
+	wildcard, subscribed := w.sub.IsWildcard(), w.sub.SubscribedResources()
+	r := &deltaResponse{req: w.req, version: set.version, next: maps.Clone(returned)}
+	for _, it := range d.changed {
+		if _, ok := subscribed[it.name]; wildcard || ok {
+			r.resources = append(r.resources, it.delta)
+			r.next[it.name] = it.version
+		}
+	}
+	for _, name := range d.removed {
+		if _, had := returned[name]; had {
+			r.removed = append(r.removed, name)
+			delete(r.next, name)
+		}
+	}
+	return r, true
 }
 
 // diff compares the set with the versions the proxy was last sent. The
@@ -42,6 +83,9 @@ func (w *deltaWatch) diff(set *typeSet) *deltaResponse {
 	if w.sub.IsWildcard() {
 		r.next = make(map[string]string, len(set.items))
 		known := 0
+		if _, ok := returned[heldKey]; ok {
+			known++ // not a resource
+		}
 		for _, it := range set.items {
 			r.next[it.name] = it.version
 			v, ok := returned[it.name]
@@ -82,7 +126,7 @@ func (w *deltaWatch) diff(set *typeSet) *deltaResponse {
 func removedFrom(returned, next map[string]string) []string {
 	var out []string
 	for name := range returned {
-		if _, ok := next[name]; !ok {
+		if _, ok := next[name]; !ok && name != heldKey {
 			out = append(out, name)
 		}
 	}

@@ -2,6 +2,8 @@ package xdsserver
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -22,16 +24,72 @@ type sotwWatch struct {
 // another version of the type, or (on a new request) resources it has just
 // started to name. Sending never blocks: the server gives each watch room
 // for its one response.
-func (w *sotwWatch) answer(snap *Snapshot, newRequest bool) bool {
-	set := snap.set(w.req.GetTypeUrl())
+func (w *sotwWatch) answer(snap *Snapshot, reg *setRegistry, newRequest bool) bool {
+	typeURL := w.req.GetTypeUrl()
+	set := snap.set(typeURL)
 	if set == nil {
 		return false // a type sailplane does not serve; the watch stays open
+	}
+	if !w.sub.IsWildcard() && !cachev3.ResourceRequiresFullStateInSotw(typeURL) {
+		return w.answerNamed(set, reg)
 	}
 	if w.known == set.version && !(newRequest && w.namesNew(set)) {
 		return false
 	}
 	w.out <- w.response(set)
 	return true
+}
+
+// answerNamed answers a request for routes or endpoints by name. For
+// these types a response need not repeat what the proxy has (it keeps
+// resources a response leaves out), so after a change a proxy is sent only
+// what changed since the set it holds, found from the record the last
+// response left (see held.go). A proxy that named other resources, or whose
+// set is no longer known, is sent every resource it names.
+func (w *sotwWatch) answerNamed(set *typeSet, reg *setRegistry) bool {
+	subscribed := w.sub.SubscribedResources()
+	names := namesHash(subscribed)
+	recVersion, recNames, ok := w.record()
+	sameNames := ok && recNames == names && recVersion == w.known
+	if sameNames && w.known == set.version {
+		return false
+	}
+	r := &sotwResponse{req: w.req, version: set.version}
+	if old := reg.find(w.req.GetTypeUrl(), w.known); sameNames && old != nil {
+		for _, it := range reg.diff(old, set).changed {
+			if _, ok := subscribed[it.name]; ok {
+				r.resources = append(r.resources, it.any)
+			}
+		}
+		if len(r.resources) == 0 {
+			return false // nothing this proxy names changed
+		}
+	} else {
+		for _, it := range set.items {
+			if _, ok := subscribed[it.name]; ok {
+				r.resources = append(r.resources, it.any)
+			}
+		}
+	}
+	for name := range subscribed {
+		r.returned = map[string]string{name: namedRecord(set.version, names)}
+		break
+	}
+	w.out <- r
+	return true
+}
+
+// record reads the entry answerNamed left in the stream's map.
+func (w *sotwWatch) record() (version string, names uint64, ok bool) {
+	for _, v := range w.sub.ReturnedResources() {
+		version, n, found := strings.Cut(v, "|")
+		if !found {
+			return "", 0, false
+		}
+		names, err := strconv.ParseUint(n, 16, 64)
+		return version, names, err == nil
+	}
+	return "", 0, false
 }
 
 // namesNew reports whether the request names a resource that exists but
@@ -51,9 +109,8 @@ func (w *sotwWatch) namesNew(set *typeSet) bool {
 }
 
 // response is the whole set for a wildcard request, otherwise the named
-// resources that exist, in name order. For Listeners and Clusters this is
-// the complete state the protocol requires; for Routes and Endpoints the
-// proxy keeps what it already has of names not in the response.
+// resources that exist, in name order: for Listeners and Clusters the
+// complete state the protocol requires (proxyless gRPC clients name them).
 func (w *sotwWatch) response(set *typeSet) *sotwResponse {
 	r := &sotwResponse{req: w.req, version: set.version}
 	if w.sub.IsWildcard() {

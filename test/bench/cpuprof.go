@@ -42,9 +42,9 @@ const (
 	fnDelta     = "server/v3.(*server).DeltaAggregatedResources"
 	fnStatus    = "controllers.(*StatusWriter).Start"
 	fnMarshal   = "internal/xdsserver.(*Builder).item"
-	fnEncode    = "encoding/proto.(*codecV2).Marshal"
+	fnEncode    = "internal/xdsserver.wireCodec.Marshal"
 	fnDeltaDiff = "internal/xdsserver.(*deltaWatch).diff"
-	fnSetSnap   = "controllers.setAll"
+	fnSetSnap   = "internal/xdsserver.(*groupCache).SetSnapshot"
 )
 
 var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnEndpoints, fnPublish, fnSnapshot,
