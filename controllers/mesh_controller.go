@@ -219,11 +219,19 @@ func (r *MeshReconciler) publishNode(node string, rs *xds.Resources) error {
 
 // republish answers a proxyless client's new subscription from the last
 // reconcile; a node the last reconcile did not cover waits for the next.
+//
+// It is called from the streams' request callbacks, for every proxy that
+// changes what it asks for (Envoy does, on every cluster change), so it
+// decides before taking the lock: a publish holds the lock throughout, and
+// a stream waiting for it sends nothing meanwhile.
 func (r *MeshReconciler) republish(node string) {
+	if !r.filtered(node) {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs, ok := r.last[node]
-	if !ok || !r.filtered(node) {
+	if !ok {
 		return
 	}
 	if err := r.publishNode(node, rs); err != nil {

@@ -5,7 +5,9 @@
 package mesh
 
 import (
+	"runtime"
 	"sort"
+	"sync"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -41,13 +43,18 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
 	t := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
-	for _, n := range nodes {
-		p, ok := ProxyFor(m, n)
-		if !ok {
+	proxies := make([]xds.Proxy, len(nodes))
+	known := make([]bool, len(nodes))
+	for i, n := range nodes {
+		proxies[i], known[i] = ProxyFor(m, n)
+	}
+	t.sidecarHalves(proxies, known, nodes)
+	for i, n := range nodes {
+		if !known[i] {
 			res.Waiting = append(res.Waiting, n.ID)
 			continue
 		}
-		res.Resources[n.ID] = t.forProxy(p, n)
+		res.Resources[n.ID] = t.forProxy(proxies[i], n)
 	}
 	for _, r := range t.parts() {
 		for _, pr := range r.Problems {
@@ -89,6 +96,57 @@ func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
 	}
 	t.byGroup[group] = r
 	return r
+}
+
+// sidecarHalves translates the sidecars' distinct outbound halves, then
+// their distinct inbound halves, on every core: each half is a pure
+// function of the model and one proxy, and together they are nearly all of
+// a reconcile's translation. forProxy then finds them memoised.
+func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []Node) {
+	var outKeys, inKeys []string
+	var outProxy, inProxy []xds.Proxy
+	seen := map[string]bool{}
+	for i, p := range proxies {
+		if !known[i] || p.Type == names.Router || generatorOf(nodes[i]) == GeneratorGRPC {
+			continue
+		}
+		if k := xds.OutboundKey(t.m, p); !seen["out|"+k] {
+			seen["out|"+k] = true
+			outKeys, outProxy = append(outKeys, k), append(outProxy, p)
+		}
+		if k := xds.GroupKey(p) + "|" + generatorOf(nodes[i]); !seen["in|"+k] {
+			seen["in|"+k] = true
+			inKeys, inProxy = append(inKeys, k), append(inProxy, p)
+		}
+	}
+	out := make([]*xds.Resources, len(outKeys))
+	parallel(len(outKeys), func(i int) { out[i] = xds.GenerateOutbound(t.m, outProxy[i]) })
+	in := make([]*xds.Resources, len(inKeys))
+	parallel(len(inKeys), func(i int) { in[i] = xds.GenerateInbound(t.m, inProxy[i]) })
+	for i, k := range outKeys {
+		t.outbound[k] = out[i]
+	}
+	for i, k := range inKeys {
+		t.inbound[k] = in[i]
+	}
+}
+
+// parallel runs f(0) … f(n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(int)) {
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // parts are the distinct translations run, whose problems go to status.

@@ -74,7 +74,7 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 		_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "sailplane_xds_connected_proxies",
 			Help: "Proxies with at least one open ADS stream.",
-		}, func() float64 { return float64(len(t.Snapshot())) }))
+		}, func() float64 { return float64(t.connected()) }))
 	}
 	return t
 }
@@ -111,12 +111,18 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 			delete(p.Nacks, typeURL) // a later version was accepted
 		}
 	}
-	changed := typeURL != "" && !sameNames(p.Subscribed[typeURL], subscribed)
-	if changed {
-		p.Subscribed[typeURL] = append([]string(nil), subscribed...)
-	}
+	had := p.Subscribed[typeURL]
 	onNew, onSubscribe := t.onNew, t.onSubscribe
 	t.mu.Unlock()
+	// Envoy names every load assignment it wants on each request: compare
+	// outside the lock every stream's callbacks share. The request is the
+	// stream's own and is not modified, so its list is kept as it is.
+	changed := typeURL != "" && !sameNames(had, subscribed)
+	if changed {
+		t.mu.Lock()
+		p.Subscribed[typeURL] = subscribed
+		t.mu.Unlock()
+	}
 	if !known && onNew != nil {
 		onNew(node)
 	}
@@ -224,6 +230,13 @@ func (t *Tracker) sentVersion(nodeID, typeURL string) string {
 		return p.Sent[typeURL]
 	}
 	return ""
+}
+
+// connected counts the proxies with an open stream.
+func (t *Tracker) connected() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.proxies)
 }
 
 // HasPod reports whether a connected proxy's node id names the pod.
