@@ -25,6 +25,7 @@ import (
 // with AddHealthzCheck and AddReadyzCheck are served on the monitoring port.
 func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, error) {
 	opts = opts.withDefaults()
+	cfg = withoutClientThrottle(cfg)
 	scheme, err := NewScheme()
 	if err != nil {
 		return nil, err
@@ -104,4 +105,19 @@ func newWebhookServer(addr, certDir string) (webhook.Server, error) {
 		return nil, fmt.Errorf("webhook address %q: port must be a number from 1 to 65535", addr)
 	}
 	return webhook.NewServer(webhook.Options{Host: host, Port: port, CertDir: certDir}), nil
+}
+
+// withoutClientThrottle gives a config that leaves QPS unset what
+// controller-runtime's GetConfig gives one loaded from a kubeconfig: no
+// client-side rate limit, the API server's priority and fairness instead.
+// Without it a config from elsewhere (the local mode's embedded API server,
+// tests) falls back to client-go's 5 requests per second, and writing the
+// status of a few hundred rules after a start takes minutes.
+func withoutClientThrottle(cfg *rest.Config) *rest.Config {
+	if cfg.QPS != 0 || cfg.RateLimiter != nil {
+		return cfg
+	}
+	c := rest.CopyConfig(cfg)
+	c.QPS = -1
+	return c
 }

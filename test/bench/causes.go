@@ -85,17 +85,20 @@ func planFor(c CPUPhase, statusLoop bool) string {
 	w, total := c.Watched, c.ByRole[roleControlPlane]
 	big := func(d time.Duration) bool { return total > 0 && d*5 >= total } // a fifth or more
 	var plans []string
-	if big(w[fnMarshal]) {
-		plans = append(plans, planMarshalOnce)
-	}
 	if statusLoop {
 		plans = append(plans, planPredicate)
 	}
-	if big(w[fnSnapshot] + w[fnSetSnap]) {
-		plans = append(plans, planSnapshots)
-	}
-	if big(w[fnCompute]) {
+	if big(w[fnCompute] + w[fnSnapshot]) {
 		plans = append(plans, planScopedCompute)
+	}
+	if big(w[fnEndpoints]) {
+		plans = append(plans, planScopedEndpoints)
+	}
+	if big(w[fnSotW] + w[fnDelta]) {
+		plans = append(plans, planScopeProxies)
+	}
+	if c.Process > 0 && c.ByRole[roleProxies]*4 >= c.Process {
+		plans = append(plans, fmt.Sprintf(planProxiesApart, dur(c.ByRole[roleProxies]), dur(c.Process)))
 	}
 	if len(plans) == 0 {
 		return "Plan: read the phase's profile (--cpuprofile) for the stage that dominates."
@@ -104,11 +107,12 @@ func planFor(c CPUPhase, statusLoop bool) string {
 }
 
 const (
-	planMarshalOnce   = "Marshal each proto once per publish, not once per stream: go-control-plane wraps every resource of every response in a new cachedResource, so every stream marshals the whole configuration again (state of the world resends a whole type on any change). Wrap the responses in xdsserver's cache wrapper (nackCache already wraps CreateWatch; add CreateDeltaWatch) so GetDiscoveryResponse and GetDeltaDiscoveryResponse build from GetRawResources with Anys taken from a per-publish map keyed by the proto pointer, filled by xdsserver.Builder, which already marshals every proto to fingerprint it."
-	planPredicate     = "Give the mesh controller's watches of the Istio kinds a GenerationChangedPredicate (status writes do not change the generation; deletions still pass), so the status writer's own writes stop running full reconciles: at start-up it writes the status of every VirtualService and DestinationRule, and each batch of those writes runs the whole translation again."
-	planSnapshots     = "Make publish proportional to what changed: a group's snapshot still hashes every fingerprint and builds a name index and a version map per type, although its protos are shared; reuse the previous publish's per-type resources when a half's protos are unchanged, and let go-control-plane's Delta diff only the types whose version moved."
-	planScopedCompute = "Scope a VirtualService change: only the route tables that include its hosts change, but every outbound half is translated again; rebuild those route tables and reuse the rest of the halves from the previous result (an input-keyed cache the design warns about; keying by the VirtualService's hosts and the halves' namespace keeps it exact)."
-	planHeap          = "Plan: what remains is maps keyed by resource name, per group (the snapshots' name indexes and per-resource version maps: groups × resources) and per stream (go-control-plane's returned-resource versions: proxies × resources). Intern the per-resource version strings by fingerprint, so groups share one 64-character string per distinct proto instead of allocating their own; give groups of one outbound half the same per-type maps wherever their content is the same (EDS already is; CDS differs only by the inbound clusters); and count the per-stream maps as the price of go-control-plane's snapshot cache, which grows with proxies × resources until the cache is replaced by one that keeps per-resource versions once per group."
+	planPredicate       = "Give the mesh controller's watches of the Istio kinds a GenerationChangedPredicate (status writes do not change the generation; deletions still pass), so the status writer's own writes stop running full reconciles."
+	planScopedCompute   = "Scope a rule change: only the route tables and clusters of the hosts it names change, yet every outbound half (one per namespace) is translated again and its protos marshalled again. Keep the previous reconcile's halves and rebuild only the virtual hosts and clusters of the hosts whose rules changed, keyed by those rules and the half's namespace so that the result stays exactly what a full translation gives (checked the way the endpoint-only path is: against a full translation on every golden case)."
+	planScopedEndpoints = "Make an endpoint change cost the service it touched: the endpoint-only path rebuilds the model and every load assignment of every outbound half, and the builder marshals them again; recompute only the load assignments of the services whose EndpointSlices changed and reuse the others by pointer (the builder already recognises reused protos and lists without marshalling them)."
+	planScopeProxies    = "Send each proxy less: every proxy is sent every exported service (see \"Configuration per proxy\": about 1.1 MiB, of it one route table of 600 KiB), so start-up moves proxies × that through gRPC and a rule change resends the whole route table of its port to every proxy. Istio's answer is the Sidecar resource's egress hosts (and exportTo), which sailplane does not implement yet: with it a proxy's configuration follows what its workload calls, not the size of the mesh."
+	planProxiesApart    = "Part of the time is the benchmark's: the simulated proxies run in the control plane's process, on the same cores, and used %s of the phase's %s of CPU; run against proxies on other machines (Envoy's own), the control plane has both cores."
+	planHeap            = "Plan: what remains grows with proxies × resources and is the ADS server's per-stream state: the decoded requests' name lists (Envoy names each of its ~1,600 load assignments on every EDS request), go-control-plane's per-stream subscription maps, and the Delta streams' version maps. Intern resource names as requests are decoded, so all proxies share one copy of each name, and keep a stream's state as a reference to the shared set it holds (held.go records it already) instead of a map per stream; the second step means serving the streams with a server of sailplane's own in place of go-control-plane's."
 )
 
 func nonEmpty(s ...string) []string {

@@ -42,6 +42,7 @@ func startupTable(r *Result) table {
 		[]string{"per proxy, from start (p50 / p99)", fmt.Sprintf("%s / %s over %d proxies", dur(c.PerProxy.P50), dur(c.PerProxy.P99), c.PerProxy.N)},
 		[]string{"first reconcile began, from start (caches filled from the API server)", dur(c.FirstReconcile)},
 		[]string{"full reconciles until idle", fmt.Sprintf("%d (%s)", c.FullReconciles, durList(c.ReconcileTook))},
+		[]string{"status of every VirtualService and DestinationRule written, from start", statusWrittenOr(c)},
 		[]string{"proxy groups translated per reconcile", fmt.Sprint(c.Groups)},
 		[]string{"CPU until idle: process / control plane", fmt.Sprintf("%s / %s over %s", dur(c.CPU.Process), dur(c.CPU.ByRole[roleControlPlane]), dur(c.CPU.Wall))})
 }
@@ -169,4 +170,11 @@ func profileTables(r *Result) []table {
 		out = append(out, t)
 	}
 	return out
+}
+
+func statusWrittenOr(c Converge) string {
+	if c.StatusWritten == 0 {
+		return "not within the timeout"
+	}
+	return dur(c.StatusWritten)
 }

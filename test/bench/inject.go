@@ -42,6 +42,12 @@ func (r *Run) MeasureInjection(ctx context.Context, n int) Injection {
 		res.Error = err.Error()
 		return res
 	}
+	// A new namespace is a mesh input: let its reconcile finish, so the
+	// admissions timed are the pods', not a namespace event's neighbours.
+	if err := r.quiesce(ctx); err != nil {
+		res.Error = err.Error()
+		return res
+	}
 	r.cp.Hooks.take()
 	since := time.Now()
 	cpu := startCPU("inject", r.cfg.CPUProfile)

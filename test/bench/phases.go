@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"runtime"
 	"sort"
 	"time"
@@ -27,6 +28,11 @@ type Converge struct {
 	// it the control plane is starting (its caches filling from the API
 	// server).
 	FirstReconcile time.Duration
+	// StatusWritten is when every VirtualService and DestinationRule had
+	// its status for its current generation, after start (0: not seen
+	// within the timeout). The status writer is the tail of a start-up: it
+	// writes through the API client's rate limit.
+	StatusWritten time.Duration
 	// Groups is the most groups one reconcile translated.
 	Groups int
 	CPU    CPUPhase
@@ -105,6 +111,11 @@ func (r *Run) idle(ctx context.Context) error {
 	if err := r.quiesce(ctx); err != nil {
 		return err
 	}
+	// Idle means nothing left to do, so the start-up's status writes are
+	// waited for first; how long they took is reported with the start-up.
+	if r.statusWritten(ctx) {
+		r.res.Converge.StatusWritten = time.Since(r.cp.Started)
+	}
 	r.fleet.Compact()
 	cpu := startCPU("idle", r.cfg.CPUProfile)
 	select {
@@ -116,6 +127,42 @@ func (r *Run) idle(ctx context.Context) error {
 	r.res.ConfigSize = configSize(r.fleet)
 	r.res.Consistency.check(r.fleet, r.cfg.Sample, r.rng.Perm(len(r.fleet.proxies)))
 	return context.Cause(ctx)
+}
+
+// statusWritten waits until every VirtualService and DestinationRule
+// reports the generation it has; false if that does not happen within the
+// timeout.
+func (r *Run) statusWritten(ctx context.Context) bool {
+	deadline := time.Now().Add(r.cfg.Timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if r.allStatusCurrent(ctx) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+func (r *Run) allStatusCurrent(ctx context.Context) bool {
+	var vss networkingv1.VirtualServiceList
+	var drs networkingv1.DestinationRuleList
+	if r.cluster.Client.List(ctx, &vss) != nil || r.cluster.Client.List(ctx, &drs) != nil {
+		return false
+	}
+	for _, vs := range vss.Items {
+		if vs.Status.ObservedGeneration != vs.Generation {
+			return false
+		}
+	}
+	for _, dr := range drs.Items {
+		if dr.Status.ObservedGeneration != dr.Generation {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Run) vsChanges(ctx context.Context) error {
