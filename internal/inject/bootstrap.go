@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -90,6 +91,41 @@ func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, err
 	}
 	return b, b.ValidateAll()
 }
+
+// renderedBootstrap is RenderBootstrap(Bootstrap(xdsAddress, mode)),
+// remembered: the bootstrap depends on nothing else, so every pod of a mesh
+// shares one of a handful, and rendering it (protojson, then YAML) was
+// nearly all of an admission's time.
+func renderedBootstrap(xdsAddress, mode string) (string, error) {
+	key := xdsAddress + "|" + mode
+	renderedMu.Lock()
+	y, ok := rendered[key]
+	renderedMu.Unlock()
+	if ok {
+		return y, nil
+	}
+	b, err := Bootstrap(xdsAddress, mode)
+	if err != nil {
+		return "", err
+	}
+	if y, err = RenderBootstrap(b); err != nil {
+		return "", err
+	}
+	renderedMu.Lock()
+	defer renderedMu.Unlock()
+	if len(rendered) >= renderedMax {
+		clear(rendered) // only a handful are ever in use
+	}
+	rendered[key] = y
+	return y, nil
+}
+
+var (
+	renderedMu sync.Mutex
+	rendered   = map[string]string{}
+)
+
+const renderedMax = 64
 
 // RenderBootstrap is the bootstrap as YAML for Envoy's --config-yaml, with
 // snake_case field names (Envoy's documentation's spelling) and sorted keys,

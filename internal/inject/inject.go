@@ -80,11 +80,7 @@ func apply(pod *corev1.Pod, s Settings) error {
 	if err := checkPod(pod, c.mode); err != nil {
 		return err
 	}
-	b, err := Bootstrap(s.XDSAddress, c.mode)
-	if err != nil {
-		return err
-	}
-	bootstrap, err := RenderBootstrap(b)
+	bootstrap, err := renderedBootstrap(s.XDSAddress, c.mode)
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,11 @@ import (
 )
 
 // FilterSubscribed keeps, for each type the proxy names resources of, only
-// the resources it asked for. Over ADS the snapshot cache answers a request
-// for named resources only when the snapshot holds exactly those, and
-// proxyless gRPC clients name everything they want, one dial target at a
-// time. Types asked for as a wildcard are kept whole.
+// the resources it asked for. Proxyless gRPC clients name everything they
+// want, one dial target at a time; filtering their snapshot makes a type's
+// version move only when something they asked for changed, so they are not
+// pushed the rest of the mesh's changes. Types asked for as a wildcard are
+// kept whole.
 func FilterSubscribed(r *xds.Resources, subs map[string][]string) *xds.Resources {
 	out := *r
 	out.Listeners = keep(r.Listeners, subs[resource.ListenerType])

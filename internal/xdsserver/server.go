@@ -1,7 +1,8 @@
 // Package xdsserver serves the translated configuration over ADS (state of
-// the world and Delta) with go-control-plane's server and snapshot cache,
-// and keeps track of every connected proxy: what it accepted, what it
-// rejected.
+// the world and Delta) with go-control-plane's server in front of a cache
+// of sailplane's own (resources marshalled once, sets shared by groups,
+// pushes of what changed), and keeps track of every connected proxy: what
+// it accepted, what it rejected.
 package xdsserver
 
 import (

@@ -18,6 +18,10 @@ type sotwWatch struct {
 	// known is the version the proxy holds: the one it ACKed, or after a
 	// NACK the one it rejected.
 	known string
+	// names hashes the names asked for, once: the server cancels a watch
+	// before it changes the subscription.
+	names  uint64
+	hashed bool
 }
 
 // answer sends the watch its response if the proxy lacks something:
@@ -48,7 +52,10 @@ func (w *sotwWatch) answer(snap *Snapshot, reg *setRegistry, newRequest bool) bo
 // set is no longer known, is sent every resource it names.
 func (w *sotwWatch) answerNamed(set *typeSet, reg *setRegistry) bool {
 	subscribed := w.sub.SubscribedResources()
-	names := namesHash(subscribed)
+	if !w.hashed {
+		w.names, w.hashed = namesHash(subscribed), true
+	}
+	names := w.names
 	recVersion, recNames, ok := w.record()
 	sameNames := ok && recNames == names && recVersion == w.known
 	if sameNames && w.known == set.version {

@@ -35,6 +35,7 @@ const (
 	fnReconcile = "controllers.(*MeshReconciler).Reconcile"
 	fnCollect   = "controllers.Collect"
 	fnCompute   = "internal/mesh.Compute"
+	fnHalves    = "internal/mesh.parallel" // Compute's translations, on goroutines of their own
 	fnEndpoints = "internal/mesh.ComputeEndpoints"
 	fnPublish   = "controllers.(*MeshReconciler).publish"
 	fnSnapshot  = "internal/xdsserver.(*Builder).Snapshot"
@@ -47,7 +48,7 @@ const (
 	fnSetSnap   = "internal/xdsserver.(*groupCache).SetSnapshot"
 )
 
-var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnEndpoints, fnPublish, fnSnapshot,
+var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnHalves, fnEndpoints, fnPublish, fnSnapshot,
 	fnSotW, fnDelta, fnStatus, fnMarshal, fnEncode, fnDeltaDiff, fnSetSnap}
 
 // Cores is the average number of cores busy.

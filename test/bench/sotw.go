@@ -22,6 +22,8 @@ type sotwStream struct {
 	names     [numTypes][]string
 	version   [numTypes]string
 	nonce     [numTypes]string
+	// renamed: the names asked for changed since the last response.
+	renamed [numTypes]bool
 }
 
 func (p *proxy) runSotW(ctx context.Context) error {
@@ -82,7 +84,15 @@ func (s *sotwStream) handle(resp sotwFrame) error {
 		}
 		es = append(es, e)
 	}
-	st := s.p.f.store.replace(typ, es)
+	var st *typeState
+	if typ == typeEDS || typ == typeRDS {
+		// Envoy keeps the load assignments and routes a response leaves
+		// out (the server sends those that changed) and drops the ones it
+		// no longer asks for.
+		st = s.p.f.store.apply(typ, s.p.get()[typ], es, s.dropped(typ))
+	} else {
+		st = s.p.f.store.replace(typ, es) // the complete set
+	}
 	s.version[typ], s.nonce[typ] = resp.version, resp.nonce
 	at := time.Now()
 	if err := s.request(typ, ""); err != nil { // the ACK
@@ -92,6 +102,30 @@ func (s *sotwStream) handle(resp sotwFrame) error {
 	return s.next(typ, st)
 }
 
+// dropped lists what the proxy holds of typ but no longer asks for, once
+// after each change of the names it asks for.
+func (s *sotwStream) dropped(typ int) []string {
+	if !s.renamed[typ] {
+		return nil
+	}
+	s.renamed[typ] = false
+	cur := s.p.get()[typ]
+	if cur == nil {
+		return nil
+	}
+	want := make(map[string]bool, len(s.names[typ]))
+	for _, n := range s.names[typ] {
+		want[n] = true
+	}
+	var out []string
+	for n := range cur.entries {
+		if !want[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // next sends what Envoy asks for after accepting typ.
 func (s *sotwStream) next(typ int, st *typeState) error {
 	if by, ok := followUp(typ); ok {
@@ -99,7 +133,7 @@ func (s *sotwStream) next(typ int, st *typeState) error {
 		// An empty list would be a wildcard subscription; Envoy asks for
 		// nothing instead.
 		if len(want) > 0 && (!s.requested[by] || !slices.Equal(want, s.names[by])) {
-			s.names[by] = want
+			s.names[by], s.renamed[by] = want, true
 			if err := s.request(by, ""); err != nil {
 				return err
 			}

@@ -1,0 +1,54 @@
+package inject
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The remembered bootstrap is the rendering of the bootstrap for the same
+// address and mode, and only for those.
+func TestRenderedBootstrapIsTheRendering(t *testing.T) {
+	for _, c := range []struct{ addr, mode string }{
+		{"sailplane.sailplane-system.svc:15010", "REDIRECT"},
+		{"sailplane.sailplane-system.svc:15010", "TPROXY"},
+		{"other.example.svc:15012", "REDIRECT"},
+	} {
+		b, err := Bootstrap(c.addr, c.mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := RenderBootstrap(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // computed, then remembered
+			got, err := renderedBootstrap(c.addr, c.mode)
+			if err != nil || got != want {
+				t.Fatalf("%s %s: remembered bootstrap differs from the rendering (err %v)", c.addr, c.mode, err)
+			}
+		}
+	}
+	a, _ := renderedBootstrap("sailplane.sailplane-system.svc:15010", "REDIRECT")
+	b, _ := renderedBootstrap("sailplane.sailplane-system.svc:15010", "TPROXY")
+	if a == b {
+		t.Error("different interception modes must give different bootstraps")
+	}
+}
+
+// BenchmarkInject is one admission's pure work: deciding, rendering the
+// containers and the bootstrap.
+func BenchmarkInject(b *testing.B) {
+	s := DefaultSettings().Complete("sailplane-system")
+	src := Source{Namespace: Namespace{Name: "bench", Labels: map[string]string{"istio-injection": "enabled"}}}
+	for b.Loop() {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "bench", Labels: map[string]string{"app": "x"}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
+		}
+		if res := Inject(pod, src, s); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+	}
+}
