@@ -12,26 +12,17 @@ import (
 	"github.com/sailplane/sailplane/internal/defaults"
 )
 
-// scanVirtualServices is the lookup without the index: every rule, in
-// order.
+// scanVirtualServices is the lookup over every rule: an index that lists
+// every virtual service as a candidate for every host.
 func scanVirtualServices(m *Model, host, proxyNS string, gateways []string) []*VirtualService {
-	var exact, wild []*VirtualService
-	for _, vs := range m.VirtualServices {
-		if !vs.ExportTo.VisibleTo(proxyNS) || !Intersects(vs.Gateways, gateways) {
-			continue
-		}
-		for _, h := range vs.Hosts {
-			if h == host {
-				exact = append(exact, vs)
-				break
-			}
-			if HostMatches(h, host) {
-				wild = append(wild, vs)
-				break
-			}
-		}
+	m.index() // built, so the once does not rebuild over what is set here
+	byHost, wild := m.rules.vsByHost, m.rules.vsWild
+	defer func() { m.rules.vsByHost, m.rules.vsWild = byHost, wild }()
+	m.rules.vsByHost, m.rules.vsWild = nil, nil
+	for i := range m.VirtualServices {
+		m.rules.vsWild = append(m.rules.vsWild, i)
 	}
-	return append(exact, wild...)
+	return m.VirtualServicesFor(host, proxyNS, gateways)
 }
 
 func scanDestinationRule(m *Model, proxyNS string, proxyLabels map[string]string, svc *Service) *DestinationRule {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sailplane/sailplane/internal/sethash"
 )
 
 // A push after a small change should cost each stream what changed, not
@@ -53,18 +55,9 @@ var namesSeed = maphash.MakeSeed()
 func namesHash(names map[string]struct{}) uint64 {
 	var sum uint64
 	for n := range names {
-		sum += mix(maphash.String(namesSeed, n))
+		sum += sethash.Mix(maphash.String(namesSeed, n))
 	}
 	return sum
-}
-
-// mix spreads a hash so that sums of hashes identify sets.
-func mix(h uint64) uint64 {
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	return h ^ h>>33
 }
 
 // setDiff is how a set differs from an earlier one.

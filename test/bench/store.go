@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"hash/maphash"
 	"sync"
+
+	"github.com/sailplane/sailplane/internal/sethash"
 )
 
 // The simulated proxies hold what they accepted, but thousands of them
@@ -105,13 +107,7 @@ func (s *store) entry(typ int, raw []byte) (*entry, error) {
 }
 
 // mix spreads an entry hash so that sums of hashes identify sets.
-func mix(h uint64) uint64 {
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	return h ^ h>>33
-}
+func mix(h uint64) uint64 { return sethash.Mix(h) }
 
 // stateOf returns the interned set with the given sum, building it with
 // build only when no proxy holds that set yet.
