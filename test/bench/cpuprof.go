@@ -35,7 +35,7 @@ const (
 	fnReconcile = "controllers.(*MeshReconciler).Reconcile"
 	fnCollect   = "controllers.Collect"
 	fnCompute   = "internal/mesh.Compute"
-	fnHalves    = "internal/mesh.parallel" // Compute's translations, on goroutines of their own
+	fnHalves    = "internal/mesh.parallel.func1" // Compute's translations, on goroutines of their own
 	fnEndpoints = "internal/mesh.ComputeEndpoints"
 	fnPublish   = "controllers.(*MeshReconciler).publish"
 	fnSnapshot  = "internal/xdsserver.(*Builder).Snapshot"
