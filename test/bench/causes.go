@@ -91,14 +91,14 @@ func planFor(c CPUPhase, statusLoop bool) string {
 	if big(w[fnCompute] + w[fnHalves] + w[fnSnapshot]) {
 		plans = append(plans, planScopedCompute)
 	}
-	if big(w[fnEndpoints]) {
+	if w[fnEndpoints] > 0 && big(w[fnEndpoints]+w[fnSnapshot]) {
 		plans = append(plans, planScopedEndpoints)
 	}
 	if big(w[fnSotW] + w[fnDelta]) {
 		plans = append(plans, planScopeProxies)
 	}
-	if c.Process > 0 && c.ByRole[roleProxies]*4 >= c.Process {
-		plans = append(plans, fmt.Sprintf(planProxiesApart, dur(c.ByRole[roleProxies]), dur(c.Process)))
+	if bench := c.ByRole[roleProxies] + c.ByRole[roleHarness]; c.Process > 0 && bench*4 >= c.Process {
+		plans = append(plans, fmt.Sprintf(planProxiesApart, dur(bench), dur(c.Process)))
 	}
 	if len(plans) == 0 {
 		return "Plan: read the phase's profile (--cpuprofile) for the stage that dominates."
@@ -111,7 +111,7 @@ const (
 	planScopedCompute   = "Scope a rule change: only the route tables and clusters of the hosts it names change, yet every outbound half (one per namespace) is translated again and its protos marshalled again. Keep the previous reconcile's halves and rebuild only the virtual hosts and clusters of the hosts whose rules changed, keyed by those rules and the half's namespace so that the result stays exactly what a full translation gives (checked the way the endpoint-only path is: against a full translation on every golden case)."
 	planScopedEndpoints = "Make an endpoint change cost the service it touched: the endpoint-only path rebuilds the model and every load assignment of every outbound half, and the builder marshals them again; recompute only the load assignments of the services whose EndpointSlices changed and reuse the others by pointer (the builder already recognises reused protos and lists without marshalling them)."
 	planScopeProxies    = "Send each proxy less: every proxy is sent every exported service (see \"Configuration per proxy\": about 1.1 MiB, of it one route table of 600 KiB), so start-up moves proxies × that through gRPC and a rule change resends the whole route table of its port to every proxy. Istio's answer is the Sidecar resource's egress hosts (and exportTo), which sailplane does not implement yet: with it a proxy's configuration follows what its workload calls, not the size of the mesh."
-	planProxiesApart    = "Part of the time is the benchmark's: the simulated proxies run in the control plane's process, on the same cores, and used %s of the phase's %s of CPU; run against proxies on other machines (Envoy's own), the control plane has both cores."
+	planProxiesApart    = "Part of the time is the benchmark's own: the simulated proxies and the harness run in the control plane's process, on the same cores, and used %s of the phase's %s of CPU; against proxies on machines of their own (Envoy's case) the control plane has both cores."
 	planHeap            = "Plan: what remains grows with proxies × resources and is the ADS server's per-stream state: the decoded requests' name lists (Envoy names each of its ~1,600 load assignments on every EDS request), go-control-plane's per-stream subscription maps, and the Delta streams' version maps. Intern resource names as requests are decoded, so all proxies share one copy of each name, and keep a stream's state as a reference to the shared set it holds (held.go records it already) instead of a map per stream; the second step means serving the streams with a server of sailplane's own in place of go-control-plane's."
 )
 
