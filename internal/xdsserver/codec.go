@@ -19,9 +19,16 @@ import (
 // the ones proto's deterministic encoding produces (fields in number
 // order). A message holding any field this encoder does not write goes
 // through the proto codec, as does every other message.
-type wireCodec struct{ proto encoding.CodecV2 }
+//
+// Large responses are encoded within the push budget (see budget.go).
+type wireCodec struct {
+	proto  encoding.CodecV2
+	budget *pushBudget
+}
 
-func newWireCodec() wireCodec { return wireCodec{proto: encoding.GetCodecV2("proto")} }
+func newWireCodec(budget *pushBudget) wireCodec {
+	return wireCodec{proto: encoding.GetCodecV2("proto"), budget: budget}
+}
 
 func (wireCodec) Name() string { return "proto" }
 
@@ -31,20 +38,21 @@ func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	switch m := v.(type) {
 	case *discoveryv3.DiscoveryResponse:
 		if size, ok := sotwSize(m); ok {
-			return encode(size, func(b []byte) []byte { return appendSotW(b, m) }), nil
+			return c.encode(size, func(b []byte) []byte { return appendSotW(b, m) }), nil
 		}
 	case *discoveryv3.DeltaDiscoveryResponse:
 		if size, ok := deltaSize(m); ok {
-			return encode(size, func(b []byte) []byte { return appendDelta(b, m) }), nil
+			return c.encode(size, func(b []byte) []byte { return appendDelta(b, m) }), nil
 		}
 	}
 	return c.proto.Marshal(v)
 }
 
 // encode writes a message of known size into a buffer from gRPC's pool,
-// which gRPC returns to the pool once the message is on the wire.
-func encode(size int, write func([]byte) []byte) mem.BufferSlice {
-	pool := mem.DefaultBufferPool()
+// once the push budget has room for it; gRPC returns the buffer to the
+// pool, and the room to the budget, once the message is on the wire.
+func (c wireCodec) encode(size int, write func([]byte) []byte) mem.BufferSlice {
+	pool := releasingPool{BufferPool: mem.DefaultBufferPool(), release: c.budget.take(size)}
 	buf := pool.Get(size)
 	*buf = write((*buf)[:0])
 	return mem.BufferSlice{mem.NewBuffer(buf, pool)}

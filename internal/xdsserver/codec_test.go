@@ -36,7 +36,7 @@ func TestWireCodecWritesProtosEncoding(t *testing.T) {
 		"delta with a ttl":   &discoveryv3.DeltaDiscoveryResponse{Resources: []*discoveryv3.Resource{{Name: "a", Ttl: durationpb.New(5e9), Resource: cl}}},
 		"a request":          &discoveryv3.DiscoveryRequest{VersionInfo: "v1", ResourceNames: []string{"a"}},
 	} {
-		got, err := newWireCodec().Marshal(m)
+		got, err := newWireCodec(nil).Marshal(m)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -35,11 +35,14 @@ type Options struct {
 	Keepalive time.Duration
 	// Registerer receives the server's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// PushBudget bounds the bytes of large responses encoded and waiting
+	// for the wire at once (see budget.go); 0 leaves them unbounded.
+	PushBudget int64
 }
 
 // DefaultOptions are the settings sailplane runs with.
 func DefaultOptions() Options {
-	return Options{MaxConnectionAge: 30 * time.Minute, Keepalive: 30 * time.Second}
+	return Options{MaxConnectionAge: 30 * time.Minute, Keepalive: 30 * time.Second, PushBudget: DefaultPushBudget}
 }
 
 // Server is the ADS server.
@@ -66,7 +69,7 @@ func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxConcurrentStreams(1<<20),
-		grpc.ForceServerCodecV2(newWireCodec()),
+		grpc.ForceServerCodecV2(newWireCodec(newPushBudget(opts.PushBudget, pushWait))),
 	)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(s.grpc, s.xds)
 	listenerservice.RegisterListenerDiscoveryServiceServer(s.grpc, s.xds)
