@@ -74,6 +74,8 @@ func (o *options) bind(fs *flag.FlagSet) {
 		"Path to a kubeconfig. Default: in-cluster config, then $KUBECONFIG, then ~/.kube/config.")
 	fs.StringVar(&m.XDSAddress, "xds-address", m.XDSAddress,
 		"Address of the plaintext xDS (ADS) gRPC server that Envoy connects to.")
+	fs.IntVar(&m.PushBudgetMiB, "xds-push-budget-mib", m.PushBudgetMiB,
+		"MiB of large xDS responses encoded and waiting for the wire at once; bounds memory when many proxies connect together (0: unbounded).")
 	fs.StringVar(&m.MonitoringAddress, "monitoring-address", m.MonitoringAddress,
 		"Address serving /metrics, /healthz and /readyz (\"0\" turns it off).")
 	fs.StringVar(&m.WebhookAddress, "webhook-address", m.WebhookAddress,

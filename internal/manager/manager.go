@@ -35,7 +35,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		return nil, err
 	}
 	live, ready := newChecks(), newChecks()
-	xdsServer := newXDS(log)
+	xdsServer := newXDS(log, opts.PushBudgetMiB)
 	handlers := probeHandlers(live, ready)
 	for path, h := range debugHandlers(xdsServer) {
 		handlers[path] = h

@@ -16,9 +16,10 @@ import (
 
 // newXDS builds the ADS server early, so its debug endpoints can join the
 // monitoring port's handlers.
-func newXDS(log logr.Logger) *xdsserver.Server {
+func newXDS(log logr.Logger, pushBudgetMiB int) *xdsserver.Server {
 	opts := xdsserver.DefaultOptions()
 	opts.Registerer = ctrlmetrics.Registry
+	opts.PushBudget = int64(pushBudgetMiB) << 20
 	return xdsserver.New(context.Background(), log.WithName("xds"), opts)
 }
 

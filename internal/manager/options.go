@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/xdsserver"
 )
 
 const (
@@ -24,6 +25,10 @@ const (
 type Options struct {
 	// XDSAddress is where the ADS server will listen.
 	XDSAddress string
+	// PushBudgetMiB bounds the MiB of large xDS responses encoded and
+	// waiting for the wire at once (a mass reconnect's memory); 0 is
+	// unbounded. withDefaults does not touch it: DefaultOptions sets it.
+	PushBudgetMiB int
 	// MonitoringAddress serves /metrics, /healthz and /readyz on one port,
 	// like istiod's 15014.
 	MonitoringAddress string
@@ -45,7 +50,7 @@ type Options struct {
 // DefaultOptions returns the options of a production deployment: istiod's
 // ports, webhook on, leader election off (the deployment turns it on).
 func DefaultOptions() Options {
-	o := Options{WebhookAddress: anyHost(defaults.WebhookPort)}
+	o := Options{WebhookAddress: anyHost(defaults.WebhookPort), PushBudgetMiB: xdsserver.DefaultPushBudget >> 20}
 	return o.withDefaults()
 }
 

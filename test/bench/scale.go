@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -132,12 +133,16 @@ var growthMetrics = []growthMetric{
 // growthTable reports each metric per size and its least-squares slope
 // per 1000 services.
 func growthTable(rs []*Result) table {
-	t := table{title: fmt.Sprintf("Growth: each metric per size at %d proxies, and its slope per 1000 services", rs[0].Config.Proxies), note: "Each size is a run of its own (same flags, its own API server and process). The sizes vary the services at a fixed number of proxies; a size that was stopped early (see its errors) has empty cells for what it did not reach."}
+	t := table{title: fmt.Sprintf("Growth: each metric per size at %d proxies, and its slope per 1000 services", rs[0].Config.Proxies), note: "Each size is a run of its own (same flags, its own API server and process). The sizes vary the services at a fixed number of proxies; a size that was stopped early (why follows) has empty cells for what it did not reach."}
 	t.headers = []string{"metric"}
 	for _, r := range rs {
 		h := fmt.Sprintf("%d services", r.Config.Spec.Services)
 		if r.Aborted != "" {
 			h += " (stopped early)"
+			t.note += fmt.Sprintf(" %s stopped: %s.", h[:len(h)-len(" (stopped early)")], r.Aborted)
+			if strings.Contains(r.Aborted, "RSS") {
+				t.note += " What fills the memory is what the heap target's explanation names (state per proxy and resource), with four times the resources per proxy."
+			}
 		}
 		t.headers = append(t.headers, h)
 	}
