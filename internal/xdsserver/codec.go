@@ -21,18 +21,26 @@ import (
 // through the proto codec, as does every other message.
 //
 // Large responses are encoded within the push budget (see budget.go).
+// Requests are decoded with their resource names interned (see intern.go).
 type wireCodec struct {
 	proto  encoding.CodecV2
 	budget *pushBudget
+	names  *nameTable
 }
 
 func newWireCodec(budget *pushBudget) wireCodec {
-	return wireCodec{proto: encoding.GetCodecV2("proto"), budget: budget}
+	return wireCodec{proto: encoding.GetCodecV2("proto"), budget: budget, names: newNameTable(maxInternedNames)}
 }
 
 func (wireCodec) Name() string { return "proto" }
 
-func (c wireCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
+func (c wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if err := c.proto.Unmarshal(data, v); err != nil {
+		return err
+	}
+	c.names.internRequest(v)
+	return nil
+}
 
 func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	switch m := v.(type) {
