@@ -36,7 +36,7 @@ type Builder struct {
 type generation struct {
 	byPtr   map[types.Resource]*item
 	byFP    map[[sha256.Size]byte]*item
-	byName  map[string]*typeSet // type index and version
+	byID    map[setID]*typeSet
 	bySlice map[sliceKey]*typeSet
 }
 
@@ -51,7 +51,7 @@ type sliceKey struct {
 }
 
 func newGeneration() generation {
-	return generation{byPtr: map[types.Resource]*item{}, byFP: map[[sha256.Size]byte]*item{}, byName: map[string]*typeSet{}, bySlice: map[sliceKey]*typeSet{}}
+	return generation{byPtr: map[types.Resource]*item{}, byFP: map[[sha256.Size]byte]*item{}, byID: map[setID]*typeSet{}, bySlice: map[sliceKey]*typeSet{}}
 }
 
 // NewBuilder returns an empty builder.
@@ -98,7 +98,7 @@ func setOf[T types.Resource](b *Builder, t int, list []T) (*typeSet, error) {
 	}
 	if s, ok := b.prev.bySlice[key]; ok {
 		b.cur.bySlice[key] = s
-		b.cur.byName[setKey(t, s.version)] = s
+		b.cur.byID[setID{t, s.version}] = s
 		return s, nil
 	}
 	s, err := b.set(t, len(list), func(i int) types.Resource { return list[i] })
@@ -108,8 +108,6 @@ func setOf[T types.Resource](b *Builder, t int, list []T) (*typeSet, error) {
 	b.cur.bySlice[key] = s
 	return s, nil
 }
-
-func setKey(t int, version string) string { return fmt.Sprintf("%d|%s", t, version) }
 
 // set interns one type's resources as a set, sorted by name.
 func (b *Builder) set(t, n int, at func(int) types.Resource) (*typeSet, error) {
@@ -127,18 +125,18 @@ func (b *Builder) set(t, n int, at func(int) types.Resource) (*typeSet, error) {
 		_, _ = h.Write(it.fp[:])
 	}
 	version := hexVersion([sha256.Size]byte(h.Sum(nil)))[:16]
-	key := setKey(t, version)
-	if s, ok := b.cur.byName[key]; ok {
+	key := setID{t, version}
+	if s, ok := b.cur.byID[key]; ok {
 		return s, nil
 	}
-	s, ok := b.prev.byName[key]
+	s, ok := b.prev.byID[key]
 	if !ok {
 		s = &typeSet{version: version, items: items, anys: make([]*anypb.Any, len(items))}
 		for i, it := range items {
 			s.anys[i] = it.any
 		}
 	}
-	b.cur.byName[key] = s
+	b.cur.byID[key] = s
 	return s, nil
 }
 

@@ -114,9 +114,7 @@ func appendSotW(b []byte, m *discoveryv3.DiscoveryResponse) []byte {
 	b = appendString(b, sotwVersion, m.VersionInfo)
 	for _, a := range m.Resources {
 		s, _ := anySize(a)
-		b = protowire.AppendTag(b, sotwResources, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(s))
-		b = appendAny(b, a)
+		b = appendAny(appendLen(b, sotwResources, s), a)
 	}
 	b = appendString(b, sotwTypeURL, m.TypeUrl)
 	return appendString(b, sotwNonce, m.Nonce)
@@ -144,22 +142,17 @@ func appendDelta(b []byte, m *discoveryv3.DeltaDiscoveryResponse) []byte {
 	b = appendString(b, deltaVersion, m.SystemVersionInfo)
 	for _, r := range m.Resources {
 		s, _ := resourceSize(r)
-		b = protowire.AppendTag(b, deltaResources, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(s))
-		b = appendString(b, resVersion, r.Version)
+		b = appendString(appendLen(b, deltaResources, s), resVersion, r.Version)
 		if r.Resource != nil {
 			as, _ := anySize(r.Resource)
-			b = protowire.AppendTag(b, resResource, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(as))
-			b = appendAny(b, r.Resource)
+			b = appendAny(appendLen(b, resResource, as), r.Resource)
 		}
 		b = appendString(b, resName, r.Name)
 	}
 	b = appendString(b, deltaTypeURL, m.TypeUrl)
 	b = appendString(b, deltaNonce, m.Nonce)
 	for _, name := range m.RemovedResources {
-		b = protowire.AppendTag(b, deltaRemoved, protowire.BytesType)
-		b = protowire.AppendString(b, name)
+		b = append(appendLen(b, deltaRemoved, len(name)), name...) // repeated: empty names are written too
 	}
 	return b
 }
@@ -205,8 +198,7 @@ func anySize(a *anypb.Any) (int, bool) {
 func appendAny(b []byte, a *anypb.Any) []byte {
 	b = appendString(b, anyTypeURL, a.TypeUrl)
 	if len(a.Value) > 0 {
-		b = protowire.AppendTag(b, anyValue, protowire.BytesType)
-		b = protowire.AppendBytes(b, a.Value)
+		b = append(appendLen(b, anyValue, len(a.Value)), a.Value...)
 	}
 	return b
 }
@@ -224,10 +216,16 @@ func embeddedSize(num protowire.Number, n int) int {
 	return protowire.SizeTag(num) + protowire.SizeBytes(n)
 }
 
+// appendString writes a singular string field, left out when empty.
 func appendString(b []byte, num protowire.Number, s string) []byte {
 	if s == "" {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s)
+	return append(appendLen(b, num, len(s)), s...)
+}
+
+// appendLen writes the key and length of a length-delimited field whose
+// n bytes follow.
+func appendLen(b []byte, num protowire.Number, n int) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.BytesType), uint64(n))
 }

@@ -1,7 +1,6 @@
 package xdsserver
 
 import (
-	"fmt"
 	"hash/maphash"
 	"strconv"
 	"strings"
@@ -91,22 +90,20 @@ func diffSets(old, cur *typeSet) *setDiff {
 // gets the full comparison.
 type setRegistry struct {
 	mu        sync.Mutex
-	cur, prev map[string]*typeSet
+	cur, prev map[setID]*typeSet
 	diffs     map[[2]*typeSet]*setDiff
 }
 
 func newSetRegistry() *setRegistry {
-	return &setRegistry{cur: map[string]*typeSet{}, prev: map[string]*typeSet{}, diffs: map[[2]*typeSet]*setDiff{}}
+	return &setRegistry{cur: map[setID]*typeSet{}, prev: map[setID]*typeSet{}, diffs: map[[2]*typeSet]*setDiff{}}
 }
-
-func registryKey(typeURL, version string) string { return fmt.Sprintf("%s|%s", typeURL, version) }
 
 func (r *setRegistry) add(snap *Snapshot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for t, s := range snap.sets {
 		if s != nil {
-			r.cur[registryKey(typeURLs[t], s.version)] = s
+			r.cur[setID{t, s.version}] = s
 		}
 	}
 }
@@ -115,14 +112,18 @@ func (r *setRegistry) add(snap *Snapshot) {
 func (r *setRegistry) rotate() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.prev, r.cur = r.cur, map[string]*typeSet{}
+	r.prev, r.cur = r.cur, map[setID]*typeSet{}
 	r.diffs = map[[2]*typeSet]*setDiff{}
 }
 
 func (r *setRegistry) find(typeURL, version string) *typeSet {
+	t, ok := typeIndex(typeURL)
+	if !ok {
+		return nil
+	}
+	key := setID{t, version}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	key := registryKey(typeURL, version)
 	if s, ok := r.cur[key]; ok {
 		return s
 	}

@@ -40,6 +40,13 @@ func typeIndex(url string) (int, bool) {
 	return 0, false
 }
 
+// setID names a set: its type and its content version. The builder interns
+// sets by it and the cache's registry finds them by it.
+type setID struct {
+	t       int
+	version string
+}
+
 // item is one resource as proxies receive it, marshalled once. Items are
 // interned by content, so every group, half and publish that produces the
 // same bytes shares one item: its bytes, its Any and its Delta envelope.
@@ -126,9 +133,6 @@ func msgs[T types.Resource](s *typeSet) []T {
 	}
 	return out
 }
-
-// ToSnapshot converts one group's resources with a builder of its own.
-func ToSnapshot(r *xds.Resources) (*Snapshot, error) { return NewBuilder().Snapshot(r) }
 
 // sortItems puts items in name order unless they already are (translation
 // sorts them); diffs and responses walk a set in that order.

@@ -97,8 +97,8 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 		p.Generator = generatorOf(node)
 		p.Metadata = node.GetMetadata()
 		t.proxies[id] = p
-		if n, err := names.ParseNodeID(id); err == nil {
-			t.pods[n.Pod+"."+n.Namespace]++
+		if key, ok := podOf(id); ok {
+			t.pods[key]++
 		}
 	}
 	if _, ok := t.streams[streamID]; !ok {
@@ -185,8 +185,7 @@ func (t *Tracker) closed(streamID int64) {
 	if p := t.proxies[id]; p != nil {
 		if p.Streams--; p.Streams <= 0 {
 			delete(t.proxies, id)
-			if n, err := names.ParseNodeID(id); err == nil {
-				key := n.Pod + "." + n.Namespace
+			if key, ok := podOf(id); ok {
 				if t.pods[key]--; t.pods[key] <= 0 {
 					delete(t.pods, key)
 				}
@@ -243,8 +242,19 @@ func (t *Tracker) connected() int {
 func (t *Tracker) HasPod(namespace, name string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.pods[name+"."+namespace] > 0
+	return t.pods[podKey(namespace, name)] > 0
 }
+
+// podOf is the pods key of the pod a node id names.
+func podOf(nodeID string) (string, bool) {
+	n, err := names.ParseNodeID(nodeID)
+	if err != nil {
+		return "", false
+	}
+	return podKey(n.Namespace, n.Pod), true
+}
+
+func podKey(namespace, name string) string { return name + "." + namespace }
 
 // Generator returns the node's GENERATOR metadata ("grpc" for proxyless
 // clients), or "" for an unknown node.

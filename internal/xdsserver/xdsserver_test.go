@@ -21,9 +21,10 @@ func resources(clusters ...string) *xds.Resources {
 }
 
 func TestSnapshotVersionsFollowContentPerType(t *testing.T) {
-	a, _ := ToSnapshot(resources("x", "y"))
-	b, _ := ToSnapshot(resources("x", "y"))
-	c, _ := ToSnapshot(resources("x", "z"))
+	// A builder each: separate publishes, or separate replicas.
+	a, _ := NewBuilder().Snapshot(resources("x", "y"))
+	b, _ := NewBuilder().Snapshot(resources("x", "y"))
+	c, _ := NewBuilder().Snapshot(resources("x", "z"))
 	if a.Version(resource.ClusterType) != b.Version(resource.ClusterType) || a.Version(resource.ListenerType) != b.Version(resource.ListenerType) {
 		t.Error("the same content must give the same versions (restarts and replicas agree)")
 	}
