@@ -6,7 +6,6 @@ package controllers
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/sailplane/sailplane/internal/mesh"
+	"github.com/sailplane/sailplane/internal/parallel"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
@@ -149,72 +149,56 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.last = res.Resources
-	if r.builder == nil {
-		r.builder = xdsserver.NewBuilder()
-	}
-	r.builder.Next()
-	snaps := map[*xds.Resources]*xdsserver.Snapshot{}
-	byNode := make(map[string]*xdsserver.Snapshot, len(res.Resources))
+	r.snapshots().Next()
+	shared := map[*xds.Resources]*xdsserver.Snapshot{}
+	nodes := make([]string, 0, len(res.Resources))
+	snaps := make([]*xdsserver.Snapshot, 0, len(res.Resources))
 	keep := make(map[string]bool, len(res.Resources))
 	for node, rs := range res.Resources {
+		snap, err := r.snapshotFor(node, rs, shared)
+		if err != nil {
+			return err
+		}
+		nodes, snaps = append(nodes, node), append(snaps, snap)
 		keep[node] = true
-		if r.filtered(node) {
-			rs = xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node))
-		}
-		snap, ok := snaps[rs]
-		if !ok {
-			var err error
-			if snap, err = r.builder.Snapshot(rs); err != nil {
-				return err
-			}
-			if !r.filtered(node) {
-				snaps[rs] = snap
-			}
-		}
-		byNode[node] = snap
 	}
-	setAll(r.Server, byNode)
+	// Handing a node its snapshot answers its open watches (comparing what
+	// it holds with what changed): independent work per node, on every core.
+	parallel.Each(len(nodes), func(i int) { r.Server.SetSnapshot(nodes[i], snaps[i]) })
 	r.Server.Retain(keep)
 	return nil
 }
 
-// setAll hands nodes their snapshots from a few goroutines: answering a
-// node's open Delta watches compares what it holds with what changed, and
-// that work is independent per node.
-func setAll(s *xdsserver.Server, byNode map[string]*xdsserver.Snapshot) {
-	workers := runtime.GOMAXPROCS(0)
-	nodes := make(chan string, len(byNode))
-	for n := range byNode {
-		nodes <- n
+// snapshotFor converts a node's resources: once per group for Envoy
+// proxies (shared records the group's snapshot), filtered to what it asked
+// for for a proxyless gRPC node.
+func (r *MeshReconciler) snapshotFor(node string, rs *xds.Resources, shared map[*xds.Resources]*xdsserver.Snapshot) (*xdsserver.Snapshot, error) {
+	if r.filtered(node) {
+		return r.snapshots().Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
 	}
-	close(nodes)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for n := range nodes {
-				s.SetSnapshot(n, byNode[n])
-			}
-		})
+	if snap, ok := shared[rs]; ok {
+		return snap, nil
 	}
-	wg.Wait()
+	snap, err := r.snapshots().Snapshot(rs)
+	if err != nil {
+		return nil, err
+	}
+	shared[rs] = snap
+	return snap, nil
+}
+
+// snapshots is the builder every publish shares (callers hold r.mu).
+func (r *MeshReconciler) snapshots() *xdsserver.Builder {
+	if r.builder == nil {
+		r.builder = xdsserver.NewBuilder()
+	}
+	return r.builder
 }
 
 // filtered reports whether the node asks for resources by name for every
 // type (proxyless gRPC) rather than by wildcard (Envoy).
 func (r *MeshReconciler) filtered(node string) bool {
 	return r.Server.Tracker().Generator(node) == mesh.GeneratorGRPC
-}
-
-func (r *MeshReconciler) publishNode(node string, rs *xds.Resources) error {
-	if r.builder == nil {
-		r.builder = xdsserver.NewBuilder()
-	}
-	snap, err := r.builder.Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
-	if err != nil {
-		return err
-	}
-	r.Server.SetSnapshot(node, snap)
-	return nil
 }
 
 // republish answers a proxyless client's new subscription from the last
@@ -234,7 +218,10 @@ func (r *MeshReconciler) republish(node string) {
 	if !ok {
 		return
 	}
-	if err := r.publishNode(node, rs); err != nil {
+	snap, err := r.snapshotFor(node, rs, nil)
+	if err != nil {
 		r.Log.Error(err, "publishing a proxyless client's subscription", "node", node)
+		return
 	}
+	r.Server.SetSnapshot(node, snap)
 }

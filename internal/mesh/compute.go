@@ -5,15 +5,14 @@
 package mesh
 
 import (
-	"runtime"
 	"sort"
-	"sync"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/parallel"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -120,33 +119,15 @@ func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []
 		}
 	}
 	out := make([]*xds.Resources, len(outKeys))
-	parallel(len(outKeys), func(i int) { out[i] = xds.GenerateOutbound(t.m, outProxy[i]) })
+	parallel.Each(len(outKeys), func(i int) { out[i] = xds.GenerateOutbound(t.m, outProxy[i]) })
 	in := make([]*xds.Resources, len(inKeys))
-	parallel(len(inKeys), func(i int) { in[i] = xds.GenerateInbound(t.m, inProxy[i]) })
+	parallel.Each(len(inKeys), func(i int) { in[i] = xds.GenerateInbound(t.m, inProxy[i]) })
 	for i, k := range outKeys {
 		t.outbound[k] = out[i]
 	}
 	for i, k := range inKeys {
 		t.inbound[k] = in[i]
 	}
-}
-
-// parallel runs f(0) … f(n-1) on GOMAXPROCS goroutines.
-func parallel(n int, f func(int)) {
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := range next {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // parts are the distinct translations run, whose problems go to status.

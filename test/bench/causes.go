@@ -19,9 +19,10 @@ func stages(c CPUPhase) string {
 	if len(w) == 0 {
 		return ""
 	}
+	halves := w[fnHalvesOut] + w[fnHalvesIn] // Compute's, on goroutines of their own
 	return fmt.Sprintf("Control-plane CPU in the phase: %s (process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; the status writer %s.",
 		dur(c.ByRole[roleControlPlane]), dur(c.Process), dur(c.ByRole["runtime"]),
-		dur(w[fnReconcile]+w[fnHalves]), dur(w[fnCollect]), dur(w[fnCompute]+w[fnHalves]), dur(w[fnEndpoints]), dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
+		dur(w[fnReconcile]+halves), dur(w[fnCollect]), dur(w[fnCompute]+halves), dur(w[fnEndpoints]), dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
 		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnEncode]), dur(w[fnStatus]))
 }
 
@@ -88,7 +89,7 @@ func planFor(c CPUPhase, statusLoop bool) string {
 	if statusLoop {
 		plans = append(plans, planPredicate)
 	}
-	if big(w[fnCompute] + w[fnHalves] + w[fnSnapshot]) {
+	if big(w[fnCompute] + w[fnHalvesOut] + w[fnHalvesIn] + w[fnSnapshot]) {
 		plans = append(plans, planScopedCompute)
 	}
 	if w[fnEndpoints] > 0 && big(w[fnEndpoints]+w[fnSnapshot]) {

@@ -35,7 +35,10 @@ const (
 	fnReconcile = "controllers.(*MeshReconciler).Reconcile"
 	fnCollect   = "controllers.Collect"
 	fnCompute   = "internal/mesh.Compute"
-	fnHalves    = "internal/mesh.parallel.func1" // Compute's translations, on goroutines of their own
+	// Compute's translations of outbound and inbound halves, on goroutines
+	// of their own (their stacks do not hold Compute).
+	fnHalvesOut = "internal/mesh.(*translations).sidecarHalves.func1"
+	fnHalvesIn  = "internal/mesh.(*translations).sidecarHalves.func2"
 	fnEndpoints = "internal/mesh.ComputeEndpoints"
 	fnPublish   = "controllers.(*MeshReconciler).publish"
 	fnSnapshot  = "internal/xdsserver.(*Builder).Snapshot"
@@ -48,7 +51,7 @@ const (
 	fnSetSnap   = "internal/xdsserver.(*groupCache).SetSnapshot"
 )
 
-var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnHalves, fnEndpoints, fnPublish, fnSnapshot,
+var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnHalvesOut, fnHalvesIn, fnEndpoints, fnPublish, fnSnapshot,
 	fnSotW, fnDelta, fnStatus, fnMarshal, fnEncode, fnDeltaDiff, fnSetSnap}
 
 // Cores is the average number of cores busy.
