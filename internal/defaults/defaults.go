@@ -138,3 +138,40 @@ const (
 	KubeSystemNamespace = "kube-system"
 	KubePublicNamespace = "kube-public"
 )
+
+// Trust: the mesh CA, workload identities and the authenticated xDS port.
+// The names are Istio's, so Istio's tools and habits find them.
+const (
+	// TrustDomain is the SPIFFE trust domain of workload identities.
+	TrustDomain = "cluster.local"
+	// WorkloadCertTTL is a workload certificate's lifetime; it is renewed
+	// once half of it has passed (Istio's SECRET_GRACE_PERIOD_RATIO 0.5).
+	WorkloadCertTTL = 24 * time.Hour
+	// CACertTTL is the lifetime of the self-signed root sailplane makes.
+	CACertTTL = 10 * 365 * 24 * time.Hour
+	// TokenAudience is the audience of the service-account tokens proxies
+	// present on the authenticated xDS port.
+	TokenAudience = "istio-ca"
+	// SelfSignedCASecret holds the self-signed root in the control plane's
+	// namespace (keys ca-cert.pem, ca-key.pem).
+	SelfSignedCASecret = "istio-ca-secret"
+	// PluggedCASecret, when present in the control plane's namespace, holds
+	// an intermediate CA (ca-cert.pem, ca-key.pem, root-cert.pem,
+	// cert-chain.pem) that sailplane signs with instead.
+	PluggedCASecret = "cacerts"
+	// RootCertConfigMap is published in every namespace with the trust
+	// bundle under RootCertKey.
+	RootCertConfigMap = "istio-ca-root-cert"
+	RootCertKey       = "root-cert.pem"
+	// TokenVolume, TokenPath and TokenExpirationSeconds describe the
+	// projected token an injected proxy presents.
+	TokenVolume            = "istio-token"
+	TokenDir               = "/var/run/secrets/tokens"
+	TokenPath              = TokenDir + "/istio-token"
+	TokenExpirationSeconds = 43200
+	// RootCertVolume and RootCertDir mount RootCertConfigMap in the proxy.
+	RootCertVolume = "istiod-ca-cert"
+	RootCertDir    = "/var/run/secrets/istio"
+	// ControlPlaneService is the Service in front of sailplane.
+	ControlPlaneService = "sailplane"
+)

@@ -53,3 +53,16 @@ func ParseCredentialSecret(sdsName string) (CredentialRef, bool) {
 	ref.Name = rest
 	return ref, true
 }
+
+// Istio's SDS names for a workload's own certificate: the key pair and
+// the trust bundle that validates peers.
+const (
+	WorkloadCertSecret = "default"
+	RootCASecret       = "ROOTCA"
+)
+
+// IsWorkloadSecret reports whether an SDS name is a workload's own
+// certificate or trust bundle, which only the authenticated port serves.
+func IsWorkloadSecret(name string) bool {
+	return name == WorkloadCertSecret || name == RootCASecret
+}
