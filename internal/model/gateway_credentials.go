@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -25,10 +26,15 @@ type Credential struct {
 const ServerLeftOut = "; the server is left out of the gateway's listener"
 
 // ServerCredentials resolves the Secrets that server i of gw names in
-// credentialName or credentialNames. It returns nothing for servers that
-// name none or do not terminate TLS; a problem (field and reason) when a
-// Secret cannot be used, in which case the server cannot be served.
-func (m *Model) ServerCredentials(gw *networkingv1.Gateway, i int) ([]Credential, *Problem) {
+// credentialName or credentialNames for a gateway proxy in namespace
+// proxyNS. As in Istio, the Secret lives beside the gateway workload, not
+// beside the Gateway object: a Gateway in one namespace whose selector
+// matches pods of another can never hand those pods its own namespace's
+// keys, and a proxy is only ever given keys of the namespace it was
+// authenticated for. It returns nothing for servers that name none or do
+// not terminate TLS; a problem (field and reason) when a Secret cannot be
+// used, in which case the server cannot be served.
+func (m *Model) ServerCredentials(gw *networkingv1.Gateway, i int, proxyNS string) ([]Credential, *Problem) {
 	t := gw.Spec.Servers[i].TLS
 	if t == nil || !terminatesTLS(t.Mode) {
 		return nil, nil
@@ -48,7 +54,7 @@ func (m *Model) ServerCredentials(gw *networkingv1.Gateway, i int) ([]Credential
 			continue
 		}
 		needCA := j == 0 && (t.Mode == ServerTLSMutual || t.Mode == ServerTLSOptionalMutual)
-		c, err := m.credential(gw.Namespace, n, needCA)
+		c, err := m.credential(proxyNS, n, needCA)
 		if err != nil {
 			return nil, &Problem{Field: fields[j], Reason: err.Error() + ServerLeftOut}
 		}
@@ -61,16 +67,17 @@ func terminatesTLS(mode string) bool {
 	return mode == ServerTLSSimple || mode == ServerTLSMutual || mode == ServerTLSOptionalMutual
 }
 
-// credential finds credentialName for a Gateway in namespace gwNS. The
-// name may carry Istio's "kubernetes://" prefix and a namespace.
-func (m *Model) credential(gwNS, credentialName string, needCA bool) (Credential, error) {
+// credential finds credentialName for a gateway proxy in namespace
+// proxyNS. The name may carry Istio's "kubernetes://" prefix and a
+// namespace.
+func (m *Model) credential(proxyNS, credentialName string, needCA bool) (Credential, error) {
 	name := strings.TrimPrefix(credentialName, "kubernetes://")
-	ns := gwNS
+	ns := proxyNS
 	if n, rest, qualified := strings.Cut(name, "/"); qualified {
 		ns, name = n, rest
 	}
-	if ns != gwNS && !AllowCrossNamespaceCredentials {
-		return Credential{}, fmt.Errorf("Secret %s/%s is in another namespace; a Gateway may only use Secrets of its own namespace (%s)", ns, name, gwNS)
+	if ns != proxyNS && !AllowCrossNamespaceCredentials {
+		return Credential{}, fmt.Errorf("Secret %s/%s is in another namespace; a gateway may only use Secrets of its own namespace (%s)", ns, name, proxyNS)
 	}
 	kp, err := m.KeyPair(ns, name)
 	if err != nil {
@@ -85,28 +92,66 @@ func (m *Model) credential(gwNS, credentialName string, needCA bool) (Credential
 	return c, nil
 }
 
-// notFoundHint adds the namespace rule to "not found": Istio users often
-// keep gateway Secrets beside the gateway deployment rather than beside
-// the Gateway. Which other namespaces hold such a Secret is not said: the
+// notFoundHint adds the namespace rule to "not found": users moving a
+// Gateway object to an application namespace often expect its Secret to
+// move with it. Which other namespaces hold such a Secret is not said: the
 // Gateway's author may not be allowed to know.
 func (m *Model) notFoundHint(err error, ns, name string) error {
 	if m.Secrets[types.NamespacedName{Namespace: ns, Name: name}] != nil {
 		return err
 	}
-	return fmt.Errorf("%v (a Gateway may only use Secrets of its own namespace)", err)
+	return fmt.Errorf("%v (a Gateway's credentialName names a Secret in the namespace of the gateway workload, %s)", err, ns)
 }
 
 // checkGatewayCredentials records, for every Gateway, the Secrets its
-// servers cannot use. The result does not depend on which proxy serves
-// the Gateway, so it is found once here; generation finds the same
-// problems and Status keeps them once.
+// servers cannot use in each namespace that runs pods it selects (the
+// Gateway's own namespace when none does yet), whether or not a gateway
+// proxy is connected; generation finds the same problems and Status keeps
+// them once.
 func (m *Model) checkGatewayCredentials() {
 	for _, gw := range m.Gateways {
 		ref := ObjectRef{Kind: "Gateway", NamespacedName: types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}}
-		for i := range gw.Spec.Servers {
-			if _, p := m.ServerCredentials(gw, i); p != nil {
-				m.Status.Add(ref, p.Field, "%s", p.Reason)
+		for _, ns := range m.gatewayWorkloadNamespaces(gw) {
+			for i := range gw.Spec.Servers {
+				if _, p := m.ServerCredentials(gw, i, ns); p != nil {
+					m.Status.Add(ref, p.Field, "%s", p.Reason)
+				}
 			}
 		}
 	}
+}
+
+// gatewayWorkloadNamespaces lists, sorted, the namespaces of the pods gw
+// selects, or gw's own namespace when it selects none.
+func (m *Model) gatewayWorkloadNamespaces(gw *networkingv1.Gateway) []string {
+	seen := map[string]bool{}
+	for _, w := range m.Pods {
+		if selectsLabels(gw.Spec.Selector, w.Labels) {
+			seen[w.Ref.Namespace] = true
+		}
+	}
+	if len(seen) == 0 {
+		return []string{gw.Namespace}
+	}
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// selectsLabels is a Gateway selector's match: every pair present, and an
+// empty selector matches nothing (Istio's gateway selectors are never
+// "all pods").
+func selectsLabels(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

@@ -24,6 +24,8 @@ func (m *Model) addPods(b *bundle.Bundle) {
 			Ref:            types.NamespacedName{Namespace: p.Namespace, Name: p.Name},
 			IP:             p.Status.PodIP,
 			Labels:         p.Labels,
+			ServiceAccount: serviceAccountOf(p),
+			UID:            string(p.UID),
 			ContainerPorts: map[string]uint32{},
 		}
 		for _, c := range p.Spec.Containers {
@@ -35,6 +37,16 @@ func (m *Model) addPods(b *bundle.Bundle) {
 		}
 		m.Pods[w.Ref] = w
 	}
+}
+
+// serviceAccountOf is the account a pod runs as; the API server fills in
+// "default" when the spec names none, and so does this for pods that were
+// never admitted (offline manifests).
+func serviceAccountOf(p *corev1.Pod) string {
+	if p.Spec.ServiceAccountName != "" {
+		return p.Spec.ServiceAccountName
+	}
+	return "default"
 }
 
 func (m *Model) addKubernetesServices(b *bundle.Bundle) {

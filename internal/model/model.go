@@ -138,6 +138,10 @@ type Workload struct {
 	Ref    types.NamespacedName
 	IP     string
 	Labels map[string]string
+	// ServiceAccount and UID tie an authenticated caller to the pod: a
+	// proxy may only be configured as a pod that runs as its identity.
+	ServiceAccount string
+	UID            string
 	// ContainerPorts by name, for named target ports.
 	ContainerPorts map[string]uint32
 }

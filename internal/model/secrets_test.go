@@ -53,7 +53,7 @@ spec:
 	}, "\n---\n"))
 	gw := m.Gateways[0]
 	for i, want := range []string{"edge/own-ca+ca", "edge/split+ca", "edge/generic", "", "", "", "-"} {
-		creds, p := m.ServerCredentials(gw, i)
+		creds, p := m.ServerCredentials(gw, i, "edge")
 		got := "-"
 		switch {
 		case p != nil:
@@ -72,7 +72,7 @@ spec:
 	for _, want := range []string{
 		"servers[3].tls.credentialName: Secret edge/mismatch tls.crt/tls.key is not a usable key pair: tls: private key does not match public key",
 		"servers[4].tls.credentialName: verifying clients needs a CA: Secret edge/bad-ca: ca.crt holds a PRIVATE KEY block",
-		"servers[5].tls.credentialName: Secret other/elsewhere is in another namespace; a Gateway may only use Secrets of its own namespace (edge)",
+		"servers[5].tls.credentialName: Secret other/elsewhere is in another namespace; a gateway may only use Secrets of its own namespace (edge)",
 	} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status lacks %q:\n%s", want, status)

@@ -117,7 +117,7 @@ func (g *generator) gatewayServer(gw *networkingv1.Gateway, name string, i int) 
 	}
 	s.kind = kind
 	if kind == terminatedHTTPS || kind == terminatedTCP {
-		creds, p := g.m.ServerCredentials(gw, i)
+		creds, p := g.m.ServerCredentials(gw, i, g.proxy.Namespace)
 		if p != nil {
 			g.problem(s.ref(), p.Field, p.Reason)
 			return nil
