@@ -41,6 +41,9 @@ type MeshReconciler struct {
 	Server *xdsserver.Server
 	Status *StatusWriter
 	Log    logr.Logger
+	// Secrets decides each node's secrets from what it proved (nil: no
+	// workload certificates, e.g. the authenticated port is off).
+	Secrets *xdsserver.SecretsView
 
 	pokes chan event.GenericEvent
 
@@ -83,10 +86,32 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.Watches(obj, toMesh)
 	}
 	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))
+	if r.Secrets == nil {
+		r.Secrets = xdsserver.NewSecretsView(nil)
+	}
+	r.Server.SetPodLookup(r.podIdentity)
 	r.Server.OnNewProxy(func(string) { r.poke() })
 	r.Server.OnSubscribe(r.republish)
 	r.Server.OnNack(func(string, string, string, string) { r.poke() })
 	return b.Complete(r)
+}
+
+// Poke asks for a full reconcile without blocking (a certificate is due for
+// renewal, the CA changed); one pending poke is enough.
+func (r *MeshReconciler) Poke() { r.poke() }
+
+// podIdentity reads a pod's service account and UID from the informers'
+// cache, for the xDS server's check of a verified caller's node id.
+func (r *MeshReconciler) podIdentity(namespace, name string) (string, string, bool) {
+	var pod corev1.Pod
+	if err := r.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &pod); err != nil {
+		return "", "", false
+	}
+	sa := pod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	return sa, string(pod.UID), true
 }
 
 // poke asks for a reconcile without blocking; one pending poke is enough.
@@ -109,7 +134,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	nodes := make([]mesh.Node, 0, len(proxies))
 	var rejections []mesh.Rejection
 	for _, p := range proxies {
-		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata})
+		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata, Identity: p.VerifiedIdentity()})
 		for typeURL, n := range p.Nacks {
 			rejections = append(rejections, mesh.Rejection{NodeID: p.NodeID, TypeURL: typeURL, Version: n.Version, Error: n.Error})
 		}
@@ -150,6 +175,7 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	defer r.mu.Unlock()
 	r.last = res.Resources
 	r.snapshots().Next()
+	r.Secrets.Reset()
 	shared := map[*xds.Resources]*xdsserver.Snapshot{}
 	nodes := make([]string, 0, len(res.Resources))
 	snaps := make([]*xdsserver.Snapshot, 0, len(res.Resources))
@@ -166,13 +192,18 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	// it holds with what changed): independent work per node, on every core.
 	parallel.Each(len(nodes), func(i int) { r.Server.SetSnapshot(nodes[i], snaps[i]) })
 	r.Server.Retain(keep)
+	if err := r.Secrets.Failed(); err != nil {
+		r.Log.Error(err, "workload certificates could not be issued; those proxies are served without them")
+	}
 	return nil
 }
 
-// snapshotFor converts a node's resources: once per group for Envoy
-// proxies (shared records the group's snapshot), filtered to what it asked
-// for for a proxyless gRPC node.
+// snapshotFor converts a node's resources: once per group and identity
+// for Envoy proxies (shared records the snapshot), filtered to what it
+// asked for for a proxyless gRPC node. The secrets come from what the node
+// proved, not from its group (see SecretsView).
 func (r *MeshReconciler) snapshotFor(node string, rs *xds.Resources, shared map[*xds.Resources]*xdsserver.Snapshot) (*xdsserver.Snapshot, error) {
+	rs = r.Secrets.For(rs, r.Server.Tracker().Identity(node))
 	if r.filtered(node) {
 		return r.snapshots().Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
 	}

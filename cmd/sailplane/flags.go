@@ -73,7 +73,13 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "",
 		"Path to a kubeconfig. Default: in-cluster config, then $KUBECONFIG, then ~/.kube/config.")
 	fs.StringVar(&m.XDSAddress, "xds-address", m.XDSAddress,
-		"Address of the plaintext xDS (ADS) gRPC server that Envoy connects to.")
+		"Address of the plaintext xDS (ADS) gRPC server; it never serves secrets. Empty turns it off (the deployment does).")
+	fs.StringVar(&m.XDSSecureAddress, "xds-secure-address", m.XDSSecureAddress,
+		"Address of the authenticated xDS server (TLS with a mesh-CA certificate; callers present a service-account token, audience istio-ca, or a mesh certificate; SDS and Istio's CSR API). Empty turns it off.")
+	fs.StringVar(&m.TrustDomain, "trust-domain", m.TrustDomain,
+		"SPIFFE trust domain of workload identities (spiffe://<trust domain>/ns/<ns>/sa/<sa>).")
+	fs.DurationVar(&m.WorkloadCertTTL, "workload-cert-ttl", m.WorkloadCertTTL,
+		"Lifetime of workload certificates; each is renewed once half of it has passed.")
 	fs.IntVar(&m.PushBudgetMiB, "xds-push-budget-mib", m.PushBudgetMiB,
 		"MiB of large xDS responses encoded and waiting for the wire at once; bounds memory when many proxies connect together (0: unbounded).")
 	fs.StringVar(&m.MonitoringAddress, "monitoring-address", m.MonitoringAddress,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -34,10 +35,17 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err != nil {
 		return nil, err
 	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("building the Kubernetes client: %w", err)
+	}
+	trust := newTrust(kube, opts, log)
 	live, ready := newChecks(), newChecks()
 	xdsServer := newXDS(log, opts.PushBudgetMiB)
+	debug := debugHandlers(xdsServer)
+	trust.guardDebug(debug)
 	handlers := probeHandlers(live, ready)
-	for path, h := range debugHandlers(xdsServer) {
+	for path, h := range debug {
 		handlers[path] = h
 	}
 	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
@@ -69,7 +77,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck("informers-synced", cacheSynced(mgr.GetCache())); err != nil {
 		return nil, err
 	}
-	if err := addMesh(m, xdsServer, opts.XDSAddress, log); err != nil {
+	if err := addMesh(m, xdsServer, trust, opts.XDSAddress, log); err != nil {
 		return nil, err
 	}
 	return m, nil

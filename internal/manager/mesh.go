@@ -30,16 +30,23 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 	}
 }
 
-// addMesh adds the ADS server, the mesh controller and the status writer.
-func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, addr string, log logr.Logger) error {
-	if err := m.Add(&xdsRunnable{server: s, addr: addr}); err != nil {
-		return err
+// addMesh adds the ADS server (the plaintext port when addr is set; the
+// authenticated port through trust), the mesh controller and the status
+// writer.
+func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, addr string, log logr.Logger) error {
+	if addr != "" {
+		if err := m.Add(&xdsRunnable{server: s, addr: addr}); err != nil {
+			return err
+		}
 	}
 	status := &controllers.StatusWriter{Client: m.GetClient(), Log: log.WithName("status")}
 	if err := m.Add(status); err != nil {
 		return err
 	}
 	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh")}
+	if err := t.add(m, s, r); err != nil {
+		return err
+	}
 	return r.SetupWithManager(m)
 }
 

@@ -3,6 +3,7 @@ package manager
 import (
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/xdsserver"
@@ -23,8 +24,17 @@ const (
 // New fills every empty field with its default, except WebhookAddress,
 // where empty means "no webhook server" (DefaultOptions sets it).
 type Options struct {
-	// XDSAddress is where the ADS server will listen.
+	// XDSAddress is where the plaintext ADS server listens (no secrets
+	// there); empty turns it off.
 	XDSAddress string
+	// XDSSecureAddress is where the authenticated ADS server listens (TLS,
+	// service-account tokens or mesh certificates, SDS, Istio's CSR API);
+	// empty turns it off.
+	XDSSecureAddress string
+	// TrustDomain is the SPIFFE trust domain of workload identities.
+	TrustDomain string
+	// WorkloadCertTTL is a workload certificate's lifetime.
+	WorkloadCertTTL time.Duration
 	// PushBudgetMiB bounds the MiB of large xDS responses encoded and
 	// waiting for the wire at once (a mass reconnect's memory); 0 is
 	// unbounded. withDefaults does not touch it: DefaultOptions sets it.
@@ -48,16 +58,25 @@ type Options struct {
 }
 
 // DefaultOptions returns the options of a production deployment: istiod's
-// ports, webhook on, leader election off (the deployment turns it on).
+// ports (plaintext and authenticated xDS, webhook), leader election off
+// (the deployment turns it on, and turns plaintext xDS off).
 func DefaultOptions() Options {
-	o := Options{WebhookAddress: anyHost(defaults.WebhookPort), PushBudgetMiB: xdsserver.DefaultPushBudget >> 20}
+	o := Options{
+		XDSAddress:       anyHost(defaults.XDSPlaintextPort),
+		XDSSecureAddress: anyHost(defaults.XDSTLSPort),
+		WebhookAddress:   anyHost(defaults.WebhookPort),
+		PushBudgetMiB:    xdsserver.DefaultPushBudget >> 20,
+	}
 	return o.withDefaults()
 }
 
 // withDefaults fills the fields whose empty value has no meaning of its own.
 func (o Options) withDefaults() Options {
-	if o.XDSAddress == "" {
-		o.XDSAddress = anyHost(defaults.XDSPlaintextPort)
+	if o.TrustDomain == "" {
+		o.TrustDomain = defaults.TrustDomain
+	}
+	if o.WorkloadCertTTL <= 0 {
+		o.WorkloadCertTTL = defaults.WorkloadCertTTL
 	}
 	if o.MonitoringAddress == "" {
 		o.MonitoringAddress = anyHost(defaults.MonitoringPort)

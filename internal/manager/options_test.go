@@ -2,6 +2,7 @@ package manager
 
 import (
 	"testing"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 )
@@ -46,14 +47,18 @@ func TestNewWebhookServer(t *testing.T) {
 func TestOptionsDefaults(t *testing.T) {
 	got := Options{}.withDefaults()
 	want := Options{
-		XDSAddress:        ":15010",
 		MonitoringAddress: ":15014",
+		TrustDomain:       "cluster.local",
+		WorkloadCertTTL:   24 * time.Hour,
 		WebhookCertDir:    "/var/run/secrets/sailplane/webhook",
 		Namespace:         "sailplane-system",
 		LeaderElectionID:  "sailplane-leader.networking.istio.io",
 	}
 	if got != want {
-		t.Errorf("withDefaults() = %+v, want %+v (WebhookAddress stays empty: off)", got, want)
+		t.Errorf("withDefaults() = %+v, want %+v (WebhookAddress and both xDS addresses stay empty: off)", got, want)
+	}
+	if d := DefaultOptions(); d.XDSAddress != ":15010" || d.XDSSecureAddress != ":15012" {
+		t.Errorf("DefaultOptions() xDS addresses %q and %q, want :15010 and :15012", d.XDSAddress, d.XDSSecureAddress)
 	}
 	if DefaultOptions().WebhookAddress != ":15017" {
 		t.Errorf("DefaultOptions().WebhookAddress = %q, want :15017", DefaultOptions().WebhookAddress)

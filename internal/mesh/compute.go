@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/identity"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/parallel"
@@ -20,6 +21,9 @@ import (
 type Node struct {
 	ID       string
 	Metadata *structpb.Struct
+	// Identity is what the proxy proved on the authenticated port; nil on
+	// the plaintext port.
+	Identity *identity.Identity
 }
 
 // Result is one reconcile's output.

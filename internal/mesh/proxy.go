@@ -3,6 +3,7 @@ package mesh
 import (
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/sailplane/sailplane/internal/identity"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
@@ -19,15 +20,26 @@ const (
 const GeneratorGRPC = "grpc"
 
 // ProxyFor ties a node to its pod. A node whose pod is not in the cache yet
-// (it connected before the informer saw the pod) is configured from its
-// node metadata when that names its namespace; otherwise it waits.
+// (it connected before the informer saw the pod) waits, except on the
+// plaintext port, where it is configured from its node metadata when that
+// names its namespace (development set-ups without pods). A verified
+// caller is configured only as a pod that runs as its identity: what it
+// says about itself in node metadata never widens what it gets.
 func ProxyFor(m *model.Model, n Node) (xds.Proxy, bool) {
 	id, err := names.ParseNodeID(n.ID)
 	if err != nil {
 		return xds.Proxy{}, false
 	}
 	p := xds.Proxy{Type: id.Type, Namespace: id.Namespace, IP: id.IP}
-	if w := m.Pods[types.NamespacedName{Namespace: id.Namespace, Name: id.Pod}]; w != nil {
+	w := m.Pods[types.NamespacedName{Namespace: id.Namespace, Name: id.Pod}]
+	if n.Identity != nil {
+		if w == nil || !runsAs(w, *n.Identity) {
+			return xds.Proxy{}, false
+		}
+		p.Labels, p.Workload = w.Labels, w
+		return p, true
+	}
+	if w != nil {
 		p.Labels, p.Workload = w.Labels, w
 		return p, true
 	}
@@ -40,6 +52,13 @@ func ProxyFor(m *model.Model, n Node) (xds.Proxy, bool) {
 		return p, true
 	}
 	return xds.Proxy{}, false
+}
+
+// runsAs reports whether the pod is the identity's: its namespace and
+// service account, and for a pod-bound token the very pod.
+func runsAs(w *model.Workload, id identity.Identity) bool {
+	return w.Ref.Namespace == id.Namespace && w.ServiceAccount == id.ServiceAccount &&
+		(id.PodName == "" || w.Ref.Name == id.PodName) && (id.PodUID == "" || w.UID == id.PodUID)
 }
 
 func generatorOf(n Node) string {

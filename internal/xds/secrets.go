@@ -239,3 +239,16 @@ func (g *generator) pruneSecrets() {
 	}
 	g.out.Secrets = out
 }
+
+// WorkloadSecrets are a workload's own SDS resources under Istio's names:
+// its key pair ("default") and the mesh trust bundle that validates its
+// peers ("ROOTCA").
+func WorkloadSecrets(certChainPEM, keyPEM, trustBundlePEM []byte) []*tlsv3.Secret {
+	return []*tlsv3.Secret{
+		{Name: names.WorkloadCertSecret, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+			CertificateChain: inlineBytes(certChainPEM),
+			PrivateKey:       inlineBytes(keyPEM),
+		}}},
+		caProto(names.RootCASecret, trustBundlePEM),
+	}
+}

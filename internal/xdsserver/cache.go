@@ -87,15 +87,15 @@ func (c *groupCache) GetSnapshot(id string) (*Snapshot, bool) {
 	return ns.snap, ns.snap != nil
 }
 
-// Retain forgets the snapshots of nodes that are not in keep and have no
+// Retain forgets the snapshots of nodes that keep refuses and have no
 // open stream, so pods that come and go do not accumulate. It ends a
 // publish: sets older than the last two publishes are forgotten too.
-func (c *groupCache) Retain(keep map[string]bool) {
+func (c *groupCache) Retain(keep func(nodeID string) bool) {
 	c.sets.rotate()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, ns := range c.nodes {
-		if keep[id] {
+		if keep(id) {
 			continue
 		}
 		ns.mu.Lock()

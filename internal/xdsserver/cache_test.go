@@ -298,7 +298,7 @@ func TestRetainForgetsIdleNodesOnly(t *testing.T) {
 	if _, err := c.CreateWatch(req, &sub, out); err != nil {
 		t.Fatal(err)
 	}
-	c.Retain(map[string]bool{})
+	c.Retain(func(string) bool { return false })
 	if _, ok := c.GetSnapshot(testNode); ok {
 		t.Error("a node with no stream outside the publish must be forgotten")
 	}

@@ -6,73 +6,124 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/identity"
 	"github.com/sailplane/sailplane/internal/names"
 )
 
-// callbacks feed the tracker from the ADS server and turn away proxies
-// whose node id is not Istio's shape: config is per pod, and a node that
-// cannot be tied to one would get nothing useful.
-type callbacks struct{ s *Server }
+// callbacks feed the tracker from one port's ADS server and turn away
+// streams that may not have what they ask for: a node id that is not
+// Istio's shape (config is per pod), a verified caller claiming another
+// namespace's or pod's node id, and any request for secrets on the
+// plaintext port.
+type callbacks struct {
+	s       *Server
+	channel channel
+}
 
-func (c *callbacks) checkNode(streamID int64, node *corev3.Node) error {
+// errNoSecretsHere ends a plaintext stream that asks for secrets. The xDS
+// protocol has no per-type refusal: the stream ends, with the reason.
+var errNoSecretsHere = status.Error(codes.PermissionDenied, fmt.Sprintf(
+	"sailplane: secrets (SDS) are served only on the authenticated xDS port %d, to the identity they belong to; this stream is on the plaintext port",
+	defaults.XDSTLSPort))
+
+func (c *callbacks) key(id int64) int64 { return streamKey(c.channel, id) }
+
+// checkRequest decides whether a stream may make a request.
+func (c *callbacks) checkRequest(id int64, node *corev3.Node, typeURL string) error {
+	if c.channel == plaintext && typeURL == resource.SecretType {
+		return errNoSecretsHere
+	}
 	if node == nil || node.GetId() == "" {
 		return nil // later requests on a stream carry no node
 	}
 	if _, err := names.ParseNodeID(node.GetId()); err != nil {
-		c.s.log.Info("closing xDS stream: unusable node id", "stream", streamID, "error", err.Error())
+		c.s.log.Info("closing xDS stream: unusable node id", "stream", id, "port", c.channel.String(), "error", err.Error())
 		return fmt.Errorf("sailplane: %w", err)
+	}
+	if who, ok := c.s.tracker.streamIdentity(c.key(id)); ok {
+		if err := authorizeNode(who, node.GetId(), c.s.pods()); err != nil {
+			c.s.refused(who, node.GetId(), err)
+			return err
+		}
 	}
 	return nil
 }
 
-func (c *callbacks) OnStreamOpen(context.Context, int64, string) error { return nil }
-func (c *callbacks) OnStreamClosed(id int64, _ *corev3.Node)           { c.s.tracker.closed(id) }
+// opened records the stream's port and, on the authenticated port, the
+// identity the interceptor verified; a stream without one there cannot
+// happen (the interceptor refuses it), and is refused again here should
+// the wiring ever change.
+func (c *callbacks) opened(ctx context.Context, id int64, typeURL string) error {
+	who, ok := identity.FromContext(ctx)
+	if c.channel == authenticated && !ok {
+		return status.Error(codes.Unauthenticated, "sailplane: stream carries no verified identity")
+	}
+	if c.channel == plaintext && typeURL == resource.SecretType {
+		return errNoSecretsHere
+	}
+	var p *identity.Identity
+	if ok {
+		p = &who
+	}
+	c.s.tracker.opened(c.key(id), c.channel, p)
+	return nil
+}
+
+func (c *callbacks) OnStreamOpen(ctx context.Context, id int64, typeURL string) error {
+	return c.opened(ctx, id, typeURL)
+}
+func (c *callbacks) OnStreamClosed(id int64, _ *corev3.Node) { c.s.tracker.closed(c.key(id)) }
 
 func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
-	if err := c.checkNode(id, req.GetNode()); err != nil {
+	if err := c.checkRequest(id, req.GetNode(), req.GetTypeUrl()); err != nil {
 		return err
 	}
-	c.s.tracker.request(id, req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail() != nil, req.GetResourceNames())
-	return nil
+	return c.s.tracker.request(c.key(id), req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail() != nil, req.GetResourceNames())
 }
 
 func (c *callbacks) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
-	c.s.tracker.sent(id, resp.GetTypeUrl(), resp.GetVersionInfo())
+	c.s.tracker.sent(c.key(id), resp.GetTypeUrl(), resp.GetVersionInfo())
 }
 
-func (c *callbacks) OnDeltaStreamOpen(context.Context, int64, string) error { return nil }
-func (c *callbacks) OnDeltaStreamClosed(id int64, _ *corev3.Node)           { c.s.tracker.closed(id) }
+func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, typeURL string) error {
+	return c.opened(ctx, id, typeURL)
+}
+func (c *callbacks) OnDeltaStreamClosed(id int64, _ *corev3.Node) { c.s.tracker.closed(c.key(id)) }
 
 // OnStreamDeltaRequest records ACKs and NACKs of Delta streams. A Delta
 // request acknowledges the response named by its nonce; the version is the
 // one the tracker last sent for the type.
 func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
-	if err := c.checkNode(id, req.GetNode()); err != nil {
+	if err := c.checkRequest(id, req.GetNode(), req.GetTypeUrl()); err != nil {
 		return err
 	}
 	t := c.s.tracker
+	key := c.key(id)
 	nodeID := req.GetNode().GetId()
 	if nodeID == "" {
-		t.mu.Lock()
-		nodeID = t.streams[id]
-		t.mu.Unlock()
+		nodeID = t.nodeOfStream(key)
 	}
 	acked := ""
 	if req.GetResponseNonce() != "" {
 		acked = t.sentVersion(nodeID, req.GetTypeUrl())
 	}
 	if req.GetErrorDetail() != nil {
-		t.request(id, req.GetNode(), req.GetTypeUrl(), "", true, nil)
+		if err := t.request(key, req.GetNode(), req.GetTypeUrl(), "", true, nil); err != nil {
+			return err
+		}
 		t.nack(nodeID, req.GetTypeUrl(), acked, req.GetErrorDetail().GetMessage())
 		return nil
 	}
-	t.request(id, req.GetNode(), req.GetTypeUrl(), acked, false, nil)
-	return nil
+	return t.request(key, req.GetNode(), req.GetTypeUrl(), acked, false, nil)
 }
 
 func (c *callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	c.s.tracker.sent(id, resp.GetTypeUrl(), resp.GetSystemVersionInfo())
+	c.s.tracker.sent(c.key(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo())
 }
 
 func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }

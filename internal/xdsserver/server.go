@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -45,39 +46,80 @@ func DefaultOptions() Options {
 	return Options{MaxConnectionAge: 30 * time.Minute, Keepalive: 30 * time.Second, PushBudget: DefaultPushBudget}
 }
 
-// Server is the ADS server.
+// Server is the ADS server. It serves two ports with one tracker: the
+// plaintext port (no caller is authenticated, so it never serves secrets)
+// and the authenticated port (TLS; every stream carries the identity its
+// caller proved). Each port has a cache of its own: a snapshot made for an
+// authenticated proxy, which may hold its private key, lives only where
+// authenticated streams read, so no plaintext stream can ever be answered
+// from it, whatever node id it claims.
 type Server struct {
-	cache   *groupCache
+	ports   [numChannels]*port
 	tracker *Tracker
-	grpc    *grpc.Server
-	xds     serverv3.Server
+	opts    Options
+	budget  *pushBudget
 	log     logr.Logger
+
+	podsMu     sync.Mutex
+	podLookup  PodLookup
+	refusals   prometheus.Counter
+	refusedLog refusedLog
+}
+
+// port is one listening port's xDS server and cache.
+type port struct {
+	cache *groupCache
+	xds   serverv3.Server
 }
 
 // New builds a server. Snapshots are keyed by node id; proxies of one group
 // are given the same snapshot object, so the config is computed once per
 // group and shared in memory.
 func New(ctx context.Context, log logr.Logger, opts Options) *Server {
-	s := &Server{log: log, tracker: newTracker(opts.Registerer)}
-	s.cache = newGroupCache(s.tracker)
-	s.xds = serverv3.NewServer(ctx, s.cache, &callbacks{s: s})
-	s.grpc = grpc.NewServer(
+	s := &Server{log: log, tracker: newTracker(opts.Registerer), opts: opts, budget: newPushBudget(opts.PushBudget, pushWait)}
+	s.refusals = registerCounter(opts.Registerer, prometheus.CounterOpts{
+		Name: "sailplane_xds_node_refusals_total",
+		Help: "Authenticated xDS streams refused because the node id they claimed is not the caller's (another namespace, pod or service account).",
+	})
+	for ch := range s.ports {
+		c := newGroupCache(s.tracker)
+		s.ports[ch] = &port{cache: c, xds: serverv3.NewServer(ctx, c, &callbacks{s: s, channel: channel(ch)})}
+	}
+	return s
+}
+
+// grpcServer builds a gRPC server for one port with the xDS services
+// registered; opts add the port's own (credentials, interceptors).
+func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server {
+	opts = append([]grpc.ServerOption{
 		grpc.KeepaliveParams(keepalive.ServerParameters{
-			Time:                  opts.Keepalive,
-			MaxConnectionAge:      opts.MaxConnectionAge,
+			Time:                  s.opts.Keepalive,
+			MaxConnectionAge:      s.opts.MaxConnectionAge,
 			MaxConnectionAgeGrace: time.Minute,
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.MaxConcurrentStreams(1<<20),
-		grpc.ForceServerCodecV2(newWireCodec(newPushBudget(opts.PushBudget, pushWait))),
-	)
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(s.grpc, s.xds)
-	listenerservice.RegisterListenerDiscoveryServiceServer(s.grpc, s.xds)
-	routeservice.RegisterRouteDiscoveryServiceServer(s.grpc, s.xds)
-	clusterservice.RegisterClusterDiscoveryServiceServer(s.grpc, s.xds)
-	endpointservice.RegisterEndpointDiscoveryServiceServer(s.grpc, s.xds)
-	secretservice.RegisterSecretDiscoveryServiceServer(s.grpc, s.xds)
-	return s
+		grpc.MaxConcurrentStreams(1 << 20),
+		grpc.ForceServerCodecV2(newWireCodec(s.budget)),
+	}, opts...)
+	g := grpc.NewServer(opts...)
+	x := s.ports[ch].xds
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, x)
+	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
+	routeservice.RegisterRouteDiscoveryServiceServer(g, x)
+	clusterservice.RegisterClusterDiscoveryServiceServer(g, x)
+	endpointservice.RegisterEndpointDiscoveryServiceServer(g, x)
+	secretservice.RegisterSecretDiscoveryServiceServer(g, x)
+	return g
+}
+
+// cacheOf is the cache of the port the node is connected on; nil when the
+// node has no open stream.
+func (s *Server) cacheOf(nodeID string) *groupCache {
+	ch, ok := s.tracker.channelOf(nodeID)
+	if !ok {
+		return nil
+	}
+	return s.ports[ch].cache
 }
 
 // Tracker returns the connected-proxy tracker.
@@ -108,26 +150,66 @@ func (s *Server) OnNack(f func(nodeID, typeURL, version, reason string)) {
 	s.tracker.onNack = f
 }
 
-// SetSnapshot publishes a node's snapshot. Proxies of one group are given
-// the same snapshot; a type whose set did not change costs no push.
-func (s *Server) SetSnapshot(nodeID string, snap *Snapshot) { s.cache.SetSnapshot(nodeID, snap) }
+// SetSnapshot publishes a node's snapshot on the port the node is
+// connected on (a node that has gone meanwhile is skipped). Proxies of one
+// group are given the same snapshot; a type whose set did not change costs
+// no push.
+func (s *Server) SetSnapshot(nodeID string, snap *Snapshot) {
+	if c := s.cacheOf(nodeID); c != nil {
+		c.SetSnapshot(nodeID, snap)
+	}
+}
 
 // Snapshot returns the node's current snapshot.
-func (s *Server) Snapshot(nodeID string) (*Snapshot, bool) { return s.cache.GetSnapshot(nodeID) }
+func (s *Server) Snapshot(nodeID string) (*Snapshot, bool) {
+	if c := s.cacheOf(nodeID); c != nil {
+		return c.GetSnapshot(nodeID)
+	}
+	return nil, false
+}
 
 // Retain forgets the snapshots of nodes outside keep that have no open
-// stream (pods that are gone).
-func (s *Server) Retain(keep map[string]bool) { s.cache.Retain(keep) }
+// stream (pods that are gone), and on each port those of nodes now
+// connected on the other.
+func (s *Server) Retain(keep map[string]bool) {
+	for ch, p := range s.ports {
+		p.cache.Retain(func(id string) bool {
+			on, ok := s.tracker.channelOf(id)
+			return keep[id] && (!ok || on == channel(ch))
+		})
+	}
+}
 
-// Serve runs the gRPC server on lis until ctx ends.
+// Serve runs the plaintext port on lis until ctx ends. Nobody is
+// authenticated there, so it never serves secrets (see callbacks).
 func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	s.log.Info("serving plaintext xDS (ADS, state of the world and Delta; no secrets)", "address", lis.Addr().String())
+	return serveUntil(ctx, s.grpcServer(plaintext), lis)
+}
+
+// serveUntil runs g on lis until ctx ends.
+func serveUntil(ctx context.Context, g *grpc.Server, lis net.Listener) error {
 	go func() {
 		<-ctx.Done()
-		s.grpc.GracefulStop()
+		g.GracefulStop()
 	}()
-	s.log.Info("serving xDS (ADS, state of the world and Delta)", "address", lis.Addr().String())
-	if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+	if err := g.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 		return fmt.Errorf("xDS server: %w", err)
 	}
 	return nil
+}
+
+// registerCounter registers a counter, or returns the one already there
+// (tests run several servers in one process).
+func registerCounter(reg prometheus.Registerer, opts prometheus.CounterOpts) prometheus.Counter {
+	c := prometheus.NewCounter(opts)
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			return are.ExistingCollector.(prometheus.Counter)
+		}
+	}
+	return c
 }

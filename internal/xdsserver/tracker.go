@@ -7,8 +7,11 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/sailplane/sailplane/internal/identity"
 	"github.com/sailplane/sailplane/internal/names"
 )
 
@@ -28,6 +31,14 @@ type ProxyStatus struct {
 	// Subscribed lists, per type, the resource names the proxy asked for;
 	// empty means all (wildcard).
 	Subscribed map[string][]string `json:"subscribed,omitempty"`
+	// Port is "authenticated" (15012) or "plaintext" (15010).
+	Port string `json:"port,omitempty"`
+	// Identity is the verified caller on the authenticated port (its
+	// SPIFFE id, and the pod a bound token names).
+	Identity string `json:"identity,omitempty"`
+
+	channel channel
+	ident   *identity.Identity
 }
 
 // Nack is a rejected version and the proxy's reason.
@@ -41,7 +52,10 @@ type Nack struct {
 type Tracker struct {
 	mu      sync.Mutex
 	proxies map[string]*ProxyStatus
-	streams map[int64]string // stream id → node id
+	streams map[int64]string // stream key → node id
+	// opened holds each open stream's port and verified identity, from
+	// its first callback on.
+	openStreams map[int64]streamInfo
 	// pods counts connected proxies by the pod their node id names
 	// ("<pod>.<namespace>").
 	pods  map[string]int
@@ -55,9 +69,10 @@ type Tracker struct {
 
 func newTracker(reg prometheus.Registerer) *Tracker {
 	t := &Tracker{
-		proxies: map[string]*ProxyStatus{},
-		streams: map[int64]string{},
-		pods:    map[string]int{},
+		proxies:     map[string]*ProxyStatus{},
+		streams:     map[int64]string{},
+		openStreams: map[int64]streamInfo{},
+		pods:        map[string]int{},
 		nacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sailplane_xds_nacks_total",
 			Help: "Configuration versions rejected by proxies, by resource type.",
@@ -79,30 +94,91 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 	return t
 }
 
-// request records a (possibly first) request on a stream. It returns true
-// when this is a node the tracker had not seen on any stream.
-func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, subscribed []string) {
+// VerifiedIdentity is the identity the proxy proved on the authenticated
+// port; nil on the plaintext port.
+func (p ProxyStatus) VerifiedIdentity() *identity.Identity { return p.ident }
+
+// streamInfo is what a stream proved when it opened.
+type streamInfo struct {
+	channel channel
+	ident   *identity.Identity
+}
+
+// opened records a new stream's port and verified identity (nil on the
+// plaintext port).
+func (t *Tracker) opened(streamKey int64, ch channel, ident *identity.Identity) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.openStreams[streamKey] = streamInfo{channel: ch, ident: ident}
+}
+
+// streamIdentity returns the verified identity of an open stream.
+func (t *Tracker) streamIdentity(streamKey int64) (identity.Identity, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if info, ok := t.openStreams[streamKey]; ok && info.ident != nil {
+		return *info.ident, true
+	}
+	return identity.Identity{}, false
+}
+
+// nodeOfStream is the node id a stream announced ("" before its first
+// request).
+func (t *Tracker) nodeOfStream(streamKey int64) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.streams[streamKey]
+}
+
+// join ties a stream to a known proxy: one port and one identity per
+// proxy at a time, so a snapshot made for an authenticated proxy can never
+// be read by a stream that proved less (callers hold t.mu).
+func (t *Tracker) join(p *ProxyStatus, info streamInfo) error {
+	if p.channel != info.channel {
+		return status.Errorf(codes.PermissionDenied, "sailplane: node id %q is already connected on the %s port; a proxy is served on one port at a time", p.NodeID, p.channel)
+	}
+	if p.ident != nil && info.ident != nil && p.ident.SPIFFE() != info.ident.SPIFFE() {
+		return status.Errorf(codes.PermissionDenied, "sailplane: node id %q is already connected as %s", p.NodeID, p.ident.SPIFFE())
+	}
+	return nil
+}
+
+// request records a (possibly first) request on a stream, or refuses a
+// stream that would share a proxy with one of another port or identity.
+func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, subscribed []string) error {
 	t.mu.Lock()
 	id := node.GetId()
 	if id == "" {
-		id = t.streams[streamID]
+		id = t.streams[streamKey]
 	}
 	if id == "" {
 		t.mu.Unlock()
-		return
+		return nil
 	}
+	info := t.openStreams[streamKey]
 	p, known := t.proxies[id]
-	if !known {
+	if known {
+		if _, joined := t.streams[streamKey]; !joined {
+			if err := t.join(p, info); err != nil {
+				t.mu.Unlock()
+				return err
+			}
+		}
+	} else {
 		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}, Subscribed: map[string][]string{}}
 		p.Generator = generatorOf(node)
 		p.Metadata = node.GetMetadata()
+		p.channel, p.ident, p.Port = info.channel, info.ident, info.channel.String()
+		if info.ident != nil {
+			p.Identity = info.ident.String()
+		}
 		t.proxies[id] = p
 		if key, ok := podOf(id); ok {
 			t.pods[key]++
 		}
 	}
-	if _, ok := t.streams[streamID]; !ok {
-		t.streams[streamID] = id
+	if _, ok := t.streams[streamKey]; !ok {
+		t.streams[streamKey] = id
 		p.Streams++
 	}
 	if !isNack && ackedVersion != "" && typeURL != "" {
@@ -129,6 +205,7 @@ func (t *Tracker) request(streamID int64, node *corev3.Node, typeURL, ackedVersi
 	if known && changed && onSubscribe != nil {
 		onSubscribe(id)
 	}
+	return nil
 }
 
 func sameNames(a, b []string) bool {
@@ -153,10 +230,10 @@ func (t *Tracker) Subscriptions(nodeID string) map[string][]string {
 	return nil
 }
 
-func (t *Tracker) sent(streamID int64, typeURL, version string) {
+func (t *Tracker) sent(streamKey int64, typeURL, version string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if p := t.proxies[t.streams[streamID]]; p != nil {
+	if p := t.proxies[t.streams[streamKey]]; p != nil {
 		p.Sent[typeURL] = version
 	}
 }
@@ -174,14 +251,15 @@ func (t *Tracker) nack(nodeID, typeURL, version, reason string) {
 	}
 }
 
-func (t *Tracker) closed(streamID int64) {
+func (t *Tracker) closed(streamKey int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	id, ok := t.streams[streamID]
+	delete(t.openStreams, streamKey)
+	id, ok := t.streams[streamKey]
 	if !ok {
 		return
 	}
-	delete(t.streams, streamID)
+	delete(t.streams, streamKey)
 	if p := t.proxies[id]; p != nil {
 		if p.Streams--; p.Streams <= 0 {
 			delete(t.proxies, id)
@@ -265,4 +343,26 @@ func (t *Tracker) Generator(nodeID string) string {
 		return p.Generator
 	}
 	return ""
+}
+
+// channelOf is the port a connected node is served on.
+func (t *Tracker) channelOf(nodeID string) (channel, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.proxies[nodeID]; p != nil {
+		return p.channel, true
+	}
+	return 0, false
+}
+
+// Identity returns the verified identity of a node connected on the
+// authenticated port; nil for a plaintext or unknown node.
+func (t *Tracker) Identity(nodeID string) *identity.Identity {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.proxies[nodeID]; p != nil && p.ident != nil {
+		id := *p.ident
+		return &id
+	}
+	return nil
 }

@@ -90,6 +90,9 @@ func startWorld() (func(), error) {
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress, opts.Namespace = xdsAddr, "127.0.0.1:0", "", namespace
 	opts.MonitoringAddress = monitoringAddr
+	// These clients use the plaintext port; the authenticated one is off
+	// so that it cannot collide with another test package's.
+	opts.XDSSecureAddress = ""
 	mgr, err := manager.New(cfg, opts, logr.Discard())
 	if err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ func TestDemoFlow(t *testing.T) {
 
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = envtestutil.FreeAddr(t), envtestutil.FreeAddr(t), ""
+	opts.XDSSecureAddress = envtestutil.FreeAddr(t)
 	mgr, err := manager.New(cfg, opts, logr.Discard())
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,7 @@ func startReplica(t *testing.T, leader bool) *replica {
 	r := &replica{xds: envtestutil.FreeAddr(t), monitoring: envtestutil.FreeAddr(t), done: make(chan error, 1)}
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = r.xds, r.monitoring, ""
+	opts.XDSSecureAddress = envtestutil.FreeAddr(t)
 	opts.Namespace, opts.LeaderElect = "default", leader
 	mgr, err := manager.New(cfg, opts, testLogger())
 	if err != nil {

@@ -1,0 +1,72 @@
+package xdsserver
+
+import (
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/sailplane/sailplane/internal/identity"
+	"github.com/sailplane/sailplane/internal/xds"
+)
+
+// WorkloadSecrets returns an identity's own SDS resources (its key pair
+// and the mesh trust bundle).
+type WorkloadSecrets func(identity.Identity) ([]*tlsv3.Secret, error)
+
+// SecretsView decides which secrets a node's snapshot carries, from what
+// the node proved rather than from its group:
+//   - a node on the plaintext port gets none at all;
+//   - a node on the authenticated port gets its group's (the credentials
+//     of its own namespace, which its verified namespace entitles it to)
+//     and its identity's own certificate.
+//
+// Results are memoised per group and identity within one publish, so the
+// proxies of one service account in one group still share one snapshot.
+type SecretsView struct {
+	workload WorkloadSecrets
+	memo     map[viewKey]*xds.Resources
+	failed   error
+}
+
+type viewKey struct {
+	group  *xds.Resources
+	spiffe string // "" for plaintext
+}
+
+// NewSecretsView returns a view; workload may be nil when the
+// authenticated port is off.
+func NewSecretsView(workload WorkloadSecrets) *SecretsView {
+	return &SecretsView{workload: workload, memo: map[viewKey]*xds.Resources{}}
+}
+
+// Reset starts a publish: the memo and failure of the last one are let go.
+func (v *SecretsView) Reset() { v.memo, v.failed = map[viewKey]*xds.Resources{}, nil }
+
+// Failed is the first workload certificate that could not be issued since
+// Reset. Such a node is still served the rest of its configuration: a CA
+// that cannot sign breaks only what needs its signature.
+func (v *SecretsView) Failed() error { return v.failed }
+
+// For returns the node's resources: the group's, with the secrets the node
+// may hold. The same group and identity give the same pointer.
+func (v *SecretsView) For(group *xds.Resources, who *identity.Identity) *xds.Resources {
+	key := viewKey{group: group}
+	if who != nil {
+		key.spiffe = who.SPIFFE()
+	}
+	if r, ok := v.memo[key]; ok {
+		return r
+	}
+	r := *group
+	r.Secrets = nil
+	if who != nil {
+		r.Secrets = append(r.Secrets, group.Secrets...)
+		if v.workload != nil {
+			own, err := v.workload(*who)
+			if err != nil && v.failed == nil {
+				v.failed = err
+			}
+			r.Secrets = append(r.Secrets, own...)
+		}
+	}
+	v.memo[key] = &r
+	return &r
+}
