@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"k8s.io/client-go/kubernetes"
@@ -25,7 +26,8 @@ func TestUnreachableAPIServerIsUnavailableAndNotCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewTokenReviewer(cs.AuthenticationV1().TokenReviews(), TokenReviewerOptions{Audience: "istio-ca"})
+	reg := prometheus.NewRegistry()
+	r := NewTokenReviewer(cs.AuthenticationV1().TokenReviews(), TokenReviewerOptions{Audience: "istio-ca", Registerer: reg})
 	for i := 1; i <= 2; i++ {
 		_, err := r.Review(context.Background(), "some-token")
 		if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "cannot review the token") {
@@ -35,4 +37,30 @@ func TestUnreachableAPIServerIsUnavailableAndNotCached(t *testing.T) {
 			t.Fatalf("after %d reviews Reviews() = %d: the error was cached", i, r.Reviews())
 		}
 	}
+
+	// A second reviewer on the same registry (the debug endpoints' one)
+	// shares the series instead of failing to register.
+	r2 := NewTokenReviewer(cs.AuthenticationV1().TokenReviews(), TokenReviewerOptions{Registerer: reg})
+	_, _ = r2.Review(context.Background(), "other-token")
+	if got := testCounter(t, reg, "sailplane_xds_token_reviews_total", "error"); got != 3 {
+		t.Fatalf("sailplane_xds_token_reviews_total{result=error} = %v, want 3", got)
+	}
+}
+
+func testCounter(t *testing.T, reg *prometheus.Registry, name, result string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if mf.GetName() == name && l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

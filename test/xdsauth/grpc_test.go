@@ -104,18 +104,23 @@ func clientTLS(ca *testCA, certs ...tls.Certificate) credentials.TransportCreden
 
 // refusals reads sailplane_xds_auth_refusals_total{reason}.
 func (s *authServer) refusals(t *testing.T, reason string) float64 {
+	return s.counter(t, "sailplane_xds_auth_refusals_total", "reason", reason)
+}
+
+// counter reads one series of a counter on the server's registry.
+func (s *authServer) counter(t *testing.T, name, label, value string) float64 {
 	t.Helper()
 	mfs, err := s.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "sailplane_xds_auth_refusals_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
+				if l.GetName() == label && l.GetValue() == value {
 					return m.GetCounter().GetValue()
 				}
 			}
@@ -222,5 +227,8 @@ func TestConcurrentCallsShareOneReview(t *testing.T) {
 	}
 	if n := s.reviews.Reviews(); n != 1 {
 		t.Fatalf("50 concurrent calls with one token made %d reviews, want 1", n)
+	}
+	if n := s.counter(t, "sailplane_xds_token_reviews_total", "result", "authenticated"); n != 1 {
+		t.Fatalf("sailplane_xds_token_reviews_total{result=authenticated} = %v, want 1", n)
 	}
 }
