@@ -110,4 +110,7 @@ const usage = `usage: sailctl COMMAND
   proxy-status   every connected proxy and whether it has the latest config
   proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
+  proxy-status and proxy-config send a bearer token: --token or $SAILPLANE_TOKEN,
+  else the kubeconfig's, else one requested for ServiceAccount sailctl in
+  --namespace (default sailplane-system) with the kubeconfig's credentials
 `

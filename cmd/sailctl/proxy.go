@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
+	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/proxystatus"
+	"github.com/sailplane/sailplane/internal/xdsserver"
 )
 
 // defaultMonitoring is where `sailplane --local` serves its debug endpoints.
@@ -20,15 +24,41 @@ func monitoringFlag(fs *flag.FlagSet) *string {
 	return fs.String("monitoring-address", def, "the control plane's monitoring port ($SAILPLANE_MONITORING_ADDRESS)")
 }
 
+// debugFlags are the flags of the commands that read the debug endpoints.
+type debugFlags struct {
+	addr, token, kubeconfig, namespace *string
+}
+
+func addDebugFlags(fs *flag.FlagSet) debugFlags {
+	return debugFlags{
+		addr:       monitoringFlag(fs),
+		token:      fs.String("token", os.Getenv(proxystatus.TokenEnv), "bearer token for the debug endpoints ($"+proxystatus.TokenEnv+"); default: the kubeconfig's, else one requested for ServiceAccount "+defaults.SailctlServiceAccount),
+		kubeconfig: fs.String("kubeconfig", "", "kubeconfig to take credentials from (default $KUBECONFIG, ~/.kube/config)"),
+		namespace:  fs.String("namespace", defaults.ControlPlaneNamespace, "the control plane's namespace (holds ServiceAccount "+defaults.SailctlServiceAccount+")"),
+	}
+}
+
+// client finds the token and returns a client for the debug endpoints.
+func (f debugFlags) client() (proxystatus.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	token, err := proxystatus.Token(ctx, proxystatus.TokenOptions{Explicit: *f.token, Kubeconfig: *f.kubeconfig, Namespace: *f.namespace})
+	return proxystatus.Client{Addr: *f.addr, Token: token}, err
+}
+
 // proxyStatusCmd: sailctl proxy-status
 func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := monitoringFlag(fs)
+	flags := addDebugFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	proxies, err := proxystatus.Fetch(*addr)
+	c, err := flags.client()
+	var proxies []xdsserver.ProxyStatus
+	if err == nil {
+		proxies, err = c.Fetch()
+	}
 	if err == nil {
 		err = proxystatus.WriteStatus(stdout, proxies)
 	}
@@ -43,7 +73,7 @@ func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 func proxyConfigCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := monitoringFlag(fs)
+	flags := addDebugFlags(fs)
 	output := fs.String("o", "short", "short (a table) or json (the config dump)")
 	if len(args) < 2 {
 		fmt.Fprintln(stderr, "usage: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o short|json]")
@@ -53,7 +83,11 @@ func proxyConfigCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[2:]); err != nil {
 		return 2
 	}
-	raw, err := proxystatus.ConfigDump(*addr, podRef(proxy))
+	c, err := flags.client()
+	var raw []byte
+	if err == nil {
+		raw, err = c.ConfigDump(podRef(proxy))
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1

@@ -174,4 +174,11 @@ const (
 	RootCertDir    = "/var/run/secrets/istio"
 	// ControlPlaneService is the Service in front of sailplane.
 	ControlPlaneService = "sailplane"
+	// ControlPlaneNamespace is where the deployment puts sailplane
+	// (manager.DefaultNamespace is the same value).
+	ControlPlaneNamespace = "sailplane-system"
+	// SailctlServiceAccount, in the control plane's namespace, is the
+	// identity sailctl asks a token for (TokenRequest) when the kubeconfig
+	// holds no bearer token, e.g. a client-certificate user.
+	SailctlServiceAccount = "sailctl"
 )

@@ -22,10 +22,25 @@ import (
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
-func get(addr, path string) ([]byte, error) {
-	resp, err := httpClient.Get("http://" + addr + path)
+// Client reads the debug endpoints of the control plane at Addr (its
+// monitoring port), presenting Token as a bearer token; the control plane
+// refuses callers without one (see Token for where sailctl gets it).
+type Client struct {
+	Addr  string
+	Token string
+}
+
+func (c Client) get(path string) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+c.Addr+path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("reaching the control plane's monitoring port at %s: %w", addr, err)
+		return nil, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reaching the control plane's monitoring port at %s: %w", c.Addr, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -39,14 +54,27 @@ func get(addr, path string) ([]byte, error) {
 }
 
 // Fetch reads every connected proxy's status.
-func Fetch(addr string) ([]xdsserver.ProxyStatus, error) {
-	b, err := get(addr, xdsserver.ProxyStatusPath)
+func (c Client) Fetch() ([]xdsserver.ProxyStatus, error) {
+	b, err := c.get(xdsserver.ProxyStatusPath)
 	if err != nil {
 		return nil, err
 	}
 	var out []xdsserver.ProxyStatus
 	return out, json.Unmarshal(b, &out)
 }
+
+// ConfigDump reads one proxy's config dump (Envoy's admin JSON).
+func (c Client) ConfigDump(proxy string) ([]byte, error) {
+	return c.get(xdsserver.ConfigDumpPath + "?proxy=" + url.QueryEscape(proxy))
+}
+
+// Fetch is Client{Addr: addr}.Fetch(), for a monitoring port that asks
+// for no token.
+func Fetch(addr string) ([]xdsserver.ProxyStatus, error) { return Client{Addr: addr}.Fetch() }
+
+// ConfigDump is Client{Addr: addr}.ConfigDump(proxy), for a monitoring port
+// that asks for no token.
+func ConfigDump(addr, proxy string) ([]byte, error) { return Client{Addr: addr}.ConfigDump(proxy) }
 
 // typeColumns are the xDS types proxy-status reports, in istioctl's order.
 var typeColumns = []struct{ name, url string }{
@@ -91,9 +119,4 @@ func syncState(p xdsserver.ProxyStatus, typeURL string) string {
 		return "SYNCED"
 	}
 	return "STALE"
-}
-
-// ConfigDump reads one proxy's config dump (Envoy's admin JSON).
-func ConfigDump(addr, proxy string) ([]byte, error) {
-	return get(addr, xdsserver.ConfigDumpPath+"?proxy="+url.QueryEscape(proxy))
 }
