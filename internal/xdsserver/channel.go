@@ -1,13 +1,12 @@
 package xdsserver
 
 import (
-	"fmt"
-
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/sailplane/sailplane/internal/identity"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/xdsauth"
 )
 
 // channel is the port a stream arrived on.
@@ -39,37 +38,28 @@ func streamKey(ch channel, id int64) int64 { return id<<1 | int64(ch) }
 type PodLookup func(namespace, name string) (serviceAccount, uid string, ok bool)
 
 // authorizeNode checks that a verified caller claims a node id of its
-// own: the node's namespace is the identity's, its pod is the pod a bound
-// token names, and a pod the informers know runs as the identity's service
-// account (and is the very pod, by UID, a bound token was issued for). A
-// pod not known yet passes here; it gets no configuration until it is
-// known and matches (mesh.ProxyFor).
+// own: the node's namespace is the identity's and its pod is the pod a
+// bound token names (xdsauth.AuthorizeNode), and a pod the informers know
+// runs as the identity's service account (and is the very pod, by UID, a
+// bound token was issued for). A pod not known yet passes here; it gets no
+// configuration until it is known and matches (mesh.ProxyFor).
 func authorizeNode(id identity.Identity, nodeID string, pods PodLookup) error {
+	if err := xdsauth.AuthorizeNode(id, nodeID); err != nil {
+		return err
+	}
 	n, err := names.ParseNodeID(nodeID)
-	if err != nil {
-		return status.Error(codes.InvalidArgument, "sailplane: "+err.Error())
-	}
-	deny := func(format string, args ...any) error {
-		return status.Error(codes.PermissionDenied, "sailplane: "+fmt.Sprintf(format, args...))
-	}
-	if n.Namespace != id.Namespace {
-		return deny("node id %q names namespace %q, but the caller is %s of namespace %q", nodeID, n.Namespace, id.SPIFFE(), id.Namespace)
-	}
-	if id.PodName != "" && n.Pod != id.PodName {
-		return deny("node id %q names pod %q, but the caller's token is bound to pod %q", nodeID, n.Pod, id.PodName)
-	}
-	if pods == nil {
-		return nil
+	if err != nil || pods == nil {
+		return err
 	}
 	sa, uid, ok := pods(n.Namespace, n.Pod)
 	if !ok {
 		return nil
 	}
 	if sa != id.ServiceAccount {
-		return deny("pod %s/%s runs as service account %q, but the caller is %s", n.Namespace, n.Pod, sa, id.SPIFFE())
+		return status.Errorf(codes.PermissionDenied, "%s may not use node id %q: pod %s/%s runs as service account %q", id, nodeID, n.Namespace, n.Pod, sa)
 	}
 	if id.PodUID != "" && uid != id.PodUID {
-		return deny("pod %s/%s is not the pod the caller's token was issued for (uid %s, token names %s)", n.Namespace, n.Pod, uid, id.PodUID)
+		return status.Errorf(codes.PermissionDenied, "%s may not use node id %q: pod %s/%s (uid %s) is not the pod the token was issued for (uid %s)", id, nodeID, n.Namespace, n.Pod, uid, id.PodUID)
 	}
 	return nil
 }
