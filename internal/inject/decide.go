@@ -39,7 +39,9 @@ type Decision struct {
 //     namespace are never injected;
 //  2. a pod whose sidecar.istio.io/inject (the label when present, else the
 //     annotation) is set to anything but y, yes, true or on, in any case, is
-//     not injected: "false", "False", "no", "0" and typos all opt out;
+//     not injected: "false", "False", "no", "0" and typos all opt out
+//     (Istio's injectRequired through 1.26; since 1.27, istio/istio#56737,
+//     Istio warns about such values and lets the namespace decide);
 //  3. namespace istio-injection=enabled injects; any other value of that
 //     label forbids injection, even for pods that opt in;
 //  4. namespace istio.io/rev=<any> injects;
