@@ -28,7 +28,8 @@ type patchOp struct {
 // rewrite the pod's own init container, field by field, into istio-init
 // when the sidecar is inserted in front of it, and fields this build does
 // not know would then end up in the wrong container. Inserting whole
-// containers and adding annotation keys touches nothing else.
+// containers, appending whole volumes and adding annotation keys touches
+// nothing else.
 func patchResponse(before, after *corev1.Pod) (admission.Response, error) {
 	ops, err := insertions(before, after)
 	if err != nil {
@@ -67,11 +68,37 @@ func insertions(before, after *corev1.Pod) ([]patchOp, error) {
 		}
 		ops = append(ops, more...)
 	}
+	more, err := volumeOps(before.Spec.Volumes, after.Spec.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, more...)
 	rest := after.DeepCopy()
 	rest.Annotations = before.Annotations
 	rest.Spec.InitContainers, rest.Spec.Containers = before.Spec.InitContainers, before.Spec.Containers
+	rest.Spec.Volumes = before.Spec.Volumes
 	if !equality.Semantic.DeepEqual(rest, before) {
-		return nil, errors.New("the injector changed more than annotations and containers")
+		return nil, errors.New("the injector changed more than annotations, containers and volumes")
+	}
+	return ops, nil
+}
+
+// volumeOps appends the volumes after has beyond before's, which must come
+// first and unchanged.
+func volumeOps(before, after []corev1.Volume) ([]patchOp, error) {
+	if len(after) < len(before) || !equality.Semantic.DeepEqual(before, after[:len(before)]) {
+		return nil, errors.New("the injector changed or removed a volume of the pod")
+	}
+	added := after[len(before):]
+	switch {
+	case len(added) == 0:
+		return nil, nil
+	case len(before) == 0:
+		return []patchOp{{"add", "/spec/volumes", added}}, nil
+	}
+	ops := make([]patchOp, 0, len(added))
+	for _, v := range added {
+		ops = append(ops, patchOp{"add", "/spec/volumes/-", v})
 	}
 	return ops, nil
 }

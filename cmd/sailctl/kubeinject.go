@@ -34,7 +34,7 @@ func kubeInjectCmd(args []string, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "manifest to inject (YAML, multi-document); - reads standard input")
 	output := fs.String("o", "", "write the injected manifest to this file instead of standard output")
 	namespace := fs.String("namespace", inject.DefaultControlPlaneNamespace,
-		"the control plane's namespace (the proxies' default xDS address is sailplane.<namespace>.svc:15010)")
+		"the control plane's namespace (the proxies' default xDS address is sailplane.<namespace>.svc:15012)")
 	settings := inject.DefaultSettings()
 	settings.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {

@@ -50,7 +50,7 @@ func TestKubeInjectFlags(t *testing.T) {
 	if code := run(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"address: sailplane.mesh.svc", "image: registry.example/envoy:1", "restartPolicy: Always"} {
+	for _, want := range []string{"target_uri: sailplane.mesh.svc:15012", "image: registry.example/envoy:1", "restartPolicy: Always"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

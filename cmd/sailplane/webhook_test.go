@@ -14,7 +14,7 @@ func TestParseFlagsInjection(t *testing.T) {
 	}
 	s := o.inject
 	if s.ProxyImage != "envoy:x" || s.FailurePolicy != inject.FailurePolicyIgnore ||
-		s.ControlPlaneNamespace != "mesh" || s.XDSAddress != "sailplane.mesh.svc:15010" {
+		s.ControlPlaneNamespace != "mesh" || s.XDSAddress != "sailplane.mesh.svc:15012" {
 		t.Errorf("injection settings %+v", s)
 	}
 	if w := o.webhookOptions(); w.Certificates == nil || w.Certificates.Namespace != "mesh" {

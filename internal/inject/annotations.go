@@ -9,7 +9,7 @@ const (
 	// value turns injection on (sailplane serves every revision).
 	RevisionLabel = "istio.io/rev"
 	// InjectKey as a pod label (or, the legacy way, annotation) opts a pod
-	// in ("true") or out ("false").
+	// in ("true") or out (any value but y, yes, true or on; see Decide).
 	InjectKey = "sidecar.istio.io/inject"
 	// NamespaceNameLabel is set by the API server on every namespace.
 	NamespaceNameLabel = "kubernetes.io/metadata.name"

@@ -9,17 +9,16 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	grpccredentialv3 "github.com/envoyproxy/go-control-plane/envoy/config/grpc_credential/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -29,7 +28,9 @@ import (
 // the control plane sends: those are virtualOutbound, virtualInbound,
 // 0.0.0.0_<port>, outbound|..., inbound|... and Istio's special clusters.
 const (
-	XDSClusterName     = "xds-grpc" // Istio's name, as istioctl shows it
+	// XDSStatPrefix names the ADS gRPC service in Envoy's stats
+	// (grpc.xds-grpc.*), after Istio's xds-grpc cluster.
+	XDSStatPrefix      = "xds-grpc"
 	adminClusterName   = "envoy-admin"
 	healthListenerName = "health"
 	statsListenerName  = "prometheus"
@@ -47,13 +48,13 @@ const (
 
 // Bootstrap is the static part of an injected Envoy's configuration: where
 // the control plane is (ADS for listeners and clusters, which bring routes
-// and endpoints with them), the admin interface on loopback, and the
-// health (15021) and Prometheus (15090) listeners. The node id is not in
-// it: it comes from --service-node, filled by the kubelet from the
-// downward API, so one bootstrap serves every replica.
+// and endpoints with them, over the authenticated xDS port; see xdsService),
+// the admin interface on loopback, and the health (15021) and Prometheus
+// (15090) listeners. The node id is not in it: it comes from
+// --service-node, filled by the kubelet from the downward API, so one
+// bootstrap serves every replica.
 func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, error) {
-	host, port, err := splitHostPort(xdsAddress)
-	if err != nil {
+	if _, _, err := splitHostPort(xdsAddress); err != nil {
 		return nil, fmt.Errorf("xDS address: %w", err)
 	}
 	meta, err := structpb.NewStruct(map[string]any{MetadataInterceptionMode: interceptionMode})
@@ -69,11 +70,7 @@ func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, err
 			AdsConfig: &corev3.ApiConfigSource{
 				ApiType:             corev3.ApiConfigSource_GRPC,
 				TransportApiVersion: corev3.ApiVersion_V3,
-				GrpcServices: []*corev3.GrpcService{{
-					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
-						EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSClusterName},
-					},
-				}},
+				GrpcServices:        []*corev3.GrpcService{xdsService(xdsAddress)},
 				// The node (a long id) goes on the first request of a
 				// stream only; the control plane remembers it.
 				SetNodeOnFirstMessageOnly: true,
@@ -82,14 +79,14 @@ func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, err
 			CdsConfig: adsConfigSource(),
 		},
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
-			Clusters: []*clusterv3.Cluster{xdsCluster(host, port), adminCluster()},
+			Clusters: []*clusterv3.Cluster{adminCluster()},
 			Listeners: []*listenerv3.Listener{
 				adminPathListener(healthListenerName, defaults.HealthPort, defaults.HealthReadyPath, adminReadyPath),
 				adminPathListener(statsListenerName, defaults.EnvoyPrometheusPort, statsPath, statsPath),
 			},
 		},
 	}
-	return b, b.ValidateAll()
+	return b, ValidateBootstrap(b)
 }
 
 // renderedBootstrap is RenderBootstrap(Bootstrap(xdsAddress, mode)),
@@ -146,32 +143,75 @@ func adsConfigSource() *corev3.ConfigSource {
 	}
 }
 
-// xdsCluster reaches the control plane's ADS port over plaintext HTTP/2.
-// STRICT_DNS follows the Service's address; TCP keepalives notice a control
-// plane replica that vanished without closing the connection.
-func xdsCluster(host string, port uint32) *clusterv3.Cluster {
-	h2 := &upstreamhttpv3.HttpProtocolOptions{
-		UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
-			ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
-				ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+// Names and channel arguments of the authenticated ADS connection.
+const (
+	// fileBasedMetadata is Envoy's call-credentials plugin that reads a
+	// file into a request header, and the credentials factory that
+	// understands it (the default factory skips from_plugin credentials).
+	fileBasedMetadata = "envoy.grpc_credentials.file_based_metadata"
+	bearerPrefix      = "Bearer "
+	// xdsKeepalive pings the control plane after this long without
+	// traffic, so a replica that vanished without closing the connection
+	// is noticed; sailplane's server accepts pings every 5s and more.
+	xdsKeepalive        = 300 * time.Second
+	xdsKeepaliveTimeout = 20 * time.Second
+)
+
+// RootCertPath is the mesh root the proxy verifies the control plane's
+// serving certificate with: key root-cert.pem of ConfigMap
+// istio-ca-root-cert, mounted by the injector (trustVolumes).
+const RootCertPath = defaults.RootCertDir + "/" + defaults.RootCertKey
+
+// xdsService dials the control plane's authenticated xDS port with Envoy's
+// Google gRPC client: TLS verified against the mesh root (the name checked
+// is the host of xdsAddress, which must be a DNS SAN of the serving
+// certificate), and the pod's projected service-account token in
+// "authorization: Bearer <token>" on every stream. The file_based_metadata
+// plugin reads the token file each time gRPC asks for a call's
+// credentials, that is on every new ADS stream, so a proxy that reconnects
+// after the kubelet rotated the token presents the new one. Envoy's own
+// gRPC client (envoy_grpc) has no per-call credentials, only fixed headers.
+func xdsService(xdsAddress string) *corev3.GrpcService {
+	token := &grpccredentialv3.FileBasedMetadataConfig{
+		SecretData: &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: defaults.TokenPath}},
+		HeaderKey:  "authorization",
+		// A projected token file holds the bare JWT, no newline.
+		HeaderPrefix: bearerPrefix,
+	}
+	intArg := func(v int64) *corev3.GrpcService_GoogleGrpc_ChannelArgs_Value {
+		return &corev3.GrpcService_GoogleGrpc_ChannelArgs_Value{
+			ValueSpecifier: &corev3.GrpcService_GoogleGrpc_ChannelArgs_Value_IntValue{IntValue: v},
+		}
+	}
+	return &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_GoogleGrpc_{GoogleGrpc: &corev3.GrpcService_GoogleGrpc{
+		TargetUri:              xdsAddress,
+		StatPrefix:             XDSStatPrefix,
+		CredentialsFactoryName: fileBasedMetadata,
+		ChannelCredentials: &corev3.GrpcService_GoogleGrpc_ChannelCredentials{
+			CredentialSpecifier: &corev3.GrpcService_GoogleGrpc_ChannelCredentials_SslCredentials{
+				SslCredentials: &corev3.GrpcService_GoogleGrpc_SslCredentials{
+					RootCerts: &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: RootCertPath}},
 				},
 			},
 		},
-	}
-	return &clusterv3.Cluster{
-		Name:                 XDSClusterName,
-		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
-		ConnectTimeout:       durationpb.New(time.Second),
-		DnsLookupFamily:      clusterv3.Cluster_V4_PREFERRED,
-		LoadAssignment:       singleEndpoint(XDSClusterName, host, port),
-		TypedExtensionProtocolOptions: map[string]*anypb.Any{
-			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(h2),
-		},
-		UpstreamConnectionOptions: &clusterv3.UpstreamConnectionOptions{
-			TcpKeepalive: &corev3.TcpKeepalive{KeepaliveTime: wrapperspb.UInt32(300)},
-		},
-	}
+		CallCredentials: []*corev3.GrpcService_GoogleGrpc_CallCredentials{{
+			CredentialSpecifier: &corev3.GrpcService_GoogleGrpc_CallCredentials_FromPlugin{
+				FromPlugin: &corev3.GrpcService_GoogleGrpc_CallCredentials_MetadataCredentialsFromPlugin{
+					Name: fileBasedMetadata,
+					ConfigType: &corev3.GrpcService_GoogleGrpc_CallCredentials_MetadataCredentialsFromPlugin_TypedConfig{
+						TypedConfig: mustAny(token),
+					},
+				},
+			},
+		}},
+		ChannelArgs: &corev3.GrpcService_GoogleGrpc_ChannelArgs{Args: map[string]*corev3.GrpcService_GoogleGrpc_ChannelArgs_Value{
+			"grpc.keepalive_time_ms":    intArg(xdsKeepalive.Milliseconds()),
+			"grpc.keepalive_timeout_ms": intArg(xdsKeepaliveTimeout.Milliseconds()),
+			// The C++ gRPC library refuses messages above 4 MiB unless
+			// told otherwise; a large mesh's CDS or EDS response is more.
+			"grpc.max_receive_message_length": intArg(-1),
+		}},
+	}}}
 }
 
 func adminCluster() *clusterv3.Cluster {

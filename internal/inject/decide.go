@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -36,19 +37,27 @@ type Decision struct {
 // configuration's selectors apply them (config/webhook):
 //  1. hostNetwork pods, kube-system, kube-public and the control plane's
 //     namespace are never injected;
-//  2. a pod that opts out (label or annotation sidecar.istio.io/inject=false)
-//     is not injected;
+//  2. a pod whose sidecar.istio.io/inject (the label when present, else the
+//     annotation) is set to anything but y, yes, true or on, in any case, is
+//     not injected: "false", "False", "no", "0" and typos all opt out
+//     (Istio's injectRequired through 1.26; since 1.27, istio/istio#56737,
+//     Istio warns about such values and lets the namespace decide);
 //  3. namespace istio-injection=enabled injects; any other value of that
 //     label forbids injection, even for pods that opt in;
 //  4. namespace istio.io/rev=<any> injects;
-//  5. otherwise a pod that opts in (label, or legacy annotation, "true") is
-//     injected.
+//  5. otherwise only a pod labelled sidecar.istio.io/inject=true, exactly,
+//     is injected: that is what the object-injector webhook's selector
+//     matches, so no other spelling, and no annotation, reaches the injector
+//     from such a namespace.
 func Decide(pod *corev1.Pod, src Source, s Settings) Decision {
 	if d, stop := never(pod, src, s.ControlPlaneNamespace); stop {
 		return d
 	}
-	if key, ok := podSays(pod, "false"); ok {
-		return no("pod opted out with %s %s=false", key, InjectKey)
+	if key, v, ok := podSays(pod); ok && v != "" && !optsIn(v) {
+		if v == "false" {
+			return no("pod opted out with %s %s=false", key, InjectKey)
+		}
+		return no("pod opted out with %s %s=%s (any value but y, yes, true or on, in any case, opts out)", key, InjectKey, v)
 	}
 	if src.Manual {
 		return yes("manual injection (sailctl kube-inject)")
@@ -63,11 +72,25 @@ func Decide(pod *corev1.Pod, src Source, s Settings) Decision {
 	if v, ok := labels[RevisionLabel]; ok {
 		return yes("namespace label %s=%s", RevisionLabel, v)
 	}
-	if key, ok := podSays(pod, "true"); ok {
-		return yes("pod %s %s=true", key, InjectKey)
+	if pod.Labels[InjectKey] == "true" {
+		return yes("pod label %s=true", InjectKey)
 	}
-	return no("namespace %s has neither %s=enabled nor %s, and the pod does not opt in with label %s=true",
-		src.Namespace.Name, NamespaceInjectionLabel, RevisionLabel, InjectKey)
+	return no("namespace %s has neither %s=enabled nor %s, and the pod does not opt in with label %s=true%s",
+		src.Namespace.Name, NamespaceInjectionLabel, RevisionLabel, InjectKey, optInHint(pod))
+}
+
+// optInHint explains an opt-in that cannot work from a namespace without
+// injection labels: the webhook's object selector sees labels only, and
+// matches the value "true" exactly.
+func optInHint(pod *corev1.Pod) string {
+	key, v, ok := podSays(pod)
+	if !ok || v == "" {
+		return ""
+	}
+	if key == "annotation" {
+		return " (an annotation cannot select a pod here: the webhook's object selector sees labels only)"
+	}
+	return fmt.Sprintf(" (the label says %q; the webhook's object selector matches \"true\" exactly)", v)
 }
 
 // never holds the rules that keep the cluster itself safe.
@@ -88,16 +111,28 @@ func never(pod *corev1.Pod, src Source, controlPlane string) (Decision, bool) {
 	return Decision{}, false
 }
 
-// podSays reports whether the pod's label (preferred) or annotation
-// sidecar.istio.io/inject has the value want, and which of the two said it.
-func podSays(pod *corev1.Pod, want string) (string, bool) {
+// podSays returns what the pod says with sidecar.istio.io/inject and where:
+// the label when it is present, even empty (Istio reads the label first),
+// else the annotation.
+func podSays(pod *corev1.Pod) (where, value string, ok bool) {
 	if v, ok := pod.Labels[InjectKey]; ok {
-		return "label", v == want
+		return "label", v, true
 	}
 	if v, ok := pod.Annotations[InjectKey]; ok {
-		return "annotation", v == want
+		return "annotation", v, true
 	}
-	return "", false
+	return "", "", false
+}
+
+// optsIn reports whether a sidecar.istio.io/inject value asks for the
+// sidecar: YAML 1.1's words for true, in any case, as Istio's injector
+// reads them.
+func optsIn(v string) bool {
+	switch strings.ToLower(v) {
+	case "y", "yes", "true", "on":
+		return true
+	}
+	return false
 }
 
 func yes(format string, args ...any) Decision {

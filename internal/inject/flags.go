@@ -15,7 +15,9 @@ func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.ProxyImage, "proxy-image", s.ProxyImage, "Envoy image of the injected istio-proxy container.")
 	fs.StringVar(&s.InitImage, "init-image", s.InitImage, "sailplane-init image of the injected istio-init container.")
 	fs.StringVar(&s.XDSAddress, "proxy-xds-address", "",
-		"host:port of the ADS server as injected proxies dial it. Default: sailplane.<namespace>.svc:15010.")
+		"host:port of the authenticated ADS server (TLS verified against ConfigMap istio-ca-root-cert, "+
+			"service-account token) as injected proxies dial it; the host must be a DNS name in its serving certificate. "+
+			"Default: sailplane.<namespace>.svc:15012.")
 	fs.BoolVar(&s.NativeSidecars, "native-sidecars", s.NativeSidecars,
 		"Inject istio-proxy as a Kubernetes native sidecar (init container with restartPolicy Always).")
 	fs.BoolVar(&s.HoldApplicationUntilProxyStarts, "hold-application-until-proxy-starts", s.HoldApplicationUntilProxyStarts,

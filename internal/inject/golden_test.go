@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/yaml"
@@ -144,14 +144,7 @@ func shortenBootstrap(t *testing.T, pod *corev1.Pod) {
 func describeBootstrap(t *testing.T, text string) string {
 	t.Helper()
 	b := parseBootstrap(t, text)
-	var xds *clusterv3.Cluster
-	for _, c := range b.GetStaticResources().GetClusters() {
-		if c.GetName() == XDSClusterName {
-			xds = c
-		}
-	}
-	sock := xds.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
-	addr := sock.GetAddress() + ":" + itoa(sock.GetPortValue())
+	addr := xdsTarget(t, b)
 	mode := b.GetNode().GetMetadata().GetFields()[MetadataInterceptionMode].GetStringValue()
 	want, err := Bootstrap(addr, mode)
 	if err != nil {
@@ -161,6 +154,16 @@ func describeBootstrap(t *testing.T, text string) string {
 		t.Errorf("bootstrap is not what Bootstrap(%q, %q) renders", addr, mode)
 	}
 	return "<bootstrap.out.yaml with xds-grpc at " + addr + ", " + MetadataInterceptionMode + " " + mode + ">"
+}
+
+// xdsTarget is the address the bootstrap's ADS service dials.
+func xdsTarget(t *testing.T, b *bootstrapv3.Bootstrap) string {
+	t.Helper()
+	services := b.GetDynamicResources().GetAdsConfig().GetGrpcServices()
+	if len(services) != 1 || services[0].GetGoogleGrpc() == nil {
+		t.Fatalf("ADS config has %d gRPC services, want one Google gRPC service", len(services))
+	}
+	return services[0].GetGoogleGrpc().GetTargetUri()
 }
 
 func compareGolden(t *testing.T, path string, got []byte) {

@@ -80,6 +80,9 @@ func apply(pod *corev1.Pod, s Settings) error {
 	if err := checkPod(pod, c.mode); err != nil {
 		return err
 	}
+	if err := checkVolumes(pod); err != nil {
+		return err
+	}
 	bootstrap, err := renderedBootstrap(s.XDSAddress, c.mode)
 	if err != nil {
 		return err
@@ -105,6 +108,7 @@ func apply(pod *corev1.Pod, s Settings) error {
 		pod.Spec.InitContainers = append(pod.Spec.InitContainers, injectedInit...)
 		pod.Spec.Containers = append(pod.Spec.Containers, proxy)
 	}
+	pod.Spec.Volumes = append(pod.Spec.Volumes, trustVolumes()...)
 	annotateMeshed(pod, defaultContainer)
 	return nil
 }

@@ -177,7 +177,7 @@ func TestBindFlags(t *testing.T) {
 	if _, ok := s.ProxyResources.Limits[corev1.ResourceCPU]; ok {
 		t.Error("--proxy-cpu-limit=0 did not remove the limit")
 	}
-	if s.XDSAddress != "sailplane.mesh.svc:15010" {
+	if s.XDSAddress != "sailplane.mesh.svc:15012" {
 		t.Errorf("xDS address %q, want it derived from the namespace", s.XDSAddress)
 	}
 	if err := fs.Parse([]string{"--injection-failure-policy=Maybe"}); err == nil {

@@ -11,9 +11,9 @@ import (
 // address and mode, and only for those.
 func TestRenderedBootstrapIsTheRendering(t *testing.T) {
 	for _, c := range []struct{ addr, mode string }{
-		{"sailplane.sailplane-system.svc:15010", "REDIRECT"},
-		{"sailplane.sailplane-system.svc:15010", "TPROXY"},
-		{"other.example.svc:15012", "REDIRECT"},
+		{"sailplane.sailplane-system.svc:15012", "REDIRECT"},
+		{"sailplane.sailplane-system.svc:15012", "TPROXY"},
+		{"other.example.svc:15010", "REDIRECT"},
 	} {
 		b, err := Bootstrap(c.addr, c.mode)
 		if err != nil {
@@ -30,8 +30,8 @@ func TestRenderedBootstrapIsTheRendering(t *testing.T) {
 			}
 		}
 	}
-	a, _ := renderedBootstrap("sailplane.sailplane-system.svc:15010", "REDIRECT")
-	b, _ := renderedBootstrap("sailplane.sailplane-system.svc:15010", "TPROXY")
+	a, _ := renderedBootstrap("sailplane.sailplane-system.svc:15012", "REDIRECT")
+	b, _ := renderedBootstrap("sailplane.sailplane-system.svc:15012", "TPROXY")
 	if a == b {
 		t.Error("different interception modes must give different bootstraps")
 	}

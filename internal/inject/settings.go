@@ -20,7 +20,7 @@ const (
 	DefaultProxyImage = "envoyproxy/envoy:v1.36-latest"
 	DefaultInitImage  = "ghcr.io/sailplane/sailplane-init:latest"
 	// DefaultServiceName is the control plane's Service (config/manager).
-	DefaultServiceName = "sailplane"
+	DefaultServiceName = defaults.ControlPlaneService
 	// DefaultControlPlaneNamespace matches config/default.
 	DefaultControlPlaneNamespace = "sailplane-system"
 	// DefaultProxyLogLevel is Envoy's --log-level.
@@ -50,8 +50,9 @@ type Settings struct {
 	// InitImage runs sailplane-init (Istio's istio-iptables flags) as the
 	// istio-init container; its entrypoint must be sailplane-init.
 	InitImage string `json:"initImage,omitempty"`
-	// XDSAddress is the host:port of the control plane's ADS server as the
-	// proxies dial it.
+	// XDSAddress is the host:port of the control plane's authenticated ADS
+	// server (TLS, service-account token) as the proxies dial it. The host
+	// must be a DNS name in the control plane's serving certificate.
 	XDSAddress string `json:"xdsAddress,omitempty"`
 	// ControlPlaneNamespace is never injected.
 	ControlPlaneNamespace string `json:"controlPlaneNamespace,omitempty"`
@@ -117,15 +118,15 @@ func DefaultSettings() Settings {
 }
 
 // Complete fills what depends on the control plane's namespace when it is
-// still empty: the namespace itself and the ADS address
-// (sailplane.<namespace>.svc:15010).
+// still empty: the namespace itself and the ADS address, the authenticated
+// xDS port (sailplane.<namespace>.svc:15012).
 func (s Settings) Complete(namespace string) Settings {
 	if s.ControlPlaneNamespace == "" {
 		s.ControlPlaneNamespace = namespace
 	}
 	if s.XDSAddress == "" {
 		host := DefaultServiceName + "." + s.ControlPlaneNamespace + ".svc"
-		s.XDSAddress = net.JoinHostPort(host, strconv.Itoa(defaults.XDSPlaintextPort))
+		s.XDSAddress = net.JoinHostPort(host, strconv.Itoa(defaults.XDSTLSPort))
 	}
 	return s
 }

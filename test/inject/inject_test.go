@@ -28,11 +28,14 @@ func ensureNamespace(t *testing.T, name string, labels map[string]string) {
 }
 
 // newPod is a pod as a ReplicaSet creates it: a generated name and no
-// namespace in the object; the namespace is only in the request's URL.
+// namespace in the object; the namespace is only in the request's URL. Its
+// service account is named: a cluster's ServiceAccount admission plugin
+// fills in "default" before the webhooks run, but envtest turns that
+// plugin off, and the API server refuses a projected token without one.
 func newPod(labels, annotations map[string]string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "web-7f9c-", Labels: labels, Annotations: annotations},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Spec: corev1.PodSpec{ServiceAccountName: "default", Containers: []corev1.Container{{
 			Name: "web", Image: "example/web:1", Ports: []corev1.ContainerPort{{ContainerPort: 8080}},
 		}}},
 	}
@@ -79,6 +82,18 @@ func TestSelection(t *testing.T) {
 		{name: "opt-out-label", nsLabels: enabled, labels: optOut, wantNames: "web"},
 		{name: "opt-out-annotation", nsLabels: enabled, annotations: optOut, wantNames: "web",
 			wantStatus: "not injected: pod opted out with annotation sidecar.istio.io/inject=false"},
+		// Istio's opt-in words only: any other value opts out, and the
+		// status says which.
+		{name: "opt-out-label-False", nsLabels: enabled, labels: map[string]string{inject.InjectKey: "False"}, wantNames: "web",
+			wantStatus: "not injected: pod opted out with label sidecar.istio.io/inject=False"},
+		{name: "opt-out-annotation-no", nsLabels: enabled, annotations: map[string]string{inject.InjectKey: "no"}, wantNames: "web",
+			wantStatus: "not injected: pod opted out with annotation sidecar.istio.io/inject=no"},
+		{name: "opt-in-label-yes", nsLabels: enabled, labels: map[string]string{inject.InjectKey: "yes"}, wantNames: "istio-init,web,istio-proxy",
+			wantStatus: "injected: namespace label istio-injection=enabled"},
+		// From an unlabelled namespace the object selector matches "true"
+		// exactly: the injector never sees these pods.
+		{name: "unlabelled-label-yes", labels: map[string]string{inject.InjectKey: "yes"}, wantNames: "web"},
+		{name: "unlabelled-annotation-true", annotations: optIn, wantNames: "web"},
 		{name: "host-network", nsLabels: enabled, hostNetwork: true, wantNames: "web",
 			wantStatus: "not injected: hostNetwork pods share the node's network namespace"},
 		{name: "control-plane", namespace: controlPlaneNamespace, nsLabels: enabled, wantNames: "web"},
@@ -149,8 +164,28 @@ func TestInjectedPod(t *testing.T) {
 	if err := protojson.Unmarshal(js, b); err != nil {
 		t.Fatalf("the stored bootstrap is not an Envoy Bootstrap: %v", err)
 	}
-	if err := b.ValidateAll(); err != nil {
+	if err := inject.ValidateBootstrap(b); err != nil {
 		t.Errorf("the stored bootstrap fails Envoy's validation: %v", err)
+	}
+	// The API server kept the volumes the xDS connection reads from.
+	vols := map[string]corev1.Volume{}
+	for _, v := range got.Spec.Volumes {
+		vols[v.Name] = v
+	}
+	if p := vols[defaults.TokenVolume].Projected; p == nil || len(p.Sources) != 1 || p.Sources[0].ServiceAccountToken == nil ||
+		p.Sources[0].ServiceAccountToken.Audience != defaults.TokenAudience {
+		t.Errorf("volume %s %+v, want a projected token for %s", defaults.TokenVolume, vols[defaults.TokenVolume], defaults.TokenAudience)
+	}
+	if cm := vols[defaults.RootCertVolume].ConfigMap; cm == nil || cm.Name != defaults.RootCertConfigMap {
+		t.Errorf("volume %s %+v, want ConfigMap %s", defaults.RootCertVolume, vols[defaults.RootCertVolume], defaults.RootCertConfigMap)
+	}
+	mounts := map[string]string{}
+	for _, m := range proxy.VolumeMounts {
+		mounts[m.Name] = m.MountPath
+	}
+	if mounts[defaults.TokenVolume] != defaults.TokenDir || mounts[defaults.RootCertVolume] != defaults.RootCertDir {
+		t.Errorf("istio-proxy mounts %v, want %s at %s and %s at %s", mounts,
+			defaults.TokenVolume, defaults.TokenDir, defaults.RootCertVolume, defaults.RootCertDir)
 	}
 }
 
