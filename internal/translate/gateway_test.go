@@ -136,12 +136,12 @@ func TestSampleGateways(t *testing.T) {
 // passthrough.
 func TestGatewayRouting(t *testing.T) {
 	run := func(in string) *xds.Resources {
-		proxy, with := header(t, in)
-		b, _, err := Load(append(with, in))
+		h := header(t, in)
+		b, _, err := Load(append(h.with, in))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(b, ParseProxy(proxy))
+		res, err := h.run(b)
 		if err != nil {
 			t.Fatal(err)
 		}
