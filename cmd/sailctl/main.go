@@ -34,7 +34,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 1 && args[0] == "proxy-config" {
 		return proxyConfigCmd(args[1:], stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
+	// Help, asked for or implied (no command, or `x` alone), goes to
+	// stdout and succeeds, as in kubectl and istioctl; an unknown command
+	// is bad usage.
+	if len(args) == 0 || isHelp(args[0]) || (args[0] == "x" && (len(args) == 1 || isHelp(args[1]))) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sailctl: unknown command %q\n%s", strings.Join(args, " "), usage)
 	return 2
 }
 
@@ -45,17 +52,15 @@ func (f *fileList) Set(s string) error { *f = append(*f, s); return nil }
 
 func translateCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl x translate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var files fileList
 	fs.Var(&files, "f", "manifest file (YAML or JSON, multi-document); repeatable")
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	if len(files) == 0 || *proxy == "" {
-		fmt.Fprintln(stderr, "sailctl x translate: -f and --proxy are required")
-		return 2
+		return usageError(fs, translateUsage, stderr, "sailctl x translate: -f and --proxy are required")
 	}
 	b, unsupported, err := translate.Load(files)
 	if err != nil {
@@ -100,6 +105,14 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
+
+Translates manifests offline into one proxy's Envoy config dump; problems go
+to stderr.
+
+Flags:
+`
+
 const usage = `usage: sailctl COMMAND
   x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
                  translate manifests offline into one proxy's Envoy config dump
@@ -110,4 +123,6 @@ const usage = `usage: sailctl COMMAND
   proxy-status   every connected proxy and whether it has the latest config
   proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
+
+sailctl COMMAND --help shows a command's flags.
 `

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/sailplane/sailplane/internal/proxystatus"
 )
@@ -20,13 +21,29 @@ func monitoringFlag(fs *flag.FlagSet) *string {
 	return fs.String("monitoring-address", def, "the control plane's monitoring port ($SAILPLANE_MONITORING_ADDRESS)")
 }
 
+const proxyStatusUsage = `usage: sailctl proxy-status [--monitoring-address HOST:PORT]
+
+Every connected proxy: SYNCED, STALE or NACKED per xDS type.
+
+Flags:
+`
+
+const proxyConfigUsage = `usage: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o short|json]
+
+One proxy's configuration, from the control plane.
+
+Flags:
+`
+
 // proxyStatusCmd: sailctl proxy-status
 func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := monitoringFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, proxyStatusUsage, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, proxyStatusUsage, stderr, "sailctl proxy-status: takes no arguments")
 	}
 	proxies, err := proxystatus.Fetch(*addr)
 	if err == nil {
@@ -42,16 +59,19 @@ func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 // proxyConfigCmd: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NS] [-o json]
 func proxyConfigCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := monitoringFlag(fs)
 	output := fs.String("o", "short", "short (a table) or json (the config dump)")
-	if len(args) < 2 {
-		fmt.Fprintln(stderr, "usage: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o short|json]")
-		return 2
+	// The kind and pod come before the flags, so -h may be anywhere.
+	if wantsHelp(args) {
+		printUsage(fs, proxyConfigUsage, stdout)
+		return 0
+	}
+	if len(args) < 2 || strings.HasPrefix(args[0], "-") {
+		return usageError(fs, proxyConfigUsage, stderr, "sailctl proxy-config: want a config kind and a pod")
 	}
 	kind, proxy := args[0], args[1]
-	if err := fs.Parse(args[2:]); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, proxyConfigUsage, args[2:], stdout, stderr); !ok {
+		return code
 	}
 	raw, err := proxystatus.ConfigDump(*addr, podRef(proxy))
 	if err != nil {
