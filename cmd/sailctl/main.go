@@ -1,6 +1,6 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
-//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
+//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
 package main
 
 import (
@@ -56,11 +56,20 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&files, "f", "manifest file (YAML or JSON, multi-document); repeatable")
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
+	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy")
 	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
 		return code
 	}
 	if len(files) == 0 || *proxy == "" {
 		return usageError(fs, translateUsage, stderr, "sailctl x translate: -f and --proxy are required")
+	}
+	runFor := translate.Run
+	switch *generator {
+	case "":
+	case "grpc":
+		runFor = translate.RunProxyless
+	default:
+		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --generator %q: want grpc or nothing", *generator))
 	}
 	b, unsupported, err := translate.Load(files)
 	if err != nil {
@@ -70,7 +79,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	for _, u := range unsupported {
 		fmt.Fprintln(stderr, "unsupported:", u)
 	}
-	res, err := translate.Run(b, translate.ParseProxy(*proxy))
+	res, err := runFor(b, translate.ParseProxy(*proxy))
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
@@ -105,7 +114,7 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
-const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
 
 Translates manifests offline into one proxy's Envoy config dump; problems go
 to stderr.
@@ -114,8 +123,9 @@ Flags:
 `
 
 const usage = `usage: sailctl COMMAND
-  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
-                 translate manifests offline into one proxy's Envoy config dump
+  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+                 translate manifests offline into one proxy's config dump (its
+                 Envoy's, or with --generator grpc a proxyless gRPC client's)
   kube-inject -f FILE
                  add the sidecar to the workloads in FILE, as the webhook would
   x call [xds:///HOST:PORT] [--count N]
