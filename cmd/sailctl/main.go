@@ -116,8 +116,9 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 
 const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
 
-Translates manifests offline into one proxy's Envoy config dump; problems go
-to stderr.
+Translates manifests offline into one proxy's config dump: its Envoy's, or
+with --generator grpc what a proxyless gRPC client in the pod gets. Problems
+go to stderr.
 
 Flags:
 `
