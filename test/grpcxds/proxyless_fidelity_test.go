@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/proxystatus"
 )
 
 // TestProxylessRingHash: consistentHash on a header becomes the ring hash
@@ -43,6 +44,7 @@ func TestProxylessRingHash(t *testing.T) {
 		}
 		return nil
 	})
+	noNacks(t)
 }
 
 // TestProxylessRouteToHostGRPCCannotReach: a DNS ServiceEntry has no
@@ -74,6 +76,21 @@ func TestProxylessRouteToHostGRPCCannotReach(t *testing.T) {
 		}
 		return nil
 	})
+	noNacks(t)
+}
+
+// noNacks: grpc-go accepted every version it was sent.
+func noNacks(t *testing.T) {
+	t.Helper()
+	proxies, err := proxystatus.Fetch(monitoringAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range proxies {
+		if len(p.Nacks) > 0 {
+			t.Errorf("%s rejected configuration: %v", p.NodeID, p.Nacks)
+		}
+	}
 }
 
 func vsNamed(name string) *networkingv1.VirtualService {
