@@ -57,6 +57,9 @@ type MeshReconciler struct {
 	mu      sync.Mutex
 	last    map[string]*xds.Resources
 	builder *xdsserver.Builder
+
+	// nacks keeps rejections from being logged again at every rebuild.
+	nacks mesh.RejectionLog
 }
 
 // SetupWithManager registers the watches. The controller runs on every
@@ -151,8 +154,12 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 		}
 	}
 	res := mesh.Compute(b, nodes)
+	unmatched := map[mesh.Rejection]bool{}
 	for _, rj := range mesh.AddRejections(res.Model, rejections) {
-		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error)
+		unmatched[rj] = true
+	}
+	for _, rj := range r.nacks.Fresh(rejections) {
+		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error, "inStatus", !unmatched[rj])
 	}
 	if err := r.publish(res); err != nil {
 		r.fullRebuild.Store(true)

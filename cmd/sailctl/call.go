@@ -13,11 +13,18 @@ import (
 	"github.com/sailplane/sailplane/internal/demo"
 )
 
+const callUsage = `usage: sailctl x call [xds:///HOST:PORT] [--count N] [--interval D]
+
+A proxyless gRPC client calling a service through xDS (default: the local
+demo's reviews service).
+
+Flags:
+`
+
 // callCmd: sailctl x call TARGET [--count N] [--interval D] — a proxyless
 // gRPC client calling the demo service through xDS.
 func callCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl x call", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	xdsAddr := fs.String("xds-address", "127.0.0.1:15010", "the control plane's ADS address")
 	count := fs.Int("count", 20, "calls to make; 0 calls until interrupted")
 	interval := fs.Duration("interval", 0, "pause between calls (default 1s with --count 0, none otherwise)")
@@ -25,8 +32,8 @@ func callCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		target, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, callUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	if *count == 0 && *interval == 0 {
 		*interval = time.Second

@@ -26,23 +26,17 @@ Flags:
 // kubeInjectCmd is manual injection; the work is inject.InjectManifests.
 func kubeInjectCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl kube-inject", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, kubeInjectUsage)
-		fs.PrintDefaults()
-	}
 	file := fs.String("f", "", "manifest to inject (YAML, multi-document); - reads standard input")
 	output := fs.String("o", "", "write the injected manifest to this file instead of standard output")
 	namespace := fs.String("namespace", inject.DefaultControlPlaneNamespace,
 		"the control plane's namespace (the proxies' default xDS address is sailplane.<namespace>.svc:15012)")
 	settings := inject.DefaultSettings()
 	settings.BindFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, kubeInjectUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	if *file == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "sailctl kube-inject: -f is required and takes no other arguments")
-		return 2
+		return usageError(fs, kubeInjectUsage, stderr, "sailctl kube-inject: -f is required and takes no other arguments")
 	}
 	settings = settings.Complete(*namespace)
 	if err := settings.Validate(); err != nil {

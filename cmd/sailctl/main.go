@@ -1,6 +1,6 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
-//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
+//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
 package main
 
 import (
@@ -34,7 +34,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 1 && args[0] == "proxy-config" {
 		return proxyConfigCmd(args[1:], stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
+	// Help, asked for or implied (no command, or `x` alone), goes to
+	// stdout and succeeds, as in kubectl and istioctl; an unknown command
+	// is bad usage.
+	if len(args) == 0 || isHelp(args[0]) || (args[0] == "x" && (len(args) == 1 || isHelp(args[1]))) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sailctl: unknown command %q\n%s", strings.Join(args, " "), usage)
 	return 2
 }
 
@@ -45,17 +52,24 @@ func (f *fileList) Set(s string) error { *f = append(*f, s); return nil }
 
 func translateCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl x translate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var files fileList
 	fs.Var(&files, "f", "manifest file (YAML or JSON, multi-document); repeatable")
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy")
+	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	if len(files) == 0 || *proxy == "" {
-		fmt.Fprintln(stderr, "sailctl x translate: -f and --proxy are required")
-		return 2
+		return usageError(fs, translateUsage, stderr, "sailctl x translate: -f and --proxy are required")
+	}
+	runFor := translate.Run
+	switch *generator {
+	case "":
+	case "grpc":
+		runFor = translate.RunProxyless
+	default:
+		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --generator %q: want grpc or nothing", *generator))
 	}
 	b, unsupported, err := translate.Load(files)
 	if err != nil {
@@ -65,7 +79,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	for _, u := range unsupported {
 		fmt.Fprintln(stderr, "unsupported:", u)
 	}
-	res, err := translate.Run(b, translate.ParseProxy(*proxy))
+	res, err := runFor(b, translate.ParseProxy(*proxy))
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
@@ -100,9 +114,19 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+
+Translates manifests offline into one proxy's config dump: its Envoy's, or
+with --generator grpc what a proxyless gRPC client in the pod gets. Problems
+go to stderr.
+
+Flags:
+`
+
 const usage = `usage: sailctl COMMAND
-  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [-o json|yaml]
-                 translate manifests offline into one proxy's Envoy config dump
+  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+                 translate manifests offline into one proxy's config dump (its
+                 Envoy's, or with --generator grpc a proxyless gRPC client's)
   kube-inject -f FILE
                  add the sidecar to the workloads in FILE, as the webhook would
   x call [xds:///HOST:PORT] [--count N]
@@ -113,4 +137,6 @@ const usage = `usage: sailctl COMMAND
   proxy-status and proxy-config send a bearer token: --token or $SAILPLANE_TOKEN,
   else the kubeconfig's, else one requested for ServiceAccount sailctl in
   --namespace (default sailplane-system) with the kubeconfig's credentials
+
+sailctl COMMAND --help shows a command's flags.
 `

@@ -77,3 +77,29 @@ func TestTranslateErrors(t *testing.T) {
 		}
 	}
 }
+
+// --generator grpc shows what a proxyless gRPC client in the pod gets: an
+// api_listener per dial name, no capture listeners, ROUND_ROBIN clusters.
+func TestTranslateProxyless(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"x", "translate",
+		"-f", bookinfo(t, "platform-bookinfo.yaml"),
+		"-f", bookinfo(t, "destination-rule-all.yaml"),
+		"--proxy", "productpage-v1.default", "--generator", "grpc"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{`"reviews:9080"`, `"reviews.default.svc.cluster.local:9080"`, `"apiListener"`, `"outbound|9080|v2|reviews.default.svc.cluster.local"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("proxyless config dump lacks %s", want)
+		}
+	}
+	for _, unwanted := range []string{`"virtualOutbound"`, `"LEAST_REQUEST"`} {
+		if strings.Contains(out.String(), unwanted) {
+			t.Errorf("proxyless config dump has %s", unwanted)
+		}
+	}
+	if code := run([]string{"x", "translate", "-f", bookinfo(t, "platform-bookinfo.yaml"), "--proxy", "productpage-v1.default", "--generator", "envoy"}, &out, &errOut); code != 2 {
+		t.Errorf("--generator envoy: exit %d, want 2", code)
+	}
+}

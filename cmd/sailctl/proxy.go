@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -46,13 +47,33 @@ func (f debugFlags) client() (proxystatus.Client, error) {
 	return proxystatus.Client{Addr: *f.addr, Token: token}, err
 }
 
+const proxyStatusUsage = `usage: sailctl proxy-status [--monitoring-address HOST:PORT] [--token T | --kubeconfig F --namespace NS]
+
+Every connected proxy: SYNCED, STALE or NACKED per xDS type.
+
+Flags:
+`
+
+const proxyConfigUsage = `usage: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o short|json]
+
+One proxy's configuration, from the control plane.
+
+Both commands send a bearer token: --token or $SAILPLANE_TOKEN, else the
+kubeconfig's, else one requested for ServiceAccount sailctl in --namespace
+(default sailplane-system) with the kubeconfig's credentials.
+
+Flags:
+`
+
 // proxyStatusCmd: sailctl proxy-status
 func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	flags := addDebugFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, proxyStatusUsage, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, proxyStatusUsage, stderr, "sailctl proxy-status: takes no arguments")
 	}
 	c, err := flags.client()
 	var proxies []xdsserver.ProxyStatus
@@ -72,16 +93,19 @@ func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 // proxyConfigCmd: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NS] [-o json]
 func proxyConfigCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	flags := addDebugFlags(fs)
 	output := fs.String("o", "short", "short (a table) or json (the config dump)")
-	if len(args) < 2 {
-		fmt.Fprintln(stderr, "usage: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o short|json]")
-		return 2
+	// The kind and pod come before the flags, so -h may be anywhere.
+	if wantsHelp(args) {
+		printUsage(fs, proxyConfigUsage, stdout)
+		return 0
+	}
+	if len(args) < 2 || strings.HasPrefix(args[0], "-") {
+		return usageError(fs, proxyConfigUsage, stderr, "sailctl proxy-config: want a config kind and a pod")
 	}
 	kind, proxy := args[0], args[1]
-	if err := fs.Parse(args[2:]); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, proxyConfigUsage, args[2:], stdout, stderr); !ok {
+		return code
 	}
 	c, err := flags.client()
 	var raw []byte

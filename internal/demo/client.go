@@ -13,20 +13,7 @@ import (
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
 	_ "google.golang.org/grpc/xds" // the xds:/// resolver
-
-	"github.com/sailplane/sailplane/internal/names"
 )
-
-// BootstrapEnv is where grpc-go looks for its xDS bootstrap.
-const BootstrapEnv = "GRPC_XDS_BOOTSTRAP_CONFIG"
-
-// BootstrapFor is grpc-go's xDS bootstrap for a proxyless client named
-// pod.namespace that talks to the control plane at xdsAddr.
-func BootstrapFor(xdsAddr, pod, namespace string) string {
-	node := names.NodeID(names.Node{Type: names.Sidecar, IP: "127.0.0.1", Pod: pod, Namespace: namespace, Domain: "cluster.local"})
-	return fmt.Sprintf(`{"xds_servers": [{"server_uri": %q, "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
-"node": {"id": %q, "metadata": {"GENERATOR": "grpc", "NAMESPACE": %q}}}`, xdsAddr, node, namespace)
-}
 
 // HasBootstrap reports whether grpc-go will find a bootstrap. grpc-go reads
 // the variables when the process starts, so a process without one must

@@ -16,10 +16,10 @@ import (
 func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 	cases, _ := filepath.Glob("testdata/*.in.yaml")
 	for _, in := range cases {
-		proxy, with := header(t, in)
-		want := dumpOf(t, in, with, proxy, nil)
+		h := header(t, in)
+		want := dumpOf(t, in, h, nil)
 		for seed := int64(1); seed <= 5; seed++ {
-			got := dumpOf(t, in, with, proxy, rand.New(rand.NewSource(seed)))
+			got := dumpOf(t, in, h, rand.New(rand.NewSource(seed)))
 			if !bytes.Equal(want, got) {
 				t.Errorf("%s: output differs when the input is shuffled (seed %d)", in, seed)
 			}
@@ -27,16 +27,16 @@ func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 	}
 }
 
-func dumpOf(t *testing.T, in string, with []string, proxy string, rng *rand.Rand) []byte {
+func dumpOf(t *testing.T, in string, h caseHeader, rng *rand.Rand) []byte {
 	t.Helper()
-	b, _, err := Load(append(with, in))
+	b, _, err := Load(append(h.with, in))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rng != nil {
 		shuffle(b, rng)
 	}
-	res, err := Run(b, ParseProxy(proxy))
+	res, err := h.run(b)
 	if err != nil {
 		t.Fatal(err)
 	}

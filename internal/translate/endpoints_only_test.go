@@ -17,12 +17,12 @@ import (
 func TestEndpointsOnlyMatchesFullTranslation(t *testing.T) {
 	cases, _ := filepath.Glob("testdata/*.in.yaml")
 	for _, in := range cases {
-		proxy, with := header(t, in)
-		b, _, err := Load(append(with, in))
+		h := header(t, in)
+		b, _, err := Load(append(h.with, in))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(b, ParseProxy(proxy))
+		res, err := h.run(b)
 		if err != nil {
 			t.Fatal(err)
 		}

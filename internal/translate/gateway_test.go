@@ -136,12 +136,12 @@ func TestSampleGateways(t *testing.T) {
 // passthrough.
 func TestGatewayRouting(t *testing.T) {
 	run := func(in string) *xds.Resources {
-		proxy, with := header(t, in)
-		b, _, err := Load(append(with, in))
+		h := header(t, in)
+		b, _, err := Load(append(h.with, in))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(b, ParseProxy(proxy))
+		res, err := h.run(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,4 +222,37 @@ func TestEgressGatewayPattern(t *testing.T) {
 func cloneBundle(b *bundle.Bundle) *bundle.Bundle {
 	c := *b
 	return &c
+}
+
+// TestGatewayFilterChainsAreUnnamed: Istio names no gateway filter chain
+// (HTTPS termination, TLS passthrough, AUTO_PASSTHROUGH); neither does
+// sailplane, so `proxy-config listener` output matches Istio's.
+func TestGatewayFilterChainsAreUnnamed(t *testing.T) {
+	cases, _ := filepath.Glob("testdata/gateway-*.in.yaml")
+	chains := 0
+	for _, in := range cases {
+		h := header(t, in)
+		b, _, err := Load(append(h.with, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.run(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Proxy.Type != names.Router {
+			continue
+		}
+		for _, l := range res.Resources.Listeners {
+			for _, fc := range l.FilterChains {
+				chains++
+				if fc.Name != "" {
+					t.Errorf("%s: listener %s has a filter chain named %q; Istio leaves gateway chains unnamed", in, l.Name, fc.Name)
+				}
+			}
+		}
+	}
+	if chains == 0 {
+		t.Fatal("no gateway filter chains checked")
+	}
 }

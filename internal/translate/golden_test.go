@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/configdump"
 	"github.com/sailplane/sailplane/internal/xds"
 )
@@ -36,12 +37,12 @@ func TestGolden(t *testing.T) {
 
 func translateCase(t *testing.T, in string) ([]byte, []byte) {
 	t.Helper()
-	proxy, with := header(t, in)
-	b, unsupported, err := Load(append(with, in))
+	h := header(t, in)
+	b, unsupported, err := Load(append(h.with, in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(b, ParseProxy(proxy))
+	res, err := h.run(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,31 +67,50 @@ func translateCase(t *testing.T, in string) ([]byte, []byte) {
 	return out, status.Bytes()
 }
 
-// header reads the case's leading comment lines: "# proxy: POD.NS" (required)
-// and any "# with: FILE" naming shared inputs in testdata/.
-func header(t *testing.T, in string) (string, []string) {
+// caseHeader is what a case's leading comment lines say: "# proxy: POD.NS"
+// (required), any "# with: FILE" naming shared inputs in testdata/, and
+// "# generator: grpc" for a proxyless gRPC client in that pod.
+type caseHeader struct {
+	proxy, generator string
+	with             []string
+}
+
+// run translates b for the case's proxy with the case's generator.
+func (h caseHeader) run(b *bundle.Bundle) (*Result, error) {
+	if h.generator == "grpc" {
+		return RunProxyless(b, ParseProxy(h.proxy))
+	}
+	return Run(b, ParseProxy(h.proxy))
+}
+
+func header(t *testing.T, in string) caseHeader {
 	t.Helper()
 	f, err := os.Open(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var proxy string
-	var with []string
+	var h caseHeader
 	sc := bufio.NewScanner(f)
 	for sc.Scan() && strings.HasPrefix(sc.Text(), "#") {
 		line := strings.TrimSpace(sc.Text())
 		if p, ok := strings.CutPrefix(line, "# proxy: "); ok {
-			proxy = p
+			h.proxy = p
 		}
 		if w, ok := strings.CutPrefix(line, "# with: "); ok {
-			with = append(with, filepath.Join(filepath.Dir(in), w))
+			h.with = append(h.with, filepath.Join(filepath.Dir(in), w))
+		}
+		if g, ok := strings.CutPrefix(line, "# generator: "); ok {
+			if g != "grpc" {
+				t.Fatalf("%s: unknown generator %q (want grpc)", in, g)
+			}
+			h.generator = g
 		}
 	}
-	if proxy == "" {
+	if h.proxy == "" {
 		t.Fatalf("%s: the leading comments must name the proxy: \"# proxy: POD.NAMESPACE\"", in)
 	}
-	return proxy, with
+	return h
 }
 
 func compareGolden(t *testing.T, path string, got []byte) {

@@ -102,9 +102,25 @@ func Run(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := xds.Generate(m, p)
+	return result(m, p, xds.Generate(m, p)), nil
+}
+
+// RunProxyless is Run for a proxyless gRPC client in the pod (node
+// metadata GENERATOR: grpc): the pod's namespace and labels decide what it
+// sees, and it gets what xds.GenerateProxyless builds.
+func RunProxyless(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
+	m := model.Build(b)
+	p, err := ProxyFor(m, proxy)
+	if err != nil {
+		return nil, err
+	}
+	p.Type = names.Sidecar // proxyless node ids are sidecar~...
+	return result(m, p, xds.GenerateProxyless(m, p)), nil
+}
+
+func result(m *model.Model, p xds.Proxy, r *xds.Resources) *Result {
 	for _, pr := range r.Problems {
 		m.Status.Add(pr.Object, pr.Field, "%s", pr.Reason)
 	}
-	return &Result{Model: m, Proxy: p, Resources: r}, nil
+	return &Result{Model: m, Proxy: p, Resources: r}
 }

@@ -88,10 +88,11 @@ func (g *generator) validChains(s *gwServer, chains []*listenerv3.FilterChain) [
 }
 
 // terminatingChain matches the server's SNI names and terminates TLS with
-// its context before handing the stream to filter.
+// its context before handing the stream to filter. Like Istio's gateway
+// chains it has no name: nothing refers to gateway chains by name (no
+// filter_chain_matcher), and Envoy tells chains apart by their match.
 func terminatingChain(s *gwServer, filter *listenerv3.Filter) *listenerv3.FilterChain {
 	return &listenerv3.FilterChain{
-		Name:             s.String(),
 		FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: serverNames(s)},
 		TransportSocket: &corev3.TransportSocket{
 			Name:       names.TLSTransportSocket,

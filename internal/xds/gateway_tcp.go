@@ -84,8 +84,8 @@ func (g *generator) passthroughChains(p *gwPort, s *gwServer) []*listenerv3.Filt
 					continue
 				}
 				tp.StatPrefix = statPrefixOf(tp)
+				// Unnamed, as Istio's passthrough chains (see terminatingChain).
 				chains = append(chains, &listenerv3.FilterChain{
-					Name:             fmt.Sprintf("%s tls[%d].match[%d]", vs.Ref, i, j),
 					FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: sniNames(m.SniHosts)},
 					Filters:          []*listenerv3.Filter{tcpProxyFilter(tp)},
 				})
@@ -146,8 +146,8 @@ func (g *generator) autoPassthroughChains(p *gwPort, s *gwServer) []*listenerv3.
 					continue // another auto-passthrough server covers it already
 				}
 				g.sniDNAT[cluster] = sniDNATTarget{svc: svc, port: port, subset: subset}
+				// Unnamed, as Istio's (see terminatingChain).
 				chains = append(chains, &listenerv3.FilterChain{
-					Name:             cluster,
 					FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{cluster}},
 					Filters:          []*listenerv3.Filter{tcpProxy(cluster, cluster)},
 				})

@@ -3,9 +3,10 @@ package xds
 import (
 	"fmt"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -22,16 +23,16 @@ import (
 // rule that asked for it gets a status problem, so nothing is dropped
 // silently and the client never receives config it would NACK.
 func GenerateProxyless(m *model.Model, p Proxy) *Resources {
-	g := &generator{m: m, proxy: p, out: &Resources{}}
+	g := &generator{m: m, proxy: p, out: &Resources{}, proxyless: true}
 	g.gateways = p.gatewayNames(m)
 	g.outboundClusters()
-	g.out.Clusters = grpcClusters(g.out.Clusters)
+	left := g.grpcClusters()
 	for _, svc := range g.visibleServices() {
 		for _, port := range svc.Ports {
 			if port.Protocol == model.UDP {
 				continue
 			}
-			g.proxylessService(svc, port.Number)
+			g.proxylessService(svc, port.Number, left)
 		}
 	}
 	g.reportProxylessLimits()
@@ -40,9 +41,9 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 	return g.out
 }
 
-func (g *generator) proxylessService(svc *model.Service, port uint32) {
+func (g *generator) proxylessService(svc *model.Service, port uint32, left map[string]bool) {
 	rcName := names.VirtualHost(svc.Hostname, port)
-	routes := grpcRoutes(g.serviceRoutes(svc, port))
+	routes := withoutClusters(grpcRoutes(g.serviceRoutes(svc, port)), left)
 	rc := &routev3.RouteConfiguration{
 		Name: rcName,
 		// One service per route configuration, so every name the client
@@ -52,7 +53,7 @@ func (g *generator) proxylessService(svc *model.Service, port uint32) {
 	g.out.Routes = append(g.out.Routes, rc)
 	hcm := &hcmv3.HttpConnectionManager{
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: rcName, ConfigSource: adsSource()}},
-		HttpFilters:    grpcHTTPFilters(rc),
+		HttpFilters:    grpcHTTPFilters(),
 	}
 	for _, name := range dialNames(svc, g.proxy.Namespace, port) {
 		g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
@@ -71,21 +72,20 @@ func dialNames(svc *model.Service, clientNS string, port uint32) []string {
 	return out
 }
 
-// grpcHTTPFilters keeps the fault filter when a route uses it; gRPC has no
-// CORS filter.
-func grpcHTTPFilters(rc *routev3.RouteConfiguration) []*hcmv3.HttpFilter {
-	out := httpFilters(rc)
-	kept := out[:0]
-	for _, f := range out {
-		if f.Name != names.CORSFilter {
-			kept = append(kept, f)
-		}
+// grpcHTTPFilters are the fault and router filters, always, as istiod
+// lists them: the filter chain then never depends on the routes, so
+// adding or removing a fault changes RDS only and a route with a fault can
+// never arrive before its filter. gRPC has no CORS filter.
+func grpcHTTPFilters() []*hcmv3.HttpFilter {
+	return []*hcmv3.HttpFilter{
+		httpFilter(names.FaultFilter, &faultv3.HTTPFault{}),
+		httpFilter(names.RouterFilter, &routerv3.Router{}),
 	}
-	return kept
 }
 
-// grpcRoutes adapts routes for gRPC: it drops per-route CORS, and carries
-// the route timeout as max_stream_duration, which is what gRPC reads.
+// grpcRoutes adapts routes for gRPC: it drops per-route CORS and mirrors
+// (gRPC has neither; reportProxylessLimits says so), and carries the route
+// timeout as max_stream_duration, which is what gRPC reads.
 func grpcRoutes(in []*routev3.Route) []*routev3.Route {
 	for _, r := range in {
 		delete(r.TypedPerFilterConfig, names.CORSFilter)
@@ -93,6 +93,7 @@ func grpcRoutes(in []*routev3.Route) []*routev3.Route {
 		if a == nil {
 			continue
 		}
+		a.RequestMirrorPolicies = nil
 		if a.MaxStreamDuration == nil {
 			a.MaxStreamDuration = &routev3.RouteAction_MaxStreamDuration{}
 		}
@@ -101,20 +102,4 @@ func grpcRoutes(in []*routev3.Route) []*routev3.Route {
 		}
 	}
 	return in
-}
-
-// grpcClusters keeps what gRPC's xDS client accepts: EDS and logical-DNS
-// clusters, without upstream TLS (gRPC wants certificate providers for
-// that, which sailplane does not configure).
-func grpcClusters(in []*clusterv3.Cluster) []*clusterv3.Cluster {
-	var out []*clusterv3.Cluster
-	for _, c := range in {
-		switch c.GetType() {
-		case clusterv3.Cluster_EDS, clusterv3.Cluster_LOGICAL_DNS:
-			c.TransportSocket = nil
-			c.TransportSocketMatches = nil
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -50,6 +50,8 @@ type generator struct {
 	out      *Resources
 	// sniDNAT holds the SNI-DNAT clusters AUTO_PASSTHROUGH servers need.
 	sniDNAT map[string]sniDNATTarget
+	// proxyless says the output is for a proxyless gRPC client.
+	proxyless bool
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

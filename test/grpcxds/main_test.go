@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/sailplane/sailplane/internal/demo"
 )
 
 const (
@@ -63,16 +65,16 @@ func reexecInNetns() int {
 	return 0
 }
 
-// bootstrap is grpc-go's xDS bootstrap: the control plane, and a node id
-// and metadata in Istio's proxyless shape.
+// bootstrap is the xDS bootstrap sailplane generates for proxyless
+// clients (demo.Bootstrap, locality included): the control plane, and a
+// node id and metadata in Istio's proxyless shape.
 func bootstrap() string {
-	return fmt.Sprintf(`{
-  "xds_servers": [{"server_uri": %q, "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
-  "node": {
-    "id": "sidecar~%s~client.%s~%s.svc.cluster.local",
-    "metadata": {"GENERATOR": "grpc", "NAMESPACE": %q, "LABELS": {"app": "client"}}
-  }
-}`, xdsAddr, clientIP, namespace, namespace, namespace)
+	return demo.Bootstrap{
+		XDSAddress: xdsAddr,
+		NodeID:     fmt.Sprintf("sidecar~%s~client.%s~%s.svc.cluster.local", clientIP, namespace, namespace),
+		Namespace:  namespace,
+		Labels:     map[string]string{"app": "client"},
+	}.JSON()
 }
 
 // setupNetns brings up loopback with the test addresses and a default

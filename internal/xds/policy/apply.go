@@ -29,6 +29,9 @@ type Options struct {
 	// behaviour: no verification without caCertificates.
 	// defaults.SystemCACertificates is the usual path.
 	SystemCA string
+	// GRPC says the cluster is for a proxyless gRPC client: lb_policy is
+	// one gRPC accepts (see applyGRPCLoadBalancer).
+	GRPC bool
 }
 
 // Apply sets on c everything a traffic policy decides: connect_timeout,
@@ -56,7 +59,11 @@ func Apply(c *clusterv3.Cluster, p *networkingv1.TrafficPolicy, o Options) []Fie
 	applyCircuitBreakers(c, p.ConnectionPool, p.RetryBudget, r)
 	applyTCPKeepalive(c, p.ConnectionPool, r)
 	applyOutlierDetection(c, p.OutlierDetection, r)
-	applyLoadBalancer(c, p.LoadBalancer, r)
+	if o.GRPC {
+		applyGRPCLoadBalancer(c, p.LoadBalancer, r)
+	} else {
+		applyLoadBalancer(c, p.LoadBalancer, r)
+	}
 	h2 := applyProtocolOptions(c, p.ConnectionPool, o.HTTP2, r)
 	applyTLS(c, p.TLS, h2, r)
 	applyProxyProtocol(c, p.ProxyProtocol, r)

@@ -24,7 +24,7 @@ func Gateway(res *xds.Resources, req Request) (Result, error) {
 	}
 	rcName := hcmRDS(fc)
 	if rcName == "" {
-		return Result{}, fmt.Errorf("filter chain %q of port %d has no HTTP connection manager", fc.Name, req.Port)
+		return Result{}, fmt.Errorf("filter chain %v of port %d has no HTTP connection manager", fc.GetFilterChainMatch().GetServerNames(), req.Port)
 	}
 	return routeNamed(res, rcName, req)
 }
@@ -54,7 +54,7 @@ func TCP(res *xds.Resources, port uint32, sni string) (map[string]uint32, error)
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("filter chain %q of port %d has no tcp_proxy", fc.Name, port)
+	return nil, fmt.Errorf("filter chain %v of port %d has no tcp_proxy", fc.GetFilterChainMatch().GetServerNames(), port)
 }
 
 // gatewayChain picks the filter chain of the port's listener as Envoy does
