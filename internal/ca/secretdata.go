@@ -82,7 +82,7 @@ func FromSecretDataAt(data map[string][]byte, plugged bool, now time.Time) (*CA,
 	if plugged {
 		secret = defaults.PluggedCASecret
 	}
-	fail := func(key string, err error) error { return fmt.Errorf("secret %s: %s: %w", secret, key, err) }
+	fail := func(key string, err error) error { return &SecretError{Secret: secret, Key: key, Err: err} }
 
 	cert, err := parseOneCert(data[defaults.CACertKey])
 	if err != nil {

@@ -110,7 +110,7 @@ func TestFromSecretDataRefuses(t *testing.T) {
 		at      time.Time
 		want    string
 	}{
-		{"no ca-cert", with(root, defaults.CACertKey, nil), false, t0, "istio-ca-secret: ca-cert.pem: missing"},
+		{"no ca-cert", with(root, defaults.CACertKey, nil), false, t0, "Secret istio-ca-secret: ca-cert.pem: missing"},
 		{"ca-cert not PEM", with(root, defaults.CACertKey, []byte("hello")), false, t0, "ca-cert.pem: not PEM"},
 		{"ca-cert holds a key", with(root, defaults.CACertKey, root[defaults.CAKeyKey]), false, t0, `ca-cert.pem: PEM block 1 is "PRIVATE KEY"`},
 		{"ca-cert two certs", with(root, defaults.CACertKey, append(append([]byte{}, root[defaults.CACertKey]...), other[defaults.CACertKey]...)), false, t0, "ca-cert.pem: holds 2 certificates"},
@@ -122,7 +122,7 @@ func TestFromSecretDataRefuses(t *testing.T) {
 		{"not yet valid", root, false, t0.Add(-time.Hour), "is not valid before"},
 		{"intermediate in istio-ca-secret", with(plugged, defaults.RootCertKey, nil), false, t0, "istio-ca-secret: ca-cert.pem: not self-signed"},
 		{"extra root not PEM", with(root, defaults.RootCertKey, []byte("junk")), false, t0, "istio-ca-secret: root-cert.pem: not PEM"},
-		{"plugged without root-cert", with(plugged, defaults.RootCertKey, nil), true, t0, "cacerts: root-cert.pem: missing"},
+		{"plugged without root-cert", with(plugged, defaults.RootCertKey, nil), true, t0, "Secret cacerts: root-cert.pem: missing"},
 		{"plugged, wrong root", with(with(plugged, defaults.RootCertKey, other[defaults.CACertKey]), defaults.CertChainKey, nil), true, t0, "cacerts: ca-cert.pem: signing certificate \"CN=intermediate,O=cluster.local\" does not chain to any root in root-cert.pem"},
 		{"plugged, chain starts elsewhere", with(plugged, defaults.CertChainKey, root[defaults.CACertKey]), true, t0, "cacerts: cert-chain.pem: first certificate \"O=cluster.local\" is not the one in ca-cert.pem"},
 		{"plugged, intermediate expired", plugged, true, t0.Add(49 * time.Hour), "cacerts: ca-cert.pem: certificate \"CN=intermediate,O=cluster.local\" expired"},
