@@ -13,6 +13,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"slices"
 	"time"
 )
 
@@ -86,4 +87,9 @@ func (c *CA) chainPEM() []byte {
 
 func encodeCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// RootCerts is the trusted roots, in TrustBundlePEM's order.
+func (c *CA) RootCerts() []*x509.Certificate {
+	return slices.Clone(c.roots)
 }
