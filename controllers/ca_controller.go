@@ -106,7 +106,9 @@ func (r *CAReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ctrl
 			"signerNotAfter", cert.NotAfter.UTC().Format(time.RFC3339), "roots", len(c.RootCerts()))
 	}
 	r.Holder.Set(c)
-	return ctrl.Result{}, nil
+	// Look again when the CA's certificates expire: the load then fails
+	// loudly (log, event, metric) instead of signing stopping silently.
+	return ctrl.Result{RequeueAfter: c.NotAfter().Sub(now()) + time.Second}, nil
 }
 
 // warn records a Warning Event on the Secret that holds bad material.

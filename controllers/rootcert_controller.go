@@ -8,9 +8,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -47,6 +49,8 @@ func (r *RootCertReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: o.GetNamespace()}}}
 	})
 	return ctrl.NewControllerManagedBy(mgr).Named("rootcert").
+		// Tests run several managers in one process.
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
 		For(&corev1.Namespace{}).
 		Watches(&corev1.ConfigMap{}, toNamespace, builder.WithPredicates(isRootCert)).
 		WatchesRawSource(source.Channel(r.pokes, handler.EnqueueRequestsFromMapFunc(r.allNamespaces))).

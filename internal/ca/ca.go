@@ -93,3 +93,9 @@ func encodeCert(der []byte) []byte {
 func (c *CA) RootCerts() []*x509.Certificate {
 	return slices.Clone(c.roots)
 }
+
+// NotAfter is when the first certificate of the CA's path (signing cert,
+// intermediates, root) expires; nothing it issues outlives it.
+func (c *CA) NotAfter() time.Time {
+	return c.notAfter
+}

@@ -102,6 +102,9 @@ func TestLifetimeEndsWithTheSigningCert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !c.NotAfter().Equal(c.SigningCert().NotAfter) {
+		t.Errorf("CA NotAfter %s, want the intermediate's %s", c.NotAfter(), c.SigningCert().NotAfter)
+	}
 	if want := c.SigningCert().NotAfter; !kp.NotAfter.Equal(want) {
 		t.Errorf("NotAfter %s, want the intermediate's %s", kp.NotAfter, want)
 	}
