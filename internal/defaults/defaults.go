@@ -182,3 +182,33 @@ const (
 	// holds no bearer token, e.g. a client-certificate user.
 	SailctlServiceAccount = "sailctl"
 )
+
+// The mesh CA's material, in the layout istiod reads and writes, so a
+// Secret made for istiod (or by it) works here unchanged.
+const (
+	// CACertKey holds the signing certificate: the self-signed root in
+	// SelfSignedCASecret, the intermediate in PluggedCASecret.
+	CACertKey = "ca-cert.pem"
+	// CAKeyKey holds the signing certificate's private key.
+	CAKeyKey = "ca-key.pem"
+	// CertChainKey holds, in PluggedCASecret, the chain from CACertKey up
+	// to the root.
+	CertChainKey = "cert-chain.pem"
+	// PrivateKeyKey is written empty in SelfSignedCASecret, as istiod does.
+	PrivateKeyKey = "key.pem"
+	// SelfSignedCASecretType is the type istiod gives SelfSignedCASecret.
+	SelfSignedCASecretType = "istio.io/ca-root"
+	// MaxWorkloadCertTTL caps the validity a CSR may ask for (Istio's
+	// MAX_WORKLOAD_CERT_TTL default, 90 days).
+	MaxWorkloadCertTTL = 90 * 24 * time.Hour
+	// ClockSkewBackdate is how far before "now" an issued certificate
+	// starts, so a peer whose clock is slightly behind accepts it. It is
+	// capped at a tenth of a short lifetime.
+	ClockSkewBackdate = time.Minute
+	// IstioConfigLabel marks objects istiod writes ("istio.io/config":
+	// "true"); the root-certificate ConfigMaps carry it.
+	IstioConfigLabel = "istio.io/config"
+	// KubeNodeLeaseNamespace is skipped like kube-system and kube-public
+	// when publishing RootCertConfigMap, as istiod does.
+	KubeNodeLeaseNamespace = "kube-node-lease"
+)
