@@ -71,7 +71,24 @@ func (t *trust) guardDebug(handlers map[string]http.Handler) {
 func (t *trust) add(m ctrlmanager.Manager, s *xdsserver.Server, mesh *controllers.MeshReconciler) error {
 	mesh.Secrets = xdsserver.NewSecretsView(t.issuer.Secrets)
 	t.holder.OnChange(mesh.Poke)
-	if err := controllers.SetupCA(m, t.holder, t.opts.Namespace, t.opts.TrustDomain, t.log.WithName("ca")); err != nil {
+	loader := &controllers.CAReconciler{
+		Reader: m.GetAPIReader(), Writer: m.GetClient(), Holder: t.holder,
+		Namespace: t.opts.Namespace, TrustDomain: t.opts.TrustDomain,
+		Events: m.GetEventRecorder("sailplane-ca"), Log: t.log.WithName("ca"),
+	}
+	if err := loader.SetupWithManager(m); err != nil {
+		return err
+	}
+	roots := &controllers.RootCertReconciler{Client: m.GetClient(), Holder: t.holder, Log: t.log.WithName("rootcert")}
+	if err := roots.SetupWithManager(m); err != nil {
+		return err
+	}
+	if err := m.AddReadyzCheck("mesh-ca", func(*http.Request) error {
+		if t.holder.Current() == nil {
+			return fmt.Errorf("the mesh CA is not loaded yet")
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	if err := m.Add(&renewal{issuer: t.issuer, due: mesh.Poke}); err != nil {

@@ -170,4 +170,3 @@ func secrets(t *testing.T, r *discoveryv3.DiscoveryResponse) map[string]*tlsv3.S
 	}
 	return out
 }
-
