@@ -30,6 +30,9 @@ type Issuer struct {
 
 	mu     sync.Mutex
 	issued map[string]*entry // by SPIFFE id
+	// issuedOne wakes RenewWhenDue: a new certificate may be due sooner
+	// than what it waits for.
+	issuedOne chan struct{}
 }
 
 // entry is one identity's current certificate. The secrets are built once
@@ -45,7 +48,7 @@ type entry struct {
 // New returns an issuer signing with the CA current returns, for
 // certificates of the given lifetime.
 func New(current func() *ca.CA, ttl time.Duration, now func() time.Time) *Issuer {
-	return &Issuer{ca: current, ttl: ttl, now: now, issued: map[string]*entry{}}
+	return &Issuer{ca: current, ttl: ttl, now: now, issued: map[string]*entry{}, issuedOne: make(chan struct{}, 1)}
 }
 
 // Secrets returns the identity's "default" and "ROOTCA" SDS resources,
@@ -70,6 +73,10 @@ func (i *Issuer) Secrets(id identity.Identity) ([]*tlsv3.Secret, error) {
 	}
 	e := &entry{signer: signer, pair: pair, renew: renewAt(pair), secrets: xds.WorkloadSecrets(pair.CertChainPEM, pair.KeyPEM, signer.TrustBundlePEM())}
 	i.issued[key] = e
+	select {
+	case i.issuedOne <- struct{}{}:
+	default:
+	}
 	return e.secrets, nil
 }
 
@@ -127,6 +134,9 @@ func (i *Issuer) RenewWhenDue(ctx context.Context, due func()) {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-i.issuedOne:
+			t.Stop()
+			continue
 		case <-t.C:
 		}
 		if ok && !i.now().Before(next) {

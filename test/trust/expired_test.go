@@ -2,8 +2,8 @@ package trust
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -36,7 +36,7 @@ func craftedToken(t *testing.T, w workload, exp time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := parseRSAKey(t, raw)
+	key := parseSigningKey(t, raw)
 	now := time.Now()
 	claims := map[string]any{
 		"iss": api.SecureServing.URL("https", "/").String(),
@@ -52,7 +52,7 @@ func craftedToken(t *testing.T, w workload, exp time.Time) string {
 			"pod":            map[string]any{"name": w.pod, "uid": w.uid},
 		},
 	}
-	header := map[string]any{"alg": "RS256", "typ": "JWT"}
+	header := map[string]any{"alg": key.alg(), "typ": "JWT"}
 	enc := func(v any) string {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -61,30 +61,60 @@ func craftedToken(t *testing.T, w workload, exp time.Time) string {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	signing := enc(header) + "." + enc(claims)
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	return signing + "." + base64.RawURLEncoding.EncodeToString(key.sign(t, []byte(signing)))
+}
+
+// signingKey is the API server's service-account key, RSA or ECDSA.
+type signingKey struct{ crypto.Signer }
+
+func (k signingKey) alg() string {
+	if _, ok := k.Signer.(*ecdsa.PrivateKey); ok {
+		return "ES256"
+	}
+	return "RS256"
+}
+
+// sign makes a JWS signature: PKCS #1 v1.5 for RS256; for ES256 the two
+// 32-byte halves r and s, as JWS wants them (not ASN.1).
+func (k signingKey) sign(t *testing.T, data []byte) []byte {
+	t.Helper()
+	sum := sha256.Sum256(data)
+	if ec, ok := k.Signer.(*ecdsa.PrivateKey); ok {
+		r, s, err := ecdsa.Sign(rand.Reader, ec, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]byte, 64)
+		r.FillBytes(out[:32])
+		s.FillBytes(out[32:])
+		return out
+	}
+	sig, err := k.Signer.Sign(rand.Reader, sum[:], crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+	return sig
 }
 
-func parseRSAKey(t *testing.T, raw []byte) *rsa.PrivateKey {
+func parseSigningKey(t *testing.T, raw []byte) signingKey {
 	t.Helper()
 	block, _ := pem.Decode(raw)
 	if block == nil {
 		t.Fatal("service-account signing key is not PEM")
 	}
 	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k
+		return signingKey{k}
+	}
+	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return signingKey{k}
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rk, ok := k.(*rsa.PrivateKey)
+	s, ok := k.(crypto.Signer)
 	if !ok {
-		t.Fatalf("service-account signing key is %T, not RSA", k)
+		t.Fatalf("service-account signing key is %T", k)
 	}
-	return rk
+	return signingKey{s}
 }

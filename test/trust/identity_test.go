@@ -64,7 +64,7 @@ func TestRefusedCallers(t *testing.T) {
 		code   codes.Code
 		reason string
 	}{
-		{"same token, pod B's node id", dialOpts{tls: proxyTLS(roots), token: tokenA}, b.nodeID(), codes.PermissionDenied, `bound to pod "ratings-a"`},
+		{"same token, pod B's node id", dialOpts{tls: proxyTLS(roots), token: tokenA}, b.nodeID(), codes.PermissionDenied, `is not the caller's pod "ratings-a"`},
 		{"token of another namespace", dialOpts{tls: proxyTLS(roots), token: boundToken(t, other, defaults.TokenAudience)}, a.nodeID(), codes.PermissionDenied, `namespace "trust-refuse"`},
 		{"token for another audience", dialOpts{tls: proxyTLS(roots), token: boundToken(t, a, "not-istio-ca")}, a.nodeID(), codes.Unauthenticated, ""},
 		{"expired token", dialOpts{tls: proxyTLS(roots), token: expiredToken(t, a)}, a.nodeID(), codes.Unauthenticated, ""},
