@@ -68,14 +68,6 @@ func (c Client) ConfigDump(proxy string) ([]byte, error) {
 	return c.get(xdsserver.ConfigDumpPath + "?proxy=" + url.QueryEscape(proxy))
 }
 
-// Fetch is Client{Addr: addr}.Fetch(), for a monitoring port that asks
-// for no token.
-func Fetch(addr string) ([]xdsserver.ProxyStatus, error) { return Client{Addr: addr}.Fetch() }
-
-// ConfigDump is Client{Addr: addr}.ConfigDump(proxy), for a monitoring port
-// that asks for no token.
-func ConfigDump(addr, proxy string) ([]byte, error) { return Client{Addr: addr}.ConfigDump(proxy) }
-
 // typeColumns are the xDS types proxy-status reports, in istioctl's order.
 var typeColumns = []struct{ name, url string }{
 	{"CDS", resource.ClusterType}, {"LDS", resource.ListenerType},

@@ -82,7 +82,7 @@ func TestProxylessRouteToHostGRPCCannotReach(t *testing.T) {
 // noNacks: grpc-go accepted every version it was sent.
 func noNacks(t *testing.T) {
 	t.Helper()
-	proxies, err := proxystatus.Fetch(monitoringAddr)
+	proxies, err := proxystatus.Client{Addr: monitoringAddr, Token: debugToken}.Fetch()
 	if err != nil {
 		t.Fatal(err)
 	}

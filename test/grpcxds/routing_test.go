@@ -257,7 +257,13 @@ func TestProxylessRouting(t *testing.T) {
 func debugState() string {
 	var out strings.Builder
 	for _, path := range []string{"/debug/proxy-status", "/debug/config_dump?proxy=client.default"} {
-		resp, err := http.Get("http://" + monitoringAddr + path)
+		req, err := http.NewRequest(http.MethodGet, "http://"+monitoringAddr+path, nil)
+		if err != nil {
+			fmt.Fprintf(&out, "%s: %v\n", path, err)
+			continue
+		}
+		req.Header.Set("Authorization", "Bearer "+debugToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			fmt.Fprintf(&out, "%s: %v\n", path, err)
 			continue

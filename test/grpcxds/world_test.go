@@ -32,6 +32,9 @@ const (
 
 var k8s client.Client
 
+// debugToken reads the control plane's debug endpoints, as sailctl does.
+var debugToken string
+
 // backend answers UnaryCall with its version as server id. Metadata
 // "x-sleep-ms" delays the answer; a flaky backend fails every other call
 // with UNAVAILABLE.
@@ -95,6 +98,9 @@ func startWorld() (func(), error) {
 	opts.XDSSecureAddress = ""
 	mgr, err := manager.New(cfg, opts, logr.Discard())
 	if err != nil {
+		return nil, err
+	}
+	if debugToken, err = envtestutil.DebugToken(context.Background(), cfg, namespace); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

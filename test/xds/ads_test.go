@@ -114,9 +114,15 @@ func applyVS(t *testing.T, ns, spec string) {
 	}
 }
 
+// get reads a monitoring URL with the debug token, as sailctl would.
 func get(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+debugToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,9 +35,12 @@ type sotwClient struct {
 	signal chan struct{}
 }
 
-func dialSotW(t *testing.T, addr, nodeID string) *sotwClient {
+func dialSotW(t *testing.T, addr, nodeID string, opts ...grpc.DialOption) *sotwClient {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if len(opts) == 0 {
+		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -14,10 +15,16 @@ import (
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/names"
 )
 
@@ -51,9 +58,10 @@ func TestGatewaySecretRotationOverSDS(t *testing.T) {
 	const ns = "gwsds"
 	ctx := context.Background()
 	create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "ingress", Namespace: ns}})
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "ingress", Namespace: ns, Labels: map[string]string{"istio": "ingressgateway"}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "istio-proxy", Image: "envoy"}}},
+		Spec:       corev1.PodSpec{ServiceAccountName: "ingress", Containers: []corev1.Container{{Name: "istio-proxy", Image: "envoy"}}},
 	}
 	create(t, pod)
 	pod.Status.PodIP = "10.1.0.50"
@@ -77,7 +85,9 @@ func TestGatewaySecretRotationOverSDS(t *testing.T) {
 
 	r := startReplica(t, false)
 	node := names.NodeID(names.Node{Type: names.Router, IP: "10.1.0.50", Pod: "ingress", Namespace: ns, Domain: "cluster.local"})
-	c := dialSotW(t, r.xds, node)
+	// Secrets are served only on the authenticated port, to the gateway's
+	// own identity.
+	c := dialSotW(t, r.secure, node, authenticated(t, ns, pod)...)
 	_, last := c.subscribe(t)
 	sdsName := names.CredentialSecret("shop-cert")
 	c.send(t, resource.SecretType, []string{sdsName}, "", "", nil)
@@ -113,3 +123,41 @@ func certOf(t *testing.T, resp interface{ GetResources() []*anyMessage }) []byte
 	}
 	return s.GetTlsCertificate().GetCertificateChain().GetInlineBytes()
 }
+
+// authenticated are the dial options of an injected proxy: TLS against
+// the mesh root published in its namespace, and its pod-bound token.
+func authenticated(t *testing.T, ns string, pod *corev1.Pod) []grpc.DialOption {
+	t.Helper()
+	var cm corev1.ConfigMap
+	deadline := time.Now().Add(60 * time.Second)
+	for k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: defaults.RootCertConfigMap}, &cm) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no ConfigMap %s in %s", defaults.RootCertConfigMap, ns)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM([]byte(cm.Data[defaults.RootCertKey]))
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := int64(3600)
+	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), pod.Spec.ServiceAccountName, &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+		Audiences: []string{defaults.TokenAudience}, ExpirationSeconds: &secs,
+		BoundObjectRef: &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID},
+	}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg := &tls.Config{RootCAs: roots, ServerName: "sailplane.default.svc", MinVersion: tls.VersionTLS12}
+	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)), grpc.WithPerRPCCredentials(bearer(tr.Status.Token))}
+}
+
+// bearer sends a token as the injected proxy's call credentials do.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return true }

@@ -17,7 +17,7 @@ func TestProxyStatusAndConfig(t *testing.T) {
 	dialSotW(t, r.xds, productpageNode("pstatus")).subscribe(t)
 	var out bytes.Buffer
 	waitFor(t, 10*time.Second, "the proxy to show as synced", func() bool {
-		proxies, err := proxystatus.Fetch(r.monitoring)
+		proxies, err := proxystatus.Client{Addr: r.monitoring, Token: debugToken}.Fetch()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,7 +28,7 @@ func TestProxyStatusAndConfig(t *testing.T) {
 	if !strings.Contains(out.String(), "productpage-v1.pstatus") {
 		t.Errorf("proxy-status:\n%s", out.String())
 	}
-	raw, err := proxystatus.ConfigDump(r.monitoring, "productpage-v1.pstatus")
+	raw, err := proxystatus.Client{Addr: r.monitoring, Token: debugToken}.ConfigDump("productpage-v1.pstatus")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ var (
 	env *envtest.Environment
 	cfg *rest.Config
 	k8s client.Client
+	// debugToken reads the replicas' debug endpoints, as sailctl does.
+	debugToken string
 )
 
 func TestMain(m *testing.M) {
@@ -41,6 +43,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	if debugToken, err = envtestutil.DebugToken(context.Background(), cfg, "default"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	_ = env.Stop()
 	os.Exit(code)
@@ -48,9 +54,9 @@ func TestMain(m *testing.M) {
 
 // replica is one running control plane.
 type replica struct {
-	xds, monitoring string
-	cancel          context.CancelFunc
-	done            chan error
+	xds, secure, monitoring string
+	cancel                  context.CancelFunc
+	done                    chan error
 }
 
 // startReplica runs a manager (mesh controller, ADS server, status
@@ -60,7 +66,8 @@ func startReplica(t *testing.T, leader bool) *replica {
 	r := &replica{xds: envtestutil.FreeAddr(t), monitoring: envtestutil.FreeAddr(t), done: make(chan error, 1)}
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = r.xds, r.monitoring, ""
-	opts.XDSSecureAddress = envtestutil.FreeAddr(t)
+	r.secure = envtestutil.FreeAddr(t)
+	opts.XDSSecureAddress = r.secure
 	opts.Namespace, opts.LeaderElect = "default", leader
 	mgr, err := manager.New(cfg, opts, testLogger())
 	if err != nil {
