@@ -35,14 +35,16 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		return nil, err
 	}
 	live, ready := newChecks(), newChecks()
+	api := newAPITracker(log)
 	xdsServer := newXDS(log, opts.PushBudgetMiB)
 	handlers := probeHandlers(live, ready)
 	for path, h := range debugHandlers(xdsServer) {
 		handlers[path] = h
 	}
 	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
-		Scheme: scheme,
-		Logger: log,
+		Scheme:   scheme,
+		Logger:   log,
+		NewCache: newCacheFunc(api),
 		Metrics: metricsserver.Options{
 			BindAddress:   opts.MonitoringAddress,
 			ExtraHandlers: handlers,
@@ -67,6 +69,9 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		return nil, err
 	}
 	if err := m.AddReadyzCheck("informers-synced", cacheSynced(mgr.GetCache())); err != nil {
+		return nil, err
+	}
+	if err := m.AddReadyzCheck(apiServerCheck, api.Check(opts.APIOutageGrace)); err != nil {
 		return nil, err
 	}
 	if err := addMesh(m, xdsServer, opts.XDSAddress, log); err != nil {

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"testing"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 )
@@ -51,6 +52,7 @@ func TestOptionsDefaults(t *testing.T) {
 		WebhookCertDir:    "/var/run/secrets/sailplane/webhook",
 		Namespace:         "sailplane-system",
 		LeaderElectionID:  "sailplane-leader.networking.istio.io",
+		APIOutageGrace:    10 * time.Second,
 	}
 	if got != want {
 		t.Errorf("withDefaults() = %+v, want %+v (WebhookAddress stays empty: off)", got, want)
