@@ -51,15 +51,13 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		},
 		// "0" turns off controller-runtime's own probe port: the probes are
 		// on the monitoring port instead (see probes.go).
-		HealthProbeBindAddress:  "0",
-		WebhookServer:           hooks,
-		LeaderElection:          opts.LeaderElect,
-		LeaderElectionID:        opts.LeaderElectionID,
-		LeaderElectionNamespace: opts.Namespace,
-		// The process exits right after the manager stops, so handing the
-		// Lease back at once is safe and lets a new leader start without
-		// waiting for the lease to expire.
-		LeaderElectionReleaseOnCancel: true,
+		HealthProbeBindAddress: "0",
+		WebhookServer:          hooks,
+		// No manager-wide leader election: controller-runtime's ends the
+		// process on a lost lease (any API-server outage over 10 s). The
+		// one leader-only task, the status writer, elects for itself
+		// (leader.go) and the xDS server runs on every replica throughout.
+		LeaderElection: false,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the controller manager: %w", err)
@@ -74,7 +72,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck(apiServerCheck, api.Check(opts.APIOutageGrace)); err != nil {
 		return nil, err
 	}
-	if err := addMesh(m, xdsServer, opts.XDSAddress, log); err != nil {
+	if err := addMesh(m, xdsServer, opts, log); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -30,13 +30,18 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 	}
 }
 
-// addMesh adds the ADS server, the mesh controller and the status writer.
-func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, addr string, log logr.Logger) error {
-	if err := m.Add(&xdsRunnable{server: s, addr: addr}); err != nil {
+// addMesh adds the ADS server, the mesh controller and the status writer
+// (with its own leader election when opts.LeaderElect: see leaderOnly).
+func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, opts Options, log logr.Logger) error {
+	if err := m.Add(&xdsRunnable{server: s, addr: opts.XDSAddress}); err != nil {
 		return err
 	}
 	status := &controllers.StatusWriter{Client: m.GetClient(), Log: log.WithName("status")}
-	if err := m.Add(status); err != nil {
+	var writer ctrlmanager.Runnable = status
+	if opts.LeaderElect {
+		writer = &leaderOnly{cfg: m.GetConfig(), namespace: opts.Namespace, id: opts.LeaderElectionID, work: status, log: log.WithName("leader")}
+	}
+	if err := m.Add(writer); err != nil {
 		return err
 	}
 	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh")}

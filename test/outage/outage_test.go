@@ -68,7 +68,8 @@ func TestServesThroughAndRecoversFromAPIServerOutage(t *testing.T) {
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = envtestutil.FreeAddr(t), envtestutil.FreeAddr(t), ""
 	opts.Namespace, opts.APIOutageGrace = "default", grace
-	mgr := startManager(t, cfg, opts)
+	opts.LeaderElect = true // as deployed (config/manager)
+	mgr, stopped := startManager(t, cfg, opts)
 	readyz, healthz := "http://"+opts.MonitoringAddress+"/readyz", "http://"+opts.MonitoringAddress+"/healthz"
 	lateNode := sidecar(t, k8s, "late", "10.1.0.10") // connects during the outage
 
@@ -88,6 +89,12 @@ func TestServesThroughAndRecoversFromAPIServerOutage(t *testing.T) {
 		t.Errorf("a proxy connecting during the outage got version %s, want the last one, %s", got, version)
 	}
 	time.Sleep(time.Until(down.Add(outage)))
+	// Longer than the lease's renew deadline: a leader must not exit.
+	select {
+	case err := <-stopped:
+		t.Fatalf("the control plane stopped during the outage: %v", err)
+	default:
+	}
 
 	if err := apiServer.Start(); err != nil {
 		t.Fatalf("starting kube-apiserver again: %v", err)
@@ -108,9 +115,35 @@ func TestServesThroughAndRecoversFromAPIServerOutage(t *testing.T) {
 	proxy.waitForCluster(t, cluster("after"), time.Until(changed.Add(recovery)))
 	t.Logf("changes after the outage seen within %s", time.Since(changed).Round(time.Millisecond))
 	waitForProbe(t, readyz, http.StatusOK, "ok", recovery)
+	// The lease expired during the outage; this replica takes it again and
+	// writes the status of what changed meanwhile.
+	waitForAccepted(t, k8s, client.ObjectKey{Namespace: ns, Name: "after"}, leaseWait)
 }
 
-func startManager(t *testing.T, cfg *rest.Config, opts manager.Options) ctrlmanager.Manager {
+// leaseWait bounds re-election after the outage: the lease's 15 s expiry
+// plus a few retry periods.
+const leaseWait = 30 * time.Second
+
+func waitForAccepted(t *testing.T, c client.Client, key client.ObjectKey, timeout time.Duration) {
+	t.Helper()
+	var last []metav1.Condition
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		vs := &networkingv1.VirtualService{}
+		if err := c.Get(context.Background(), key, vs); err != nil {
+			continue
+		}
+		last = vs.Status.Conditions
+		for _, cond := range last {
+			if cond.Type == "Accepted" && cond.ObservedGeneration == vs.Generation {
+				return
+			}
+		}
+	}
+	t.Fatalf("VirtualService %s has no Accepted condition %s after the outage (conditions %+v): the status writer did not resume", key, timeout, last)
+}
+
+// startManager runs the control plane; the channel reports its end.
+func startManager(t *testing.T, cfg *rest.Config, opts manager.Options) (ctrlmanager.Manager, <-chan error) {
 	t.Helper()
 	mgr, err := manager.New(cfg, opts, testLogger())
 	if err != nil {
@@ -118,7 +151,12 @@ func startManager(t *testing.T, cfg *rest.Config, opts manager.Options) ctrlmana
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	stopped := make(chan error, 1)
+	go func() {
+		err := mgr.Start(ctx)
+		stopped <- err
+		done <- err
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -127,7 +165,7 @@ func startManager(t *testing.T, cfg *rest.Config, opts manager.Options) ctrlmana
 			t.Error("manager did not stop")
 		}
 	})
-	return mgr
+	return mgr, stopped
 }
 
 const ns = "after-outage"
