@@ -57,9 +57,11 @@ func (w *StatusWriter) retry() {
 // NeedLeaderElection makes the manager run the writer on the leader only.
 func (w *StatusWriter) NeedLeaderElection() bool { return true }
 
-// Start writes statuses until ctx ends.
+// Start writes statuses until ctx ends. It may run again after a lost
+// lease; each run starts with the latest desired statuses.
 func (w *StatusWriter) Start(ctx context.Context) error {
 	w.init()
+	w.retry()
 	for {
 		select {
 		case <-ctx.Done():

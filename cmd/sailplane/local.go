@@ -44,7 +44,7 @@ func startLocal(ctx context.Context, opts *options, log logr.Logger) (*rest.Conf
 	if err != nil {
 		return nil, nil, errors.Join(err, env.Stop())
 	}
-	fmt.Fprint(os.Stderr, mesh.Hint(env.KubeconfigPath()))
+	fmt.Fprint(os.Stderr, mesh.Hint(env.KubeconfigPath(), demo.Addresses{XDS: opts.manager.XDSAddress, Monitoring: opts.manager.MonitoringAddress}))
 	stop := func() error {
 		mesh.Stop()
 		return env.Stop()

@@ -43,6 +43,12 @@ func Start(ctx context.Context, cfg *rest.Config) (*Mesh, error) {
 		return nil, err
 	}
 	for _, obj := range m.objects() {
+		// As kubectl apply would have created them, so that the hint's
+		// kubectl apply patches them without a warning.
+		if err := withLastApplied(obj, scheme); err != nil {
+			m.Stop()
+			return nil, err
+		}
 		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			m.Stop()
 			return nil, fmt.Errorf("demo: creating %T %s: %w", obj, obj.GetName(), err)
@@ -81,35 +87,3 @@ func (m *Mesh) objects() []client.Object {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}
 	return []client.Object{ns, se, dr, vs}
 }
-
-// Hint tells the user what to try.
-func (m *Mesh) Hint(kubeconfig string) string {
-	return fmt.Sprintf(hint, Namespace, Host, Port, m.backends[0].port, m.backends[1].port, kubeconfig, Target, Namespace, Host, Host, Host, Target)
-}
-
-const hint = `
-Demo mesh in namespace %q: %s:%d is served by two gRPC servers,
-v1 on 127.0.0.1:%d and v2 on 127.0.0.1:%d. Its VirtualService sends
-everything to v1. In another terminal, from this directory:
-
-  export KUBECONFIG=%s
-  go run ./cmd/sailctl x call %s --count 0   # calls through xDS every second
-
-and in a third:
-
-  go run ./cmd/sailctl proxy-status
-  kubectl apply -f - <<'EOF'
-  apiVersion: networking.istio.io/v1
-  kind: VirtualService
-  metadata: {name: reviews, namespace: %s}
-  spec:
-    hosts: [%s]
-    http:
-    - route:
-      - {destination: {host: %s, subset: v1}, weight: 50}
-      - {destination: {host: %s, subset: v2}, weight: 50}
-  EOF
-  go run ./cmd/sailctl proxy-config route sailctl.demo
-  go run ./cmd/sailctl x call %s --count 20  # about half now answer v2
-
-`

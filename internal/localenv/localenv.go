@@ -52,20 +52,15 @@ func Start(ctx context.Context, log logr.Logger, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	bins, err := envtestbin.Dir()
+	// Generous start-up timeouts and a /12 service range, so a realistic
+	// mesh fits (see envtestbin.Environment).
+	env, err := envtestbin.Environment(opts.CRDDir)
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{
-		env: &envtest.Environment{
-			BinaryAssetsDirectory: bins,
-			CRDDirectoryPaths:     []string{opts.CRDDir},
-			ErrorIfCRDPathMissing: true,
-		},
-		kubeconfig: opts.KubeconfigPath,
-		log:        log,
-	}
-	log.Info("starting the embedded API server", "binaries", bins, "crds", opts.CRDDir)
+	e := &Env{env: env, kubeconfig: opts.KubeconfigPath, log: log}
+	log.Info("starting the embedded API server", "binaries", env.BinaryAssetsDirectory, "crds", opts.CRDDir,
+		"serviceRange", envtestbin.ServiceRange)
 	if e.cfg, err = e.env.Start(); err != nil {
 		// Start can fail after the processes are up (e.g. a bad CRD), so
 		// always stop, or kube-apiserver and etcd outlive us.

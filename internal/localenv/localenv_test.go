@@ -3,6 +3,7 @@ package localenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-logr/logr/testr"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -45,6 +47,7 @@ func TestLocalEnv(t *testing.T) {
 	t.Run("crds established", func(t *testing.T) { checkCRDs(t, env) })
 	t.Run("kubeconfig works", func(t *testing.T) { checkKubeconfig(t, env, kubeconfig) })
 	t.Run("apply manifests", func(t *testing.T) { checkApply(t, env) })
+	t.Run("service range fits a realistic mesh", func(t *testing.T) { checkServiceRange(t, env) })
 
 	stopped = true
 	if err := env.Stop(); err != nil {
@@ -169,4 +172,22 @@ func get(t *testing.T, c client.Client, kind, namespace, name string) *unstructu
 		t.Fatalf("%s %s/%s: %v", kind, namespace, name, err)
 	}
 	return obj
+}
+
+// checkServiceRange asks for ClusterIPs far outside envtest's default /24
+// (10.0.0.0/24, about 250 Services): the /12 must hold them.
+func checkServiceRange(t *testing.T, env *Env) {
+	c, err := client.New(env.Config(), client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ip := range []string{"10.100.0.10", "10.111.255.200"} {
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("wide-%d", i), Namespace: "default"},
+			Spec:       corev1.ServiceSpec{ClusterIP: ip, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+		}
+		if err := c.Create(context.Background(), svc); err != nil {
+			t.Errorf("Service with ClusterIP %s: %v", ip, err)
+		}
+	}
 }

@@ -46,6 +46,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	}
 	trust := newTrust(kube, opts, log)
 	live, ready := newChecks(), newChecks()
+	api := newAPITracker(log)
 	xdsServer := newXDS(log, opts.PushBudgetMiB)
 	debug := debugHandlers(xdsServer)
 	trust.guardDebug(debug)
@@ -54,8 +55,9 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		handlers[path] = h
 	}
 	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
-		Scheme: scheme,
-		Logger: log,
+		Scheme:   scheme,
+		Logger:   log,
+		NewCache: newCacheFunc(api),
 		// The only ConfigMaps sailplane reads are the trust bundles it
 		// publishes; caching every ConfigMap of the cluster would cost
 		// memory for nothing.
@@ -68,15 +70,13 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		},
 		// "0" turns off controller-runtime's own probe port: the probes are
 		// on the monitoring port instead (see probes.go).
-		HealthProbeBindAddress:  "0",
-		WebhookServer:           hooks,
-		LeaderElection:          opts.LeaderElect,
-		LeaderElectionID:        opts.LeaderElectionID,
-		LeaderElectionNamespace: opts.Namespace,
-		// The process exits right after the manager stops, so handing the
-		// Lease back at once is safe and lets a new leader start without
-		// waiting for the lease to expire.
-		LeaderElectionReleaseOnCancel: true,
+		HealthProbeBindAddress: "0",
+		WebhookServer:          hooks,
+		// No manager-wide leader election: controller-runtime's ends the
+		// process on a lost lease (any API-server outage over 10 s). The
+		// one leader-only task, the status writer, elects for itself
+		// (leader.go) and the xDS server runs on every replica throughout.
+		LeaderElection: false,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the controller manager: %w", err)
@@ -88,7 +88,10 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck("informers-synced", cacheSynced(mgr.GetCache())); err != nil {
 		return nil, err
 	}
-	if err := addMesh(m, xdsServer, trust, opts.XDSAddress, log); err != nil {
+	if err := m.AddReadyzCheck(apiServerCheck, api.Check(opts.APIOutageGrace)); err != nil {
+		return nil, err
+	}
+	if err := addMesh(m, xdsServer, trust, opts, log); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -77,6 +77,7 @@ func TestManagerServesMonitoring(t *testing.T) {
 	gateOpen.Store(true)
 	waitFor(t, base+"/readyz", http.StatusOK, "ok")
 	waitFor(t, base+"/readyz/informers-synced", http.StatusOK, "ok")
+	waitFor(t, base+"/readyz/api-server-watches", http.StatusOK, "ok")
 
 	<-mgr.Elected()
 	waitFor(t, base+"/metrics", http.StatusOK,

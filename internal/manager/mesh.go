@@ -30,17 +30,22 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 	}
 }
 
-// addMesh adds the ADS server (the plaintext port when addr is set; the
-// authenticated port through trust), the mesh controller and the status
-// writer.
-func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, addr string, log logr.Logger) error {
-	if addr != "" {
-		if err := m.Add(&xdsRunnable{server: s, addr: addr}); err != nil {
+// addMesh adds the ADS server (the plaintext port when opts.XDSAddress is
+// set; the authenticated port through trust), the mesh controller and the
+// status writer (with its own leader election when opts.LeaderElect: see
+// leaderOnly).
+func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options, log logr.Logger) error {
+	if opts.XDSAddress != "" {
+		if err := m.Add(&xdsRunnable{server: s, addr: opts.XDSAddress}); err != nil {
 			return err
 		}
 	}
 	status := &controllers.StatusWriter{Client: m.GetClient(), Log: log.WithName("status")}
-	if err := m.Add(status); err != nil {
+	var writer ctrlmanager.Runnable = status
+	if opts.LeaderElect {
+		writer = &leaderOnly{cfg: m.GetConfig(), namespace: opts.Namespace, id: opts.LeaderElectionID, work: status, log: log.WithName("leader")}
+	}
+	if err := m.Add(writer); err != nil {
 		return err
 	}
 	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh")}

@@ -18,6 +18,9 @@ const (
 	// DefaultWebhookCertDir is where config/manager mounts the webhook's
 	// serving certificate (tls.crt, tls.key).
 	DefaultWebhookCertDir = "/var/run/secrets/sailplane/webhook"
+	// DefaultAPIOutageGrace rides out a watch restart or an API server's
+	// rolling upgrade without leaving the Service's endpoints.
+	DefaultAPIOutageGrace = 10 * time.Second
 )
 
 // Options configures the process-wide manager. The zero value is usable:
@@ -55,6 +58,10 @@ type Options struct {
 	LeaderElect bool
 	// LeaderElectionID is the Lease name.
 	LeaderElectionID string
+	// APIOutageGrace is how long the informers may fail to reach the API
+	// server before /readyz reports it (the last configuration is served
+	// throughout). Default: DefaultAPIOutageGrace.
+	APIOutageGrace time.Duration
 }
 
 // DefaultOptions returns the options of a production deployment: istiod's
@@ -89,6 +96,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LeaderElectionID == "" {
 		o.LeaderElectionID = DefaultLeaderElectionID
+	}
+	if o.APIOutageGrace <= 0 {
+		o.APIOutageGrace = DefaultAPIOutageGrace
 	}
 	return o
 }

@@ -53,6 +53,7 @@ func TestOptionsDefaults(t *testing.T) {
 		WebhookCertDir:    "/var/run/secrets/sailplane/webhook",
 		Namespace:         "sailplane-system",
 		LeaderElectionID:  "sailplane-leader.networking.istio.io",
+		APIOutageGrace:    10 * time.Second,
 	}
 	if got != want {
 		t.Errorf("withDefaults() = %+v, want %+v (WebhookAddress and both xDS addresses stay empty: off)", got, want)

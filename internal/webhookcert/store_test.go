@@ -19,7 +19,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/sailplane/sailplane/internal/envtestbin"
 )
@@ -31,12 +30,11 @@ var (
 
 // TestMain runs the package's tests against a real API server.
 func TestMain(m *testing.M) {
-	bins, err := envtestbin.Dir()
+	env, err := envtestbin.Environment()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	env := &envtest.Environment{BinaryAssetsDirectory: bins}
 	if cfg, err = env.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -30,10 +30,6 @@ type Cluster struct {
 // StartCluster starts the API server with sailplane's CRDs and the sidecar
 // injector's webhook configuration installed.
 func StartCluster() (*Cluster, error) {
-	bins, err := envtestbin.Dir()
-	if err != nil {
-		return nil, err
-	}
 	root, err := envtestbin.ModuleRoot()
 	if err != nil {
 		return nil, err
@@ -42,17 +38,15 @@ func StartCluster() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: bins,
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			MutatingWebhooks: []*admissionregistrationv1.MutatingWebhookConfiguration{hooks},
-		},
+	// envtestbin's environment has a /12 service range (envtest's default
+	// /24 is too small for thousands of services) and generous timeouts.
+	env, err := envtestbin.Environment(filepath.Join(root, "config", "crd", "bases"))
+	if err != nil {
+		return nil, err
 	}
-	// envtest's default service range is a /24: too small for thousands
-	// of services.
-	env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.96.0.0/12")
+	env.WebhookInstallOptions = envtest.WebhookInstallOptions{
+		MutatingWebhooks: []*admissionregistrationv1.MutatingWebhookConfiguration{hooks},
+	}
 	// Durability of a throwaway etcd is not what is measured; fsync on a
 	// shared disk would only add noise to setup and churn.
 	env.ControlPlane.Etcd = &envtest.Etcd{}

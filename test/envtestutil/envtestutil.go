@@ -26,20 +26,16 @@ import (
 )
 
 // Start runs an API server with the CRDs from config/crd/bases installed
-// and established. The caller stops it with env.Stop().
+// and established, with envtestbin.Environment's generous timeouts (every
+// suite starts its API server here or from that function). The caller stops it with env.Stop().
 func Start() (*envtest.Environment, *rest.Config, error) {
-	bins, err := envtestbin.Dir()
-	if err != nil {
-		return nil, nil, err
-	}
 	root, err := envtestbin.ModuleRoot()
 	if err != nil {
 		return nil, nil, err
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: bins,
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
+	env, err := envtestbin.Environment(filepath.Join(root, "config", "crd", "bases"))
+	if err != nil {
+		return nil, nil, err
 	}
 	cfg, err := env.Start()
 	if err != nil {

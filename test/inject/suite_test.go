@@ -49,19 +49,16 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	bins, err := envtestbin.Dir()
-	if err != nil {
-		return 0, err
-	}
 	hooks, err := webhookConfiguration()
 	if err != nil {
 		return 0, err
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: bins,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			MutatingWebhooks: []*admissionregistrationv1.MutatingWebhookConfiguration{hooks},
-		},
+	env, err := envtestbin.Environment()
+	if err != nil {
+		return 0, err
+	}
+	env.WebhookInstallOptions = envtest.WebhookInstallOptions{
+		MutatingWebhooks: []*admissionregistrationv1.MutatingWebhookConfiguration{hooks},
 	}
 	cfg, err := env.Start()
 	if err != nil {
