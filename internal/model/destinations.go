@@ -14,10 +14,10 @@ func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]stri
 	host := ResolveHost(d.Host, ns)
 	svc := m.Services[host]
 	if svc == nil {
-		return nil, fmt.Errorf("host %q not found in the service registry", host)
+		return nil, &UnknownHostError{Host: host, Reason: fmt.Sprintf("host %q not found in the service registry", host)}
 	}
 	if !svc.ExportTo.VisibleTo(proxyNS) {
-		return nil, fmt.Errorf("host %q is not exported to namespace %q", host, proxyNS)
+		return nil, &UnknownHostError{Host: host, Reason: fmt.Sprintf("host %q is not exported to namespace %q", host, proxyNS)}
 	}
 	if d.Subset == "" {
 		return svc, nil
@@ -31,6 +31,18 @@ func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]stri
 	}
 	return svc, nil
 }
+
+// UnknownHostError says a destination's host is not in the registry the
+// proxy sees: there is no such service, or it is not exported to the
+// proxy's namespace. Istio still routes to such a destination (to a cluster
+// without endpoints, so its requests fail with 503); callers can tell this
+// error from the others to do the same.
+type UnknownHostError struct {
+	Host   string
+	Reason string
+}
+
+func (e *UnknownHostError) Error() string { return e.Reason + "; requests to it fail (no endpoints)" }
 
 // checkVirtualServiceDestinations reports destinations that cannot
 // resolve from the VirtualService's own namespace, so a rule gets its

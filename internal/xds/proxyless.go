@@ -34,6 +34,7 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 			g.proxylessService(svc, port.Number)
 		}
 	}
+	g.unresolvedClusters()
 	g.reportProxylessLimits()
 	g.validate()
 	g.out.sort()

@@ -50,6 +50,9 @@ type generator struct {
 	out      *Resources
 	// sniDNAT holds the SNI-DNAT clusters AUTO_PASSTHROUGH servers need.
 	sniDNAT map[string]sniDNATTarget
+	// unresolved names the clusters of destinations the proxy cannot see;
+	// those the output references are added without endpoints.
+	unresolved map[string]bool
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

@@ -30,6 +30,7 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
+	rc.VirtualHosts = append(rc.VirtualHosts, g.nonRegistryVirtualHosts(port, svcs, taken)...)
 	rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{
 		Name:    names.AllowAnyVirtualHost,
 		Domains: []string{"*"},
