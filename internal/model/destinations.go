@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 )
@@ -11,7 +12,7 @@ import (
 // registry and visible, and a subset must be defined by the DestinationRule
 // that applies. It returns the service.
 func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]string, d networkingv1.Destination) (*Service, error) {
-	host := ResolveHost(d.Host, ns)
+	host := m.DestinationHost(d.Host, ns)
 	svc := m.Services[host]
 	if svc == nil {
 		return nil, &UnknownHostError{Host: host, Reason: fmt.Sprintf("host %q not found in the service registry", host)}
@@ -30,6 +31,17 @@ func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]stri
 		return nil, fmt.Errorf("subset %q not found in DestinationRule %s", d.Subset, dr.Ref)
 	}
 	return svc, nil
+}
+
+// DestinationHost is the registry host a destination written in namespace
+// ns names: a dotted host as written when the registry has it (a
+// ServiceEntry's "svc.example" is not service "svc" of namespace "example";
+// Istio never expands a dotted name), else the host made fully qualified.
+func (m *Model) DestinationHost(host, ns string) string {
+	if _, ok := m.Services[host]; ok && strings.Contains(host, ".") {
+		return host
+	}
+	return ResolveHost(host, ns)
 }
 
 // UnknownHostError says a destination's host is not in the registry the
