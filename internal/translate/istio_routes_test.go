@@ -263,3 +263,42 @@ func hasLine(lines []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestIstioGatewayVirtualServiceMerging is Istio's TestHTTPGateway
+// "virtual service merging": a Gateway for *.example.com and two
+// VirtualServices for a.example.com and b.example.com, each routing to a
+// host that is not in the registry. Each host keeps its route (to an
+// empty cluster, 503); a third host has no virtual host.
+func TestIstioGatewayVirtualServiceMerging(t *testing.T) {
+	vs := func(name string) string {
+		return `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ` + name + `, namespace: default}
+spec:
+  hosts: [` + name + `.example.com]
+  gateways: [gateway]
+  http: [{match: [{uri: {prefix: /}}], route: [{destination: {host: ` + name + `, port: {number: 80}}}]}]
+`
+	}
+	res := gatewayRun(t, writeYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*.example.com"]}]
+`+vs("a")+vs("b")))
+	for _, host := range []string{"a", "b"} {
+		want := "outbound|80||" + host + ".default.svc.cluster.local"
+		got, err := simulate.Gateway(res.Resources, simulate.Request{Authority: host + ".example.com", Port: 80, Method: "GET", Path: "/"})
+		if err != nil || got.Cluster() != want {
+			t.Errorf("%s.example.com: %v, went to %v, want %s", host, err, got.Clusters, want)
+		}
+		emptyCluster(t, res.Resources, want)
+	}
+	if got, err := simulate.Gateway(res.Resources, simulate.Request{Authority: "c.example.com", Port: 80, Method: "GET", Path: "/"}); err == nil {
+		t.Errorf("undefined hostname: routed to %v, want no virtual host", got.Clusters)
+	}
+}

@@ -25,11 +25,15 @@ import (
 func (g *generator) nonRegistryVirtualHosts(port uint32, svcs []*model.Service, taken map[string]bool) []*routev3.VirtualHost {
 	var out []*routev3.VirtualHost
 	owner := map[string]*model.VirtualService{}
+	onPortHosts := make(map[string]bool, len(svcs))
+	for _, s := range svcs {
+		onPortHosts[s.Hostname] = true
+	}
 	for _, vs := range g.m.VirtualServices {
 		if len(vs.Spec.HTTP) == 0 || !vs.ExportTo.VisibleTo(g.proxy.Namespace) || !model.Intersects(vs.Gateways, g.gateways) {
 			continue
 		}
-		hosts, onPort := splitHosts(vs, svcs)
+		hosts, onPort := splitHosts(vs, svcs, onPortHosts)
 		if len(hosts) == 0 || !onPort && port != defaults.NonRegistryHostPort {
 			continue
 		}
@@ -56,16 +60,18 @@ func (g *generator) nonRegistryVirtualHosts(port uint32, svcs []*model.Service, 
 
 // splitHosts returns the VirtualService's hosts that name none of svcs (an
 // exact host that is not one of them, a wildcard that matches none), and
-// whether some other host does name one.
-func splitHosts(vs *model.VirtualService, svcs []*model.Service) ([]string, bool) {
+// whether some other host does name one. hostnames are svcs' hostnames.
+func splitHosts(vs *model.VirtualService, svcs []*model.Service, hostnames map[string]bool) ([]string, bool) {
 	var out []string
 	onPort := false
 	for _, h := range vs.Hosts {
-		matched := false
-		for _, s := range svcs {
-			if model.HostMatches(h, s.Hostname) {
-				matched = true
-				break
+		matched := hostnames[h]
+		if !matched && strings.HasPrefix(h, "*") {
+			for _, s := range svcs {
+				if model.HostMatches(h, s.Hostname) {
+					matched = true
+					break
+				}
 			}
 		}
 		if matched {
