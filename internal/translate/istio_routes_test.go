@@ -302,3 +302,28 @@ spec:
 		t.Errorf("undefined hostname: routed to %v, want no virtual host", got.Clusters)
 	}
 }
+
+// TestGatewayTCPToHostOutsideRegistry: a gateway TCP server whose only
+// route goes to a host outside the registry keeps its listener, its
+// tcp_proxy pointing at the empty cluster (connections fail, as with
+// Istio's BlackHoleCluster there), instead of losing the listener.
+func TestGatewayTCPToHostOutsideRegistry(t *testing.T) {
+	res := gatewayRun(t, writeYAML(t, `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 31400, name: tcp, protocol: TCP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [gateway]
+  tcp: [{route: [{destination: {host: db.example.com, port: {number: 5432}}}]}]
+`))
+	checkTCP(t, res.Resources, 31400, "", map[string]uint32{"outbound|5432||db.example.com": 0})
+	emptyCluster(t, res.Resources, "outbound|5432||db.example.com")
+}
