@@ -212,3 +212,15 @@ const (
 	// when publishing RootCertConfigMap, as istiod does.
 	KubeNodeLeaseNamespace = "kube-node-lease"
 )
+
+// NonRegistryHostPort is the one port on which a sidecar serves the
+// VirtualService hosts that name no service when the VirtualService names
+// no service at all: Istio's route building puts such hosts only into
+// route configuration "80" (pilot's route.go calls it a hack, and keeps it).
+const NonRegistryHostPort = 80
+
+// EnvoyRegexMaxProgramSize is Envoy's default for the runtime key
+// re2.max_program_size.error_level: a regex whose RE2 program is larger is
+// refused, and with it the whole resource that carries it. Neither the
+// injected bootstrap nor config/gateway's overrides the key.
+const EnvoyRegexMaxProgramSize = 100

@@ -41,7 +41,10 @@ type Result struct {
 }
 
 // Compute builds the model and every node's configuration, translating
-// once per group of identical proxies.
+// once per group of identical proxies. The status it leaves in the model
+// does not depend on which proxies are connected: it also translates, for
+// their problems only, a representative of every kind of proxy that could
+// see each object (status_sources.go).
 func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
@@ -51,13 +54,16 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	for i, n := range nodes {
 		proxies[i], known[i] = ProxyFor(m, n)
 	}
-	t.sidecarHalves(proxies, known, nodes)
+	t.sidecarHalves(proxies, known, nodes, representativeSidecars(m))
 	for i, n := range nodes {
 		if !known[i] {
 			res.Waiting = append(res.Waiting, n.ID)
 			continue
 		}
 		res.Resources[n.ID] = t.forProxy(proxies[i], n)
+	}
+	for _, p := range representativeGateways(m) {
+		t.gatewayProblems(p)
 	}
 	for _, r := range t.parts() {
 		for _, pr := range r.Problems {
@@ -101,14 +107,38 @@ func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
 	return r
 }
 
+// gatewayProblems translates a representative gateway unless a connected
+// gateway of its group was translated; the result only reports problems.
+func (t *translations) gatewayProblems(p xds.Proxy) {
+	group := xds.GroupKey(p) + "|"
+	if _, ok := t.inbound[group]; !ok {
+		t.inbound[group] = xds.Generate(t.m, p)
+	}
+}
+
 // sidecarHalves translates the sidecars' distinct outbound halves, then
 // their distinct inbound halves, on every core: each half is a pure
 // function of the model and one proxy, and together they are nearly all of
 // a reconcile's translation. forProxy then finds them memoised.
-func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []Node) {
+//
+// The outbound halves of the representatives of namespaces without a
+// connected sidecar (see status_sources.go) join the same batch.
+func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []Node, representatives []xds.Proxy) {
 	var outKeys, inKeys []string
 	var outProxy, inProxy []xds.Proxy
 	seen := map[string]bool{}
+	covered := map[string]bool{}
+	for i, p := range proxies {
+		if known[i] && p.Type == names.Sidecar && generatorOf(nodes[i]) != GeneratorGRPC {
+			covered[p.Namespace] = true
+		}
+	}
+	for _, p := range representatives {
+		if k := xds.OutboundKey(t.m, p); !covered[p.Namespace] && !seen["out|"+k] {
+			seen["out|"+k] = true
+			outKeys, outProxy = append(outKeys, k), append(outProxy, p)
+		}
+	}
 	for i, p := range proxies {
 		if !known[i] || p.Type == names.Router || generatorOf(nodes[i]) == GeneratorGRPC {
 			continue

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 )
@@ -11,13 +12,13 @@ import (
 // registry and visible, and a subset must be defined by the DestinationRule
 // that applies. It returns the service.
 func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]string, d networkingv1.Destination) (*Service, error) {
-	host := ResolveHost(d.Host, ns)
+	host := m.DestinationHost(d.Host, ns)
 	svc := m.Services[host]
 	if svc == nil {
-		return nil, fmt.Errorf("host %q not found in the service registry", host)
+		return nil, &UnknownHostError{Host: host, Reason: fmt.Sprintf("host %q not found in the service registry", host)}
 	}
 	if !svc.ExportTo.VisibleTo(proxyNS) {
-		return nil, fmt.Errorf("host %q is not exported to namespace %q", host, proxyNS)
+		return nil, &UnknownHostError{Host: host, Reason: fmt.Sprintf("host %q is not exported to namespace %q", host, proxyNS)}
 	}
 	if d.Subset == "" {
 		return svc, nil
@@ -31,6 +32,29 @@ func (m *Model) CheckDestination(ns, proxyNS string, proxyLabels map[string]stri
 	}
 	return svc, nil
 }
+
+// DestinationHost is the registry host a destination written in namespace
+// ns names: a dotted host as written when the registry has it (a
+// ServiceEntry's "svc.example" is not service "svc" of namespace "example";
+// Istio never expands a dotted name), else the host made fully qualified.
+func (m *Model) DestinationHost(host, ns string) string {
+	if _, ok := m.Services[host]; ok && strings.Contains(host, ".") {
+		return host
+	}
+	return ResolveHost(host, ns)
+}
+
+// UnknownHostError says a destination's host is not in the registry the
+// proxy sees: there is no such service, or it is not exported to the
+// proxy's namespace. Istio still routes to such a destination (to a cluster
+// without endpoints, so its requests fail with 503); callers can tell this
+// error from the others to do the same.
+type UnknownHostError struct {
+	Host   string
+	Reason string
+}
+
+func (e *UnknownHostError) Error() string { return e.Reason + "; requests to it fail (no endpoints)" }
 
 // checkVirtualServiceDestinations reports destinations that cannot
 // resolve from the VirtualService's own namespace, so a rule gets its

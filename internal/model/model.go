@@ -72,6 +72,9 @@ type Service struct {
 	Selector map[string]string
 	// SubjectAltNames of a ServiceEntry, for TLS origination.
 	SubjectAltNames []string
+	// CaseVariantOf names the older host that differs from this one only
+	// in case; that host alone gets the HTTP virtual host both names reach.
+	CaseVariantOf string
 }
 
 // Port is a service port.

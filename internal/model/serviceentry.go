@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,6 +18,10 @@ func (m *Model) addServiceEntries(b *bundle.Bundle) {
 		entries[i] = &b.ServiceEntries[i]
 	}
 	sort.Slice(entries, func(i, j int) bool { return olderFirst(&entries[i].ObjectMeta, &entries[j].ObjectMeta) })
+	byLower := map[string]string{}
+	for h := range m.Services {
+		byLower[strings.ToLower(h)] = h
+	}
 	for _, se := range entries {
 		ref := ObjectRef{Kind: "ServiceEntry", NamespacedName: types.NamespacedName{Namespace: se.Namespace, Name: se.Name}}
 		m.Status.Seen(ref)
@@ -25,7 +30,19 @@ func (m *Model) addServiceEntries(b *bundle.Bundle) {
 				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host %q is already defined by %s; this entry is ignored for it", host, definedBy(prev))
 				continue
 			}
-			m.Services[host] = m.serviceEntryHost(se, ref, host)
+			svc := m.serviceEntryHost(se, ref, host)
+			if first, ok := byLower[strings.ToLower(host)]; ok {
+				// Envoy compares HTTP hosts case-insensitively and refuses a
+				// route table with two domains equal but for case; Istio
+				// lowercases the hosts of its route tables. The host defined
+				// first keeps the HTTP virtual host; this one keeps its
+				// clusters and TCP listeners.
+				svc.CaseVariantOf = first
+				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host %q differs only in case from %q (%s), which is older; HTTP requests for either reach that host's routes", host, first, definedBy(m.Services[first]))
+			} else {
+				byLower[strings.ToLower(host)] = host
+			}
+			m.Services[host] = svc
 		}
 	}
 }

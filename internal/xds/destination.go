@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"errors"
 	"fmt"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -12,8 +13,25 @@ import (
 // namespace ns to the outbound cluster this proxy has for it. listenerPort is the port the route
 // serves; it picks the service port when the destination names none and
 // the service has several.
+//
+// A host the proxy cannot see (not in the registry, or not exported to it)
+// still gets a cluster name, with the error: Istio's name for it
+// (`outbound|<port>|<subset>|<host>`, the port being the destination's,
+// else the listener's, as in Istio's GetDestinationCluster when there is
+// no service), and the generator adds that cluster without endpoints, so
+// its requests fail with 503 and no other route takes them.
 func (g *generator) clusterFor(ns string, d networkingv1.Destination, listenerPort uint32) (string, error) {
 	svc, err := g.m.CheckDestination(ns, g.proxy.Namespace, g.proxy.Labels, d)
+	var unknown *model.UnknownHostError
+	if errors.As(err, &unknown) {
+		port := listenerPort
+		if d.Port != nil && d.Port.Number != 0 {
+			port = uint32(d.Port.Number)
+		}
+		name := names.OutboundCluster(port, d.Subset, unknown.Host)
+		g.noEndpointClusters()[name] = true
+		return name, err
+	}
 	if err != nil {
 		return "", err
 	}

@@ -30,7 +30,8 @@ func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*en
 
 func subsetEndpoints(m *model.Model, p Proxy, key names.ClusterKey) []model.Endpoint {
 	svc := m.Services[key.Host]
-	if svc == nil {
+	if svc == nil || !svc.ExportTo.VisibleTo(p.Namespace) {
+		// The empty cluster of a destination the proxy cannot see.
 		return nil
 	}
 	eps := svc.Endpoints[key.Port]

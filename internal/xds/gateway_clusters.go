@@ -70,30 +70,13 @@ func (g *generator) sniDNATCluster(name string, t sniDNATTarget) {
 // routedHosts lists, sorted, the services the generated routes and
 // tcp_proxies send traffic to. Reading the output rather than recording
 // every destination translated keeps out those of rules that do not apply
-// on this gateway.
+// on this gateway. Hosts the gateway cannot see are left out: their
+// clusters are the empty ones of unresolvedClusters.
 func (g *generator) routedHosts() []string {
 	set := map[string]bool{}
-	add := func(cluster string) {
-		if k, ok := names.ParseCluster(cluster); ok && k.Direction == names.Outbound && g.m.Services[k.Host] != nil {
+	for cluster := range g.referencedClusters() {
+		if k, ok := names.ParseCluster(cluster); ok && k.Direction == names.Outbound && g.m.Services[k.Host] != nil && !g.unresolved[cluster] {
 			set[k.Host] = true
-		}
-	}
-	for _, rc := range g.out.Routes {
-		for _, vh := range rc.VirtualHosts {
-			for _, r := range vh.Routes {
-				for _, c := range routeClusters(r) {
-					add(c)
-				}
-			}
-		}
-	}
-	for _, l := range g.out.Listeners {
-		for _, fc := range l.FilterChains {
-			for _, f := range fc.Filters {
-				for _, c := range tcpProxyClusters(f) {
-					add(c)
-				}
-			}
 		}
 	}
 	return sortedKeys(set)

@@ -3,6 +3,7 @@ package xds
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"k8s.io/apimachinery/pkg/types"
@@ -70,7 +71,11 @@ func (g *generator) gatewayRouteConfig(name string, servers []*gwServer) *routev
 
 // gatewayVirtualHost returns the virtual host of a host, creating it:
 // named `<host>:<port>`, reached by the host with and without the port.
+// Hosts are lowercased, as Istio's gateways do: Envoy compares domains
+// case-insensitively and refuses a table with two equal but for case, so
+// hosts that differ only in case share one virtual host.
 func gatewayVirtualHost(vhosts map[string]*gwVirtualHost, host string, port uint32) *gwVirtualHost {
+	host = strings.ToLower(host)
 	gv := vhosts[host]
 	if gv == nil {
 		gv = &gwVirtualHost{vh: &routev3.VirtualHost{Name: names.VirtualHost(host, port), Domains: []string{host}}, from: map[string]bool{}}

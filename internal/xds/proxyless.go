@@ -35,6 +35,7 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 			g.proxylessService(svc, port.Number, left)
 		}
 	}
+	g.unresolvedClusters()
 	g.reportProxylessLimits()
 	g.validate()
 	g.out.sort()

@@ -52,6 +52,9 @@ type generator struct {
 	sniDNAT map[string]sniDNATTarget
 	// proxyless says the output is for a proxyless gRPC client.
 	proxyless bool
+	// unresolved names the clusters of destinations the proxy cannot see;
+	// those the output references are added without endpoints.
+	unresolved map[string]bool
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"k8s.io/apimachinery/pkg/types"
@@ -20,6 +21,9 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 	rc := &routev3.RouteConfiguration{Name: names.OutboundRouteConfig(port)}
 	taken := map[string]bool{}
 	for _, svc := range svcs {
+		if svc.CaseVariantOf != "" {
+			continue // reported by the model; the older host serves both
+		}
 		vh := &routev3.VirtualHost{
 			Name:    names.VirtualHost(svc.Hostname, port),
 			Domains: domains(svc, g.proxy.Namespace, port, taken),
@@ -30,6 +34,7 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
+	rc.VirtualHosts = append(rc.VirtualHosts, g.nonRegistryVirtualHosts(port, svcs, taken)...)
 	rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{
 		Name:    names.AllowAnyVirtualHost,
 		Domains: []string{"*"},
@@ -45,11 +50,13 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 }
 
 // domains lists the names a client in clientNS uses for the service, each
-// with and without the port. A domain already used by an earlier virtual
-// host is skipped: Envoy rejects duplicates.
+// with and without the port, in lower case. A domain already used by an
+// earlier virtual host is skipped: Envoy lowercases domains and rejects the
+// whole table when two are equal.
 func domains(svc *model.Service, clientNS string, port uint32, taken map[string]bool) []string {
 	var out []string
 	for _, n := range append(model.ShortNames(svc, clientNS), svc.Addresses...) {
+		n = strings.ToLower(n)
 		for _, d := range []string{n, fmt.Sprintf("%s:%d", n, port)} {
 			if !taken[d] {
 				taken[d] = true
@@ -122,7 +129,7 @@ func (g *generator) delegate(parent *model.VirtualService) func(networkingv1.Del
 // hashPolicy returns the consistent-hash policy of the destination's
 // DestinationRule (subset and port aware), which Envoy wants on the route.
 func (g *generator) hashPolicy(ns string, d networkingv1.Destination, port uint32) []*routev3.RouteAction_HashPolicy {
-	svc := g.m.Services[model.ResolveHost(d.Host, ns)]
+	svc := g.m.Services[g.m.DestinationHost(d.Host, ns)]
 	if svc == nil {
 		return nil
 	}

@@ -43,6 +43,7 @@ func GenerateOutbound(m *model.Model, p Proxy) *Resources {
 	g.outboundClusters()
 	g.virtualOutbound()
 	g.outboundListeners()
+	g.unresolvedClusters()
 	g.clusterSecrets()
 	g.validate()
 	g.pruneSecrets()

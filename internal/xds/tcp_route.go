@@ -61,7 +61,11 @@ func (g *generator) tcpWeighted(tp *tcpv3.TcpProxy, vs *model.VirtualService, fi
 		c, err := g.clusterFor(vs.Ref.Namespace, d.Destination, port)
 		if err != nil {
 			g.problem(ref, fmt.Sprintf("%s.route[%d].destination", field, j), err.Error())
-			continue
+			if c == "" {
+				continue
+			}
+			// A host outside the registry keeps its empty cluster: its
+			// connections fail, as in Istio, and do not go elsewhere.
 		}
 		w := uint32(d.Weight)
 		if len(dests) == 1 {

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -147,7 +148,7 @@ func tcpRefs(listener string, f *listenerv3.Filter, clusters map[string]*cluster
 }
 
 func routeRefs(rc *routev3.RouteConfiguration, clusters map[string]*clusterv3.Cluster) []error {
-	var errs []error
+	errs := duplicateDomains(rc)
 	for _, vh := range rc.VirtualHosts {
 		for _, r := range vh.Routes {
 			for _, c := range routeClusters(r) {
@@ -176,4 +177,28 @@ func routeClusters(r *routev3.Route) []string {
 		out = append(out, m.Cluster)
 	}
 	return out
+}
+
+// duplicateDomains reports what makes Envoy refuse a whole route table
+// although every proto in it validates: two virtual hosts of one name, or
+// one domain (compared in lower case, as Envoy does) in two virtual hosts.
+func duplicateDomains(rc *routev3.RouteConfiguration) []error {
+	var errs []error
+	vhosts := map[string]bool{}
+	domains := map[string]string{}
+	for _, vh := range rc.VirtualHosts {
+		if vhosts[vh.Name] {
+			errs = append(errs, fmt.Errorf("route configuration %s: virtual host %s appears twice", rc.Name, vh.Name))
+		}
+		vhosts[vh.Name] = true
+		for _, d := range vh.Domains {
+			l := strings.ToLower(d)
+			if first, ok := domains[l]; ok {
+				errs = append(errs, fmt.Errorf("route configuration %s: domain %q of virtual host %s is already a domain of %s", rc.Name, d, vh.Name, first))
+				continue
+			}
+			domains[l] = vh.Name
+		}
+	}
+	return errs
 }

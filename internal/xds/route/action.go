@@ -78,7 +78,11 @@ func (b *builder) destinations(at loc, in []networkingv1.HTTPRouteDestination) (
 		cluster, err := b.clusterFor(dat.obj, d.Destination)
 		if err != nil {
 			b.errs.add(dat.field("destination"), "%v", err)
-			continue
+			if cluster == "" {
+				continue
+			}
+			// Named but unresolvable (a host not in the registry): Istio
+			// keeps the destination, and its share of requests fails.
 		}
 		ops := b.headerOps(dat.field("headers"), d.Headers)
 		out = append(out, dest{spec: d.Destination, cluster: cluster, weight: uint32(max(d.Weight, 0)), ops: ops})

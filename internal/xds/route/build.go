@@ -34,7 +34,10 @@ type Params struct {
 	// ClusterFor names the cluster of a destination written in the
 	// VirtualService owner (short hosts resolve in owner's namespace, and a
 	// delegate's destinations are owned by the delegate). An error becomes
-	// a FieldError and the destination is dropped.
+	// a FieldError; the destination is dropped, unless a cluster name comes
+	// with the error: then the destination stays, pointing at that cluster
+	// (Istio's behaviour for a host not in the registry: its requests fail
+	// with 503, and no other route takes them).
 	ClusterFor func(owner types.NamespacedName, d networkingv1.Destination) (string, error)
 	// Delegate resolves a delegate VirtualService; the namespace is already
 	// defaulted to VS.Namespace. May be nil when delegation is not possible.

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -68,8 +67,8 @@ func (b *builder) corsOrigins(at loc, in *networkingv1.CorsPolicy) []*matcherv3.
 	for i, o := range in.AllowOrigins {
 		oat := at.field("allowOrigins").index(i)
 		if o.Regex != nil {
-			if _, err := regexp.Compile(*o.Regex); err != nil {
-				b.errs.add(oat.field("regex"), "invalid regex %q: %v; origin ignored", *o.Regex, err)
+			if reason := checkRegex(*o.Regex); reason != "" {
+				b.errs.add(oat.field("regex"), "%s; origin ignored", reason)
 				continue
 			}
 		}

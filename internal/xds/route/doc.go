@@ -11,7 +11,8 @@
 //     field, and the smallest sensible part is dropped: a match with a bad
 //     regex (the rule's other matches stay), a destination that does not
 //     resolve (the others keep their relative weights; the route goes when
-//     none is left), a route whose timeout, retries, rewrite or redirect
+//     none is left; a destination the caller still names a cluster for,
+//     a host outside the registry, stays and fails on its own), a route whose timeout, retries, rewrite or redirect
 //     cannot be honoured. Faults, mirrors, CORS origins and header
 //     operations Envoy cannot carry are dropped on their own, leaving the
 //     route in place: losing them does not send traffic elsewhere.

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
@@ -40,17 +39,21 @@ func (b *builder) matchConds(at loc, ms []networkingv1.HTTPMatchRequest, gateway
 	return out
 }
 
-// validMatch compiles every regex of the match with Go's RE2, the syntax
-// Envoy's engine accepts, so a bad one fails here and not as a NACK that
-// would reject the whole route configuration.
+// validMatch checks every regex of the match as Envoy will (RE2 syntax
+// and program size), so a bad one fails here, costing this match only, and
+// not as a NACK that would reject the whole route configuration.
 func (b *builder) validMatch(at loc, m *networkingv1.HTTPMatchRequest) bool {
 	ok := true
 	check := func(where loc, s *networkingv1.StringMatch, star bool) {
 		if s == nil || s.Regex == nil || (star && *s.Regex == "*") {
 			return
 		}
-		if _, err := regexp.Compile(*s.Regex); err != nil {
-			b.errs.add(where.field("regex"), "invalid regex %q: %v", *s.Regex, err)
+		re := *s.Regex
+		if s == m.URI && m.IgnoreURICase {
+			re = "(?i)" + re // what routeMatch sends
+		}
+		if reason := checkRegex(re); reason != "" {
+			b.errs.add(where.field("regex"), "%s", reason)
 			ok = false
 		}
 	}

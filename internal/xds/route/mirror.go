@@ -43,9 +43,14 @@ func (b *builder) mirrorPolicy(at loc, d networkingv1.Destination, pct float64) 
 		return nil
 	}
 	cluster, err := b.clusterFor(at.obj, d)
-	if err != nil {
+	switch {
+	case err != nil && cluster == "":
 		b.errs.add(at, "%v; mirror ignored", err)
 		return nil
+	case err != nil:
+		// A host outside the registry: mirrored to its empty cluster,
+		// which goes nowhere, as in Istio.
+		b.errs.add(at, "%v", err)
 	}
 	return &routev3.RouteAction_RequestMirrorPolicy{
 		Cluster:         cluster,

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"regexp"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -20,8 +19,8 @@ func (b *builder) rewrite(at loc, rw *networkingv1.HTTPRewrite, act *routev3.Rou
 		act.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: rw.Authority}
 	}
 	if rr := rw.URIRegexRewrite; rr != nil {
-		if _, err := regexp.Compile(rr.Match); err != nil {
-			b.errs.add(at.field("uriRegexRewrite").field("match"), "invalid regex %q: %v", rr.Match, err)
+		if reason := checkRegex(rr.Match); reason != "" {
+			b.errs.add(at.field("uriRegexRewrite").field("match"), "%s", reason)
 			return false
 		}
 		act.RegexRewrite = &matcherv3.RegexMatchAndSubstitute{Pattern: regexMatcher(rr.Match), Substitution: rr.Rewrite}
