@@ -199,6 +199,7 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	// it holds with what changed): independent work per node, on every core.
 	parallel.Each(len(nodes), func(i int) { r.Server.SetSnapshot(nodes[i], snaps[i]) })
 	r.Server.Retain(keep)
+	r.Secrets.Published()
 	if err := r.Secrets.Failed(); err != nil {
 		r.Log.Error(err, "workload certificates could not be issued; those proxies are served without them")
 	}

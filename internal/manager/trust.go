@@ -69,7 +69,7 @@ func (t *trust) guardDebug(handlers map[string]http.Handler) {
 // authenticated port with the manager, and ties certificate changes to
 // the mesh reconciler.
 func (t *trust) add(m ctrlmanager.Manager, s *xdsserver.Server, mesh *controllers.MeshReconciler) error {
-	mesh.Secrets = xdsserver.NewSecretsView(t.issuer.Secrets)
+	mesh.Secrets = xdsserver.NewSecretsView(t.issuer)
 	t.holder.OnChange(mesh.Poke)
 	loader := &controllers.CAReconciler{
 		Reader: m.GetAPIReader(), Writer: m.GetClient(), Holder: t.holder,
