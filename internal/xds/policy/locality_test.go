@@ -39,8 +39,8 @@ func TestLocalityPlanAndClusterConfig(t *testing.T) {
 			want: &LocalityPlan{Distribute: dist, Failover: true}, weighted: true,
 			wantErrs: []FieldError{fe(at+".failover", "cannot be set together with distribute; distribute applies")}},
 		{name: "weights not summing to 100", od: od,
-			l:    &networkingv1.LocalityLoadBalancerSetting{Distribute: []networkingv1.LocalityDistribute{{From: "us-east", To: map[string]int32{"us-east": 50, "us-west": 40}}}},
-			want: &LocalityPlan{Failover: true},
+			l:        &networkingv1.LocalityLoadBalancerSetting{Distribute: []networkingv1.LocalityDistribute{{From: "us-east", To: map[string]int32{"us-east": 50, "us-west": 40}}}},
+			want:     &LocalityPlan{Failover: true},
 			wantErrs: []FieldError{fe(at+".distribute[0].to", "weights must sum to 100, got 90; entry ignored")}},
 		{name: "bad localities in distribute", od: nil,
 			l: &networkingv1.LocalityLoadBalancerSetting{Distribute: []networkingv1.LocalityDistribute{
