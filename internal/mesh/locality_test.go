@@ -159,3 +159,13 @@ func TestAnnouncedLocalityWins(t *testing.T) {
 		t.Errorf("announced zone without region: got %q, want the pod's /zone-a", p.Locality)
 	}
 }
+
+// Without a rule that depends on locality, zones do not split groups.
+func TestZonesShareGroupsWithoutLocalityRules(t *testing.T) {
+	nodes := localityNodes()
+	docs := strings.Replace(localityMesh+clientSlice, "trafficPolicy: {outlierDetection: {consecutive5xxErrors: 3}}", "trafficPolicy: {loadBalancer: {simple: RANDOM}}", 1)
+	res := mesh.Compute(localityBundle(t, docs), nodes)
+	if res.Resources[nodes[0].ID] != res.Resources[nodes[2].ID] || res.Groups != 1 {
+		t.Errorf("clients in zone-a and zone-b were translated apart (%d groups) though no rule depends on locality", res.Groups)
+	}
+}
