@@ -73,9 +73,13 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 	for _, fe := range policy.Apply(c, tp, opts) {
 		g.problem(model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}, fe.Field, fe.Reason)
 	}
+	plan := policy.LocalityPlanFor(tp)
+	if c.GetType() == clusterv3.Cluster_STRICT_DNS && c.LoadAssignment != nil {
+		c.LoadAssignment = localityAssignment(name, eps, plan, g.proxy)
+	}
 	g.addCluster(c)
 	if c.GetType() == clusterv3.Cluster_EDS {
-		g.out.Endpoints = append(g.out.Endpoints, loadAssignment(name, eps))
+		g.out.Endpoints = append(g.out.Endpoints, localityAssignment(name, eps, plan, g.proxy))
 	}
 }
 

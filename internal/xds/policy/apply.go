@@ -64,6 +64,7 @@ func Apply(c *clusterv3.Cluster, p *networkingv1.TrafficPolicy, o Options) []Fie
 	} else {
 		applyLoadBalancer(c, p.LoadBalancer, r)
 	}
+	applyLocality(c, p, o.GRPC, r)
 	h2 := applyProtocolOptions(c, p.ConnectionPool, o.HTTP2, r)
 	applyTLS(c, p.TLS, h2, r)
 	applyProxyProtocol(c, p.ProxyProtocol, r)
