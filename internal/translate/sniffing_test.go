@@ -102,6 +102,30 @@ func TestSniffedPortRouting(t *testing.T) {
 	}
 }
 
+// TestSniffedInbound: orders-v1's own port 8080 takes HTTP through an HTTP
+// connection manager and other traffic by tcp_proxy, both to the inbound
+// cluster; its declared TCP port has one TCP chain.
+func TestSniffedInbound(t *testing.T) {
+	res := sniffingRun(t, "orders-v1.default")
+	inbound := names.InboundCluster(8080, ordersHost)
+	for _, h2 := range []bool{false, true} {
+		got, err := simulate.InboundHTTP(res, simulate.Request{Port: 8080, HTTP2: h2, Authority: "orders:8080", Method: "GET", Path: "/"})
+		if err != nil || got.Cluster() != inbound {
+			t.Errorf("inbound HTTP (h2c %v) on 8080: %v, to %v, want %s", h2, err, got.Clusters, inbound)
+		}
+	}
+	for port, want := range map[uint32]string{8080: inbound, 8082: names.InboundCluster(8082, ordersHost)} {
+		got, err := simulate.InboundTCP(res, simulate.Conn{Port: port})
+		if err != nil || got.Cluster() != want {
+			t.Errorf("inbound TCP on %d: %v, to %v, want %s", port, err, got.Clusters, want)
+		}
+	}
+	// The HTTP inspector does not run on 8082: HTTP there is TCP.
+	if _, err := simulate.InboundHTTP(res, simulate.Request{Port: 8082, Authority: "orders", Method: "GET", Path: "/"}); err == nil {
+		t.Error("HTTP on the declared TCP port 8082 reached an HTTP connection manager")
+	}
+}
+
 // TestSniffingIsForSidecarsOnly: a gateway's clusters for orders' unnamed
 // port do not use the downstream protocol (Istio: a client's ALPN h2 would
 // reach an HTTP/1.1 upstream), and neither do a proxyless gRPC client's.
