@@ -92,7 +92,7 @@ func servicePort(p corev1.ServicePort) Port {
 	out := Port{
 		Name:     p.Name,
 		Number:   uint32(p.Port),
-		Protocol: PortProtocol(p.Name, p.AppProtocol, string(p.Protocol)),
+		Protocol: PortProtocol(p.Name, p.AppProtocol, string(p.Protocol), uint32(p.Port)),
 	}
 	switch {
 	case p.TargetPort.IntValue() > 0:

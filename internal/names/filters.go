@@ -10,8 +10,14 @@ const (
 	CORSFilter                  = "envoy.filters.http.cors"
 	OriginalDstListenerFilter   = "envoy.filters.listener.original_dst"
 	TLSInspectorListenerFilter  = "envoy.filters.listener.tls_inspector"
+	HTTPInspectorListenerFilter = "envoy.filters.listener.http_inspector"
 	TLSTransportSocket          = "envoy.transport_sockets.tls"
 )
+
+// RawBufferTransport is the transport protocol Envoy gives a connection
+// on which no listener filter detected TLS (filter_chain_match
+// transport_protocol).
+const RawBufferTransport = "raw_buffer"
 
 // Stat prefixes, as Istio names them.
 const (

@@ -56,7 +56,13 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 		eps = filterEndpoints(eps, subset.Labels)
 	}
 	g.discovery(c, svc, eps)
-	opts := policy.Options{HTTP2: port.Protocol.IsHTTP2(), DefaultSNI: svc.Hostname, SystemCA: defaults.SystemCACertificates, GRPC: g.proxyless}
+	opts := policy.Options{
+		HTTP2:         port.Protocol.IsHTTP2(),
+		UseDownstream: g.sniffs(port),
+		DefaultSNI:    svc.Hostname,
+		SystemCA:      defaults.SystemCACertificates,
+		GRPC:          g.proxyless,
+	}
 	var tp *networkingv1.TrafficPolicy
 	if dr != nil {
 		var sub *networkingv1.TrafficPolicy

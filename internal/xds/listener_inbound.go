@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"sort"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -15,14 +17,21 @@ import (
 
 // virtualInbound receives all captured inbound traffic on 15006. A filter
 // chain per workload port sends it to that port's inbound cluster (through
-// an HTTP connection manager for HTTP ports); anything else passes through
-// to the app unchanged.
+// an HTTP connection manager for HTTP ports; a port whose protocol is
+// detected gets both, chosen by the HTTP inspector); anything else passes
+// through to the app unchanged.
 func (g *generator) virtualInbound(ports []inboundPort) {
 	var chains []*listenerv3.FilterChain
+	var sniffed []uint32
 	for _, ip := range ports {
+		if g.sniffs(ip.port) {
+			chains = append(chains, g.sniffedInboundChains(ip)...)
+			sniffed = append(sniffed, ip.target)
+			continue
+		}
 		chains = append(chains, g.inboundChain(ip))
 	}
-	g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
+	l := &listenerv3.Listener{
 		Name:             names.VirtualInbound,
 		Address:          socketAddress(names.WildcardAddress, defaults.InboundCapturePort),
 		TrafficDirection: corev3.TrafficDirection_INBOUND,
@@ -35,18 +44,52 @@ func (g *generator) virtualInbound(ports []inboundPort) {
 			Name:    names.InboundPassthroughCluster,
 			Filters: []*listenerv3.Filter{tcpProxy(names.InboundPassthroughCluster, names.InboundPassthroughCluster)},
 		},
-	})
+	}
+	if len(sniffed) > 0 {
+		// The inspector runs on the sniffed ports only: declared ports and
+		// passthrough traffic (server-first protocols among them) never wait
+		// for it.
+		sort.Slice(sniffed, func(i, j int) bool { return sniffed[i] < sniffed[j] })
+		l.ListenerFilters = append(l.ListenerFilters, httpInspector(exceptPorts(sniffed)))
+		l.ListenerFiltersTimeout = durationpb.New(defaults.ProtocolDetectionTimeout)
+		l.ContinueOnListenerFiltersTimeout = true
+	}
+	g.out.Listeners = append(g.out.Listeners, l)
+}
+
+// sniffedInboundChains are Istio's two plain-text chains of a sniffed
+// workload port, both named for the port: HTTP/1.1 and h2c through an HTTP
+// connection manager, anything else by tcp_proxy, to the same cluster.
+func (g *generator) sniffedInboundChains(ip inboundPort) []*listenerv3.FilterChain {
+	httpChain := g.inboundHTTPChain(ip)
+	httpChain.FilterChainMatch = sniffedHTTPMatch()
+	httpChain.FilterChainMatch.DestinationPort = wrapperspb.UInt32(ip.target)
+	tcpChain := g.inboundTCPChain(ip)
+	tcpChain.FilterChainMatch.TransportProtocol = names.RawBufferTransport
+	return []*listenerv3.FilterChain{httpChain, tcpChain}
 }
 
 func (g *generator) inboundChain(ip inboundPort) *listenerv3.FilterChain {
+	if !ip.port.Protocol.IsHTTP() {
+		return g.inboundTCPChain(ip)
+	}
+	return g.inboundHTTPChain(ip)
+}
+
+func (g *generator) inboundTCPChain(ip inboundPort) *listenerv3.FilterChain {
+	cluster := names.InboundCluster(ip.target, ip.svc.Hostname)
+	return &listenerv3.FilterChain{
+		Name:             names.InboundFilterChain(ip.target),
+		FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(ip.target)},
+		Filters:          []*listenerv3.Filter{tcpProxy(cluster, cluster)},
+	}
+}
+
+func (g *generator) inboundHTTPChain(ip inboundPort) *listenerv3.FilterChain {
 	cluster := names.InboundCluster(ip.target, ip.svc.Hostname)
 	chain := &listenerv3.FilterChain{
 		Name:             names.InboundFilterChain(ip.target),
 		FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(ip.target)},
-	}
-	if !ip.port.Protocol.IsHTTP() {
-		chain.Filters = []*listenerv3.Filter{tcpProxy(cluster, cluster)}
-		return chain
 	}
 	rc := inboundRouteConfig(cluster)
 	chain.Filters = []*listenerv3.Filter{hcmFilter(&hcmv3.HttpConnectionManager{

@@ -225,7 +225,7 @@ func (g *generator) pruneSecrets() {
 		}
 	}
 	for _, l := range g.out.Listeners {
-		for _, fc := range l.FilterChains {
+		for _, fc := range chainsOf(l) {
 			for _, r := range sdsRefs(fc.GetTransportSocket()) {
 				used[r.name] = true
 			}

@@ -105,8 +105,7 @@ func CheckConsistency(r *Resources) []error {
 
 func listenerRefs(l *listenerv3.Listener, routes map[string]bool, clusters map[string]*clusterv3.Cluster) []error {
 	var errs []error
-	chains := append([]*listenerv3.FilterChain{l.DefaultFilterChain}, l.FilterChains...)
-	for _, fc := range chains {
+	for _, fc := range chainsOf(l) {
 		for _, f := range fc.GetFilters() {
 			switch f.Name {
 			case names.HTTPConnectionManagerFilter:
