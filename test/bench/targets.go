@@ -56,7 +56,7 @@ func convergeTarget(r *Result) Target {
 		t.Measured = fmt.Sprintf("not reached: %d of %d proxies complete after %s", c.Completed, c.Proxies, dur(c.CPU.Wall))
 	default:
 		t.Status = status(c.FromStart <= goalConverge)
-		t.Measured = fmt.Sprintf("%s from start (%s from the first connection)", dur(c.FromStart), dur(c.FromFirstConnect))
+		t.Measured = fmt.Sprintf("%s from start (%s from the first connection), every proxy authenticated (%d TokenReviews)", dur(c.FromStart), dur(c.FromFirstConnect), c.Auth.TotalReviews())
 	}
 	if t.Status == NotMet {
 		t.Cause = convergeCause(r)
