@@ -63,8 +63,8 @@ type Result struct {
 	Injection   Injection
 	// Auth is the authentication counters over the whole run (start-up,
 	// and the proxies of churned pods reconnecting with new tokens).
-	Auth AuthCounts
-	LogErrors   []string
+	Auth      AuthCounts
+	LogErrors []string
 }
 
 // Run holds a run's moving parts.
