@@ -2,6 +2,9 @@ package bench
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -66,8 +69,30 @@ func startupTable(r *Result) table {
 // port with its token (the only port it has); refused ones are counted.
 func authenticated(r *Result) string {
 	c, k := r.Converge, r.Consistency
-	return fmt.Sprintf("%d of %d / %d refused (%d refused streams; control plane: %d refused at the port, %d for the node id)",
-		c.Completed, c.Proxies, k.RefusedProxies, k.Refusals, c.Auth.TotalRefusals()-c.Auth.NodeRefusals, c.Auth.NodeRefusals)
+	out := fmt.Sprintf("%d of %d / %d refused (%d refused streams)", c.Completed, c.Proxies, k.RefusedProxies, k.Refusals)
+	if n := c.Auth.TotalRefusals(); n > 0 {
+		var reasons []string
+		for _, reason := range slices.Sorted(maps.Keys(c.Auth.Refusals)) {
+			reasons = append(reasons, fmt.Sprintf("%d %s", c.Auth.Refusals[reason], reason))
+		}
+		if c.Auth.NodeRefusals > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d for the node id", c.Auth.NodeRefusals))
+		}
+		out += fmt.Sprintf("; streams the control plane turned away: %s", strings.Join(reasons, ", "))
+		if u := c.Auth.Refusals["review_unavailable"]; u > 0 && k.RefusedProxies == 0 {
+			out += fmt.Sprintf(" (the TokenReview timed out; the %d streams came back and were authenticated)", u)
+		}
+	}
+	return out
+}
+
+// reviewCount is the TokenReviews, and how many of them failed.
+func reviewCount(a AuthCounts) string {
+	out := plural(a.TotalReviews(), "TokenReview")
+	if e := a.Reviews["error"]; e > 0 {
+		out += fmt.Sprintf(", %d of them unanswered within 10 s and retried", e)
+	}
+	return out
 }
 
 func reviews(a AuthCounts) string {
