@@ -75,21 +75,21 @@ func TestTrackerServesANodeOnOnePortAsOneIdentity(t *testing.T) {
 	node := &corev3.Node{Id: "sidecar~10.0.0.1~app-1.ns~ns.svc.cluster.local"}
 	a := identity.Identity{TrustDomain: "td", Namespace: "ns", ServiceAccount: "a"}
 	b := identity.Identity{TrustDomain: "td", Namespace: "ns", ServiceAccount: "b"}
-	tr.opened(streamKey(authenticated, 1), authenticated, &a)
-	if err := tr.request(streamKey(authenticated, 1), node, "", "", false, nil); err != nil {
+	tr.opened(streamKey(authenticated, false, 1), authenticated, &a)
+	if err := tr.request(streamKey(authenticated, false, 1), node, "", "", false, nil); err != nil {
 		t.Fatal(err)
 	}
-	tr.opened(streamKey(plaintext, 1), plaintext, nil)
-	err := tr.request(streamKey(plaintext, 1), node, "", "", false, nil)
+	tr.opened(streamKey(plaintext, false, 1), plaintext, nil)
+	err := tr.request(streamKey(plaintext, false, 1), node, "", "", false, nil)
 	if status.Code(err) != codes.PermissionDenied {
 		t.Errorf("plaintext stream joined an authenticated proxy: %v", err)
 	}
-	tr.opened(streamKey(authenticated, 2), authenticated, &b)
-	if err := tr.request(streamKey(authenticated, 2), node, "", "", false, nil); status.Code(err) != codes.PermissionDenied {
+	tr.opened(streamKey(authenticated, false, 2), authenticated, &b)
+	if err := tr.request(streamKey(authenticated, false, 2), node, "", "", false, nil); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("a second identity joined the proxy: %v", err)
 	}
-	tr.opened(streamKey(authenticated, 3), authenticated, &a)
-	if err := tr.request(streamKey(authenticated, 3), node, "", "", false, nil); err != nil {
+	tr.opened(streamKey(authenticated, false, 3), authenticated, &a)
+	if err := tr.request(streamKey(authenticated, false, 3), node, "", "", false, nil); err != nil {
 		t.Errorf("a second stream of the same identity was refused: %v", err)
 	}
 	if got := tr.Identity(node.Id); got == nil || got.SPIFFE() != a.SPIFFE() {
