@@ -103,14 +103,14 @@ func TestTrackerServesANodeOnOnePortAsOneIdentity(t *testing.T) {
 func TestPlaintextStreamsNeverGetSecrets(t *testing.T) {
 	s := New(context.Background(), logr.Discard(), DefaultOptions())
 	c := &callbacks{s: s, channel: plaintext}
-	if err := c.opened(context.Background(), 1, resource.SecretType); status.Code(err) != codes.PermissionDenied {
+	if err := c.opened(context.Background(), streamKey(plaintext, false, 1), resource.SecretType); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("a plaintext SDS stream was opened: %v", err)
 	}
-	if err := c.checkRequest(2, &corev3.Node{Id: "router~1.2.3.4~gw.ns~ns.svc.cluster.local"}, resource.SecretType); status.Code(err) != codes.PermissionDenied {
+	if err := c.checkRequest(streamKey(plaintext, false, 2), 2, &corev3.Node{Id: "router~1.2.3.4~gw.ns~ns.svc.cluster.local"}, resource.SecretType); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("a plaintext ADS stream's SDS request passed: %v", err)
 	}
 	sec := &callbacks{s: s, channel: authenticated}
-	if err := sec.opened(context.Background(), 3, ""); status.Code(err) != codes.Unauthenticated {
+	if err := sec.opened(context.Background(), streamKey(authenticated, false, 3), ""); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("an authenticated-port stream without a verified identity was opened: %v", err)
 	}
 }
