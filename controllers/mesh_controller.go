@@ -90,6 +90,10 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		b = b.Watches(obj, toMesh)
 	}
+	// Node labels place endpoints in localities; heartbeats must not
+	// rebuild the mesh, so only label changes (and Nodes coming and going)
+	// pass.
+	b = b.WatchesMetadata(nodeMetadata(), toMesh, builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))
 	if r.Secrets == nil {
 		r.Secrets = xdsserver.NewSecretsView(nil)
