@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sailplane/sailplane/internal/demo"
@@ -41,10 +42,14 @@ var noNode string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(inNetns) == "" {
+		var missing []string
 		for _, tool := range []string{"node", "npm"} {
 			if _, err := exec.LookPath(tool); err != nil {
-				noNode = fmt.Sprintf("the grpc-js test needs %s (Node.js 20 or later): %v", tool, err)
+				missing = append(missing, tool)
 			}
+		}
+		if len(missing) > 0 {
+			noNode = fmt.Sprintf("the grpc-js test needs Node.js 18 or later and npm; not on PATH: %s", strings.Join(missing, ", "))
 		}
 		if noNode != "" {
 			os.Exit(m.Run())

@@ -11,8 +11,11 @@ import (
 // TestGRPCJSRouting walks grpc-js-xds through the routing features Istio
 // users rely on, the same sequence test/grpcxds runs with grpc-go. One
 // long-lived channel sees every change live; fresh one-shot channels check
-// that a new client gets the same answers from the start. After every
-// step the client must have ACKed everything it was sent.
+// that a new client gets the same answers from the start. Both read the
+// same bootstrap, so while a one-shot client runs, one node id has two
+// streams asking for different clusters, as two processes of one pod
+// would. After every step the client must have ACKed everything it was
+// sent.
 func TestGRPCJSRouting(t *testing.T) {
 	if noNode != "" {
 		t.Skip(noNode)
