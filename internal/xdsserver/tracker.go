@@ -196,7 +196,7 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 	// old stream closed) name different resources, and the node's
 	// filtered snapshot must hold what each of them asked for, or a
 	// state-of-the-world answer would drop the other's clusters.
-	want := subscribed
+	changed, shared := false, false
 	if typeURL != "" {
 		if p.streamSubs == nil {
 			p.streamSubs = map[int64]map[string][]string{}
@@ -205,8 +205,13 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 			p.streamSubs[streamKey] = map[string][]string{}
 		}
 		p.streamSubs[streamKey][typeURL] = subscribed
-		if len(p.streamSubs) > 1 {
-			want = p.unionOf(typeURL)
+		if shared = len(p.streamSubs) > 1; shared {
+			// Rare: merge under the lock, so that the streams' requests
+			// cannot leave an older union behind.
+			want := p.unionOf(typeURL)
+			if changed = !sameNames(had, want); changed {
+				p.Subscribed[typeURL] = want
+			}
 		}
 	}
 	onNew, onSubscribe := t.onNew, t.onSubscribe
@@ -214,10 +219,10 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 	// Envoy names every load assignment it wants on each request: compare
 	// outside the lock every stream's callbacks share. The request is the
 	// stream's own and is not modified, so its list is kept as it is.
-	changed := typeURL != "" && !sameNames(had, want)
-	if changed {
+	if typeURL != "" && !shared && !sameNames(had, subscribed) {
+		changed = true
 		t.mu.Lock()
-		p.Subscribed[typeURL] = want
+		p.Subscribed[typeURL] = subscribed
 		t.mu.Unlock()
 	}
 	if !known && onNew != nil {
