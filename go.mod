@@ -2,6 +2,9 @@ module github.com/sailplane/sailplane
 
 go 1.26.0
 
+// test/grpcjs's npm packages (npm ci puts them there; never committed).
+ignore ./test/grpcjs/node_modules
+
 require (
 	github.com/envoyproxy/go-control-plane v0.14.0
 	github.com/envoyproxy/go-control-plane/envoy v1.40.0

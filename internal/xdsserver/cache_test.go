@@ -425,3 +425,36 @@ func TestDeltaResendsWhatWasUnsubscribedAndAskedForAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestSotWNamedEmptySubscriptionIsNotAnswered: grpc-js-xds, dropping its
+// last load assignment, asks for EDS with an empty list (not a wildcard
+// once it has named something). Answering that with an empty response
+// left no record, so each ACK drew another response: an endless
+// request/response loop on the stream (found by test/grpcjs).
+func TestSotWNamedEmptySubscriptionIsNotAnswered(t *testing.T) {
+	c := newGroupCache(newTracker(nil))
+	snap := mustSnapshot(t, NewBuilder(), withEndpoints(&xds.Resources{}, 80, "a", "b"))
+	c.SetSnapshot(testNode, snap)
+	version := snap.Version(resource.EndpointType)
+	out := make(chan cachev3.Response, 1)
+	sub := stream.NewSotwSubscription([]string{"a"}, true)
+	if _, err := c.CreateWatch(sotwRequest(resource.EndpointType, "", "a"), &sub, out); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := received(out)
+	if !ok {
+		t.Fatal("a named request must be answered")
+	}
+	sub.SetReturnedResources(r.GetReturnedResources())
+	sub.SetResourceSubscription(nil)
+	if sub.IsWildcard() {
+		t.Fatal("test premise: an empty list after names is not a wildcard")
+	}
+	if _, err := c.CreateWatch(sotwRequest(resource.EndpointType, version), &sub, out); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := received(out); ok {
+		_, names := sotwNames(t, r)
+		t.Fatalf("a request naming nothing was answered with %v", names)
+	}
+}

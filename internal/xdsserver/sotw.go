@@ -52,6 +52,13 @@ func (w *sotwWatch) answer(snap *Snapshot, reg *setRegistry, newRequest bool) bo
 // set is no longer known, is sent every resource it names.
 func (w *sotwWatch) answerNamed(set *typeSet, reg *setRegistry) bool {
 	subscribed := w.sub.SubscribedResources()
+	if len(subscribed) == 0 {
+		// The proxy names nothing (grpc-js unsubscribes from its last load
+		// assignment with an empty list, not a wildcard): there is nothing
+		// to send. An empty answer would leave no record of itself, so
+		// every ACK of it would be answered again, without end.
+		return false
+	}
 	if !w.hashed {
 		w.names, w.hashed = namesHash(subscribed), true
 	}

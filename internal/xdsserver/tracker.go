@@ -41,6 +41,9 @@ type ProxyStatus struct {
 
 	channel channel
 	ident   *identity.Identity
+	// streamSubs is what each open stream last asked for, by type;
+	// Subscribed is their union.
+	streamSubs map[int64]map[string][]string
 }
 
 // Nack is a rejected version and the proxy's reason.
@@ -191,13 +194,36 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		}
 	}
 	had := p.Subscribed[typeURL]
+	// The node's subscription is what its streams ask for together: two
+	// processes with one bootstrap (or a client reconnecting before its
+	// old stream closed) name different resources, and the node's
+	// filtered snapshot must hold what each of them asked for, or a
+	// state-of-the-world answer would drop the other's clusters.
+	changed, shared := false, false
+	if typeURL != "" {
+		if p.streamSubs == nil {
+			p.streamSubs = map[int64]map[string][]string{}
+		}
+		if p.streamSubs[streamKey] == nil {
+			p.streamSubs[streamKey] = map[string][]string{}
+		}
+		p.streamSubs[streamKey][typeURL] = subscribed
+		if shared = len(p.streamSubs) > 1; shared {
+			// Rare: merge under the lock, so that the streams' requests
+			// cannot leave an older union behind.
+			want := p.unionOf(typeURL)
+			if changed = !sameNames(had, want); changed {
+				p.Subscribed[typeURL] = want
+			}
+		}
+	}
 	onNew, onSubscribe := t.onNew, t.onSubscribe
 	t.mu.Unlock()
 	// Envoy names every load assignment it wants on each request: compare
 	// outside the lock every stream's callbacks share. The request is the
 	// stream's own and is not modified, so its list is kept as it is.
-	changed := typeURL != "" && !sameNames(had, subscribed)
-	if changed {
+	if typeURL != "" && !shared && !sameNames(had, subscribed) {
+		changed = true
 		t.mu.Lock()
 		p.Subscribed[typeURL] = subscribed
 		t.mu.Unlock()
@@ -209,6 +235,41 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		onSubscribe(id)
 	}
 	return nil
+}
+
+// unionOf is every name the proxy's streams ask for of typeURL (sorted
+// when more than one stream asks); nil, everything, if one of them asks
+// for all (callers hold t.mu).
+func (p *ProxyStatus) unionOf(typeURL string) []string {
+	var lists [][]string
+	for _, subs := range p.streamSubs {
+		names, ok := subs[typeURL]
+		if !ok {
+			continue
+		}
+		if len(names) == 0 {
+			return nil
+		}
+		lists = append(lists, names)
+	}
+	switch len(lists) {
+	case 0:
+		return nil
+	case 1:
+		return lists[0] // as that stream sent it, like a lone stream's
+	}
+	seen := map[string]bool{}
+	for _, names := range lists {
+		for _, n := range names {
+			seen[n] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func sameNames(a, b []string) bool {
@@ -264,6 +325,12 @@ func (t *Tracker) closed(streamKey int64) {
 	}
 	delete(t.streams, streamKey)
 	if p := t.proxies[id]; p != nil {
+		if _, had := p.streamSubs[streamKey]; had {
+			delete(p.streamSubs, streamKey)
+			for typeURL := range p.Subscribed {
+				p.Subscribed[typeURL] = p.unionOf(typeURL)
+			}
+		}
 		if p.Streams--; p.Streams <= 0 {
 			delete(t.proxies, id)
 			if key, ok := podOf(id); ok {
@@ -282,6 +349,7 @@ func (t *Tracker) Snapshot() []ProxyStatus {
 	out := make([]ProxyStatus, 0, len(t.proxies))
 	for _, p := range t.proxies {
 		c := *p
+		c.streamSubs = nil
 		c.Acked, c.Sent, c.Nacks, c.Subscribed = copyMap(p.Acked), copyMap(p.Sent), copyMap(p.Nacks), copyMap(p.Subscribed)
 		out = append(out, c)
 	}

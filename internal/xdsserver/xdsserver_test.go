@@ -102,3 +102,40 @@ func TestItemVersionsMatchGoControlPlane(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerSubscriptionIsTheUnionOfTheNodesStreams: two streams with one
+// node id (two processes sharing a bootstrap) asking for different
+// clusters. The node's subscription, which filters its snapshot, must hold
+// both; before, the last request won and a state-of-the-world answer to
+// the other stream dropped its clusters, which grpc-js then took as
+// deleted (found by test/grpcjs).
+func TestTrackerSubscriptionIsTheUnionOfTheNodesStreams(t *testing.T) {
+	tr := newTracker(nil)
+	var subs int
+	tr.onSubscribe = func(string) { subs++ }
+	node := &corev3.Node{Id: "sidecar~10.0.0.1~a.ns~ns.svc.cluster.local"}
+	tr.request(1, node, resource.ClusterType, "", false, []string{"v1", "v2"})
+	tr.request(2, node, resource.ClusterType, "", false, []string{"v2"})
+	if got := tr.Subscriptions(node.Id)[resource.ClusterType]; !sameNames(got, []string{"v1", "v2"}) {
+		t.Fatalf("after a second stream asked for v2: %v, want v1 and v2", got)
+	}
+	tr.request(2, nil, resource.ClusterType, "x", false, []string{"v2", "v3"})
+	if got := tr.Subscriptions(node.Id)[resource.ClusterType]; !sameNames(got, []string{"v1", "v2", "v3"}) {
+		t.Fatalf("after the second stream added v3: %v", got)
+	}
+	if subs != 1 {
+		t.Errorf("onSubscribe called %d times, want 1 (only v3 was new to the node)", subs)
+	}
+	tr.request(2, nil, resource.EndpointType, "", false, nil)
+	tr.request(1, nil, resource.EndpointType, "", false, []string{"v1"})
+	if got := tr.Subscriptions(node.Id)[resource.EndpointType]; len(got) != 0 {
+		t.Errorf("one stream asks for every load assignment: %v, want all (empty)", got)
+	}
+	tr.closed(1)
+	if got := tr.Subscriptions(node.Id)[resource.ClusterType]; !sameNames(got, []string{"v2", "v3"}) {
+		t.Fatalf("after the first stream closed: %v, want the second stream's v2 and v3", got)
+	}
+	if st := tr.Snapshot(); len(st) != 1 || st[0].Streams != 1 {
+		t.Fatalf("status %+v", st)
+	}
+}
