@@ -126,7 +126,7 @@ func (m *Model) checkGatewayCredentials() {
 func (m *Model) gatewayWorkloadNamespaces(gw *networkingv1.Gateway) []string {
 	seen := map[string]bool{}
 	for _, w := range m.Pods {
-		if selectsLabels(gw.Spec.Selector, w.Labels) {
+		if SelectsLabels(gw.Spec.Selector, w.Labels) {
 			seen[w.Ref.Namespace] = true
 		}
 	}
@@ -141,10 +141,10 @@ func (m *Model) gatewayWorkloadNamespaces(gw *networkingv1.Gateway) []string {
 	return out
 }
 
-// selectsLabels is a Gateway selector's match: every pair present, and an
-// empty selector matches nothing (Istio's gateway selectors are never
-// "all pods").
-func selectsLabels(selector, labels map[string]string) bool {
+// SelectsLabels is a Gateway's or Service's selector match: every pair
+// present, and an empty selector matches nothing (a gateway selector is
+// never "all pods", and a Service without a selector has no workloads).
+func SelectsLabels(selector, labels map[string]string) bool {
 	if len(selector) == 0 {
 		return false
 	}

@@ -72,14 +72,4 @@ func (p Proxy) gatewayNames(m *model.Model) []string {
 	return out
 }
 
-func selects(selector, labels map[string]string) bool {
-	if len(selector) == 0 {
-		return false
-	}
-	for k, v := range selector {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
-}
+func selects(selector, labels map[string]string) bool { return model.SelectsLabels(selector, labels) }
