@@ -54,7 +54,7 @@ func run(ctx context.Context, opts *options, log logr.Logger) (err error) {
 		return err
 	}
 	m := opts.manager
-	log.Info("starting sailplane", "xdsAddress", m.XDSAddress, "monitoringAddress", m.MonitoringAddress,
+	log.Info("starting sailplane", "xdsAddress", m.XDSAddress, "xdsSecureAddress", m.XDSSecureAddress, "monitoringAddress", m.MonitoringAddress,
 		"webhookAddress", m.WebhookAddress, "namespace", m.Namespace, "leaderElect", m.LeaderElect)
 	return mgr.Start(ctx)
 }
