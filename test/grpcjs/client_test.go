@@ -16,12 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
-
-	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/proxystatus"
+	"github.com/sailplane/sailplane/test/proxyless"
 )
 
 // target is what the Node client dials: the Service by its short name,
@@ -189,86 +185,18 @@ func tally(rs []result) map[string]int {
 	return out
 }
 
-func within(name string, got, lo, hi int) error {
-	if got < lo || got > hi {
-		return fmt.Errorf("%s: %d, want %d..%d", name, got, lo, hi)
-	}
-	return nil
-}
-
-// eventually retries check until it passes: configuration reaches the
-// client asynchronously.
-func eventually(t *testing.T, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v\ncontrol plane's view of the client:\n%s", what, err, debugState())
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// applyObj creates obj or updates it with spec; the status writer bumps
-// resourceVersion concurrently, so updates retry on conflict.
-func applyObj(t *testing.T, obj client.Object, spec string, into any) {
-	t.Helper()
-	if err := yaml.Unmarshal([]byte(spec), into); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := obj.DeepCopyObject().(client.Object)
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
-			return k8s.Create(ctx, obj)
-		}
-		obj.SetResourceVersion(cur.GetResourceVersion())
-		return k8s.Update(ctx, obj)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func applyVS(t *testing.T, spec string) {
-	t.Helper()
-	vs := &networkingv1.VirtualService{}
-	vs.Name, vs.Namespace = "reviews", namespace
-	applyObj(t, vs, spec, &vs.Spec)
-}
-
-func setEndpoints(t *testing.T, versions ...string) {
-	t.Helper()
-	es := reviewsSlice(versions...)
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur := reviewsSlice()
-		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(es), cur); err != nil {
-			return err
-		}
-		es.ResourceVersion = cur.ResourceVersion
-		return k8s.Update(context.Background(), es)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // allAcked: the control plane knows the grpc-js client as a proxyless
 // node, has recorded no NACK from it, and it has ACKed the latest version
 // of every type it was sent (listeners, routes, clusters, endpoints).
 func allAcked(t *testing.T) {
 	t.Helper()
-	eventually(t, "grpc-js ACKs every version it was sent", func() error {
-		proxies, err := proxystatus.Client{Addr: monitoringAddr, Token: debugToken}.Fetch()
+	world.Eventually(t, "grpc-js ACKs every version it was sent", func() error {
+		proxies, err := proxystatus.Client{Addr: proxyless.MonitoringAddr, Token: world.DebugToken}.Fetch()
 		if err != nil {
 			return err
 		}
 		for _, p := range proxies {
-			if p.NodeID != jsNode {
+			if p.NodeID != world.NodeID() {
 				continue
 			}
 			if len(p.Nacks) > 0 {
@@ -287,7 +215,7 @@ func allAcked(t *testing.T) {
 			}
 			return nil
 		}
-		return fmt.Errorf("%s is not connected", jsNode)
+		return fmt.Errorf("%s is not connected", world.NodeID())
 	})
 	noNacks(t)
 }
@@ -299,14 +227,14 @@ func noNacks(t *testing.T) {
 	if n, err := nacksTotal(); err != nil {
 		t.Fatal(err)
 	} else if n != 0 {
-		t.Fatalf("sailplane_xds_nacks_total is %v: a proxy rejected configuration\n%s", n, debugState())
+		t.Fatalf("sailplane_xds_nacks_total is %v: a proxy rejected configuration\n%s", n, world.DebugState())
 	}
 }
 
 // nacksTotal sums the control plane's NACK counter over all types. The
 // grpc-js client is the only proxy in this process.
 func nacksTotal() (float64, error) {
-	resp, err := http.Get("http://" + monitoringAddr + "/metrics")
+	resp, err := http.Get("http://" + proxyless.MonitoringAddr + "/metrics")
 	if err != nil {
 		return 0, err
 	}
@@ -331,30 +259,4 @@ func nacksTotal() (float64, error) {
 		sum += v
 	}
 	return sum, nil
-}
-
-// debugState is what the control plane says about the client, for failure
-// messages.
-func debugState() string {
-	var out strings.Builder
-	for _, path := range []string{"/debug/proxy-status", "/debug/config_dump?proxy=jsclient." + namespace} {
-		req, err := http.NewRequest(http.MethodGet, "http://"+monitoringAddr+path, nil)
-		if err != nil {
-			fmt.Fprintf(&out, "%s: %v\n", path, err)
-			continue
-		}
-		req.Header.Set("Authorization", "Bearer "+debugToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			fmt.Fprintf(&out, "%s: %v\n", path, err)
-			continue
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if len(b) > 6000 {
-			b = append(b[:6000], "..."...)
-		}
-		fmt.Fprintf(&out, "%s:\n%s\n", path, b)
-	}
-	return out.String()
 }

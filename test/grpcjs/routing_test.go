@@ -6,6 +6,7 @@ import (
 	"time"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/test/proxyless"
 )
 
 // TestGRPCJSRouting walks grpc-js-xds through the routing features Istio
@@ -22,11 +23,11 @@ func TestGRPCJSRouting(t *testing.T) {
 	}
 	dr := &networkingv1.DestinationRule{}
 	dr.Name, dr.Namespace = "reviews", namespace
-	applyObj(t, dr, `{host: reviews, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]}`, &dr.Spec)
-	setEndpoints(t, "v1", "v2")
+	world.Apply(t, dr, `{host: reviews, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]}`, &dr.Spec)
+	world.SetEndpoints(t, "v1", "v2")
 
 	t.Run("baseline: a fresh channel reaches every endpoint", func(t *testing.T) {
-		eventually(t, "calls spread over v1 and v2", func() error {
+		world.Eventually(t, "calls spread over v1 and v2", func() error {
 			got := tally(oneShot(t, 40))
 			if got["v1"] == 0 || got["v2"] == 0 || got["v1"]+got["v2"] != 40 {
 				return fmt.Errorf("answers %v", got)
@@ -39,7 +40,7 @@ func TestGRPCJSRouting(t *testing.T) {
 
 	c := startChannel(t)
 	t.Run("baseline on the long-lived channel", func(t *testing.T) {
-		eventually(t, "calls spread over v1 and v2", func() error {
+		world.Eventually(t, "calls spread over v1 and v2", func() error {
 			got := tally(c.calls(t, 40))
 			if got["v1"] == 0 || got["v2"] == 0 || got["v1"]+got["v2"] != 40 {
 				return fmt.Errorf("answers %v", got)
@@ -49,15 +50,15 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("weighted split 80/20", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{route: [{destination: {host: reviews, subset: v1}, weight: 80}, {destination: {host: reviews, subset: v2}, weight: 20}]}]}`)
+		world.ApplyVS(t, `{hosts: [reviews], http: [{route: [{destination: {host: reviews, subset: v1}, weight: 80}, {destination: {host: reviews, subset: v2}, weight: 20}]}]}`)
 		// 200 calls at 80%: mean 160, standard deviation 5.7; 130..190 is
 		// over five of them either side, while 50/50 (100) is far outside.
-		eventually(t, "an 80/20 split", func() error {
+		world.Eventually(t, "an 80/20 split", func() error {
 			got := tally(c.calls(t, 200))
-			if err := within("v1 of 200", got["v1"], 130, 190); err != nil {
+			if err := proxyless.Within("v1 of 200", got["v1"], 130, 190); err != nil {
 				return fmt.Errorf("%v (answers %v)", err, got)
 			}
-			if err := within("v1+v2", got["v1"]+got["v2"], 200, 200); err != nil {
+			if err := proxyless.Within("v1+v2", got["v1"]+got["v2"], 200, 200); err != nil {
 				return fmt.Errorf("%v (answers %v)", err, got)
 			}
 			return nil
@@ -65,8 +66,8 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("header match picks the subset", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{match: [{headers: {end-user: {exact: jason}}}], route: [{destination: {host: reviews, subset: v2}}]}, {route: [{destination: {host: reviews, subset: v1}}]}]}`)
-		eventually(t, "jason to v2, others to v1", func() error {
+		world.ApplyVS(t, `{hosts: [reviews], http: [{match: [{headers: {end-user: {exact: jason}}}], route: [{destination: {host: reviews, subset: v2}}]}, {route: [{destination: {host: reviews, subset: v1}}]}]}`)
+		world.Eventually(t, "jason to v2, others to v1", func() error {
 			jason, others := tally(c.calls(t, 30, "end-user", "jason")), tally(c.calls(t, 30, "end-user", "json"))
 			if jason["v2"] != 30 || others["v1"] != 30 {
 				return fmt.Errorf("jason %v, others %v", jason, others)
@@ -79,13 +80,13 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("fault abort returns its status for its share", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{fault: {abort: {grpcStatus: PERMISSION_DENIED, percentage: {value: 50}}}, route: [{destination: {host: reviews, subset: v1}}]}]}`)
-		eventually(t, "half the calls aborted with PERMISSION_DENIED", func() error {
+		world.ApplyVS(t, `{hosts: [reviews], http: [{fault: {abort: {grpcStatus: PERMISSION_DENIED, percentage: {value: 50}}}, route: [{destination: {host: reviews, subset: v1}}]}]}`)
+		world.Eventually(t, "half the calls aborted with PERMISSION_DENIED", func() error {
 			got := tally(c.calls(t, 200))
-			if err := within("aborted of 200", got["code:PERMISSION_DENIED"], 70, 130); err != nil {
+			if err := proxyless.Within("aborted of 200", got["code:PERMISSION_DENIED"], 70, 130); err != nil {
 				return fmt.Errorf("%v (answers %v)", err, got)
 			}
-			if err := within("aborted+v1", got["code:PERMISSION_DENIED"]+got["v1"], 200, 200); err != nil {
+			if err := proxyless.Within("aborted+v1", got["code:PERMISSION_DENIED"]+got["v1"], 200, 200); err != nil {
 				return fmt.Errorf("%v (answers %v)", err, got)
 			}
 			return nil
@@ -93,8 +94,8 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("fault delay delays every call", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{fault: {delay: {fixedDelay: 300ms, percentage: {value: 100}}}, route: [{destination: {host: reviews, subset: v2}}]}]}`)
-		eventually(t, "calls to v2 delayed by 300ms", func() error {
+		world.ApplyVS(t, `{hosts: [reviews], http: [{fault: {delay: {fixedDelay: 300ms, percentage: {value: 100}}}, route: [{destination: {host: reviews, subset: v2}}]}]}`)
+		world.Eventually(t, "calls to v2 delayed by 300ms", func() error {
 			for _, r := range c.calls(t, 5) {
 				if r.Server != "v2" || r.elapsed() < 300*time.Millisecond {
 					return fmt.Errorf("call %+v", r)
@@ -105,10 +106,10 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("route timeout cuts a slow call", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{timeout: 200ms, route: [{destination: {host: reviews, subset: v1}}]}]}`)
+		world.ApplyVS(t, `{hosts: [reviews], http: [{timeout: 200ms, route: [{destination: {host: reviews, subset: v1}}]}]}`)
 		// The client's own deadline is 10s and the backend answers after
 		// 2s, so DEADLINE_EXCEEDED can only be the route's timeout.
-		eventually(t, "a 2s call cut by the 200ms route timeout", func() error {
+		world.Eventually(t, "a 2s call cut by the 200ms route timeout", func() error {
 			rs := c.calls(t, 1, "x-sleep-ms", "2000")
 			if rs[0].Status != "DEADLINE_EXCEEDED" {
 				return fmt.Errorf("call %+v", rs[0])
@@ -121,21 +122,21 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("retries recover from a flaky backend", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{retries: {attempts: 0}, route: [{destination: {host: reviews, subset: v3}}]}]}`)
-		setEndpoints(t, "v1", "v2", "v3")
+		world.ApplyVS(t, `{hosts: [reviews], http: [{retries: {attempts: 0}, route: [{destination: {host: reviews, subset: v3}}]}]}`)
+		world.SetEndpoints(t, "v1", "v2", "v3")
 		// v3 fails every other call it gets, and only this client calls it.
-		eventually(t, "without retries the flaky backend fails half the calls", func() error {
+		world.Eventually(t, "without retries the flaky backend fails half the calls", func() error {
 			got := tally(c.calls(t, 40))
-			if err := within("UNAVAILABLE of 40", got["code:UNAVAILABLE"], 19, 21); err != nil {
+			if err := proxyless.Within("UNAVAILABLE of 40", got["code:UNAVAILABLE"], 19, 21); err != nil {
 				return fmt.Errorf("%v (answers %v)", err, got)
 			}
-			if err := within("UNAVAILABLE+v3", got["code:UNAVAILABLE"]+got["v3"], 40, 40); err != nil {
+			if err := proxyless.Within("UNAVAILABLE+v3", got["code:UNAVAILABLE"]+got["v3"], 40, 40); err != nil {
 				return fmt.Errorf("%v (answers %v)", err, got)
 			}
 			return nil
 		})
-		applyVS(t, `{hosts: [reviews], http: [{retries: {attempts: 3, retryOn: unavailable}, route: [{destination: {host: reviews, subset: v3}}]}]}`)
-		eventually(t, "with retries every call succeeds", func() error {
+		world.ApplyVS(t, `{hosts: [reviews], http: [{retries: {attempts: 3, retryOn: unavailable}, route: [{destination: {host: reviews, subset: v3}}]}]}`)
+		world.Eventually(t, "with retries every call succeeds", func() error {
 			if got := tally(c.calls(t, 40)); got["v3"] != 40 {
 				return fmt.Errorf("answers %v", got)
 			}
@@ -144,16 +145,16 @@ func TestGRPCJSRouting(t *testing.T) {
 		allAcked(t)
 	})
 	t.Run("live endpoint change", func(t *testing.T) {
-		applyVS(t, `{hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}`)
-		setEndpoints(t, "v1")
-		eventually(t, "only v1 answers once v2 and v3 are removed", func() error {
+		world.ApplyVS(t, `{hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}`)
+		world.SetEndpoints(t, "v1")
+		world.Eventually(t, "only v1 answers once v2 and v3 are removed", func() error {
 			if got := tally(c.calls(t, 30)); got["v1"] != 30 {
 				return fmt.Errorf("answers %v", got)
 			}
 			return nil
 		})
-		setEndpoints(t, "v1", "v2")
-		eventually(t, "the new endpoint v2 starts receiving calls", func() error {
+		world.SetEndpoints(t, "v1", "v2")
+		world.Eventually(t, "the new endpoint v2 starts receiving calls", func() error {
 			if got := tally(c.calls(t, 40)); got["v2"] == 0 || got["v1"]+got["v2"] != 40 {
 				return fmt.Errorf("answers %v", got)
 			}

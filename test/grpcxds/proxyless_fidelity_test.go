@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/proxystatus"
+	"github.com/sailplane/sailplane/test/proxyless"
 )
 
 // TestProxylessRingHash: consistentHash on a header becomes the ring hash
@@ -20,15 +21,15 @@ import (
 func TestProxylessRingHash(t *testing.T) {
 	dr := &networkingv1.DestinationRule{}
 	dr.Name, dr.Namespace = "reviews", namespace
-	applyObj(t, dr, `{host: reviews, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]}`, &dr.Spec)
+	world.Apply(t, dr, `{host: reviews, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]}`, &dr.Spec)
 	t.Cleanup(func() {
-		applyObj(t, dr, `{host: reviews, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]}`, &dr.Spec)
+		world.Apply(t, dr, `{host: reviews, subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}, {name: v3, labels: {version: v3}}]}`, &dr.Spec)
 	})
-	applyVS(t, `{hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}`)
+	world.ApplyVS(t, `{hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}`)
 	t.Cleanup(func() { remove(t, vsNamed("reviews")) })
-	setEndpoints(t, "v1", "v2")
+	world.SetEndpoints(t, "v1", "v2")
 	c := dial(t)
-	eventually(t, "each user sticks to one backend, users use both", func() error {
+	world.Eventually(t, "each user sticks to one backend, users use both", func() error {
 		seen := map[string]bool{}
 		for u := 0; u < 16; u++ {
 			got := tally(c, 10, "x-user", fmt.Sprintf("user-%d", u))
@@ -54,16 +55,16 @@ func TestProxylessRingHash(t *testing.T) {
 func TestProxylessRouteToHostGRPCCannotReach(t *testing.T) {
 	se := &networkingv1.ServiceEntry{}
 	se.Name, se.Namespace = "external", namespace
-	applyObj(t, se, `{hosts: [api.example.com], location: MESH_EXTERNAL, resolution: DNS, ports: [{number: 443, name: https, protocol: HTTPS}]}`, &se.Spec)
+	world.Apply(t, se, `{hosts: [api.example.com], location: MESH_EXTERNAL, resolution: DNS, ports: [{number: 443, name: https, protocol: HTTPS}]}`, &se.Spec)
 	t.Cleanup(func() { remove(t, se) })
-	applyVS(t, `{hosts: [reviews], http: [
+	world.ApplyVS(t, `{hosts: [reviews], http: [
 	  {match: [{headers: {x-external: {exact: only}}}], route: [{destination: {host: api.example.com, port: {number: 443}}}]},
 	  {match: [{headers: {x-external: {exact: some}}}], route: [{destination: {host: api.example.com, port: {number: 443}}, weight: 50}, {destination: {host: reviews, subset: v2}, weight: 50}]},
 	  {route: [{destination: {host: reviews, subset: v1}}]}]}`)
 	t.Cleanup(func() { remove(t, vsNamed("reviews")) })
-	setEndpoints(t, "v1", "v2")
+	world.SetEndpoints(t, "v1", "v2")
 	c := dial(t)
-	eventually(t, "the external route fails fast, the split and the default answer", func() error {
+	world.Eventually(t, "the external route fails fast, the split and the default answer", func() error {
 		r := call(c, "x-external", "only")
 		if r.code != codes.Unavailable || r.elapsed > 2*time.Second {
 			return fmt.Errorf("call to the unreachable host: %+v, want UNAVAILABLE at once", r)
@@ -82,7 +83,7 @@ func TestProxylessRouteToHostGRPCCannotReach(t *testing.T) {
 // noNacks: grpc-go accepted every version it was sent.
 func noNacks(t *testing.T) {
 	t.Helper()
-	proxies, err := proxystatus.Client{Addr: monitoringAddr, Token: debugToken}.Fetch()
+	proxies, err := proxystatus.Client{Addr: proxyless.MonitoringAddr, Token: world.DebugToken}.Fetch()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +101,10 @@ func vsNamed(name string) *networkingv1.VirtualService {
 }
 
 // remove deletes what a test applied, so the tests after it start from
-// the world startWorld made.
+// the world proxyless started.
 func remove(t *testing.T, obj client.Object) {
 	t.Helper()
-	if err := k8s.Delete(context.Background(), obj); err != nil {
+	if err := world.K8s.Delete(context.Background(), obj); err != nil {
 		t.Errorf("deleting %s: %v", obj.GetName(), err)
 	}
 }
