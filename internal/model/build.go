@@ -27,6 +27,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addVirtualServices(b)
 	m.addDestinationRules(b)
 	m.addGateways(b)
+	m.addPeerAuthentications(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.checkGatewayReferences()

@@ -29,6 +29,8 @@ type Model struct {
 	Pods map[types.NamespacedName]*Workload
 	// Secrets by namespace/name, read as TLS material on first use.
 	Secrets map[types.NamespacedName]*Secret
+	// MTLS decides what each workload port accepts (PeerAuthentication).
+	MTLS *MTLSPolicy
 	// Status of every Istio object, keyed by kind and name.
 	Status *Status
 	// SourceLabelKeys are the pod label keys any rule selects sources by,
