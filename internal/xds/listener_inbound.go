@@ -13,33 +13,38 @@ import (
 	"github.com/sailplane/sailplane/internal/names"
 )
 
-// virtualInbound receives all captured inbound traffic on 15006. A filter
-// chain per workload port sends it to that port's inbound cluster (through
-// an HTTP connection manager for HTTP ports); anything else passes through
-// to the app unchanged.
+// virtualInbound receives all captured inbound traffic on 15006. Filter
+// chains per workload port, as its PeerAuthentication mode asks
+// (listener_inbound_mtls.go), send it to that port's inbound cluster
+// (through an HTTP connection manager for HTTP ports); anything else
+// passes through to the app.
 func (g *generator) virtualInbound(ports []inboundPort) {
 	var chains []*listenerv3.FilterChain
 	for _, ip := range ports {
-		chains = append(chains, g.inboundChain(ip))
+		chains = append(chains, g.inboundChains(ip)...)
 	}
-	g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
-		Name:             names.VirtualInbound,
-		Address:          socketAddress(names.WildcardAddress, defaults.InboundCapturePort),
-		TrafficDirection: corev3.TrafficDirection_INBOUND,
-		ListenerFilters: []*listenerv3.ListenerFilter{{
-			Name:       names.OriginalDstListenerFilter,
-			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&originaldstv3.OriginalDst{})},
-		}},
-		FilterChains: chains,
-		DefaultFilterChain: &listenerv3.FilterChain{
-			Name:    names.InboundPassthroughCluster,
-			Filters: []*listenerv3.Filter{tcpProxy(names.InboundPassthroughCluster, names.InboundPassthroughCluster)},
-		},
-	})
+	passthrough, def := g.inboundPassthrough()
+	filters, inspects := g.inboundListenerFilters(ports)
+	l := &listenerv3.Listener{
+		Name:               names.VirtualInbound,
+		Address:            socketAddress(names.WildcardAddress, defaults.InboundCapturePort),
+		TrafficDirection:   corev3.TrafficDirection_INBOUND,
+		ListenerFilters:    filters,
+		FilterChains:       append(chains, passthrough...),
+		DefaultFilterChain: def,
+	}
+	if inspects {
+		l.ContinueOnListenerFiltersTimeout = true
+	}
+	g.out.Listeners = append(g.out.Listeners, l)
 }
+
+func originalDstFilter() *originaldstv3.OriginalDst { return &originaldstv3.OriginalDst{} }
 
 func (g *generator) inboundChain(ip inboundPort) *listenerv3.FilterChain {
 	cluster := names.InboundCluster(ip.target, ip.svc.Hostname)
+	// The chain's name is also its stat prefix; the mutual TLS twin of a
+	// PERMISSIVE port, copied from it, keeps the prefix.
 	chain := &listenerv3.FilterChain{
 		Name:             names.InboundFilterChain(ip.target),
 		FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(ip.target)},
