@@ -24,6 +24,7 @@ func Build(b *bundle.Bundle) *Model {
 		m.Hostnames = append(m.Hostnames, h)
 	}
 	sort.Strings(m.Hostnames)
+	m.markMeshed()
 	m.addVirtualServices(b)
 	m.addDestinationRules(b)
 	m.addGateways(b)

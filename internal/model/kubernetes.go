@@ -26,6 +26,7 @@ func (m *Model) addPods(b *bundle.Bundle) {
 			Labels:         p.Labels,
 			ServiceAccount: serviceAccountOf(p),
 			UID:            string(p.UID),
+			Sidecar:        hasSidecar(p),
 			ContainerPorts: map[string]uint32{},
 		}
 		for _, c := range p.Spec.Containers {

@@ -56,7 +56,8 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 		eps = filterEndpoints(eps, subset.Labels)
 	}
 	g.discovery(c, svc, eps)
-	opts := policy.Options{HTTP2: port.Protocol.IsHTTP2(), DefaultSNI: svc.Hostname, SystemCA: defaults.SystemCACertificates, GRPC: g.proxyless}
+	opts := policy.Options{HTTP2: port.Protocol.IsHTTP2(), DefaultSNI: svc.Hostname, SystemCA: defaults.SystemCACertificates, GRPC: g.proxyless,
+		IstioMutualSNI: names.MTLSSNI(port.Number, subsetName, svc.Hostname), IstioMutualSANs: svc.ServiceAccounts}
 	var tp *networkingv1.TrafficPolicy
 	if dr != nil {
 		var sub *networkingv1.TrafficPolicy
@@ -73,6 +74,7 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 	for _, fe := range policy.Apply(c, tp, opts) {
 		g.problem(model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}, fe.Field, fe.Reason)
 	}
+	g.autoMTLS(c, svc, port, subsetName, tp)
 	g.addCluster(c)
 	if c.GetType() == clusterv3.Cluster_EDS {
 		g.out.Endpoints = append(g.out.Endpoints, loadAssignment(name, eps))
