@@ -75,6 +75,9 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 		g.problem(model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}, fe.Field, fe.Reason)
 	}
 	g.autoMTLS(c, svc, port, subsetName, tp)
+	if !g.proxyless {
+		g.reportPlaintextToStrict(name, dr, tp, opts.Paths, eps)
+	}
 	g.addCluster(c)
 	if c.GetType() == clusterv3.Cluster_EDS {
 		g.out.Endpoints = append(g.out.Endpoints, loadAssignment(name, eps))
