@@ -9,27 +9,19 @@ import (
 
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/identity"
-)
-
-// Annotations that say a pod runs a sidecar: Istio's injector writes
-// IstioSidecarStatusAnnotation (a JSON summary); sailplane's writes
-// SailplaneSidecarStatusAnnotation, whose value starts with "injected"
-// when it did inject.
-const (
-	IstioSidecarStatusAnnotation     = "sidecar.istio.io/status"
-	SailplaneSidecarStatusAnnotation = "sidecar.sailplane.io/status"
-	sailplaneInjected                = "injected"
+	"github.com/sailplane/sailplane/internal/inject"
 )
 
 // hasSidecar reports whether the pod runs a mesh proxy, so its endpoints
-// accept Istio mutual TLS: an injector's status annotation says so, or the
-// pod has an istio-proxy container (a native sidecar counts).
+// accept Istio mutual TLS: Istio's injector wrote its status annotation,
+// sailplane's wrote "injected: ..." in its own, or the pod has an
+// istio-proxy container (a native sidecar counts).
 func hasSidecar(p *corev1.Pod) bool {
-	if _, ok := p.Annotations[IstioSidecarStatusAnnotation]; ok {
+	if _, ok := p.Annotations[defaults.IstioSidecarStatusAnnotation]; ok {
 		return true
 	}
-	if v, ok := p.Annotations[SailplaneSidecarStatusAnnotation]; ok {
-		return strings.HasPrefix(v, sailplaneInjected)
+	if v, ok := p.Annotations[inject.StatusAnnotation]; ok {
+		return strings.HasPrefix(v, inject.StatusInjected)
 	}
 	for _, c := range p.Spec.Containers {
 		if c.Name == defaults.ProxyContainerName {

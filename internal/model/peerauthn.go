@@ -23,9 +23,8 @@ const (
 	MTLSDisable    MTLSMode = securityv1.MTLSDisable
 )
 
-// DefaultMTLSMode applies when no PeerAuthentication says anything (Istio's
-// default: PERMISSIVE).
-const DefaultMTLSMode = MTLSPermissive
+// DefaultMTLSMode applies when no PeerAuthentication says anything.
+const DefaultMTLSMode MTLSMode = defaults.PeerAuthenticationMode
 
 // PeerAuthentication is a PeerAuthentication as the model reads it: its
 // scope and the modes it sets ("" where it inherits).
