@@ -55,8 +55,8 @@ func (a *acceptance) String() string {
 		total += n
 	}
 	sort.Strings(kinds)
-	return fmt.Sprintf("%d objects accepted as %s and read back identically through every version (%s); %d unsupported: [%s]; %d non-Istio objects ignored",
-		total, strings.Join(versions(), ", "), strings.Join(kinds, ", "),
+	return fmt.Sprintf("%d objects accepted in every served version of their group (networking.istio.io %s; security.istio.io %s) and read back identically through each (%s); %d unsupported: [%s]; %d non-Istio objects ignored",
+		total, strings.Join(versions(), ", "), strings.Join(versionsOf("PeerAuthentication"), ", "), strings.Join(kinds, ", "),
 		len(a.unsupported), strings.Join(a.unsupported, "; "), a.otherKinds)
 }
 
