@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -37,7 +38,35 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.Namespaces, b.Services, b.EndpointSlices, b.Pods, b.Secrets = ns.Items, svc.Items, eps.Items, pod.Items, sec.Items
 	b.Gateways, b.VirtualServices, b.DestinationRules, b.ServiceEntries = gw.Items, vs.Items, dr.Items, se.Items
 	b.PeerAuthentications = pa.Items
+	nodes, err := nodeLabels(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	b.Nodes = nodes
 	return b, nil
+}
+
+// nodeLabels lists the Nodes by their metadata only: their topology
+// labels place pods and endpoints in a locality, and nothing else of a
+// Node (its status, images, conditions) is worth caching.
+func nodeLabels(ctx context.Context, c client.Reader) ([]corev1.Node, error) {
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("NodeList"))
+	if err := c.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("listing Nodes: %w", err)
+	}
+	out := make([]corev1.Node, len(list.Items))
+	for i := range list.Items {
+		out[i].ObjectMeta = list.Items[i].ObjectMeta
+	}
+	return out, nil
+}
+
+// nodeMetadata is how Nodes are watched: metadata only (see nodeLabels).
+func nodeMetadata() *metav1.PartialObjectMetadata {
+	n := &metav1.PartialObjectMetadata{}
+	n.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
+	return n
 }
 
 // watched are the kinds whose changes trigger a rebuild.

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/sailplane/sailplane/internal/mesh"
+	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/parallel"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
@@ -88,6 +90,10 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		b = b.Watches(obj, toMesh)
 	}
+	// Node labels place endpoints in localities; heartbeats must not
+	// rebuild the mesh, so only label changes (and Nodes coming and going)
+	// pass.
+	b = b.WatchesMetadata(nodeMetadata(), toMesh, builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))
 	if r.Secrets == nil {
 		r.Secrets = xdsserver.NewSecretsView(nil)
@@ -137,7 +143,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	nodes := make([]mesh.Node, 0, len(proxies))
 	var rejections []mesh.Rejection
 	for _, p := range proxies {
-		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata, Identity: p.VerifiedIdentity()})
+		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata, Identity: p.VerifiedIdentity(), Locality: nodeLocality(p.Locality)})
 		for typeURL, n := range p.Nacks {
 			rejections = append(rejections, mesh.Rejection{NodeID: p.NodeID, TypeURL: typeURL, Version: n.Version, Error: n.Error})
 		}
@@ -199,6 +205,7 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	// it holds with what changed): independent work per node, on every core.
 	parallel.Each(len(nodes), func(i int) { r.Server.SetSnapshot(nodes[i], snaps[i]) })
 	r.Server.Retain(keep)
+	r.Secrets.Published()
 	if err := r.Secrets.Failed(); err != nil {
 		r.Log.Error(err, "workload certificates could not be issued; those proxies are served without them")
 	}
@@ -262,4 +269,9 @@ func (r *MeshReconciler) republish(node string) {
 		return
 	}
 	r.Server.SetSnapshot(node, snap)
+}
+
+// nodeLocality is the locality a proxy announced, in the model's form.
+func nodeLocality(l *corev3.Locality) model.Locality {
+	return model.FormatLocality(l.GetRegion(), l.GetZone(), l.GetSubZone())
 }

@@ -15,10 +15,12 @@ import (
 
 // Bundle holds the objects of one mesh.
 type Bundle struct {
-	Namespaces       []corev1.Namespace
-	Services         []corev1.Service
-	EndpointSlices   []discoveryv1.EndpointSlice
-	Pods             []corev1.Pod
+	Namespaces     []corev1.Namespace
+	Services       []corev1.Service
+	EndpointSlices []discoveryv1.EndpointSlice
+	Pods           []corev1.Pod
+	// Nodes give pods and endpoints their locality (topology labels).
+	Nodes            []corev1.Node
 	Secrets          []corev1.Secret
 	Deployments      []appsv1.Deployment
 	Gateways         []networkingv1.Gateway

@@ -116,6 +116,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.Services)
 	case "/Pod":
 		return appendTo(&b.Pods)
+	case "/Node":
+		return appendTo(&b.Nodes)
 	case "/Secret":
 		return appendTo(&b.Secrets)
 	case "discovery.k8s.io/EndpointSlice":

@@ -232,3 +232,23 @@ const NonRegistryHostPort = 80
 // refused, and with it the whole resource that carries it. Neither the
 // injected bootstrap nor config/gateway's overrides the key.
 const EnvoyRegexMaxProgramSize = 100
+
+// Protocol detection (sniffing) on ports whose protocol is not declared.
+const (
+	// ProtocolDetectionTimeout is meshConfig.protocolDetectionTimeout's
+	// default: 0s, no timeout. A client that never sends (a server-first
+	// protocol on an undeclared port) waits for the server forever; such
+	// ports must declare their protocol.
+	ProtocolDetectionTimeout = 0 * time.Second
+)
+
+// NotSniffedPorts are the well-known ports of server-first protocols
+// (SMTP, DNS, MySQL, MongoDB): a Kubernetes service port there that names
+// no protocol is TCP, not sniffed, since detection would wait for a client
+// that waits for the server.
+var NotSniffedPorts = map[uint32]bool{25: true, 53: true, 3306: true, 27017: true}
+
+// SniffedHTTPProtocols are the application protocols Envoy's
+// http_inspector reports for plain-text HTTP that Istio routes as HTTP on a
+// sniffed port (HTTP/1.0 only with PILOT_HTTP10).
+var SniffedHTTPProtocols = []string{"http/1.1", "h2c"}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/sailplane/sailplane/internal/debugaccess"
 	"github.com/sailplane/sailplane/internal/envtestbin"
 )
 
@@ -84,8 +85,12 @@ func (e *Env) finishSetup(ctx context.Context, namespace string) error {
 	if err != nil {
 		return err
 	}
-	_, err = ensureNamespace(ctx, c, namespace)
-	return err
+	if _, err = ensureNamespace(ctx, c, namespace); err != nil {
+		return err
+	}
+	// sailctl proxy-status and proxy-config, as the demo hint prints them,
+	// request a token of ServiceAccount sailctl with the local kubeconfig.
+	return debugaccess.Ensure(ctx, c, namespace)
 }
 
 // Config returns a copy of the admin REST config of the embedded API server.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sailplane/sailplane/internal/defaults"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,6 +128,11 @@ func checkKubeconfig(t *testing.T, env *Env, path string) {
 		if !slices.Contains(names, want) {
 			t.Errorf("namespaces %v lack %q", names, want)
 		}
+	}
+	// The demo hint's sailctl proxy-status asks for a token of this account.
+	var sa corev1.ServiceAccount
+	if err := c.Get(context.Background(), types.NamespacedName{Namespace: "sailplane-system", Name: defaults.SailctlServiceAccount}, &sa); err != nil {
+		t.Errorf("local mode did not create ServiceAccount %s for sailctl's debug access: %v", defaults.SailctlServiceAccount, err)
 	}
 }
 

@@ -2,12 +2,14 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"k8s.io/client-go/kubernetes"
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
@@ -42,9 +44,11 @@ func newTrust(kube kubernetes.Interface, opts Options, log logr.Logger) *trust {
 	xdsTokens := xdsauth.NewTokenReviewer(reviews, xdsauth.TokenReviewerOptions{
 		Audience: defaults.TokenAudience, TrustDomain: opts.TrustDomain, Registerer: ctrlmetrics.Registry,
 	})
+	issuer := workloadcert.New(holder.Current, opts.WorkloadCertTTL, time.Now)
+	issuer.OnIssue(issuedCounter().Inc)
 	return &trust{
 		holder:  holder,
-		issuer:  workloadcert.New(holder.Current, opts.WorkloadCertTTL, time.Now),
+		issuer:  issuer,
 		serving: workloadcert.NewServing(holder.Current, opts.Namespace, opts.WorkloadCertTTL, time.Now),
 		xdsAuth: xdsauth.NewAuthenticator(xdsTokens, xdsauth.AuthenticatorOptions{
 			TrustDomain: opts.TrustDomain, Registerer: ctrlmetrics.Registry, Log: log.WithName("xds-auth"),
@@ -54,6 +58,24 @@ func newTrust(kube kubernetes.Interface, opts Options, log logr.Logger) *trust {
 		opts:        opts,
 		log:         log,
 	}
+}
+
+// issuedCounter is sailplane_workload_certificates_issued_total, or the
+// counter an earlier manager in this process registered under that name.
+func issuedCounter() prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sailplane_workload_certificates_issued_total",
+		Help: "Workload certificates (SDS default) issued by the mesh CA, first issuances and renewals; one per service account, not per proxy.",
+	})
+	if err := ctrlmetrics.Registry.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
+				return existing
+			}
+		}
+	}
+	return c
 }
 
 // guardDebug puts the debug endpoints behind TokenReview and a
@@ -69,7 +91,7 @@ func (t *trust) guardDebug(handlers map[string]http.Handler) {
 // authenticated port with the manager, and ties certificate changes to
 // the mesh reconciler.
 func (t *trust) add(m ctrlmanager.Manager, s *xdsserver.Server, mesh *controllers.MeshReconciler) error {
-	mesh.Secrets = xdsserver.NewSecretsView(t.issuer.Secrets)
+	mesh.Secrets = xdsserver.NewSecretsView(t.issuer)
 	t.holder.OnChange(mesh.Poke)
 	loader := &controllers.CAReconciler{
 		Reader: m.GetAPIReader(), Writer: m.GetClient(), Holder: t.holder,

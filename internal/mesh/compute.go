@@ -24,6 +24,9 @@ type Node struct {
 	// Identity is what the proxy proved on the authenticated port; nil on
 	// the plaintext port.
 	Identity *identity.Identity
+	// Locality is the node locality the proxy announced ("region/zone/
+	// subzone"); empty when it announced none.
+	Locality model.Locality
 }
 
 // Result is one reconcile's output.

@@ -18,7 +18,13 @@ import (
 func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources) (*Result, bool) {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
-	updated := map[*xds.Resources]*xds.Resources{}
+	// Nodes that shared a result share the update, unless their locality
+	// changed apart (a pod's zone first seen in its EndpointSlice).
+	type shared struct {
+		prev     *xds.Resources
+		locality string
+	}
+	updated := map[shared]*xds.Resources{}
 	// Load assignments depend on the outbound half only, so groups that
 	// share it share the recomputation.
 	assignments := map[string][]*endpointv3.ClusterLoadAssignment{}
@@ -27,13 +33,13 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 		if !ok {
 			return nil, false
 		}
-		if next, done := updated[prev]; done {
-			res.Resources[n.ID] = next
-			continue
-		}
 		p, found := ProxyFor(m, n)
 		if !found {
 			return nil, false
+		}
+		if next, done := updated[shared{prev, p.Locality}]; done {
+			res.Resources[n.ID] = next
+			continue
 		}
 		key := xds.OutboundKey(m, p) + "|" + generatorOf(n)
 		eps, ok := assignments[key]
@@ -45,7 +51,7 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 		}
 		copied := *prev
 		copied.Endpoints = eps
-		updated[prev] = &copied
+		updated[shared{prev, p.Locality}] = &copied
 		res.Resources[n.ID] = &copied
 	}
 	res.Groups = len(updated)

@@ -36,11 +36,11 @@ func ProxyFor(m *model.Model, n Node) (xds.Proxy, bool) {
 		if w == nil || !runsAs(w, *n.Identity) {
 			return xds.Proxy{}, false
 		}
-		p.Labels, p.Workload = w.Labels, w
+		p.Labels, p.Workload, p.Locality = w.Labels, w, proxyLocality(m, n, w)
 		return p, true
 	}
 	if w != nil {
-		p.Labels, p.Workload = w.Labels, w
+		p.Labels, p.Workload, p.Locality = w.Labels, w, proxyLocality(m, n, w)
 		return p, true
 	}
 	fields := n.Metadata.GetFields()
@@ -49,6 +49,7 @@ func ProxyFor(m *model.Model, n Node) (xds.Proxy, bool) {
 		for k, v := range fields[MetaLabels].GetStructValue().GetFields() {
 			p.Labels[k] = v.GetStringValue()
 		}
+		p.Locality = proxyLocality(m, n, nil)
 		return p, true
 	}
 	return xds.Proxy{}, false
@@ -63,4 +64,21 @@ func runsAs(w *model.Workload, id identity.Identity) bool {
 
 func generatorOf(n Node) string {
 	return n.Metadata.GetFields()[MetaGenerator].GetStringValue()
+}
+
+// proxyLocality is where the proxy runs, as istiod decides it: the node
+// locality it announced when that names a region, else its pod's
+// (istio-locality label, node topology labels, EndpointSlice zone).
+//
+// It is empty unless some rule makes endpoints depend on it
+// (model.LocalityAware): then replicas in different zones keep sharing one
+// group, as nothing they get differs.
+func proxyLocality(m *model.Model, n Node, w *model.Workload) model.Locality {
+	if !m.LocalityAware {
+		return ""
+	}
+	if region, _, _ := model.SplitLocality(n.Locality); region != "" || w == nil {
+		return n.Locality
+	}
+	return w.Locality
 }

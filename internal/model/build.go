@@ -31,6 +31,8 @@ func Build(b *bundle.Bundle) *Model {
 	m.addPeerAuthentications(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
+	m.LocalityAware, _ = m.localityRules()
+	m.nodes = nil
 	m.checkGatewayReferences()
 	m.checkGatewayCredentials()
 	return m

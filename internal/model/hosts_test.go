@@ -36,34 +36,6 @@ func TestHostMatches(t *testing.T) {
 	}
 }
 
-func TestPortProtocol(t *testing.T) {
-	grpc := "grpc"
-	empty := ""
-	for _, tc := range []struct {
-		name string
-		app  *string
-		l4   string
-		want Protocol
-	}{
-		{"http", nil, "TCP", HTTP},
-		{"http-web", nil, "TCP", HTTP},
-		{"http2", nil, "TCP", HTTP2},
-		{"grpc-api", nil, "TCP", GRPC},
-		{"grpc-web", nil, "TCP", GRPCWeb},
-		{"tcp-db", nil, "TCP", TCP},
-		{"mysql", nil, "TCP", MySQL},
-		{"web", nil, "TCP", TCP}, // no sniffing: unknown names are TCP
-		{"httpx", nil, "TCP", TCP},
-		{"web", &grpc, "TCP", GRPC}, // appProtocol wins
-		{"http", &empty, "TCP", HTTP},
-		{"dns", nil, "UDP", UDP},
-	} {
-		if got := PortProtocol(tc.name, tc.app, tc.l4); got != tc.want {
-			t.Errorf("PortProtocol(%q) = %s, want %s", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestExportTo(t *testing.T) {
 	v := ParseExportTo([]string{".", "prod"}, "default")
 	for ns, want := range map[string]bool{"default": true, "prod": true, "other": false} {

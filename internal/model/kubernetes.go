@@ -18,6 +18,7 @@ import (
 const ExportToAnnotation = "networking.istio.io/exportTo"
 
 func (m *Model) addPods(b *bundle.Bundle) {
+	nodes := nodeLocalities(b)
 	for i := range b.Pods {
 		p := &b.Pods[i]
 		w := &Workload{
@@ -28,6 +29,7 @@ func (m *Model) addPods(b *bundle.Bundle) {
 			UID:            string(p.UID),
 			Sidecar:        hasSidecar(p),
 			ContainerPorts: map[string]uint32{},
+			Locality:       podLocality(p, nodes),
 		}
 		for _, c := range p.Spec.Containers {
 			for _, cp := range c.Ports {
@@ -38,6 +40,8 @@ func (m *Model) addPods(b *bundle.Bundle) {
 		}
 		m.Pods[w.Ref] = w
 	}
+	m.podLocalitiesFromSlices(b, nodes)
+	m.nodes = nodes
 }
 
 // serviceAccountOf is the account a pod runs as; the API server fills in
@@ -89,7 +93,7 @@ func servicePort(p corev1.ServicePort) Port {
 	out := Port{
 		Name:     p.Name,
 		Number:   uint32(p.Port),
-		Protocol: PortProtocol(p.Name, p.AppProtocol, string(p.Protocol)),
+		Protocol: PortProtocol(p.Name, p.AppProtocol, string(p.Protocol), uint32(p.Port)),
 	}
 	switch {
 	case p.TargetPort.IntValue() > 0:
@@ -140,6 +144,7 @@ func (m *Model) endpointsFromSlices(s *Service, slices []*discoveryv1.EndpointSl
 
 func (m *Model) sliceEndpoint(es *discoveryv1.EndpointSlice, ep discoveryv1.Endpoint, addr string, port uint32) Endpoint {
 	out := Endpoint{Address: addr, Port: port, Weight: 1, Ready: ep.Conditions.Ready == nil || *ep.Conditions.Ready}
+	out.Locality = sliceLocality(ep, m.nodes)
 	if ep.TargetRef != nil && ep.TargetRef.Kind == "Pod" {
 		ns := ep.TargetRef.Namespace
 		if ns == "" {
@@ -149,10 +154,10 @@ func (m *Model) sliceEndpoint(es *discoveryv1.EndpointSlice, ep discoveryv1.Endp
 		out.Pod = &ref
 		if w := m.Pods[ref]; w != nil {
 			out.Labels = w.Labels
+			if w.Locality != "" {
+				out.Locality = w.Locality
+			}
 		}
-	}
-	if ep.Zone != nil {
-		out.Locality = *ep.Zone
 	}
 	return out
 }
@@ -176,7 +181,7 @@ func (m *Model) endpointsFromPods(s *Service) {
 			}
 			r := ref
 			s.Endpoints[p.Number] = append(s.Endpoints[p.Number],
-				Endpoint{Address: w.IP, Port: target, Labels: w.Labels, Weight: 1, Pod: &r, Ready: true})
+				Endpoint{Address: w.IP, Port: target, Labels: w.Labels, Locality: w.Locality, Weight: 1, Pod: &r, Ready: true})
 		}
 	}
 }

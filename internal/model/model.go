@@ -36,8 +36,14 @@ type Model struct {
 	// SourceLabelKeys are the pod label keys any rule selects sources by,
 	// sorted; proxies agreeing on them share outbound configuration.
 	SourceLabelKeys []string
+	// LocalityAware says some DestinationRule makes endpoints depend on
+	// the proxy's locality (locality load balancing applies): proxies in
+	// different localities must not share an outbound translation.
+	LocalityAware bool
 
 	rules ruleIndex
+	// nodes are the nodes' localities by name, while building.
+	nodes map[string]Locality
 }
 
 // Resolution says how a proxy finds a service's endpoints.
@@ -100,10 +106,11 @@ type TargetPort struct {
 
 // Endpoint is one backend address of a service port.
 type Endpoint struct {
-	Address  string
-	Port     uint32
-	Labels   map[string]string
-	Locality string
+	Address string
+	Port    uint32
+	Labels  map[string]string
+	// Locality is "region/zone/subzone" (see Locality).
+	Locality Locality
 	Weight   uint32
 	// Pod names the Kubernetes pod behind the endpoint, if any.
 	Pod *types.NamespacedName
@@ -158,4 +165,7 @@ type Workload struct {
 	Sidecar bool
 	// ContainerPorts by name, for named target ports.
 	ContainerPorts map[string]uint32
+	// Locality is where the pod runs (podLocality), or failing that what
+	// its EndpointSlice endpoints say; empty when unknown.
+	Locality Locality
 }

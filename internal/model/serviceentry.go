@@ -130,7 +130,7 @@ func (m *Model) entryEndpointsFromPods(s *Service, sel map[string]string) {
 		for _, p := range s.Ports {
 			r := ref
 			s.Endpoints[p.Number] = append(s.Endpoints[p.Number],
-				Endpoint{Address: w.IP, Port: p.TargetPort.Number, Labels: w.Labels, Weight: 1, Pod: &r, Ready: true})
+				Endpoint{Address: w.IP, Port: p.TargetPort.Number, Labels: w.Labels, Locality: w.Locality, Weight: 1, Pod: &r, Ready: true})
 		}
 	}
 }

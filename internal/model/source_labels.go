@@ -3,8 +3,8 @@ package model
 import "sort"
 
 // sourceLabelKeys collects every label key a rule selects proxies by:
-// VirtualService match sourceLabels (http, tcp, tls) and DestinationRule
-// workloadSelectors. Two proxies in one namespace that agree on these
+// VirtualService match sourceLabels (http, tcp, tls), DestinationRule
+// workloadSelectors and the labels failoverPriority compares. Two proxies in one namespace that agree on these
 // labels get the same outbound configuration.
 func (m *Model) sourceLabelKeys() []string {
 	set := map[string]bool{}
@@ -34,6 +34,10 @@ func (m *Model) sourceLabelKeys() []string {
 		if dr.Spec.WorkloadSelector != nil {
 			add(dr.Spec.WorkloadSelector.MatchLabels)
 		}
+	}
+	_, priority := m.localityRules()
+	for _, k := range priority {
+		set[k] = true
 	}
 	keys := make([]string, 0, len(set))
 	for k := range set {

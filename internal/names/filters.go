@@ -10,6 +10,7 @@ const (
 	CORSFilter                  = "envoy.filters.http.cors"
 	OriginalDstListenerFilter   = "envoy.filters.listener.original_dst"
 	TLSInspectorListenerFilter  = "envoy.filters.listener.tls_inspector"
+	HTTPInspectorListenerFilter = "envoy.filters.listener.http_inspector"
 	TLSTransportSocket          = "envoy.transport_sockets.tls"
 )
 

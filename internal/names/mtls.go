@@ -16,7 +16,9 @@ const (
 	ALPNHTTP11            = "http/1.1"
 )
 
-// Envoy's transport protocol names, set by the TLS inspector.
+// Envoy's transport protocol names (filter_chain_match
+// transport_protocol): "tls" as the TLS inspector sets it, "raw_buffer"
+// for a connection on which no listener filter detected TLS.
 const (
 	TransportProtocolTLS       = "tls"
 	TransportProtocolRawBuffer = "raw_buffer"
@@ -28,6 +30,13 @@ func MTLSTCPALPNs() []string { return []string{ALPNIstioPeerExchange, ALPNIstio}
 // MTLSHTTPALPNs are the ALPN values mesh clients offer to an HTTP port.
 func MTLSHTTPALPNs() []string {
 	return []string{ALPNIstioHTTP10, ALPNIstioHTTP11, ALPNIstioH2, ALPNIstio}
+}
+
+// MTLSSniffedHTTPALPNs are the ALPN values by which a server proxy tells
+// mutual TLS HTTP from TCP on a port whose protocol is detected: Istio's
+// istio-http/* and istio-h2, never the plain "istio" its TCP chain takes.
+func MTLSSniffedHTTPALPNs() []string {
+	return []string{ALPNIstioHTTP10, ALPNIstioHTTP11, ALPNIstioH2}
 }
 
 // InboundHTTPALPNs are what a server proxy negotiates on an HTTP port.

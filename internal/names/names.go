@@ -82,6 +82,13 @@ func OutboundRouteConfig(port uint32) string {
 	return strconv.FormatUint(uint64(port), 10)
 }
 
+// SniffedRouteConfig is the route configuration of the HTTP chain of a
+// sniffed (auto-protocol) service port that has its own listener
+// `<vip>_<port>`: `<fqdn>:<port>`, holding that service only.
+func SniffedRouteConfig(host string, port uint32) string {
+	return fmt.Sprintf("%s:%d", host, port)
+}
+
 // GatewayHTTPRouteConfig is `http.<port>` for a gateway's plain HTTP server.
 func GatewayHTTPRouteConfig(port uint32) string {
 	return fmt.Sprintf("http.%d", port)

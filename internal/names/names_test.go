@@ -28,11 +28,12 @@ func TestClusterNamesRoundTrip(t *testing.T) {
 
 func TestListenerAndRouteNames(t *testing.T) {
 	for got, want := range map[string]string{
-		OutboundHTTPListener(9080):                             "0.0.0.0_9080",
-		OutboundTCPListener("10.0.0.1", 27):                    "10.0.0.1_27",
-		OutboundRouteConfig(9080):                              "9080",
-		GatewayHTTPRouteConfig(80):                             "http.80",
-		VirtualHost("reviews.default.svc.cluster.local", 9080): "reviews.default.svc.cluster.local:9080",
+		OutboundHTTPListener(9080):                                   "0.0.0.0_9080",
+		OutboundTCPListener("10.0.0.1", 27):                          "10.0.0.1_27",
+		OutboundRouteConfig(9080):                                    "9080",
+		GatewayHTTPRouteConfig(80):                                   "http.80",
+		VirtualHost("reviews.default.svc.cluster.local", 9080):       "reviews.default.svc.cluster.local:9080",
+		SniffedRouteConfig("orders.default.svc.cluster.local", 8080): "orders.default.svc.cluster.local:8080",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)

@@ -53,7 +53,7 @@ func ProxyFor(m *model.Model, ref types.NamespacedName) (xds.Proxy, error) {
 	if w == nil {
 		return xds.Proxy{}, fmt.Errorf("proxy %s: no such pod in the input (pods: %s)", ref, podList(m))
 	}
-	p := xds.Proxy{Type: names.Sidecar, Namespace: ref.Namespace, Labels: w.Labels, IP: w.IP, Workload: w}
+	p := xds.Proxy{Type: names.Sidecar, Namespace: ref.Namespace, Labels: w.Labels, IP: w.IP, Workload: w, Locality: w.Locality}
 	for _, gw := range m.Gateways {
 		if selectsAll(gw.Spec.Selector, w.Labels) {
 			p.Type = names.Router

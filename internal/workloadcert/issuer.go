@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -33,6 +34,10 @@ type Issuer struct {
 	// issuedOne wakes RenewWhenDue: a new certificate may be due sooner
 	// than what it waits for.
 	issuedOne chan struct{}
+	// count is how many certificates were issued (first issuances and
+	// renewals); onIssue, when set, is told of each.
+	count   atomic.Int64
+	onIssue func()
 }
 
 // entry is one identity's current certificate. The secrets are built once
@@ -73,12 +78,24 @@ func (i *Issuer) Secrets(id identity.Identity) ([]*tlsv3.Secret, error) {
 	}
 	e := &entry{signer: signer, pair: pair, renew: renewAt(pair), secrets: xds.WorkloadSecrets(pair.CertChainPEM, pair.KeyPEM, signer.TrustBundlePEM())}
 	i.issued[key] = e
+	i.count.Add(1)
+	if i.onIssue != nil {
+		i.onIssue()
+	}
 	select {
 	case i.issuedOne <- struct{}{}:
 	default:
 	}
 	return e.secrets, nil
 }
+
+// OnIssue makes the issuer call f after each certificate it issues (a
+// metric's Inc); call it before the issuer is used.
+func (i *Issuer) OnIssue(f func()) { i.onIssue = f }
+
+// Issued is the number of certificates issued so far, first issuances
+// and renewals.
+func (i *Issuer) Issued() int64 { return i.count.Load() }
 
 // renewAt is when half of a certificate's lifetime has passed (Istio's
 // grace-period ratio of one half).

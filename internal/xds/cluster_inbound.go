@@ -7,6 +7,7 @@ import (
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/xds/policy"
 )
 
 // inboundPort is a port of the proxy's own workload that a service
@@ -55,11 +56,18 @@ func (g *generator) inboundClusters(ports []inboundPort) {
 	for _, ip := range ports {
 		name := names.InboundCluster(ip.target, ip.svc.Hostname)
 		eps := []model.Endpoint{{Address: defaults.LocalhostIP, Port: ip.target, Weight: 1, Ready: true}}
-		g.addCluster(&clusterv3.Cluster{
+		c := &clusterv3.Cluster{
 			Name:                 name,
 			ConnectTimeout:       durationpb.New(defaults.ConnectTimeout),
 			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
 			LoadAssignment:       loadAssignment(name, eps),
-		})
+		}
+		if g.sniffs(ip.port) {
+			// The app gets the protocol the caller spoke.
+			if err := policy.UseDownstreamProtocol(c); err != nil {
+				g.problem(generatorRef, "", "cluster "+name+": "+err.Error())
+			}
+		}
+		g.addCluster(c)
 	}
 }

@@ -56,8 +56,15 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 		eps = filterEndpoints(eps, subset.Labels)
 	}
 	g.discovery(c, svc, eps)
-	opts := policy.Options{HTTP2: port.Protocol.IsHTTP2(), DefaultSNI: svc.Hostname, SystemCA: defaults.SystemCACertificates, GRPC: g.proxyless,
-		IstioMutualSNI: names.MTLSSNI(port.Number, subsetName, svc.Hostname), IstioMutualSANs: svc.ServiceAccounts}
+	opts := policy.Options{
+		HTTP2:           port.Protocol.IsHTTP2(),
+		UseDownstream:   g.sniffs(port),
+		DefaultSNI:      svc.Hostname,
+		SystemCA:        defaults.SystemCACertificates,
+		GRPC:            g.proxyless,
+		IstioMutualSNI:  names.MTLSSNI(port.Number, subsetName, svc.Hostname),
+		IstioMutualSANs: svc.ServiceAccounts,
+	}
 	var tp *networkingv1.TrafficPolicy
 	if dr != nil {
 		var sub *networkingv1.TrafficPolicy
@@ -78,9 +85,13 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 	if !g.proxyless {
 		g.reportPlaintextToStrict(name, dr, tp, opts.Paths, eps)
 	}
+	plan := policy.LocalityPlanFor(tp)
+	if c.GetType() == clusterv3.Cluster_STRICT_DNS && c.LoadAssignment != nil {
+		c.LoadAssignment = localityAssignment(name, eps, plan, g.proxy)
+	}
 	g.addCluster(c)
 	if c.GetType() == clusterv3.Cluster_EDS {
-		g.out.Endpoints = append(g.out.Endpoints, loadAssignment(name, eps))
+		g.out.Endpoints = append(g.out.Endpoints, localityAssignment(name, eps, plan, g.proxy))
 	}
 }
 

@@ -67,7 +67,7 @@ func (g *generator) referencedClusters() map[string]bool {
 		}
 	}
 	for _, l := range g.out.Listeners {
-		for _, fc := range l.FilterChains {
+		for _, fc := range chainsOf(l) {
 			for _, f := range fc.Filters {
 				for _, c := range tcpProxyClusters(f) {
 					set[c] = true

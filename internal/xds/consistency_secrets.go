@@ -40,7 +40,7 @@ func secretConsistency(r *Resources) []error {
 		}
 	}
 	for _, l := range r.Listeners {
-		for _, fc := range listenerChains(l) {
+		for _, fc := range chainsOf(l) {
 			check("listener "+l.Name, sdsRefs(fc.GetTransportSocket()))
 		}
 	}

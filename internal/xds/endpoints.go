@@ -1,9 +1,6 @@
 package xds
 
 import (
-	"sort"
-	"strings"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -14,33 +11,10 @@ import (
 // loadAssignment groups ready endpoints by locality. Every locality carries
 // a locality message and a weight (the sum of its endpoints' weights):
 // gRPC's xDS client rejects localities without an id and ignores ones
-// without a weight.
+// without a weight. All localities are priority 0; localityAssignment
+// applies a DestinationRule's locality settings.
 func loadAssignment(cluster string, eps []model.Endpoint) *endpointv3.ClusterLoadAssignment {
-	byLocality := map[string]*endpointv3.LocalityLbEndpoints{}
-	var order []string
-	for _, e := range eps {
-		if !e.Ready {
-			continue
-		}
-		loc, ok := byLocality[e.Locality]
-		if !ok {
-			loc = &endpointv3.LocalityLbEndpoints{Locality: parseLocality(e.Locality), LoadBalancingWeight: wrapperspb.UInt32(0)}
-			byLocality[e.Locality] = loc
-			order = append(order, e.Locality)
-		}
-		w := e.Weight
-		if w == 0 {
-			w = 1
-		}
-		loc.LbEndpoints = append(loc.LbEndpoints, lbEndpoint(e, w))
-		loc.LoadBalancingWeight = wrapperspb.UInt32(loc.LoadBalancingWeight.GetValue() + w)
-	}
-	sort.Strings(order)
-	cla := &endpointv3.ClusterLoadAssignment{ClusterName: cluster}
-	for _, l := range order {
-		cla.Endpoints = append(cla.Endpoints, byLocality[l])
-	}
-	return cla
+	return localityAssignment(cluster, eps, nil, Proxy{})
 }
 
 func lbEndpoint(e model.Endpoint, weight uint32) *endpointv3.LbEndpoint {
@@ -54,20 +28,11 @@ func lbEndpoint(e model.Endpoint, weight uint32) *endpointv3.LbEndpoint {
 	}
 }
 
-// parseLocality reads Istio's "region/zone/subzone" form; a bare zone (as
-// EndpointSlices carry) is a zone.
+// parseLocality reads Istio's "region/zone/subzone" form (one part is a
+// region; an EndpointSlice's zone alone is "/zone").
 func parseLocality(s string) *corev3.Locality {
-	parts := strings.SplitN(s, "/", 3)
-	switch len(parts) {
-	case 3:
-		return &corev3.Locality{Region: parts[0], Zone: parts[1], SubZone: parts[2]}
-	case 2:
-		return &corev3.Locality{Region: parts[0], Zone: parts[1]}
-	}
-	if s == "" {
-		return &corev3.Locality{}
-	}
-	return &corev3.Locality{Zone: s}
+	region, zone, subzone := model.SplitLocality(s)
+	return &corev3.Locality{Region: region, Zone: zone, SubZone: subzone}
 }
 
 func socketAddress(addr string, port uint32) *corev3.Address {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/xds/policy"
 )
 
 // EndpointsFor recomputes only the load assignments of the proxy's EDS
@@ -23,28 +24,35 @@ func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*en
 		if !ok || key.Direction != names.Outbound {
 			return nil, false
 		}
-		out = append(out, loadAssignment(c.Name, subsetEndpoints(m, p, key)))
+		eps, plan := subsetEndpoints(m, p, key)
+		out = append(out, localityAssignment(c.Name, eps, plan, p))
 	}
 	return out, true
 }
 
-func subsetEndpoints(m *model.Model, p Proxy, key names.ClusterKey) []model.Endpoint {
+// subsetEndpoints are the endpoints of the cluster's service port and
+// subset, with the locality plan its DestinationRule gives them (the same
+// effective policy outboundCluster applies).
+func subsetEndpoints(m *model.Model, p Proxy, key names.ClusterKey) ([]model.Endpoint, *policy.LocalityPlan) {
 	svc := m.Services[key.Host]
 	if svc == nil || !svc.ExportTo.VisibleTo(p.Namespace) {
 		// The empty cluster of a destination the proxy cannot see.
-		return nil
+		return nil, nil
 	}
 	eps := svc.Endpoints[key.Port]
-	if key.Subset == "" {
-		return eps
-	}
 	dr := m.DestinationRuleFor(p.Namespace, p.Labels, svc)
+	if key.Subset == "" {
+		if dr == nil {
+			return eps, nil
+		}
+		return eps, policy.LocalityPlanFor(policy.Effective(dr.Spec.TrafficPolicy, nil, key.Port))
+	}
 	if dr == nil {
-		return nil
+		return nil, nil
 	}
 	s := dr.Subset(key.Subset)
 	if s == nil {
-		return nil
+		return nil, nil
 	}
-	return filterEndpoints(eps, s.Labels)
+	return filterEndpoints(eps, s.Labels), policy.LocalityPlanFor(policy.Effective(dr.Spec.TrafficPolicy, s.TrafficPolicy, key.Port))
 }

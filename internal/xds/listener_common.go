@@ -84,3 +84,11 @@ func hcmFilter(h *hcmv3.HttpConnectionManager) *listenerv3.Filter {
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(h)},
 	}
 }
+
+// chainsOf lists a listener's filter chains, its default chain included.
+func chainsOf(l *listenerv3.Listener) []*listenerv3.FilterChain {
+	if l.DefaultFilterChain == nil {
+		return l.FilterChains
+	}
+	return append([]*listenerv3.FilterChain{l.DefaultFilterChain}, l.FilterChains...)
+}

@@ -16,15 +16,17 @@ import (
 // virtualInbound receives all captured inbound traffic on 15006. Filter
 // chains per workload port, as its PeerAuthentication mode asks
 // (listener_inbound_mtls.go), send it to that port's inbound cluster
-// (through an HTTP connection manager for HTTP ports); anything else
-// passes through to the app.
+// (through an HTTP connection manager for HTTP ports; a port whose
+// protocol is detected gets both, chosen by the HTTP inspector on plain
+// text and by ALPN under mutual TLS); anything else passes through to the
+// app.
 func (g *generator) virtualInbound(ports []inboundPort) {
 	var chains []*listenerv3.FilterChain
 	for _, ip := range ports {
 		chains = append(chains, g.inboundChains(ip)...)
 	}
 	passthrough, def := g.inboundPassthrough()
-	filters, inspects := g.inboundListenerFilters(ports)
+	filters, inspects, sniffs := g.inboundListenerFilters(ports)
 	l := &listenerv3.Listener{
 		Name:               names.VirtualInbound,
 		Address:            socketAddress(names.WildcardAddress, defaults.InboundCapturePort),
@@ -36,22 +38,37 @@ func (g *generator) virtualInbound(ports []inboundPort) {
 	if inspects {
 		l.ContinueOnListenerFiltersTimeout = true
 	}
+	if sniffs {
+		l.ListenerFiltersTimeout = durationpb.New(defaults.ProtocolDetectionTimeout)
+	}
 	g.out.Listeners = append(g.out.Listeners, l)
 }
 
 func originalDstFilter() *originaldstv3.OriginalDst { return &originaldstv3.OriginalDst{} }
 
 func (g *generator) inboundChain(ip inboundPort) *listenerv3.FilterChain {
+	if !ip.port.Protocol.IsHTTP() {
+		return g.inboundTCPChain(ip)
+	}
+	return g.inboundHTTPChain(ip)
+}
+
+func (g *generator) inboundTCPChain(ip inboundPort) *listenerv3.FilterChain {
 	cluster := names.InboundCluster(ip.target, ip.svc.Hostname)
-	// The chain's name is also its stat prefix; the mutual TLS twin of a
-	// PERMISSIVE port, copied from it, keeps the prefix.
+	return &listenerv3.FilterChain{
+		Name:             names.InboundFilterChain(ip.target),
+		FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(ip.target)},
+		Filters:          []*listenerv3.Filter{tcpProxy(cluster, cluster)},
+	}
+}
+
+func (g *generator) inboundHTTPChain(ip inboundPort) *listenerv3.FilterChain {
+	cluster := names.InboundCluster(ip.target, ip.svc.Hostname)
+	// The chain's name is also its stat prefix; the mutual TLS chains of
+	// the port, renamed after they are built, keep the prefix.
 	chain := &listenerv3.FilterChain{
 		Name:             names.InboundFilterChain(ip.target),
 		FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(ip.target)},
-	}
-	if !ip.port.Protocol.IsHTTP() {
-		chain.Filters = []*listenerv3.Filter{tcpProxy(cluster, cluster)}
-		return chain
 	}
 	rc := inboundRouteConfig(cluster)
 	chain.Filters = []*listenerv3.Filter{hcmFilter(&hcmv3.HttpConnectionManager{

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"slices"
 	"sort"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -31,7 +32,13 @@ func (g *generator) inboundMode(port uint32) model.MTLSMode {
 //   - PERMISSIVE: mutual TLS when the TLS inspector sees TLS with a mesh
 //     ALPN, plaintext when it sees no TLS, and on TCP ports the
 //     application's own TLS passed through as it is.
+//
+// A sniffed (Auto) port has each of these as an HTTP and a TCP chain
+// (sniffedInboundChains).
 func (g *generator) inboundChains(ip inboundPort) []*listenerv3.FilterChain {
+	if g.sniffs(ip.port) {
+		return g.sniffedInboundChains(ip)
+	}
 	plain := g.inboundChain(ip)
 	http := ip.port.Protocol.IsHTTP()
 	switch g.inboundMode(ip.target) {
@@ -58,6 +65,52 @@ func (g *generator) inboundChains(ip inboundPort) []*listenerv3.FilterChain {
 	}
 	plain.FilterChainMatch.TransportProtocol = names.TransportProtocolRawBuffer
 	return chains
+}
+
+// sniffedInboundChains are Istio's chains of a workload port whose
+// protocol is detected, HTTP through an HTTP connection manager and
+// anything else by tcp_proxy, to the same cluster:
+//   - plaintext (DISABLE, PERMISSIVE), both named 0.0.0.0_<port>: raw_buffer
+//     with ALPN http/1.1 or h2c as the HTTP inspector reports them, else
+//     raw_buffer as TCP;
+//   - mutual TLS (STRICT, PERMISSIVE), both named 0.0.0.0_<port>_mtls: TLS
+//     with Istio's HTTP ALPNs (istio-http/1.0, istio-http/1.1, istio-h2) as
+//     HTTP, else as TCP (PERMISSIVE: ALPN istio-peer-exchange or istio;
+//     STRICT: any TLS). A sailplane client, which offers only "istio"
+//     (upstream Envoy cannot set the ALPN per downstream protocol), lands
+//     on the TCP chain: its traffic is forwarded, not routed as HTTP;
+//   - PERMISSIVE also passes an application's own TLS (no mesh ALPN)
+//     through as TCP, chain 0.0.0.0_<port>_tls.
+//
+// The ALPN sets of two chains with the same transport never overlap, as
+// Envoy refuses a listener with two chains matching the same connection.
+func (g *generator) sniffedInboundChains(ip inboundPort) []*listenerv3.FilterChain {
+	mode := g.inboundMode(ip.target)
+	httpPlain := g.inboundHTTPChain(ip)
+	httpPlain.FilterChainMatch.TransportProtocol = names.TransportProtocolRawBuffer
+	httpPlain.FilterChainMatch.ApplicationProtocols = append([]string(nil), defaults.SniffedHTTPProtocols...)
+	tcpPlain := g.inboundTCPChain(ip)
+	tcpPlain.FilterChainMatch.TransportProtocol = names.TransportProtocolRawBuffer
+	if mode == model.MTLSDisable {
+		return []*listenerv3.FilterChain{httpPlain, tcpPlain}
+	}
+	httpMTLS := g.inboundHTTPChain(ip)
+	httpMTLS.Name = names.InboundMTLSFilterChain(ip.target)
+	httpMTLS.FilterChainMatch.TransportProtocol = names.TransportProtocolTLS
+	httpMTLS.FilterChainMatch.ApplicationProtocols = names.MTLSSniffedHTTPALPNs()
+	httpMTLS.TransportSocket = inboundMTLSSocket(true)
+	tcpMTLS := g.inboundTCPChain(ip)
+	tcpMTLS.Name = names.InboundMTLSFilterChain(ip.target)
+	tcpMTLS.FilterChainMatch.TransportProtocol = names.TransportProtocolTLS
+	tcpMTLS.TransportSocket = inboundMTLSSocket(false)
+	if mode == model.MTLSStrict {
+		return []*listenerv3.FilterChain{httpMTLS, tcpMTLS}
+	}
+	tcpMTLS.FilterChainMatch.ApplicationProtocols = names.MTLSTCPALPNs()
+	own := g.inboundTCPChain(ip)
+	own.Name = names.InboundTLSFilterChain(ip.target)
+	own.FilterChainMatch.TransportProtocol = names.TransportProtocolTLS
+	return []*listenerv3.FilterChain{httpMTLS, httpPlain, tcpMTLS, tcpPlain, own}
 }
 
 // inboundPassthrough is virtualInbound's handling of ports no service
@@ -100,52 +153,67 @@ func allMTLSALPNs() []string {
 }
 
 // inboundListenerFilters are virtualInbound's listener filters: the
-// original destination, and the TLS inspector when a chain matches on
-// what it detects. The inspector is turned off on the ports whose chains
-// do not (STRICT and DISABLE ports), so server-first protocols there never
-// wait for it; a connection it cannot classify in time goes on as
-// plaintext (continue_on_listener_filters_timeout).
-func (g *generator) inboundListenerFilters(ports []inboundPort) ([]*listenerv3.ListenerFilter, bool) {
-	filters := []*listenerv3.ListenerFilter{{
+// original destination; the TLS inspector when a chain matches on what it
+// detects (PERMISSIVE ports, and STRICT sniffed ports, whose chains tell
+// HTTP from TCP by ALPN), turned off on the other ports so server-first
+// protocols there never wait for it; and the HTTP inspector on the sniffed
+// ports with plaintext chains (not STRICT ones), after the TLS inspector
+// (it skips connections found to be TLS). inspects says whether any
+// inspector runs (a connection one cannot classify in time goes on as
+// plaintext: continue_on_listener_filters_timeout), sniffs whether the
+// HTTP inspector does.
+func (g *generator) inboundListenerFilters(ports []inboundPort) (filters []*listenerv3.ListenerFilter, inspects, sniffs bool) {
+	filters = []*listenerv3.ListenerFilter{{
 		Name:       names.OriginalDstListenerFilter,
 		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(originalDstFilter())},
 	}}
-	workloadPermissive := g.inboundMode(0) == model.MTLSPermissive
-	// The ports whose handling differs from the workload-wide need.
-	var differ []uint32
-	anyPermissive := workloadPermissive
+	workloadTLS := g.inboundMode(0) == model.MTLSPermissive
+	// The ports whose TLS inspection differs from the workload-wide need.
+	var differ, sniffed []uint32
+	anyTLS := workloadTLS
 	for _, ip := range ports {
-		permissive := g.inboundMode(ip.target) == model.MTLSPermissive
-		anyPermissive = anyPermissive || permissive
-		if permissive != workloadPermissive {
+		mode := g.inboundMode(ip.target)
+		sniff := g.sniffs(ip.port)
+		tls := mode == model.MTLSPermissive || (sniff && mode == model.MTLSStrict)
+		anyTLS = anyTLS || tls
+		if tls != workloadTLS {
 			differ = append(differ, ip.target)
 		}
-	}
-	if !anyPermissive {
-		return filters, false
-	}
-	inspector := &listenerv3.ListenerFilter{
-		Name:       names.TLSInspectorListenerFilter,
-		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
-	}
-	if len(differ) > 0 {
-		ports := portsPredicate(differ)
-		if !workloadPermissive {
-			// Off everywhere but on the PERMISSIVE ports.
-			ports = &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: ports}}
+		if sniff && mode != model.MTLSStrict {
+			sniffed = append(sniffed, ip.target)
 		}
-		inspector.FilterDisabled = ports
 	}
-	return append(filters, inspector), true
+	if anyTLS {
+		inspector := &listenerv3.ListenerFilter{
+			Name:       names.TLSInspectorListenerFilter,
+			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
+		}
+		if len(differ) > 0 {
+			if workloadTLS {
+				inspector.FilterDisabled = portsPredicate(differ)
+			} else {
+				// Off everywhere but on these ports.
+				inspector.FilterDisabled = exceptPorts(differ)
+			}
+		}
+		filters = append(filters, inspector)
+	}
+	if len(sniffed) > 0 {
+		filters = append(filters, httpInspector(exceptPorts(sniffed)))
+	}
+	return filters, anyTLS || len(sniffed) > 0, len(sniffed) > 0
 }
 
-// portsPredicate matches connections to any of the destination ports.
+// portsPredicate matches connections to any of the destination ports
+// (sorted and deduplicated).
 func portsPredicate(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicate {
-	sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
+	ports = slices.Clone(ports)
+	slices.Sort(ports)
+	ports = slices.Compact(ports)
 	rules := make([]*listenerv3.ListenerFilterChainMatchPredicate, 0, len(ports))
 	for _, p := range ports {
 		rules = append(rules, &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{
-			DestinationPortRange: &typev3.Int32Range{Start: int32(p), End: int32(p) + 1},
+			DestinationPortRange: &typev3.Int32Range{Start: int32(p), End: int32(p) + 1}, // [start, end)
 		}})
 	}
 	if len(rules) == 1 {
@@ -154,6 +222,14 @@ func portsPredicate(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicat
 	return &listenerv3.ListenerFilterChainMatchPredicate{Rule: &listenerv3.ListenerFilterChainMatchPredicate_OrMatch{
 		OrMatch: &listenerv3.ListenerFilterChainMatchPredicate_MatchSet{Rules: rules},
 	}}
+}
+
+// exceptPorts matches connections to any destination port but these: a
+// filter with it as filter_disabled runs on these ports only.
+func exceptPorts(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicate {
+	return &listenerv3.ListenerFilterChainMatchPredicate{
+		Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: portsPredicate(ports)},
+	}
 }
 
 // inboundMTLSSocket terminates Istio's mutual TLS: the workload's own

@@ -32,27 +32,56 @@ func (g *generator) virtualOutbound() {
 	})
 }
 
-// outboundListeners builds one HTTP listener (with its route
-// configuration) per port that some visible service serves HTTP on, and
-// one TCP listener per TCP service address and port.
+// outboundListeners builds the listeners `0.0.0.0_<port>` with route
+// configuration `<port>` for the ports some visible service serves HTTP on,
+// and one listener `<vip>_<port>` per TCP or sniffed service address and
+// port. As in Istio, route `<port>` also holds the services whose protocol
+// on the port is detected, and a sniffed port without a virtual IP shares
+// `0.0.0.0_<port>`, which then detects HTTP too.
 func (g *generator) outboundListeners() {
-	httpPorts := map[uint32][]*model.Service{}
+	routed := map[uint32][]*model.Service{}
+	wildcard := map[uint32]bool{}
+	sniffedWildcard := map[uint32]*model.Service{}
 	for _, svc := range g.visibleServices() {
 		for _, p := range svc.Ports {
-			if p.Protocol.IsHTTP() {
-				httpPorts[p.Number] = append(httpPorts[p.Number], svc)
+			switch {
+			case p.Protocol.IsHTTP():
+				routed[p.Number] = append(routed[p.Number], svc)
+				wildcard[p.Number] = true
+			case g.sniffs(p):
+				routed[p.Number] = append(routed[p.Number], svc)
+				if len(svc.Addresses) > 0 {
+					continue
+				}
+				wildcard[p.Number] = true
+				if first := sniffedWildcard[p.Number]; first != nil {
+					g.serviceProblem(svc, fmt.Sprintf("ports[%s]", p.Name),
+						fmt.Sprintf("port %d has no virtual IP and its protocol is detected; non-HTTP traffic to 0.0.0.0:%d goes to host %q, the first by host name", p.Number, p.Number, first.Hostname))
+					continue
+				}
+				sniffedWildcard[p.Number] = svc
 			}
 		}
 	}
-	for _, port := range sortedPorts(httpPorts) {
-		rc := g.outboundRouteConfig(port, httpPorts[port])
+	for _, port := range sortedPorts(wildcard) {
+		rc := g.outboundRouteConfig(port, routed[port])
 		g.out.Routes = append(g.out.Routes, rc)
+		if svc := sniffedWildcard[port]; svc != nil {
+			name := names.OutboundHTTPListener(port)
+			g.out.Listeners = append(g.out.Listeners, sniffingListener(name, names.WildcardAddress, port, rc, g.tcpProxyFor(svc, *svc.Port(port))))
+			continue
+		}
 		g.out.Listeners = append(g.out.Listeners, outboundHTTPListener(port, rc))
 	}
 	for _, svc := range g.visibleServices() {
 		for _, p := range svc.Ports {
-			if !p.Protocol.IsHTTP() && p.Protocol != model.UDP {
-				g.outboundTCPListeners(svc, p, httpPorts)
+			switch {
+			case g.sniffs(p):
+				if len(svc.Addresses) > 0 {
+					g.sniffedListeners(svc, p)
+				}
+			case !p.Protocol.IsHTTP() && p.Protocol != model.UDP:
+				g.outboundTCPListeners(svc, p, wildcard)
 			}
 		}
 	}
@@ -69,7 +98,19 @@ func sortedPorts[V any](m map[uint32]V) []uint32 {
 
 func outboundHTTPListener(port uint32, rc *routev3.RouteConfiguration) *listenerv3.Listener {
 	name := names.OutboundHTTPListener(port)
-	hcm := &hcmv3.HttpConnectionManager{
+	return &listenerv3.Listener{
+		Name:             name,
+		Address:          socketAddress(names.WildcardAddress, port),
+		BindToPort:       wrapperspb.Bool(false), // reached through virtualOutbound
+		TrafficDirection: corev3.TrafficDirection_OUTBOUND,
+		FilterChains:     []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{outboundHCM(name, rc)}}},
+	}
+}
+
+// outboundHCM is the HTTP connection manager of outbound listener name,
+// routing by RDS route configuration rc.
+func outboundHCM(name string, rc *routev3.RouteConfiguration) *listenerv3.Filter {
+	return hcmFilter(&hcmv3.HttpConnectionManager{
 		StatPrefix: names.OutboundStatPrefix + "_" + name,
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
@@ -77,23 +118,16 @@ func outboundHTTPListener(port uint32, rc *routev3.RouteConfiguration) *listener
 			ConfigSource:    adsSource(),
 		}},
 		HttpFilters: httpFilters(rc),
-	}
-	return &listenerv3.Listener{
-		Name:             name,
-		Address:          socketAddress(names.WildcardAddress, port),
-		BindToPort:       wrapperspb.Bool(false), // reached through virtualOutbound
-		TrafficDirection: corev3.TrafficDirection_OUTBOUND,
-		FilterChains:     []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcmFilter(hcm)}}},
-	}
+	})
 }
 
 // outboundTCPListeners gives a TCP service port a listener per virtual IP
 // (`<vip>_<port>`), or `0.0.0.0_<port>` when it has none and no HTTP
 // listener owns the port.
-func (g *generator) outboundTCPListeners(svc *model.Service, p model.Port, httpPorts map[uint32][]*model.Service) {
+func (g *generator) outboundTCPListeners(svc *model.Service, p model.Port, wildcard map[uint32]bool) {
 	addrs := svc.Addresses
 	if len(addrs) == 0 {
-		if len(httpPorts[p.Number]) > 0 {
+		if wildcard[p.Number] {
 			g.serviceProblem(svc, fmt.Sprintf("ports[%s]", p.Name),
 				fmt.Sprintf("TCP port %d has no virtual IP and port %d carries HTTP for other services; no TCP listener is built for it", p.Number, p.Number))
 			return

@@ -23,12 +23,16 @@ type Proxy struct {
 	IP string
 	// Workload is the pod, when known; it decides inbound ports.
 	Workload *model.Workload
+	// Locality is where the proxy runs ("region/zone/subzone", see
+	// model.Locality): locality load balancing orders endpoints by it.
+	Locality model.Locality
 }
 
 // GroupKey identifies proxies that get identical configuration: same
 // kind, same namespace (visibility), same labels (sourceLabels matches,
-// workloadSelectors, the services selecting the pod). Replicas of one
-// Deployment share a key and so share one translation.
+// workloadSelectors, the services selecting the pod), same locality
+// (endpoint priorities and weights). Replicas of one Deployment in one
+// zone share a key and so share one translation.
 func GroupKey(p Proxy) string {
 	keys := make([]string, 0, len(p.Labels))
 	for k := range p.Labels {
@@ -44,6 +48,11 @@ func GroupKey(p Proxy) string {
 		b.WriteString(k)
 		b.WriteString("=")
 		b.WriteString(p.Labels[k])
+	}
+	if p.Locality != "" {
+		// "~" cannot appear in a label key, so this never reads as one.
+		b.WriteString("|~locality=")
+		b.WriteString(p.Locality)
 	}
 	return b.String()
 }

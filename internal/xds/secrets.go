@@ -5,7 +5,6 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	proxyprotocolv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/proxy_protocol/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
@@ -153,14 +152,6 @@ func sdsRefs(ts *corev3.TransportSocket) []sdsRef {
 	return nil
 }
 
-// listenerChains are a listener's filter chains, its default chain too.
-func listenerChains(l *listenerv3.Listener) []*listenerv3.FilterChain {
-	if l.GetDefaultFilterChain() == nil {
-		return l.GetFilterChains()
-	}
-	return append([]*listenerv3.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...)
-}
-
 // clusterSDSRefs lists the SDS secrets of a cluster's transport socket and
 // of its transport socket matches (auto mTLS).
 func clusterSDSRefs(c *clusterv3.Cluster) []sdsRef {
@@ -245,7 +236,7 @@ func (g *generator) pruneSecrets() {
 		}
 	}
 	for _, l := range g.out.Listeners {
-		for _, fc := range listenerChains(l) {
+		for _, fc := range chainsOf(l) {
 			for _, r := range sdsRefs(fc.GetTransportSocket()) {
 				used[r.name] = true
 			}

@@ -32,6 +32,9 @@ func OutboundKey(m *model.Model, p Proxy) string {
 			b.WriteString("|" + k + "=" + v)
 		}
 	}
+	if m.LocalityAware && p.Locality != "" {
+		b.WriteString("|~locality=" + p.Locality)
+	}
 	return b.String()
 }
 

@@ -46,6 +46,14 @@ const (
 	DefaultMaxEntries = 10000
 	// reviewTimeout bounds one TokenReview call.
 	reviewTimeout = 10 * time.Second
+	// maxReviewsInFlight bounds the TokenReview calls made at once. A mass
+	// reconnect brings thousands of new tokens together; sent all at once
+	// they queue inside the API server, and on a busy one a third of them
+	// outlived reviewTimeout in the benchmark. Waiting here for a slot
+	// (queueWait at most, not counted in reviewTimeout) keeps each call
+	// short and the API server's other clients served.
+	maxReviewsInFlight = 32
+	queueWait          = time.Minute
 )
 
 // TokenReviewerOptions configure a TokenReviewer; zero values take the
@@ -77,6 +85,8 @@ type TokenReviewer struct {
 	flight  singleflight.Group
 	reviews atomic.Int64
 	counter *prometheus.CounterVec
+	// slots holds one token per TokenReview call in flight.
+	slots chan struct{}
 }
 
 // reviewResult is a cached answer: a user, or a refusal.
@@ -110,6 +120,7 @@ func NewTokenReviewer(client authnv1client.TokenReviewInterface, opts TokenRevie
 		client: client,
 		opts:   opts,
 		cache:  newTTLCache[[sha256.Size]byte, reviewResult](opts.MaxEntries, opts.Now),
+		slots:  make(chan struct{}, maxReviewsInFlight),
 		counter: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sailplane_xds_token_reviews_total",
 			Help: "TokenReview calls made to the API server (cache misses), by result: authenticated, refused or error.",
@@ -185,6 +196,15 @@ func (r *TokenReviewer) identityOf(user authenticationv1.UserInfo) (identity.Ide
 // caller's: callers collapsed onto it by the singleflight must not all fail
 // because the first one hung up.
 func (r *TokenReviewer) review(ctx context.Context, token string) (reviewResult, error) {
+	queued, stopQueue := context.WithTimeout(context.WithoutCancel(ctx), queueWait)
+	defer stopQueue()
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-queued.Done():
+		r.counter.WithLabelValues("error").Inc()
+		return reviewResult{}, status.Errorf(codes.Unavailable, "cannot review the token: %d reviews in flight for %s", maxReviewsInFlight, queueWait)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reviewTimeout)
 	defer cancel()
 	req := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}

@@ -31,10 +31,13 @@ var errNoSecretsHere = status.Error(codes.PermissionDenied, fmt.Sprintf(
 	"sailplane: secrets (SDS) are served only on the authenticated xDS port %d, to the identity they belong to; this stream is on the plaintext port",
 	defaults.XDSTLSPort))
 
-func (c *callbacks) key(id int64) int64 { return streamKey(c.channel, id) }
+func (c *callbacks) key(id int64) int64 { return streamKey(c.channel, false, id) }
+
+// deltaKey is a Delta stream's key (see streamKey).
+func (c *callbacks) deltaKey(id int64) int64 { return streamKey(c.channel, true, id) }
 
 // checkRequest decides whether a stream may make a request.
-func (c *callbacks) checkRequest(id int64, node *corev3.Node, typeURL string) error {
+func (c *callbacks) checkRequest(key, id int64, node *corev3.Node, typeURL string) error {
 	if c.channel == plaintext && typeURL == resource.SecretType {
 		return errNoSecretsHere
 	}
@@ -45,7 +48,7 @@ func (c *callbacks) checkRequest(id int64, node *corev3.Node, typeURL string) er
 		c.s.log.Info("closing xDS stream: unusable node id", "stream", id, "port", c.channel.String(), "error", err.Error())
 		return fmt.Errorf("sailplane: %w", err)
 	}
-	if who, ok := c.s.tracker.streamIdentity(c.key(id)); ok {
+	if who, ok := c.s.tracker.streamIdentity(key); ok {
 		if err := authorizeNode(who, node.GetId(), c.s.pods()); err != nil {
 			c.s.refused(who, node.GetId(), err)
 			return err
@@ -58,7 +61,7 @@ func (c *callbacks) checkRequest(id int64, node *corev3.Node, typeURL string) er
 // identity the interceptor verified; a stream without one there cannot
 // happen (the interceptor refuses it), and is refused again here should
 // the wiring ever change.
-func (c *callbacks) opened(ctx context.Context, id int64, typeURL string) error {
+func (c *callbacks) opened(ctx context.Context, key int64, typeURL string) error {
 	who, ok := identity.FromContext(ctx)
 	if c.channel == authenticated && !ok {
 		return status.Error(codes.Unauthenticated, "sailplane: stream carries no verified identity")
@@ -70,17 +73,17 @@ func (c *callbacks) opened(ctx context.Context, id int64, typeURL string) error 
 	if ok {
 		p = &who
 	}
-	c.s.tracker.opened(c.key(id), c.channel, p)
+	c.s.tracker.opened(key, c.channel, p)
 	return nil
 }
 
 func (c *callbacks) OnStreamOpen(ctx context.Context, id int64, typeURL string) error {
-	return c.opened(ctx, id, typeURL)
+	return c.opened(ctx, c.key(id), typeURL)
 }
 func (c *callbacks) OnStreamClosed(id int64, _ *corev3.Node) { c.s.tracker.closed(c.key(id)) }
 
 func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
-	if err := c.checkRequest(id, req.GetNode(), req.GetTypeUrl()); err != nil {
+	if err := c.checkRequest(c.key(id), id, req.GetNode(), req.GetTypeUrl()); err != nil {
 		return err
 	}
 	return c.s.tracker.request(c.key(id), req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail() != nil, req.GetResourceNames())
@@ -91,19 +94,21 @@ func (c *callbacks) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3
 }
 
 func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, typeURL string) error {
-	return c.opened(ctx, id, typeURL)
+	return c.opened(ctx, c.deltaKey(id), typeURL)
 }
-func (c *callbacks) OnDeltaStreamClosed(id int64, _ *corev3.Node) { c.s.tracker.closed(c.key(id)) }
+func (c *callbacks) OnDeltaStreamClosed(id int64, _ *corev3.Node) {
+	c.s.tracker.closed(c.deltaKey(id))
+}
 
 // OnStreamDeltaRequest records ACKs and NACKs of Delta streams. A Delta
 // request acknowledges the response named by its nonce; the version is the
 // one the tracker last sent for the type.
 func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRequest) error {
-	if err := c.checkRequest(id, req.GetNode(), req.GetTypeUrl()); err != nil {
+	key := c.deltaKey(id)
+	if err := c.checkRequest(key, id, req.GetNode(), req.GetTypeUrl()); err != nil {
 		return err
 	}
 	t := c.s.tracker
-	key := c.key(id)
 	nodeID := req.GetNode().GetId()
 	if nodeID == "" {
 		nodeID = t.nodeOfStream(key)
@@ -123,7 +128,7 @@ func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 }
 
 func (c *callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	c.s.tracker.sent(c.key(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo())
+	c.s.tracker.sent(c.deltaKey(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo())
 }
 
 func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }

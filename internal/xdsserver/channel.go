@@ -29,9 +29,17 @@ func (c channel) String() string {
 	return "plaintext"
 }
 
-// streamKey tells apart the streams of the two ports, whose xDS servers
-// number their streams independently.
-func streamKey(ch channel, id int64) int64 { return id<<1 | int64(ch) }
+// streamKey tells apart the streams of the two ports, and on a port its
+// state-of-the-world and Delta streams: go-control-plane numbers each of
+// the four independently, so a SotW and a Delta stream share ids, and one
+// must never be taken for the other (the identity it proved, above all).
+func streamKey(ch channel, delta bool, id int64) int64 {
+	k := id<<2 | int64(ch)
+	if delta {
+		k |= 2
+	}
+	return k
+}
 
 // PodLookup finds the service account and UID of a pod the informers
 // know; ok is false for a pod they have not seen (yet).

@@ -7,13 +7,19 @@ import (
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
-// WorkloadSecrets returns an identity's own SDS resources (its key pair
-// and the mesh trust bundle).
-type WorkloadSecrets func(identity.Identity) ([]*tlsv3.Secret, error)
+// WorkloadCerts hands out identities' own SDS resources (their key pair
+// and the mesh trust bundle) and forgets those no proxy holds any more.
+type WorkloadCerts interface {
+	Secrets(identity.Identity) ([]*tlsv3.Secret, error)
+	// Retain keeps the certificates of these SPIFFE ids only.
+	Retain(spiffeIDs map[string]bool)
+}
 
 // SecretsView decides which secrets a node's snapshot carries, from what
 // the node proved rather than from its group:
-//   - a node on the plaintext port gets none at all;
+//   - a node on the plaintext port gets none at all, and nothing that asks
+//     for one (xds.WithoutSDS: asking there ends its stream, and Envoy
+//     would reconnect and ask again);
 //   - a node on the authenticated port gets its group's (the credentials
 //     of its own namespace, which its verified namespace entitles it to)
 //     and its identity's own certificate.
@@ -21,8 +27,9 @@ type WorkloadSecrets func(identity.Identity) ([]*tlsv3.Secret, error)
 // Results are memoised per group and identity within one publish, so the
 // proxies of one service account in one group still share one snapshot.
 type SecretsView struct {
-	workload WorkloadSecrets
+	workload WorkloadCerts
 	memo     map[viewKey]*xds.Resources
+	used     map[string]bool
 	failed   error
 }
 
@@ -31,14 +38,26 @@ type viewKey struct {
 	spiffe string // "" for plaintext
 }
 
-// NewSecretsView returns a view; workload may be nil when the
-// authenticated port is off.
-func NewSecretsView(workload WorkloadSecrets) *SecretsView {
-	return &SecretsView{workload: workload, memo: map[viewKey]*xds.Resources{}}
+// NewSecretsView returns a view; workload may be nil when no workload
+// certificates are issued.
+func NewSecretsView(workload WorkloadCerts) *SecretsView {
+	v := &SecretsView{workload: workload}
+	v.Reset()
+	return v
 }
 
 // Reset starts a publish: the memo and failure of the last one are let go.
-func (v *SecretsView) Reset() { v.memo, v.failed = map[viewKey]*xds.Resources{}, nil }
+func (v *SecretsView) Reset() {
+	v.memo, v.used, v.failed = map[viewKey]*xds.Resources{}, map[string]bool{}, nil
+}
+
+// Published ends a full publish: certificates of identities that no node
+// of it holds are forgotten.
+func (v *SecretsView) Published() {
+	if v.workload != nil {
+		v.workload.Retain(v.used)
+	}
+}
 
 // Failed is the first workload certificate that could not be issued since
 // Reset. Such a node is still served the rest of its configuration: a CA
@@ -51,21 +70,24 @@ func (v *SecretsView) For(group *xds.Resources, who *identity.Identity) *xds.Res
 	key := viewKey{group: group}
 	if who != nil {
 		key.spiffe = who.SPIFFE()
+		v.used[key.spiffe] = true
 	}
 	if r, ok := v.memo[key]; ok {
 		return r
 	}
+	if who == nil {
+		r := xds.WithoutSDS(group)
+		v.memo[key] = r
+		return r
+	}
 	r := *group
-	r.Secrets = nil
-	if who != nil {
-		r.Secrets = append(r.Secrets, group.Secrets...)
-		if v.workload != nil {
-			own, err := v.workload(*who)
-			if err != nil && v.failed == nil {
-				v.failed = err
-			}
-			r.Secrets = append(r.Secrets, own...)
+	r.Secrets = append([]*tlsv3.Secret(nil), group.Secrets...)
+	if v.workload != nil {
+		own, err := v.workload.Secrets(*who)
+		if err != nil && v.failed == nil {
+			v.failed = err
 		}
+		r.Secrets = append(r.Secrets, own...)
 	}
 	v.memo[key] = &r
 	return &r

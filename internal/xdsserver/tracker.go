@@ -28,6 +28,8 @@ type ProxyStatus struct {
 	// Metadata is the node metadata the proxy announced (GENERATOR,
 	// NAMESPACE, LABELS, ...).
 	Metadata *structpb.Struct `json:"-"`
+	// Locality is the node locality the proxy announced, if any.
+	Locality *corev3.Locality `json:"-"`
 	// Subscribed lists, per type, the resource names the proxy asked for;
 	// empty means all (wildcard).
 	Subscribed map[string][]string `json:"subscribed,omitempty"`
@@ -168,6 +170,7 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}, Subscribed: map[string][]string{}}
 		p.Generator = generatorOf(node)
 		p.Metadata = node.GetMetadata()
+		p.Locality = node.GetLocality()
 		p.channel, p.ident, p.Port = info.channel, info.ident, info.channel.String()
 		if info.ident != nil {
 			p.Identity = info.ident.String()

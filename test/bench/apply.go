@@ -49,9 +49,15 @@ func forEach(ctx context.Context, n, workers int, f func(ctx context.Context, i 
 type Setup struct {
 	Objects int
 	Took    time.Duration
+	// ServiceAccounts created, one per service.
+	ServiceAccounts int
+	// Tokens: the proxies' bound tokens, requested once the pods exist.
+	Tokens Tokens
 }
 
-// CreateMesh creates the namespaces, then every service with its rules,
+// CreateMesh creates the namespaces, then every service with its
+// ServiceAccount (envtest's API server runs without the ServiceAccount
+// admission plugin, which would otherwise insist on it), its rules,
 // pods (IPs set through the status subresource, as kubelet does) and
 // EndpointSlice.
 func CreateMesh(ctx context.Context, c client.Client, m *Mesh) (Setup, error) {
@@ -72,7 +78,7 @@ func CreateMesh(ctx context.Context, c client.Client, m *Mesh) (Setup, error) {
 	}
 	err = forEach(ctx, len(m.Services), writeWorkers, func(ctx context.Context, i int) error {
 		s := m.Services[i]
-		objs := []client.Object{s.Object()}
+		objs := []client.Object{s.ServiceAccount(), s.Object()}
 		if s.Subsets {
 			objs = append(objs, s.DestinationRule(), s.VirtualService(InitialRoute(s)))
 		}
@@ -89,7 +95,7 @@ func CreateMesh(ctx context.Context, c client.Client, m *Mesh) (Setup, error) {
 		}
 		return create(ctx, s.Slice())
 	})
-	return Setup{Objects: int(objects.Load()), Took: time.Since(start)}, err
+	return Setup{Objects: int(objects.Load()), Took: time.Since(start), ServiceAccounts: len(m.Services)}, err
 }
 
 // createPod creates the pod and gives it its IP.
@@ -101,6 +107,7 @@ func createPod(ctx context.Context, c client.Client, p *Pod) error {
 	if err := c.Status().Update(ctx, p.WithStatus(obj)); err != nil {
 		return fmt.Errorf("setting the IP of pod %s/%s: %w", p.Namespace, p.Name, err)
 	}
+	p.UID = string(obj.UID)
 	return nil
 }
 

@@ -40,11 +40,21 @@ func convergeCause(r *Result) string {
 	if c.FullReconciles == 0 {
 		ran = fmt.Sprintf("No reconcile finished in the %s start-up ran.", dur(c.CPU.Wall))
 	}
-	out := strings.Join(nonEmpty(ran, translated(r.Translation), stages(c.CPU)), " ")
+	out := strings.Join(nonEmpty(ran, reviewWait(c), translated(r.Translation), stages(c.CPU)), " ")
 	if r.Aborted != "" {
 		out += " The run was stopped: " + r.Aborted + "."
 	}
 	return out
+}
+
+// reviewWait explains TokenReviews that failed during the start-up.
+func reviewWait(c Converge) string {
+	errs := c.Auth.Reviews["error"]
+	if errs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Of the start-up's %d TokenReviews, %d got no answer from the API server within the reviewer's 10 s: those proxies were turned away with Unavailable (%s) and authenticated when they came back half a second later, so part of the start-up is that wait.",
+		c.Auth.TotalReviews(), errs, "`review_unavailable`")
 }
 
 func vsCause(r *Result) string {

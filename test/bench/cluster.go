@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -25,6 +26,9 @@ type Cluster struct {
 	// Client is the harness's own client, rate limits raised so setting up
 	// thousands of objects is quick.
 	Client client.Client
+	// Kube is a typed client on the same limits, for what the
+	// controller-runtime client does not do (TokenRequest).
+	Kube kubernetes.Interface
 }
 
 // StartCluster starts the API server with sailplane's CRDs and the sidecar
@@ -66,7 +70,12 @@ func StartCluster() (*Cluster, error) {
 		_ = env.Stop()
 		return nil, err
 	}
-	return &Cluster{Env: env, Config: cfg, Client: c}, nil
+	kube, err := kubernetes.NewForConfig(fast)
+	if err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return &Cluster{Env: env, Config: cfg, Client: c, Kube: kube}, nil
 }
 
 // Stop stops the API server and etcd.

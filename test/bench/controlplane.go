@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
@@ -38,6 +39,8 @@ const (
 // it: manager.New (ADS server, mesh reconciler, status writer) plus the
 // injection webhook through webhook.Register.
 type ControlPlane struct {
+	// XDSAddress is the authenticated xDS port's (TLS, tokens); the
+	// plaintext port is off, as in a production deployment.
 	XDSAddress string
 	Started    time.Time
 	Log        *captureSink
@@ -60,9 +63,14 @@ func StartControlPlane(ctx context.Context, cl *Cluster, sink *captureSink) (*Co
 	}
 	w := cl.Env.WebhookInstallOptions
 	opts := manager.DefaultOptions()
-	opts.XDSAddress, opts.MonitoringAddress, opts.Namespace = xdsAddr, monAddr, controlPlaneNamespace
+	opts.XDSAddress, opts.XDSSecureAddress = "", xdsAddr
+	opts.MonitoringAddress, opts.Namespace = monAddr, controlPlaneNamespace
 	opts.WebhookAddress = net.JoinHostPort(w.LocalServingHost, strconv.Itoa(w.LocalServingPort))
 	opts.WebhookCertDir = w.LocalServingCertDir
+	// The mesh CA keeps its key in the control plane's namespace.
+	if err := cl.Client.Create(ctx, NamespaceObject(controlPlaneNamespace)); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("creating namespace %s: %w", controlPlaneNamespace, err)
+	}
 	log := logr.New(sink)
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log)

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -13,6 +15,7 @@ import (
 // subscribe/unsubscribe lists, every response ACKed by its nonce.
 type deltaStream struct {
 	p          *proxy
+	node       *corev3.Node
 	stream     *adsStream
 	sentNode   bool
 	requested  [numTypes]bool
@@ -20,12 +23,12 @@ type deltaStream struct {
 	held       [numTypes]*typeState
 }
 
-func (p *proxy) runDelta(ctx context.Context) error {
-	stream, err := openADS(ctx, p.conn, methodDelta)
+func (p *proxy) runDelta(ctx context.Context, c streamAuth) error {
+	stream, err := openADS(ctx, p.conn, methodDelta, c.token)
 	if err != nil {
 		return err
 	}
-	d := &deltaStream{p: p, stream: stream}
+	d := &deltaStream{p: p, node: c.node, stream: stream}
 	if err := d.subscribe(typeCDS, nil, nil); err != nil {
 		return err
 	}
@@ -48,7 +51,7 @@ func (p *proxy) runDelta(ctx context.Context) error {
 
 func (d *deltaStream) send(req *discoveryv3.DeltaDiscoveryRequest) error {
 	if !d.sentNode {
-		req.Node, d.sentNode = d.p.node, true
+		req.Node, d.sentNode = d.node, true
 	}
 	return d.stream.send(req)
 }

@@ -2,7 +2,12 @@ package bench
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/sailplane/sailplane/internal/defaults"
 )
 
 // table is a titled table of the report.
@@ -29,12 +34,25 @@ func meshTable(r *Result) table {
 		[]string{"pods (2 per service)", fmt.Sprint(len(m.Pods))},
 		[]string{"services with DestinationRule subsets and a weighted VirtualService", fmt.Sprintf("%d (%.0f%%)", len(m.WithRules()), 100*c.Spec.RuleShare)},
 		[]string{"simulated proxies (Delta / state of the world)", fmt.Sprintf("%d (%.0f%% Delta) over %d gRPC connections", c.Proxies, 100*c.DeltaShare, c.Conns)},
-		[]string{"objects created / time", fmt.Sprintf("%d in %s", r.Setup.Objects, dur(r.Setup.Took))})
+		[]string{"service accounts (one per service; its pods run as it)", fmt.Sprint(r.Setup.ServiceAccounts)},
+		[]string{"objects created / time", fmt.Sprintf("%d in %s", r.Setup.Objects, dur(r.Setup.Took))},
+		[]string{"pod-bound tokens requested (TokenRequest, audience " + defaults.TokenAudience + "; harness set-up, before the control plane starts)", tokensIssued(r.Setup.Tokens)})
+}
+
+func tokensIssued(t Tokens) string {
+	if t.Issued == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d in %s (%d in parallel)", t.Issued, dur(t.Took), t.Workers)
 }
 
 func startupTable(r *Result) table {
 	c := r.Converge
 	return kv("Start-up: control plane started with the mesh in place, every proxy connecting at once", "",
+		[]string{"mesh root published in every mesh namespace, from start (the mesh CA created on this first start)", dur(c.RootPublished)},
+		[]string{"proxies authenticated (TLS verified against the published root, pod-bound token) / refused", authenticated(r)},
+		[]string{"TokenReviews until idle (authenticated / refused / error)", reviews(c.Auth)},
+		[]string{"workload certificates issued until idle", fmt.Sprintf("%d (for %d service accounts)", c.Auth.Certificates, r.Setup.ServiceAccounts)},
 		[]string{"first proxy connected after start", dur(c.FirstConnect)},
 		[]string{"first proxy ACKed a complete config, from start", dur(c.PerProxy.Min)},
 		[]string{"every proxy ACKed a complete config, from start", completeOr(c, c.FromStart)},
@@ -45,6 +63,40 @@ func startupTable(r *Result) table {
 		[]string{"status of every VirtualService and DestinationRule written, from start", statusWrittenOr(c)},
 		[]string{"proxy groups translated per reconcile", fmt.Sprint(c.Groups)},
 		[]string{"CPU until idle: process / control plane", fmt.Sprintf("%s / %s over %s", dur(c.CPU.Process), dur(c.CPU.ByRole[roleControlPlane]), dur(c.CPU.Wall))})
+}
+
+// authenticated: every proxy that completed did so over the authenticated
+// port with its token (the only port it has); refused ones are counted.
+func authenticated(r *Result) string {
+	c, k := r.Converge, r.Consistency
+	out := fmt.Sprintf("%d of %d / %d refused (%d refused streams)", c.Completed, c.Proxies, k.RefusedProxies, k.Refusals)
+	if n := c.Auth.TotalRefusals(); n > 0 {
+		var reasons []string
+		for _, reason := range slices.Sorted(maps.Keys(c.Auth.Refusals)) {
+			reasons = append(reasons, fmt.Sprintf("%d %s", c.Auth.Refusals[reason], reason))
+		}
+		if c.Auth.NodeRefusals > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d for the node id", c.Auth.NodeRefusals))
+		}
+		out += fmt.Sprintf("; streams the control plane turned away: %s", strings.Join(reasons, ", "))
+		if u := c.Auth.Refusals["review_unavailable"]; u > 0 && k.RefusedProxies == 0 {
+			out += fmt.Sprintf(" (the TokenReview timed out; the %d streams came back and were authenticated)", u)
+		}
+	}
+	return out
+}
+
+// reviewCount is the TokenReviews, and how many of them failed.
+func reviewCount(a AuthCounts) string {
+	out := plural(a.TotalReviews(), "TokenReview")
+	if e := a.Reviews["error"]; e > 0 {
+		out += fmt.Sprintf(", %d of them unanswered within 10 s and retried", e)
+	}
+	return out
+}
+
+func reviews(a AuthCounts) string {
+	return fmt.Sprintf("%d (%d / %d / %d)", a.TotalReviews(), a.Reviews["authenticated"], a.Reviews["refused"], a.Reviews["error"])
 }
 
 func completeOr(c Converge, d time.Duration) string {
@@ -125,7 +177,17 @@ func consistencyTable(r *Result) table {
 		[]string{"inconsistent states ACKed (proxies)", fmt.Sprintf("%d (%d)", c.Inconsistent, c.Proxies)},
 		[]string{"first inconsistency", first},
 		[]string{"xds.CheckConsistency on sampled proxies", fmt.Sprintf("%d proxies, %d errors", c.Sampled, len(c.SampleErrors))},
-		[]string{"NACKs sent / logged by the control plane / stream reconnects", fmt.Sprintf("%d / %d / %d", c.Nacks, c.Rejections, c.Reconnects)})
+		[]string{"NACKs sent / logged by the control plane / stream reconnects", fmt.Sprintf("%d / %d / %d", c.Nacks, c.Rejections, c.Reconnects)},
+		[]string{"streams refused (proxies) over the run", fmt.Sprintf("%d (%d)%s", c.Refusals, c.RefusedProxies, firstRefusal(c))},
+		[]string{"proxies restarted with a new pod's token (pod churn)", fmt.Sprint(c.Restarts)},
+		[]string{"TokenReviews / workload certificates over the run", fmt.Sprintf("%s / %d", reviews(r.Auth), r.Auth.Certificates)})
+}
+
+func firstRefusal(c Consistency) string {
+	if c.FirstRefusal == "" {
+		return ""
+	}
+	return "; the first: " + c.FirstRefusal
 }
 
 func injectionTable(r *Result) table {

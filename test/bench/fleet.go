@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math"
 	"runtime/pprof"
@@ -11,7 +12,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -46,16 +47,43 @@ type Fleet struct {
 	firstBad     string
 	nacks        int
 	reconnects   int
+	// refusals counts streams the control plane refused (Unauthenticated
+	// or PermissionDenied), refusedProxies the proxies refused at least
+	// once; firstRefusal is closed at the first.
+	refusals       int
+	refusedProxies map[*proxy]bool
+	firstRefused   string
+	firstRefusal   chan struct{}
+	restarts       int
+	byPod          map[*Pod][]*proxy
 }
+
+// bearer is a stream's credentials: the proxy's token in the
+// authorization header, as Envoy's call credentials send it.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return true }
 
 // NewFleet prepares the proxies for the mesh's pods: proxy i speaks for
 // pod i; with more proxies than pods, the extra ones speak for the same
 // pods under node ids of their own (another IP), and share their group.
-func NewFleet(addr string, m *Mesh, o FleetOptions) (*Fleet, error) {
-	f := &Fleet{store: newStore(), allComplete: make(chan struct{}), badProxies: map[*proxy]bool{}}
+// Proxy i authenticates with tokens[i], over connections made with tlsConf
+// (the server verified against the mesh root).
+func NewFleet(addr string, tlsConf *tls.Config, m *Mesh, tokens []string, o FleetOptions) (*Fleet, error) {
+	if len(tokens) != o.Proxies {
+		return nil, fmt.Errorf("%d tokens for %d proxies", len(tokens), o.Proxies)
+	}
+	f := &Fleet{
+		store: newStore(), allComplete: make(chan struct{}), badProxies: map[*proxy]bool{},
+		refusedProxies: map[*proxy]bool{}, firstRefusal: make(chan struct{}), byPod: map[*Pod][]*proxy{},
+	}
 	for i := 0; i < max(o.Conns, 1); i++ {
 		conn, err := grpc.NewClient(addr,
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithTransportCredentials(grpccreds.NewTLS(tlsConf)),
 			// Envoy's default HTTP/2 windows are 256 MiB: it never throttles
 			// a control plane's pushes. Fixed windows also turn off BDP
 			// probing.
@@ -70,12 +98,47 @@ func NewFleet(addr string, m *Mesh, o FleetOptions) (*Fleet, error) {
 	}
 	for i := 0; i < o.Proxies; i++ {
 		pod, node := proxyNode(m, i)
-		f.proxies = append(f.proxies, &proxy{
-			f: f, pod: pod, node: node, conn: f.conns[i%len(f.conns)],
+		p := &proxy{
+			f: f, idx: i, pod: pod, cur: streamAuth{node: node, token: tokens[i]}, conn: f.conns[i%len(f.conns)],
 			delta: math.Floor(float64(i+1)*o.DeltaShare) > math.Floor(float64(i)*o.DeltaShare),
-		})
+		}
+		f.proxies = append(f.proxies, p)
+		f.byPod[pod] = append(f.byPod[pod], p)
 	}
 	return f, nil
+}
+
+// ProxiesOf returns the proxies speaking for pod.
+func (f *Fleet) ProxiesOf(pod *Pod) []*proxy { return f.byPod[pod] }
+
+// Restart replaces the proxy's sidecar (its pod was recreated): a stream
+// with the pod's new node id (its new IP) and token.
+func (f *Fleet) Restart(m *Mesh, p *proxy, token string) {
+	_, node := proxyNode(m, p.idx)
+	f.mu.Lock()
+	f.restarts++
+	f.mu.Unlock()
+	p.restart(streamAuth{node: node, token: token})
+}
+
+// refused counts a stream the control plane turned away.
+func (f *Fleet) refused(p *proxy, nodeID string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refusals++
+	f.refusedProxies[p] = true
+	if f.firstRefused == "" {
+		f.firstRefused = nodeID + ": " + err.Error()
+		close(f.firstRefusal)
+	}
+}
+
+// Refusals are the streams refused so far, the proxies they were of and
+// the first refusal's node and error.
+func (f *Fleet) Refusals() (streams, proxies int, first string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refusals, len(f.refusedProxies), f.firstRefused
 }
 
 // proxyNode is the i-th proxy's pod and the node it announces.
@@ -125,7 +188,7 @@ func (f *Fleet) accepted(p *proxy, typ int, st *typeState, at time.Time) {
 		f.inconsistent++
 		f.badProxies[p] = true
 		if f.firstBad == "" {
-			f.firstBad = p.node.Id + ": " + v.inconsistent
+			f.firstBad = p.id() + ": " + v.inconsistent
 		}
 	}
 	if v.complete && p.completeAt.IsZero() {
@@ -150,14 +213,28 @@ func (f *Fleet) count(nack bool) {
 	}
 }
 
+// refusalGrace is how long WaitComplete goes on after the first refusal,
+// so that the report counts the refused proxies rather than the first.
+const refusalGrace = 5 * time.Second
+
 // WaitComplete waits until every proxy has ACKed a complete configuration.
+// A refused proxy never will: after the first refusal it waits
+// refusalGrace more and fails, counting the refusals.
 func (f *Fleet) WaitComplete(ctx context.Context, timeout time.Duration) error {
+	deadline := time.After(timeout)
 	select {
 	case <-f.allComplete:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	case <-time.After(timeout):
+	case <-f.firstRefusal:
+		select {
+		case <-ctx.Done():
+		case <-time.After(refusalGrace):
+		}
+		streams, proxies, first := f.Refusals()
+		return fmt.Errorf("the control plane refused %d proxies (%d streams); the first: %s", proxies, streams, first)
+	case <-deadline:
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return fmt.Errorf("%d of %d proxies had a complete configuration after %s", f.completed, len(f.proxies), timeout)

@@ -28,6 +28,9 @@ type Injection struct {
 // injectionNamespace is labelled for injection, as users label theirs.
 const injectionNamespace = "bench-inject"
 
+// injectionAccount is the injected pods' ServiceAccount.
+const injectionAccount = "inject"
+
 // injectWorkers create pods in parallel, as a ReplicaSet controller
 // scaling up does.
 const injectWorkers = 4
@@ -39,6 +42,15 @@ func (r *Run) MeasureInjection(ctx context.Context, n int) Injection {
 	ns := NamespaceObject(injectionNamespace)
 	ns.Labels = map[string]string{"istio-injection": "enabled"}
 	if err := c.Create(ctx, ns); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	// The pods run as a ServiceAccount of their own: the injected proxy
+	// mounts a projected token of it, which the API server refuses for a
+	// pod without one (envtest has no ServiceAccount admission plugin to
+	// fill in "default").
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: injectionAccount, Namespace: injectionNamespace}}
+	if err := c.Create(ctx, sa); err != nil {
 		res.Error = err.Error()
 		return res
 	}
@@ -56,7 +68,7 @@ func (r *Run) MeasureInjection(ctx context.Context, n int) Injection {
 	err := forEach(ctx, n, injectWorkers, func(ctx context.Context, i int) error {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("inject-%04d", i), Namespace: injectionNamespace, Labels: map[string]string{"app": "inject"}},
-			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:bench"}}},
+			Spec:       corev1.PodSpec{ServiceAccountName: injectionAccount, Containers: []corev1.Container{{Name: "app", Image: "app:bench"}}},
 		}
 		start := time.Now()
 		if err := c.Create(ctx, pod); err != nil {

@@ -51,6 +51,9 @@ type Service struct {
 type Pod struct {
 	Name, Namespace, Version, IP string
 	Service                      *Service
+	// UID is the pod object's, once created (a recreated pod has a new
+	// one); its proxies' tokens are bound to it.
+	UID string
 }
 
 // HTTPPort is every synthetic service's only port (named http).

@@ -29,6 +29,12 @@ func (s *Service) Object() *corev1.Service {
 	}
 }
 
+// ServiceAccount is the service's own ServiceAccount, which its pods run
+// as: one identity per service, as Istio's samples deploy them.
+func (s *Service) ServiceAccount() *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace}}
+}
+
 // Labels are the pod's labels: one group of identical proxies per
 // Deployment, as replicas share their labels.
 func (p *Pod) Labels() map[string]string {
@@ -40,7 +46,7 @@ func (p *Pod) Labels() map[string]string {
 func (p *Pod) Object() *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels()},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Spec: corev1.PodSpec{ServiceAccountName: p.Service.Name, Containers: []corev1.Container{{
 			Name: "app", Image: "app:bench",
 			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: HTTPPort}},
 		}}},

@@ -36,6 +36,12 @@ type Converge struct {
 	// Groups is the most groups one reconcile translated.
 	Groups int
 	CPU    CPUPhase
+	// RootPublished is when the mesh root was in every mesh namespace's
+	// ConfigMap, after start: the proxies verify the control plane
+	// against it, so they connect from then on.
+	RootPublished time.Duration
+	// Auth is the authentication counters from start until idle.
+	Auth AuthCounts
 }
 
 func (r *Run) converge(ctx context.Context) error {
@@ -43,6 +49,7 @@ func (r *Run) converge(ctx context.Context) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.res.Memory.BeforeControlPlane = ms.HeapInuse
+	r.authBefore = readAuthCounts()
 	cpu := startCPU("converge", r.cfg.CPUProfile)
 	cp, err := StartControlPlane(ctx, r.cluster, r.sink)
 	if err != nil {
@@ -50,14 +57,20 @@ func (r *Run) converge(ctx context.Context) error {
 		return err
 	}
 	r.cp = cp
-	fleet, err := NewFleet(cp.XDSAddress, r.mesh, FleetOptions{Proxies: r.cfg.Proxies, DeltaShare: r.cfg.DeltaShare, Conns: r.cfg.Conns})
+	roots, err := meshRoots(ctx, r.cluster.Client, r.mesh.Namespaces, r.cfg.Timeout)
+	if err != nil {
+		cpu.stop()
+		return err
+	}
+	rootAt := time.Since(cp.Started)
+	fleet, err := NewFleet(cp.XDSAddress, proxyTLS(roots), r.mesh, r.tokens, FleetOptions{Proxies: r.cfg.Proxies, DeltaShare: r.cfg.DeltaShare, Conns: r.cfg.Conns})
 	if err != nil {
 		cpu.stop()
 		return err
 	}
 	r.fleet = fleet
 	fleet.Start(ctx)
-	r.progress("control plane started (xDS on %s); %d proxies connecting", cp.XDSAddress, r.cfg.Proxies)
+	r.progress("control plane started (authenticated xDS on %s, root published after %.1fs); %d proxies connecting", cp.XDSAddress, rootAt.Seconds(), r.cfg.Proxies)
 	waitErr := fleet.WaitComplete(ctx, r.cfg.Timeout)
 	r.res.Converge = r.convergence()
 	r.progress("%d of %d proxies complete after %.1fs", r.res.Converge.Completed, r.cfg.Proxies, r.res.Converge.FromStart.Seconds())
@@ -66,6 +79,7 @@ func (r *Run) converge(ctx context.Context) error {
 	}
 	c := &r.res.Converge
 	c.CPU = cpu.stop()
+	c.RootPublished, c.Auth = rootAt, readAuthCounts().minus(r.authBefore)
 	for i, rc := range r.sink.reconcilesSince(cp.Started) {
 		if i == 0 {
 			c.FirstReconcile = rc.At.Add(-rc.Took).Sub(cp.Started)
@@ -252,6 +266,11 @@ type Consistency struct {
 	Nacks, Reconnects     int
 	// Rejections are NACKs the control plane logged.
 	Rejections int
+	// Refusals are streams the control plane refused (Unauthenticated or
+	// PermissionDenied), RefusedProxies the proxies they were of;
+	// Restarts are proxies replaced because their pod was recreated.
+	Refusals, RefusedProxies, Restarts int
+	FirstRefusal                       string
 }
 
 func (c *Consistency) check(f *Fleet, n int, order []int) {
@@ -259,11 +278,11 @@ func (c *Consistency) check(f *Fleet, n int, order []int) {
 		res, err := decodeResources(f.proxies[i].get())
 		c.Sampled++
 		if err != nil {
-			c.SampleErrors = append(c.SampleErrors, f.proxies[i].node.Id+": "+err.Error())
+			c.SampleErrors = append(c.SampleErrors, f.proxies[i].id()+": "+err.Error())
 			continue
 		}
 		for _, e := range xds.CheckConsistency(res) {
-			c.SampleErrors = append(c.SampleErrors, f.proxies[i].node.Id+": "+e.Error())
+			c.SampleErrors = append(c.SampleErrors, f.proxies[i].id()+": "+e.Error())
 		}
 	}
 }
@@ -273,4 +292,5 @@ func (c *Consistency) fromFleet(f *Fleet) {
 	defer f.mu.Unlock()
 	c.Inconsistent, c.Proxies, c.First = f.inconsistent, len(f.badProxies), f.firstBad
 	c.Nacks, c.Reconnects = f.nacks, f.reconnects
+	c.Refusals, c.RefusedProxies, c.FirstRefusal, c.Restarts = f.refusals, len(f.refusedProxies), f.firstRefused, f.restarts
 }

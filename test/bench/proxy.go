@@ -9,21 +9,55 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
 )
 
 // proxy is one simulated sidecar.
 type proxy struct {
 	f     *Fleet
+	idx   int
 	pod   *Pod
-	node  *corev3.Node
 	conn  *grpc.ClientConn
 	delta bool
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// cur is what the next stream opens with; gen counts restarts, and
+	// cancel ends the stream open now.
+	cur    streamAuth
+	gen    int
+	cancel context.CancelFunc
 	states [numTypes]*typeState
 	// completeAt is when the proxy first held a complete configuration
 	// (guarded by the fleet's mutex).
 	completeAt time.Time
+}
+
+// streamAuth is who a stream says it is: the node id, and the token
+// that proves it (a service-account token bound to the node's pod).
+type streamAuth struct {
+	node  *corev3.Node
+	token string
+}
+
+// id is the node id the proxy announces.
+func (p *proxy) id() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cur.node.Id
+}
+
+// restart is the proxy of a recreated pod: a new sidecar, with the new
+// pod's node id and token, replaces the stream at once.
+func (p *proxy) restart(c streamAuth) {
+	p.mu.Lock()
+	p.cur = c
+	p.gen++
+	cancel := p.cancel
+	p.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
 func (p *proxy) set(typ int, st *typeState) [numTypes]*typeState {
@@ -41,22 +75,37 @@ func (p *proxy) get() [numTypes]*typeState {
 
 // run keeps a stream open until ctx ends. A broken stream (the server's
 // maximum connection age, for one) is reopened after a pause, from a
-// clean slate, as Envoy would resubscribe.
+// clean slate, as Envoy would resubscribe; a refused one is counted as
+// such (and retried, as Envoy does). A restart reopens at once.
 func (p *proxy) run(ctx context.Context) {
 	for ctx.Err() == nil {
+		sctx, cancel := context.WithCancel(ctx)
+		p.mu.Lock()
+		c, gen := p.cur, p.gen
+		p.cancel = cancel
+		p.mu.Unlock()
 		var err error
 		if p.delta {
-			err = p.runDelta(ctx)
+			err = p.runDelta(sctx, c)
 		} else {
-			err = p.runSotW(ctx)
+			err = p.runSotW(sctx, c)
 		}
+		cancel()
 		if ctx.Err() != nil || err == nil {
 			return
 		}
-		p.f.count(false)
 		p.mu.Lock()
 		p.states = [numTypes]*typeState{}
+		restarted := p.gen != gen
 		p.mu.Unlock()
+		if restarted {
+			continue
+		}
+		if code := grpcstatus.Code(err); code == codes.Unauthenticated || code == codes.PermissionDenied {
+			p.f.refused(p, c.node.Id, err)
+		} else {
+			p.f.count(false)
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):

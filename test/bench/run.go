@@ -61,7 +61,10 @@ type Result struct {
 	Endpoints   Changes
 	Churn       Changes
 	Injection   Injection
-	LogErrors   []string
+	// Auth is the authentication counters over the whole run (start-up,
+	// and the proxies of churned pods reconnecting with new tokens).
+	Auth      AuthCounts
+	LogErrors []string
 }
 
 // Run holds a run's moving parts.
@@ -75,6 +78,12 @@ type Run struct {
 	fleet   *Fleet
 	sink    *captureSink
 	log     io.Writer
+
+	// tokens[i] is proxy i's bound service-account token.
+	tokens []string
+	// authBefore is the authentication counters before the control
+	// plane started.
+	authBefore AuthCounts
 
 	epService *Service
 	epIP      string
@@ -107,6 +116,7 @@ func Execute(ctx context.Context, cfg Config, command string, log io.Writer) *Re
 	steps := []step{
 		{"start the API server", true, r.startCluster},
 		{"create the mesh", true, r.createMesh},
+		{"issue the proxies' service-account tokens", true, r.issueTokens},
 		{"translate directly", false, r.translate},
 		{"start the control plane and connect the proxies", true, r.converge},
 		{"idle", false, r.idle},
@@ -136,6 +146,15 @@ func Execute(ctx context.Context, cfg Config, command string, log io.Writer) *Re
 	return res
 }
 
+// Failed is why the run must not pass: a proxy the control plane
+// refused means the figures are not those of an authenticated mesh.
+func (r *Result) Failed() error {
+	if c := r.Consistency; c.RefusedProxies > 0 {
+		return fmt.Errorf("the control plane refused %d proxies (%d streams); the first: %s", c.RefusedProxies, c.Refusals, c.FirstRefusal)
+	}
+	return nil
+}
+
 func (r *Run) progress(format string, args ...any) {
 	fmt.Fprintf(r.log, "[%6.1fs] %s\n", time.Since(r.res.Start).Seconds(), fmt.Sprintf(format, args...))
 }
@@ -151,6 +170,10 @@ func (r *Run) finish(mw *memoryWatch) {
 	if r.fleet != nil {
 		r.res.Consistency.fromFleet(r.fleet)
 		r.fleet.Close()
+		r.res.Auth = readAuthCounts().minus(r.authBefore)
+		if c := r.res.Consistency; c.RefusedProxies > 0 {
+			r.res.Errors = append(r.res.Errors, fmt.Sprintf("the control plane refused %d proxies (%d streams); the first: %s", c.RefusedProxies, c.Refusals, c.FirstRefusal))
+		}
 	}
 	r.res.Consistency.Rejections = r.sink.rec.rejections
 	r.res.LogErrors = r.sink.errorsLogged()

@@ -80,7 +80,8 @@ func (r *Run) nextIP() int {
 
 // churn deletes k pods at once, takes them out of their services'
 // EndpointSlices, then recreates them with new addresses and puts them
-// back, as a rollout does. A proxy has the change when every affected
+// back, as a rollout does; the recreated pods' proxies reconnect with new
+// tokens (see restartProxies). A proxy has the change when every affected
 // service's load assignment lists the new addresses and none of the old.
 func (r *Run) churn(k int) change {
 	pods := r.pickPods(k)
@@ -133,10 +134,28 @@ func (r *Run) writeChurn(ctx context.Context, pods []*Pod, services map[*Service
 	}
 	return forEach(ctx, len(pods)+len(svcs), writeWorkers, func(ctx context.Context, i int) error {
 		if i < len(pods) {
-			return createPod(ctx, c, pods[i])
+			if err := createPod(ctx, c, pods[i]); err != nil {
+				return err
+			}
+			return r.restartProxies(ctx, pods[i])
 		}
 		return r.patchSlice(ctx, svcs[i-len(pods)])
 	})
+}
+
+// restartProxies starts the sidecars of a recreated pod: the old ones
+// went with the old pod, and each new one connects with a token bound to
+// the new pod (requested here, as the kubelet does before the pod runs)
+// and the pod's new address in its node id.
+func (r *Run) restartProxies(ctx context.Context, p *Pod) error {
+	for _, px := range r.fleet.ProxiesOf(p) {
+		token, err := boundToken(ctx, r.cluster.Kube, p)
+		if err != nil {
+			return err
+		}
+		r.fleet.Restart(r.mesh, px, token)
+	}
+	return nil
 }
 
 // patchEndpoints leaves the gone pods out of the service's slice.

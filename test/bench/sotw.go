@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"slices"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 // names is asked for with the last accepted version and nonce of the type.
 type sotwStream struct {
 	p         *proxy
+	node      *corev3.Node
 	stream    *adsStream
 	sentNode  bool
 	requested [numTypes]bool
@@ -26,12 +29,12 @@ type sotwStream struct {
 	renamed [numTypes]bool
 }
 
-func (p *proxy) runSotW(ctx context.Context) error {
-	stream, err := openADS(ctx, p.conn, methodSotW)
+func (p *proxy) runSotW(ctx context.Context, c streamAuth) error {
+	stream, err := openADS(ctx, p.conn, methodSotW, c.token)
 	if err != nil {
 		return err
 	}
-	s := &sotwStream{p: p, stream: stream}
+	s := &sotwStream{p: p, node: c.node, stream: stream}
 	if err := s.request(typeCDS, ""); err != nil {
 		return err
 	}
@@ -63,7 +66,7 @@ func (s *sotwStream) request(typ int, errMsg string) error {
 		req.ErrorDetail = &statuspb.Status{Code: 3, Message: errMsg}
 	}
 	if !s.sentNode {
-		req.Node, s.sentNode = s.p.node, true
+		req.Node, s.sentNode = s.node, true
 	}
 	s.requested[typ] = true
 	return s.stream.send(req)

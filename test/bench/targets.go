@@ -56,15 +56,21 @@ func convergeTarget(r *Result) Target {
 		t.Measured = fmt.Sprintf("not reached: %d of %d proxies complete after %s", c.Completed, c.Proxies, dur(c.CPU.Wall))
 	default:
 		t.Status = status(c.FromStart <= goalConverge)
-		t.Measured = fmt.Sprintf("%s from start (%s from the first connection)", dur(c.FromStart), dur(c.FromFirstConnect))
+		t.Measured = fmt.Sprintf("%s from start (%s from the first connection), every proxy authenticated (%s)", dur(c.FromStart), dur(c.FromFirstConnect), reviewCount(c.Auth))
 	}
 	if t.Status == NotMet {
 		t.Cause = convergeCause(r)
 		// The VirtualService changes show whether status writes rebuild.
 		t.Plan = planFor(r.Converge.CPU, twice(r.VS) != "")
+		if c.Auth.Reviews["error"] > 0 {
+			t.Plan = "Plan: " + reviewPlan + " " + strings.TrimPrefix(t.Plan, "Plan: ")
+		}
 	}
 	return t
 }
+
+// reviewPlan answers TokenReviews timing out in a mass connect.
+const reviewPlan = "Authenticate a mass connect without timing out: every proxy's first stream costs one TokenReview (the tokens are distinct, so the cache helps only reconnects), and all of them reach the API server at once. Bound the reviews in flight in xdsauth, with the wait in that queue outside the 10 s given to the API server's answer, so a mass connect is served in order instead of failing and retrying; and let a proxy that holds a workload certificate present it rather than its token (the port accepts both), so a reconnect costs no review."
 
 func topNames(c CPUPhase) string {
 	if len(c.Top) == 0 {

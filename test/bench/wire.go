@@ -61,8 +61,12 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // adsStream is one ADS stream read as raw frames.
 type adsStream struct{ cs grpc.ClientStream }
 
-func openADS(ctx context.Context, conn *grpc.ClientConn, method string) (*adsStream, error) {
-	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, method, grpc.ForceCodecV2(rawCodec{}))
+// openADS opens a stream on a shared connection with the proxy's own
+// token as the stream's credentials, as the connection is shared by
+// proxies of many pods.
+func openADS(ctx context.Context, conn *grpc.ClientConn, method, token string) (*adsStream, error) {
+	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, method,
+		grpc.ForceCodecV2(rawCodec{}), grpc.PerRPCCredentials(bearer(token)))
 	if err != nil {
 		return nil, err
 	}

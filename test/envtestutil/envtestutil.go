@@ -6,8 +6,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"go.uber.org/zap/zapcore"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +24,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sailplane/sailplane/internal/debugaccess"
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -85,3 +91,35 @@ func DebugToken(ctx context.Context, cfg *rest.Config, namespace string) (string
 	}
 	return tr.Status.Token, nil
 }
+
+// WaitFor polls ok until it holds, failing the test after timeout.
+func WaitFor(t testing.TB, timeout time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestLogger logs to stderr when SAILPLANE_TEST_LOG is set, else nowhere.
+func TestLogger() logr.Logger {
+	if os.Getenv("SAILPLANE_TEST_LOG") == "" {
+		return logr.Discard()
+	}
+	return zap.New(zap.UseDevMode(true), zap.Level(zapcore.Level(-2)))
+}
+
+// Bearer sends a token as an injected proxy's call credentials do
+// (authorization: Bearer <token>), over TLS only.
+type Bearer string
+
+// GetRequestMetadata implements credentials.PerRPCCredentials.
+func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity implements credentials.PerRPCCredentials.
+func (Bearer) RequireTransportSecurity() bool { return true }

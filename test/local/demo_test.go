@@ -44,6 +44,11 @@ func TestDemoFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _ = mgr.Start(ctx) }()
+	// What local mode's embedded API server is given at start (localenv):
+	// the account sailctl's debug commands request a token for.
+	if _, err := envtestutil.DebugToken(ctx, cfg, opts.Namespace); err != nil {
+		t.Fatal(err)
+	}
 	mesh, err := demo.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +57,12 @@ func TestDemoFlow(t *testing.T) {
 	h := parseHint(t, mesh.Hint(kubeconfig, demo.Addresses{XDS: opts.XDSAddress, Monitoring: opts.MonitoringAddress}))
 
 	sailctl := buildSailctl(t)
+	// The hint's third terminal has exported KUBECONFIG; sailctl's debug
+	// commands take their credentials from it.
 	run := func(args []string) string {
-		out, err := exec.Command(sailctl, args...).CombinedOutput()
+		cmd := exec.Command(sailctl, args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("sailctl %s: %v\n%s", strings.Join(args, " "), err, out)
 		}

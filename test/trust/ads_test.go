@@ -15,17 +15,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 func k8sUID(s string) types.UID { return types.UID(s) }
-
-// bearer sends a token as Envoy's file-based call credentials do.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-func (bearer) RequireTransportSecurity() bool { return true }
 
 // dialOpts are how a proxy reaches a port: TLS (with a token, a client
 // certificate, or neither), or plaintext.
@@ -40,7 +34,7 @@ func dial(t *testing.T, addr string, o dialOpts) *grpc.ClientConn {
 	if o.tls != nil {
 		opts = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(o.tls))}
 		if o.token != "" {
-			opts = append(opts, grpc.WithPerRPCCredentials(bearer(o.token)))
+			opts = append(opts, grpc.WithPerRPCCredentials(envtestutil.Bearer(o.token)))
 		}
 	}
 	conn, err := grpc.NewClient(addr, opts...)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/xdsserver"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 // The debug endpoints answer only a caller whose token passes TokenReview
@@ -62,7 +63,7 @@ func TestDebugEndpointsNeedCredentials(t *testing.T) {
 		}
 	}
 	grant(t, reader)
-	waitFor(t, 30*time.Second, "the RBAC grant to apply", func() bool { return get(xdsserver.ProxyStatusPath, token) == http.StatusOK })
+	envtestutil.WaitFor(t, 30*time.Second, "the RBAC grant to apply", func() bool { return get(xdsserver.ProxyStatusPath, token) == http.StatusOK })
 }
 
 // grant lets the workload's service account get services/proxy on the

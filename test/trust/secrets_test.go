@@ -24,6 +24,7 @@ import (
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 // tlsSecret is a kubernetes.io/tls Secret with a fresh self-signed pair.
@@ -150,7 +151,7 @@ func listenerSecrets(t *testing.T, c *adsClient) []string {
 	t.Helper()
 	c.ask(t, resource.ListenerType, nil, nil)
 	var out []string
-	waitFor(t, 30*time.Second, "a gateway listener naming an SDS secret", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "a gateway listener naming an SDS secret", func() bool {
 		r := c.next(resource.ListenerType, 100*time.Millisecond)
 		if r == nil {
 			return false

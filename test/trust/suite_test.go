@@ -12,13 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/test/envtestutil"
@@ -83,7 +80,7 @@ func startControlPlane() (func(), error) {
 	opts.XDSAddress, opts.XDSSecureAddress, opts.MonitoringAddress, opts.WebhookAddress = c.plaintext, c.secure, c.monitoring, ""
 	opts.Namespace = controlNS
 	opts.WorkloadCertTTL = certTTL
-	mgr, err := manager.New(cfg, opts, testLogger())
+	mgr, err := manager.New(cfg, opts, envtestutil.TestLogger())
 	if err != nil {
 		return nil, err
 	}
@@ -124,23 +121,4 @@ func freeAddr() string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// testLogger logs to stderr when SAILPLANE_TEST_LOG is set.
-func testLogger() logr.Logger {
-	if os.Getenv("SAILPLANE_TEST_LOG") == "" {
-		return logr.Discard()
-	}
-	return zap.New(zap.UseDevMode(true), zap.Level(zapcore.Level(-2)))
 }

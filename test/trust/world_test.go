@@ -16,6 +16,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 func ensureNamespace(ctx context.Context, name string) error {
@@ -92,7 +93,7 @@ func boundToken(t *testing.T, w workload, audience string) string {
 func meshRoots(t *testing.T, ns string) (*x509.CertPool, []byte) {
 	t.Helper()
 	var cm corev1.ConfigMap
-	waitFor(t, 60*time.Second, "ConfigMap "+defaults.RootCertConfigMap+" in "+ns, func() bool {
+	envtestutil.WaitFor(t, 60*time.Second, "ConfigMap "+defaults.RootCertConfigMap+" in "+ns, func() bool {
 		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: defaults.RootCertConfigMap}, &cm)
 		return err == nil && cm.Data[defaults.RootCertKey] != ""
 	})

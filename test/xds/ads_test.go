@@ -17,6 +17,7 @@ import (
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 func TestSotWDeliversConsistentConfig(t *testing.T) {
@@ -160,7 +161,7 @@ func TestRejectionShowsInStatus(t *testing.T) {
 	rds := c.next(t, resource.RouteType, 20*time.Second)
 	c.send(t, resource.RouteType, nil, last[resource.RouteType].VersionInfo, rds.Nonce,
 		&statuspb.Status{Code: 3, Message: "route 9080: unknown cluster 'outbound|9080||reviews.reject.svc.cluster.local'"})
-	waitFor(t, 30*time.Second, "the rejection in the VirtualService's status", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "the rejection in the VirtualService's status", func() bool {
 		cond := accepted(t, "reject", "reviews")
 		return cond != nil && cond.Status == "False" && strings.Contains(cond.Message, "rejected") &&
 			strings.Contains(cond.Message, "unknown cluster")

@@ -26,6 +26,7 @@ import (
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 // selfSigned returns a PEM certificate and key for host.
@@ -151,7 +152,7 @@ func authenticated(t *testing.T, ns string, pod *corev1.Pod) []grpc.DialOption {
 		t.Fatal(err)
 	}
 	tlsCfg := &tls.Config{RootCAs: roots, ServerName: "sailplane.default.svc", MinVersion: tls.VersionTLS12}
-	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)), grpc.WithPerRPCCredentials(bearer(tr.Status.Token))}
+	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)), grpc.WithPerRPCCredentials(envtestutil.Bearer(tr.Status.Token))}
 }
 
 // bearer sends a token as the injected proxy's call credentials do.

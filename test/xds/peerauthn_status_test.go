@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 func paCondition(t *testing.T, ns, name string) *metav1.Condition {
@@ -39,14 +40,14 @@ func TestPeerAuthenticationStatus(t *testing.T) {
 	}
 	older := pa("default", securityv1.MTLSStrict)
 	create(t, older)
-	waitFor(t, 30*time.Second, "Accepted=True on the first PeerAuthentication", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "Accepted=True on the first PeerAuthentication", func() bool {
 		c := paCondition(t, "pastatus", "default")
 		return c != nil && c.Status == metav1.ConditionTrue
 	})
 	time.Sleep(1100 * time.Millisecond) // creation timestamps have one-second resolution
 	create(t, pa("second", securityv1.MTLSDisable))
 	var cond *metav1.Condition
-	waitFor(t, 30*time.Second, "Accepted=False on the newer PeerAuthentication", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "Accepted=False on the newer PeerAuthentication", func() bool {
 		cond = paCondition(t, "pastatus", "second")
 		return cond != nil && cond.Status == metav1.ConditionFalse
 	})
@@ -56,7 +57,7 @@ func TestPeerAuthenticationStatus(t *testing.T) {
 	if err := k8s.Delete(context.Background(), older); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "Accepted=True on the remaining PeerAuthentication", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "Accepted=True on the remaining PeerAuthentication", func() bool {
 		c := paCondition(t, "pastatus", "second")
 		return c != nil && c.Status == metav1.ConditionTrue
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sailplane/sailplane/internal/proxystatus"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 // TestProxyStatusAndConfig reads the debug endpoints the way sailctl
@@ -16,7 +17,7 @@ func TestProxyStatusAndConfig(t *testing.T) {
 	r := startReplica(t, false)
 	dialSotW(t, r.xds, productpageNode("pstatus")).subscribe(t)
 	var out bytes.Buffer
-	waitFor(t, 10*time.Second, "the proxy to show as synced", func() bool {
+	envtestutil.WaitFor(t, 10*time.Second, "the proxy to show as synced", func() bool {
 		proxies, err := proxystatus.Client{Addr: r.monitoring, Token: debugToken}.Fetch()
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
 func accepted(t *testing.T, ns, name string) *metav1.Condition {
@@ -30,7 +31,7 @@ func TestStatusNamesAMissingSubsetUntilItIsDefined(t *testing.T) {
 	startReplica(t, true)
 	applyVS(t, "status", `{hosts: [reviews], http: [{route: [{destination: {host: reviews, subset: v9}}]}]}`)
 	var cond *metav1.Condition
-	waitFor(t, 30*time.Second, "Accepted=False on the VirtualService", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "Accepted=False on the VirtualService", func() bool {
 		cond = accepted(t, "status", "reviews")
 		return cond != nil && cond.Status == metav1.ConditionFalse
 	})
@@ -42,13 +43,13 @@ func TestStatusNamesAMissingSubsetUntilItIsDefined(t *testing.T) {
 	dr.Spec.Host = "reviews"
 	dr.Spec.Subsets = []networkingv1.Subset{{Name: "v9", Labels: map[string]string{"version": "v1"}}}
 	create(t, dr)
-	waitFor(t, 30*time.Second, "Accepted=True after the DestinationRule defines the subset", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "Accepted=True after the DestinationRule defines the subset", func() bool {
 		cond = accepted(t, "status", "reviews")
 		return cond != nil && cond.Status == metav1.ConditionTrue
 	})
 	// The DestinationRule itself is accepted too.
 	got := &networkingv1.DestinationRule{}
-	waitFor(t, 30*time.Second, "the DestinationRule's status", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "the DestinationRule's status", func() bool {
 		_ = k8s.Get(context.Background(), clientKey("status", "reviews"), got)
 		c := meta.FindStatusCondition(got.Status.Conditions, "Accepted")
 		return c != nil && c.Status == metav1.ConditionTrue

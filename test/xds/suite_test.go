@@ -11,12 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/test/envtestutil"
@@ -69,7 +66,7 @@ func startReplica(t *testing.T, leader bool) *replica {
 	r.secure = envtestutil.FreeAddr(t)
 	opts.XDSSecureAddress = r.secure
 	opts.Namespace, opts.LeaderElect = "default", leader
-	mgr, err := manager.New(cfg, opts, testLogger())
+	mgr, err := manager.New(cfg, opts, envtestutil.TestLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +81,7 @@ func startReplica(t *testing.T, leader bool) *replica {
 			t.Error("manager did not stop")
 		}
 	})
-	waitFor(t, 30*time.Second, "the xDS port to open", func() bool {
+	envtestutil.WaitFor(t, 30*time.Second, "the xDS port to open", func() bool {
 		c, err := net.Dial("tcp", r.xds)
 		if err == nil {
 			c.Close()
@@ -92,23 +89,4 @@ func startReplica(t *testing.T, leader bool) *replica {
 		return err == nil
 	})
 	return r
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// testLogger logs to stderr when SAILPLANE_TEST_LOG is set.
-func testLogger() logr.Logger {
-	if os.Getenv("SAILPLANE_TEST_LOG") == "" {
-		return logr.Discard()
-	}
-	return zap.New(zap.UseDevMode(true), zap.Level(zapcore.Level(-2)))
 }

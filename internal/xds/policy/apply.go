@@ -12,6 +12,12 @@ type Options struct {
 	// HTTP2 says the port's protocol is http2 or grpc: the upstream speaks
 	// HTTP/2 whatever the policy says (h2UpgradePolicy only upgrades).
 	HTTP2 bool
+	// UseDownstream says the port's protocol is detected (Auto) and the
+	// proxy is a sidecar: the upstream speaks whatever protocol the
+	// downstream spoke (HTTP/1.1 or HTTP/2), as Istio configures clusters
+	// of sniffed ports. It wins over h2UpgradePolicy, as in Istio, which
+	// upgrades declared HTTP ports only.
+	UseDownstream bool
 	// Field is the field path prefix for errors, e.g. "trafficPolicy" or
 	// "subsets[1].trafficPolicy". Paths, when set, wins per section.
 	Field string
@@ -70,7 +76,8 @@ func Apply(c *clusterv3.Cluster, p *networkingv1.TrafficPolicy, o Options) []Fie
 	} else {
 		applyLoadBalancer(c, p.LoadBalancer, r)
 	}
-	h2 := applyProtocolOptions(c, p.ConnectionPool, o.HTTP2, r)
+	applyLocality(c, p, o.GRPC, r)
+	h2 := applyProtocolOptions(c, p.ConnectionPool, o.HTTP2, o.UseDownstream, r)
 	applyTLS(c, p.TLS, h2, r)
 	applyProxyProtocol(c, p.ProxyProtocol, r)
 	if p.Tunnel != nil {

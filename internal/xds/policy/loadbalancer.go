@@ -31,7 +31,6 @@ const slowStartAggressionKey = "sailplane.slow_start.aggression"
 // the rule says, since Envoy allows nothing else there.
 func applyLoadBalancer(c *clusterv3.Cluster, lb *networkingv1.LoadBalancerSettings, r *reporter) {
 	c.LbConfig = nil
-	applyLocality(lb, r)
 	switch {
 	case c.GetType() == clusterv3.Cluster_ORIGINAL_DST:
 		c.LbPolicy = clusterv3.Cluster_CLUSTER_PROVIDED

@@ -28,7 +28,6 @@ func applyGRPCLoadBalancer(c *clusterv3.Cluster, lb *networkingv1.LoadBalancerSe
 	if lb == nil {
 		return
 	}
-	applyLocality(lb, r)
 	if lb.Warmup != nil || lb.WarmupDurationSecs != nil {
 		field := "warmup"
 		if lb.Warmup == nil {

@@ -28,14 +28,17 @@ const (
 // ALPN h2). Like Istio it writes HttpProtocolOptions only when there is
 // something to say: without them Envoy speaks HTTP/1.1 with its defaults,
 // which is what `istioctl proxy-config cluster` shows for plain HTTP ports.
-func applyProtocolOptions(c *clusterv3.Cluster, cp *networkingv1.ConnectionPoolSettings, http2 bool, r *reporter) bool {
+//
+// useDownstream (a sniffed port on a sidecar) mirrors the downstream
+// protocol, like http.useClientProtocol.
+func applyProtocolOptions(c *clusterv3.Cluster, cp *networkingv1.ConnectionPoolSettings, http2, useDownstream bool, r *reporter) bool {
 	delete(c.TypedExtensionProtocolOptions, HTTPProtocolOptionsKey)
 	var h *networkingv1.HTTPSettings
 	if cp != nil {
 		h = cp.HTTP
 	}
-	h2 := http2 || upgradeToH2(h, r)
-	useClient := h != nil && h.UseClientProtocol
+	useClient := useDownstream || h != nil && h.UseClientProtocol
+	h2 := http2 || !useDownstream && upgradeToH2(h, r)
 	common := commonHTTPOptions(cp, r)
 	if !h2 && !useClient && common == nil {
 		return false
@@ -51,12 +54,7 @@ func applyProtocolOptions(c *clusterv3.Cluster, cp *networkingv1.ConnectionPoolS
 	case useClient:
 		// Mirror the downstream protocol. This wins over the port's protocol
 		// and over UPGRADE, as in Istio.
-		opts.UpstreamProtocolOptions = &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
-			UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{
-				HttpProtocolOptions:  &corev3.Http1ProtocolOptions{},
-				Http2ProtocolOptions: h2opts,
-			},
-		}
+		opts.UpstreamProtocolOptions = useDownstreamConfig(h2opts)
 		h2 = false
 	case h2:
 		opts.UpstreamProtocolOptions = explicitHTTP2(h2opts)
@@ -74,6 +72,32 @@ func applyProtocolOptions(c *clusterv3.Cluster, cp *networkingv1.ConnectionPoolS
 	}
 	c.TypedExtensionProtocolOptions[HTTPProtocolOptionsKey] = a
 	return h2
+}
+
+// UseDownstreamProtocol makes c speak to the upstream whatever protocol
+// the downstream spoke, with default HTTP/1.1 and HTTP/2 settings: what
+// Istio gives the inbound cluster of a sniffed port, which has no
+// DestinationRule policy.
+func UseDownstreamProtocol(c *clusterv3.Cluster) error {
+	opts := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: useDownstreamConfig(&corev3.Http2ProtocolOptions{})}
+	a, err := marshalAny(opts)
+	if err != nil {
+		return err
+	}
+	if c.TypedExtensionProtocolOptions == nil {
+		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{}
+	}
+	c.TypedExtensionProtocolOptions[HTTPProtocolOptionsKey] = a
+	return nil
+}
+
+func useDownstreamConfig(h2 *corev3.Http2ProtocolOptions) *httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig {
+	return &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
+		UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{
+			HttpProtocolOptions:  &corev3.Http1ProtocolOptions{},
+			Http2ProtocolOptions: h2,
+		},
+	}
 }
 
 func explicitHTTP2(h2 *corev3.Http2ProtocolOptions) *httpv3.HttpProtocolOptions_ExplicitHttpConfig_ {

@@ -24,14 +24,24 @@ import (
 // Request is an outbound HTTP request from the proxy.
 type Request struct {
 	Authority string // host header, e.g. "reviews:9080"
-	Port      uint32
-	Method    string
-	Path      string // may carry a query string
-	Headers   map[string]string
+	// Address is the destination IP the client connected to (a service's
+	// virtual IP); empty for one no listener is bound to.
+	Address string
+	Port    uint32
+	// HTTP2 says the client speaks HTTP/2 with prior knowledge (h2c)
+	// rather than HTTP/1.1; it matters where the protocol is detected.
+	HTTP2   bool
+	Method  string
+	Path    string // may carry a query string
+	Headers map[string]string
 	// TLS says the request came over TLS (to a gateway server that
-	// terminates it); SNI is the name the client sent.
-	TLS bool
-	SNI string
+	// terminates it, or a sidecar's mutual TLS); SNI is the name the
+	// client sent, ALPN what it offered, ClientCert that it presents a
+	// mesh certificate.
+	TLS        bool
+	ALPN       []string
+	ClientCert bool
+	SNI        string
 }
 
 // Result says what the proxy does with the request.
@@ -60,13 +70,54 @@ func (r Result) Cluster() string {
 	return ""
 }
 
-// HTTP routes req through the proxy's outbound HTTP listener for req.Port.
+// HTTP routes req through the outbound listener Envoy picks for its
+// destination (`<address>_<port>`, else `0.0.0.0_<port>`) and the filter
+// chain its listener filters and matches select.
 func HTTP(res *xds.Resources, req Request) (Result, error) {
-	rcName, err := rdsFor(res, names.OutboundHTTPListener(req.Port))
+	l, err := outboundListener(res, req.Address, req.Port)
 	if err != nil {
 		return Result{}, err
 	}
+	fc, err := pickChain(l, req.conn())
+	if err != nil {
+		return Result{}, err
+	}
+	rcName := hcmRDS(fc)
+	if rcName == "" {
+		return Result{}, fmt.Errorf("listener %s: the request reaches no HTTP connection manager with RDS (chain %q)", l.Name, fc.Name)
+	}
 	return routeNamed(res, rcName, req)
+}
+
+// InboundHTTP routes req, arriving for workload port req.Port, through
+// virtualInbound's chain for it and that chain's inline route.
+func InboundHTTP(res *xds.Resources, req Request) (Result, error) {
+	l := listenerNamed(res, names.VirtualInbound)
+	if l == nil {
+		return Result{}, fmt.Errorf("listener %s not found", names.VirtualInbound)
+	}
+	fc, err := pickChain(l, req.conn())
+	if err != nil {
+		return Result{}, err
+	}
+	if err := handshakeErr(l, fc, req.conn()); err != nil {
+		return Result{}, err
+	}
+	rc := hcmInline(fc)
+	if rc == nil {
+		return Result{}, fmt.Errorf("listener %s: the request reaches no HTTP connection manager with a route (chain %q)", l.Name, fc.Name)
+	}
+	r, err := routeIn(rc, req)
+	r.RouteConfig = rc.Name
+	return r, err
+}
+
+func (req Request) conn() Conn {
+	c := Conn{Address: req.Address, Port: req.Port, HTTP: "http/1.1", TLS: req.TLS, SNI: req.SNI, ALPN: req.ALPN, ClientCert: req.ClientCert}
+	if req.HTTP2 {
+		c.HTTP = "h2c"
+	}
+	return c
 }
 
 func routeNamed(res *xds.Resources, rcName string, req Request) (Result, error) {
@@ -80,32 +131,25 @@ func routeNamed(res *xds.Resources, rcName string, req Request) (Result, error) 
 	return Result{}, fmt.Errorf("route configuration %q not found", rcName)
 }
 
-func rdsFor(res *xds.Resources, listener string) (string, error) {
-	for _, l := range res.Listeners {
-		if l.Name != listener {
-			continue
-		}
-		for _, fc := range l.FilterChains {
-			if name := hcmRDS(fc); name != "" {
-				return name, nil
-			}
-		}
-		return "", fmt.Errorf("listener %s has no HTTP connection manager", listener)
-	}
-	return "", fmt.Errorf("listener %s not found", listener)
+func hcmRDS(fc *listenerv3.FilterChain) string {
+	return hcmOf(fc).GetRds().GetRouteConfigName()
 }
 
-func hcmRDS(fc *listenerv3.FilterChain) string {
+func hcmInline(fc *listenerv3.FilterChain) *routev3.RouteConfiguration {
+	return hcmOf(fc).GetRouteConfig()
+}
+
+func hcmOf(fc *listenerv3.FilterChain) *hcmv3.HttpConnectionManager {
 	for _, f := range fc.Filters {
 		if f.Name != names.HTTPConnectionManagerFilter {
 			continue
 		}
 		var h hcmv3.HttpConnectionManager
 		if f.GetTypedConfig().UnmarshalTo(&h) == nil {
-			return h.GetRds().GetRouteConfigName()
+			return &h
 		}
 	}
-	return ""
+	return nil
 }
 
 func routeIn(rc *routev3.RouteConfiguration, req Request) (Result, error) {

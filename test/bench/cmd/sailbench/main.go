@@ -124,7 +124,7 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	if o.out == "" {
-		return nil
+		return rep.Main.Failed()
 	}
 	var md bytes.Buffer
 	rep.Markdown(&md)
@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", o.out)
-	return nil
+	return rep.Main.Failed()
 }
 
 func save(path string, rep *bench.Report) error {
