@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
 )
 
@@ -27,14 +28,16 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		vs  networkingv1.VirtualServiceList
 		dr  networkingv1.DestinationRuleList
 		se  networkingv1.ServiceEntryList
+		pa  securityv1.PeerAuthenticationList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
 	}
 	b.Namespaces, b.Services, b.EndpointSlices, b.Pods, b.Secrets = ns.Items, svc.Items, eps.Items, pod.Items, sec.Items
 	b.Gateways, b.VirtualServices, b.DestinationRules, b.ServiceEntries = gw.Items, vs.Items, dr.Items, se.Items
+	b.PeerAuthentications = pa.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -71,14 +74,16 @@ func watched() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Pod{}, &corev1.Secret{},
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
+		&securityv1.PeerAuthentication{},
 	}
 }
 
-// isIstio reports whether obj is one of the networking.istio.io kinds,
-// whose status sailplane writes itself.
+// isIstio reports whether obj is one of the Istio kinds sailplane serves
+// (networking.istio.io, security.istio.io), whose status it writes itself.
 func isIstio(obj client.Object) bool {
 	switch obj.(type) {
-	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry:
+	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
+		*securityv1.PeerAuthentication:
 		return true
 	}
 	return false

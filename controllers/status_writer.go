@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 )
@@ -126,6 +127,9 @@ func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
 		return o, &o.Status
 	case "ServiceEntry":
 		o := &networkingv1.ServiceEntry{}
+		return o, &o.Status
+	case "PeerAuthentication":
+		o := &securityv1.PeerAuthentication{}
 		return o, &o.Status
 	}
 	return nil, nil

@@ -10,6 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 )
 
 // Bundle holds the objects of one mesh.
@@ -26,10 +27,12 @@ type Bundle struct {
 	VirtualServices  []networkingv1.VirtualService
 	DestinationRules []networkingv1.DestinationRule
 	ServiceEntries   []networkingv1.ServiceEntry
+	// PeerAuthentications decide which workload ports take mutual TLS.
+	PeerAuthentications []securityv1.PeerAuthentication
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does
-// not serve (an Istio Sidecar, PeerAuthentication, ...). Callers report it;
+// not serve (an Istio Sidecar, AuthorizationPolicy, ...). Callers report it;
 // it is never dropped silently.
 type Unsupported struct {
 	Source     string // file and document, e.g. "mesh.yaml#3"

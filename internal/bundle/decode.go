@@ -12,9 +12,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 )
 
 // DefaultNamespace is given to namespaced objects that name none, as
@@ -76,8 +78,11 @@ func (b *Bundle) add(raw json.RawMessage) (*Unsupported, error) {
 	if !strings.Contains(h.APIVersion, "/") {
 		group = ""
 	}
-	if group == networkingv1.GroupName && !knownIstioVersion(h.APIVersion) {
+	if group == networkingv1.GroupName && !knownVersion(networkingv1.ServedVersions, h.APIVersion) {
 		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1, v1beta1 or v1alpha3)", h.Kind, h.Metadata.Name, h.APIVersion)
+	}
+	if securityv1.Serves(schema.GroupKind{Group: group, Kind: h.Kind}) && !knownVersion(securityv1.ServedVersions, h.APIVersion) {
+		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1 or v1beta1)", h.Kind, h.Metadata.Name, h.APIVersion)
 	}
 	target := b.slot(group, h.Kind)
 	if target == nil {
@@ -92,8 +97,8 @@ func (b *Bundle) add(raw json.RawMessage) (*Unsupported, error) {
 	return nil, nil
 }
 
-func knownIstioVersion(apiVersion string) bool {
-	for _, gv := range networkingv1.ServedVersions {
+func knownVersion(served []schema.GroupVersion, apiVersion string) bool {
+	for _, gv := range served {
 		if gv.String() == apiVersion {
 			return true
 		}
@@ -127,6 +132,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.DestinationRules)
 	case networkingv1.GroupName + "/ServiceEntry":
 		return appendTo(&b.ServiceEntries)
+	case securityv1.GroupName + "/PeerAuthentication":
+		return appendTo(&b.PeerAuthentications)
 	}
 	return nil
 }

@@ -22,6 +22,21 @@ kind: Sidecar
 metadata: {name: default, namespace: prod}
 spec: {egress: [{hosts: ["./*"]}]}
 ---
+apiVersion: security.istio.io/v1beta1
+kind: PeerAuthentication
+metadata: {name: default, namespace: prod}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: db}
+spec: {selector: {matchLabels: {app: db}}, portLevelMtls: {"5432": {mode: DISABLE}}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny, namespace: prod}
+spec: {}
+---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: ignored}
@@ -38,7 +53,12 @@ metadata: {name: ignored}
 	if len(b.DestinationRules) != 1 || b.DestinationRules[0].Namespace != "prod" {
 		t.Errorf("destination rules %+v", b.DestinationRules)
 	}
-	if len(unsupported) != 1 || unsupported[0].String() != "mesh.yaml#3: Sidecar prod/default (networking.istio.io/v1) is not served by sailplane" {
+	if pa := b.PeerAuthentications; len(pa) != 2 || pa[0].Namespace != "prod" || pa[0].Spec.Mtls.Mode != "STRICT" ||
+		pa[1].Namespace != DefaultNamespace || pa[1].Spec.PortLevelMtls["5432"].Mode != "DISABLE" {
+		t.Errorf("peer authentications %+v", pa)
+	}
+	if len(unsupported) != 2 || unsupported[0].String() != "mesh.yaml#3: Sidecar prod/default (networking.istio.io/v1) is not served by sailplane" ||
+		unsupported[1].String() != "mesh.yaml#6: AuthorizationPolicy prod/deny (security.istio.io/v1) is not served by sailplane" {
 		t.Errorf("unsupported %v", unsupported)
 	}
 }
@@ -52,6 +72,10 @@ func TestDecodeErrorsNameFileDocumentAndField(t *testing.T) {
 		{"apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: http}]}\n",
 			"rules.yaml#1: Service a:"},
 		{"a: [b\n", "rules.yaml#1:"},
+		{"apiVersion: security.istio.io/v1alpha1\nkind: PeerAuthentication\nmetadata: {name: p}\n",
+			"rules.yaml#1: PeerAuthentication p: apiVersion security.istio.io/v1alpha1 is not served (use v1 or v1beta1)"},
+		{"apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\nspec: {mtls: {mod: STRICT}}\n",
+			`rules.yaml#1: PeerAuthentication p: json: unknown field "mod"`},
 	} {
 		b := &Bundle{}
 		_, err := b.Decode("rules.yaml", strings.NewReader(tc.in))

@@ -44,7 +44,7 @@ func (b *Bundle) Synthesize() {
 			}
 			pod := corev1.Pod{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace, Labels: d.Spec.Template.Labels},
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace, Labels: d.Spec.Template.Labels, Annotations: d.Spec.Template.Annotations},
 				Spec:       *d.Spec.Template.Spec.DeepCopy(),
 			}
 			pod.Status.PodIP = stableIP(used, "10.244", d.Namespace+"/"+name)

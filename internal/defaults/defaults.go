@@ -133,6 +133,14 @@ const (
 	ProxyMemoryLimit   = "1024Mi"
 )
 
+// IstioSidecarStatusAnnotation is what Istio's injector writes on every pod
+// it injects; a pod with it runs a sidecar (and takes mutual TLS).
+const IstioSidecarStatusAnnotation = "sidecar.istio.io/status"
+
+// PeerAuthenticationMode is the mutual TLS mode of a workload port no
+// PeerAuthentication decides: Istio's PERMISSIVE (plaintext and mutual TLS).
+const PeerAuthenticationMode = "PERMISSIVE"
+
 // Namespaces Istio never injects into, whatever their labels say.
 const (
 	KubeSystemNamespace = "kube-system"

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/internal/defaults"
 )
 
@@ -98,7 +99,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 }
 
 // NewScheme holds every type sailplane reads or writes: Kubernetes' built-in
-// kinds and networking.istio.io.
+// kinds, networking.istio.io and security.istio.io.
 func NewScheme() (*runtime.Scheme, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -106,6 +107,9 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := networkingv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("registering networking.istio.io types: %w", err)
+	}
+	if err := securityv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("registering security.istio.io types: %w", err)
 	}
 	return scheme, nil
 }

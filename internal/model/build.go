@@ -24,9 +24,11 @@ func Build(b *bundle.Bundle) *Model {
 		m.Hostnames = append(m.Hostnames, h)
 	}
 	sort.Strings(m.Hostnames)
+	m.markMeshed()
 	m.addVirtualServices(b)
 	m.addDestinationRules(b)
 	m.addGateways(b)
+	m.addPeerAuthentications(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()

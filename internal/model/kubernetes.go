@@ -27,6 +27,7 @@ func (m *Model) addPods(b *bundle.Bundle) {
 			Labels:         p.Labels,
 			ServiceAccount: serviceAccountOf(p),
 			UID:            string(p.UID),
+			Sidecar:        hasSidecar(p),
 			ContainerPorts: map[string]uint32{},
 			Locality:       podLocality(p, nodes),
 		}

@@ -29,6 +29,8 @@ type Model struct {
 	Pods map[types.NamespacedName]*Workload
 	// Secrets by namespace/name, read as TLS material on first use.
 	Secrets map[types.NamespacedName]*Secret
+	// MTLS decides what each workload port accepts (PeerAuthentication).
+	MTLS *MTLSPolicy
 	// Status of every Istio object, keyed by kind and name.
 	Status *Status
 	// SourceLabelKeys are the pod label keys any rule selects sources by,
@@ -78,6 +80,10 @@ type Service struct {
 	Selector map[string]string
 	// SubjectAltNames of a ServiceEntry, for TLS origination.
 	SubjectAltNames []string
+	// ServiceAccounts are the SPIFFE ids the service's workloads present
+	// (and a ServiceEntry's subjectAltNames), sorted: what a client's
+	// mutual TLS expects of the server.
+	ServiceAccounts []string
 	// CaseVariantOf names the older host that differs from this one only
 	// in case; that host alone gets the HTTP virtual host both names reach.
 	CaseVariantOf string
@@ -110,6 +116,9 @@ type Endpoint struct {
 	Pod *types.NamespacedName
 	// Ready is false for endpoints that are terminating or not yet ready.
 	Ready bool
+	// Meshed says the pod behind the endpoint runs a sidecar, so it takes
+	// Istio mutual TLS (auto mTLS).
+	Meshed bool
 }
 
 // Port returns the service port with the number, or nil.
@@ -152,6 +161,8 @@ type Workload struct {
 	// proxy may only be configured as a pod that runs as its identity.
 	ServiceAccount string
 	UID            string
+	// Sidecar says the pod runs a mesh proxy.
+	Sidecar bool
 	// ContainerPorts by name, for named target ports.
 	ContainerPorts map[string]uint32
 	// Locality is where the pod runs (podLocality), or failing that what

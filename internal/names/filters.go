@@ -14,11 +14,6 @@ const (
 	TLSTransportSocket          = "envoy.transport_sockets.tls"
 )
 
-// RawBufferTransport is the transport protocol Envoy gives a connection
-// on which no listener filter detected TLS (filter_chain_match
-// transport_protocol).
-const RawBufferTransport = "raw_buffer"
-
 // Stat prefixes, as Istio names them.
 const (
 	OutboundStatPrefix = "outbound"

@@ -57,11 +57,13 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 	}
 	g.discovery(c, svc, eps)
 	opts := policy.Options{
-		HTTP2:         port.Protocol.IsHTTP2(),
-		UseDownstream: g.sniffs(port),
-		DefaultSNI:    svc.Hostname,
-		SystemCA:      defaults.SystemCACertificates,
-		GRPC:          g.proxyless,
+		HTTP2:           port.Protocol.IsHTTP2(),
+		UseDownstream:   g.sniffs(port),
+		DefaultSNI:      svc.Hostname,
+		SystemCA:        defaults.SystemCACertificates,
+		GRPC:            g.proxyless,
+		IstioMutualSNI:  names.MTLSSNI(port.Number, subsetName, svc.Hostname),
+		IstioMutualSANs: svc.ServiceAccounts,
 	}
 	var tp *networkingv1.TrafficPolicy
 	if dr != nil {
@@ -78,6 +80,10 @@ func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *mod
 	}
 	for _, fe := range policy.Apply(c, tp, opts) {
 		g.problem(model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}, fe.Field, fe.Reason)
+	}
+	g.autoMTLS(c, svc, port, subsetName, tp)
+	if !g.proxyless {
+		g.reportPlaintextToStrict(name, dr, tp, opts.Paths, eps)
 	}
 	plan := policy.LocalityPlanFor(tp)
 	if c.GetType() == clusterv3.Cluster_STRICT_DNS && c.LoadAssignment != nil {

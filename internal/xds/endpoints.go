@@ -24,6 +24,7 @@ func lbEndpoint(e model.Endpoint, weight uint32) *endpointv3.LbEndpoint {
 		}},
 		HealthStatus:        corev3.HealthStatus_HEALTHY,
 		LoadBalancingWeight: wrapperspb.UInt32(weight),
+		Metadata:            endpointMetadata(e),
 	}
 }
 

@@ -116,7 +116,14 @@ func (g *generator) gatewayServer(gw *networkingv1.Gateway, name string, i int) 
 		return nil
 	}
 	s.kind = kind
-	if kind == terminatedHTTPS || kind == terminatedTCP {
+	if (kind == terminatedHTTPS || kind == terminatedTCP) && spec.TLS.Mode == model.ServerTLSIstioMutual {
+		ctx, field, err := istioMutualServerTLS(s)
+		if err != nil {
+			g.problem(s.ref(), s.field(strings.TrimSuffix("tls."+field, ".")), err.Error()+model.ServerLeftOut)
+			return nil
+		}
+		s.tls = ctx
+	} else if kind == terminatedHTTPS || kind == terminatedTCP {
 		creds, p := g.m.ServerCredentials(gw, i, g.proxy.Namespace)
 		if p != nil {
 			g.problem(s.ref(), p.Field, p.Reason)
@@ -150,13 +157,11 @@ func classifyServer(spec *networkingv1.Server) (serverKind, error) {
 		return passthroughTLS, nil
 	case model.ServerTLSAutoPassthrough:
 		return autoPassthrough, nil
-	case model.ServerTLSSimple, model.ServerTLSMutual, model.ServerTLSOptionalMutual:
+	case model.ServerTLSSimple, model.ServerTLSMutual, model.ServerTLSOptionalMutual, model.ServerTLSIstioMutual:
 		if proto == model.HTTPS {
 			return terminatedHTTPS, nil
 		}
 		return terminatedTCP, nil
-	case model.ServerTLSIstioMutual:
-		return 0, fmt.Errorf("mode ISTIO_MUTUAL is not supported yet: sailplane does not issue workload certificates")
 	}
 	return 0, fmt.Errorf("unknown mode %q", t.Mode)
 }

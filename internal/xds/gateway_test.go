@@ -108,14 +108,14 @@ func TestGatewayPortClashesLeaveTheLaterServerOut(t *testing.T) {
     tls: {mode: PASSTHROUGH}
   - port: {number: 8443, name: https, protocol: HTTPS}
     hosts: ["*"]
-    tls: {mode: ISTIO_MUTUAL}
+    tls: {mode: ISTIO_MUTUAL, credentialName: edge-cert}
   - port: {number: 9443, name: https, protocol: HTTPS}
     hosts: ["*"]`))
 	got := problems(r)
 	for _, want := range []string{
 		"servers[1].port: port 80 already carries HTTP for Gateway edge/gw servers[0]",
 		`servers[3].hosts[1]: host "a.example.com" on port 443 is already served by Gateway edge/gw servers[2]`,
-		"servers[4].tls: mode ISTIO_MUTUAL is not supported yet",
+		"servers[4].tls.credentialName: ISTIO_MUTUAL uses the gateway's workload certificate; credentialName must not be set",
 		"servers[5].tls: a HTTPS server needs tls settings",
 	} {
 		if !strings.Contains(got, want) {

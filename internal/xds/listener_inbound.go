@@ -1,8 +1,6 @@
 package xds
 
 import (
-	"sort"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -15,59 +13,38 @@ import (
 	"github.com/sailplane/sailplane/internal/names"
 )
 
-// virtualInbound receives all captured inbound traffic on 15006. A filter
-// chain per workload port sends it to that port's inbound cluster (through
-// an HTTP connection manager for HTTP ports; a port whose protocol is
-// detected gets both, chosen by the HTTP inspector); anything else passes
-// through to the app unchanged.
+// virtualInbound receives all captured inbound traffic on 15006. Filter
+// chains per workload port, as its PeerAuthentication mode asks
+// (listener_inbound_mtls.go), send it to that port's inbound cluster
+// (through an HTTP connection manager for HTTP ports; a port whose
+// protocol is detected gets both, chosen by the HTTP inspector on plain
+// text and by ALPN under mutual TLS); anything else passes through to the
+// app.
 func (g *generator) virtualInbound(ports []inboundPort) {
 	var chains []*listenerv3.FilterChain
-	var sniffed []uint32
 	for _, ip := range ports {
-		if g.sniffs(ip.port) {
-			chains = append(chains, g.sniffedInboundChains(ip)...)
-			sniffed = append(sniffed, ip.target)
-			continue
-		}
-		chains = append(chains, g.inboundChain(ip))
+		chains = append(chains, g.inboundChains(ip)...)
 	}
+	passthrough, def := g.inboundPassthrough()
+	filters, inspects, sniffs := g.inboundListenerFilters(ports)
 	l := &listenerv3.Listener{
-		Name:             names.VirtualInbound,
-		Address:          socketAddress(names.WildcardAddress, defaults.InboundCapturePort),
-		TrafficDirection: corev3.TrafficDirection_INBOUND,
-		ListenerFilters: []*listenerv3.ListenerFilter{{
-			Name:       names.OriginalDstListenerFilter,
-			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&originaldstv3.OriginalDst{})},
-		}},
-		FilterChains: chains,
-		DefaultFilterChain: &listenerv3.FilterChain{
-			Name:    names.InboundPassthroughCluster,
-			Filters: []*listenerv3.Filter{tcpProxy(names.InboundPassthroughCluster, names.InboundPassthroughCluster)},
-		},
+		Name:               names.VirtualInbound,
+		Address:            socketAddress(names.WildcardAddress, defaults.InboundCapturePort),
+		TrafficDirection:   corev3.TrafficDirection_INBOUND,
+		ListenerFilters:    filters,
+		FilterChains:       append(chains, passthrough...),
+		DefaultFilterChain: def,
 	}
-	if len(sniffed) > 0 {
-		// The inspector runs on the sniffed ports only: declared ports and
-		// passthrough traffic (server-first protocols among them) never wait
-		// for it.
-		sort.Slice(sniffed, func(i, j int) bool { return sniffed[i] < sniffed[j] })
-		l.ListenerFilters = append(l.ListenerFilters, httpInspector(exceptPorts(sniffed)))
-		l.ListenerFiltersTimeout = durationpb.New(defaults.ProtocolDetectionTimeout)
+	if inspects {
 		l.ContinueOnListenerFiltersTimeout = true
+	}
+	if sniffs {
+		l.ListenerFiltersTimeout = durationpb.New(defaults.ProtocolDetectionTimeout)
 	}
 	g.out.Listeners = append(g.out.Listeners, l)
 }
 
-// sniffedInboundChains are Istio's two plain-text chains of a sniffed
-// workload port, both named for the port: HTTP/1.1 and h2c through an HTTP
-// connection manager, anything else by tcp_proxy, to the same cluster.
-func (g *generator) sniffedInboundChains(ip inboundPort) []*listenerv3.FilterChain {
-	httpChain := g.inboundHTTPChain(ip)
-	httpChain.FilterChainMatch = sniffedHTTPMatch()
-	httpChain.FilterChainMatch.DestinationPort = wrapperspb.UInt32(ip.target)
-	tcpChain := g.inboundTCPChain(ip)
-	tcpChain.FilterChainMatch.TransportProtocol = names.RawBufferTransport
-	return []*listenerv3.FilterChain{httpChain, tcpChain}
-}
+func originalDstFilter() *originaldstv3.OriginalDst { return &originaldstv3.OriginalDst{} }
 
 func (g *generator) inboundChain(ip inboundPort) *listenerv3.FilterChain {
 	if !ip.port.Protocol.IsHTTP() {
@@ -87,6 +64,8 @@ func (g *generator) inboundTCPChain(ip inboundPort) *listenerv3.FilterChain {
 
 func (g *generator) inboundHTTPChain(ip inboundPort) *listenerv3.FilterChain {
 	cluster := names.InboundCluster(ip.target, ip.svc.Hostname)
+	// The chain's name is also its stat prefix; the mutual TLS chains of
+	// the port, renamed after they are built, keep the prefix.
 	chain := &listenerv3.FilterChain{
 		Name:             names.InboundFilterChain(ip.target),
 		FilterChainMatch: &listenerv3.FilterChainMatch{DestinationPort: wrapperspb.UInt32(ip.target)},

@@ -8,7 +8,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	httpinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/http_inspector/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
-	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -94,7 +93,7 @@ func sniffingListener(name, addr string, port uint32, rc *routev3.RouteConfigura
 // plain-text HTTP.
 func sniffedHTTPMatch() *listenerv3.FilterChainMatch {
 	return &listenerv3.FilterChainMatch{
-		TransportProtocol:    names.RawBufferTransport,
+		TransportProtocol:    names.TransportProtocolRawBuffer,
 		ApplicationProtocols: append([]string(nil), defaults.SniffedHTTPProtocols...),
 	}
 }
@@ -106,30 +105,5 @@ func httpInspector(disabled *listenerv3.ListenerFilterChainMatchPredicate) *list
 		Name:           names.HTTPInspectorListenerFilter,
 		ConfigType:     &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&httpinspectorv3.HttpInspector{})},
 		FilterDisabled: disabled,
-	}
-}
-
-// exceptPorts is a listener filter predicate that matches connections to
-// any destination port but these: a filter with it as filter_disabled
-// runs on these ports only.
-func exceptPorts(ports []uint32) *listenerv3.ListenerFilterChainMatchPredicate {
-	var rules []*listenerv3.ListenerFilterChainMatchPredicate
-	for _, p := range ports {
-		rules = append(rules, &listenerv3.ListenerFilterChainMatchPredicate{
-			Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{
-				DestinationPortRange: &typev3.Int32Range{Start: int32(p), End: int32(p) + 1}, // [start, end)
-			},
-		})
-	}
-	match := rules[0]
-	if len(rules) > 1 {
-		match = &listenerv3.ListenerFilterChainMatchPredicate{
-			Rule: &listenerv3.ListenerFilterChainMatchPredicate_OrMatch{
-				OrMatch: &listenerv3.ListenerFilterChainMatchPredicate_MatchSet{Rules: rules},
-			},
-		}
-	}
-	return &listenerv3.ListenerFilterChainMatchPredicate{
-		Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: match},
 	}
 }

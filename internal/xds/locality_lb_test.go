@@ -10,6 +10,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds/policy"
 )
 
@@ -156,5 +157,25 @@ func TestGroupKeySeparatesLocalities(t *testing.T) {
 	m.LocalityAware = true
 	if OutboundKey(m, a) == OutboundKey(m, b) {
 		t.Errorf("with locality-aware rules proxies in different zones share outbound key %q", OutboundKey(m, a))
+	}
+}
+
+// Auto mTLS and locality load balancing meet in the load assignment: an
+// endpoint whose pod runs a sidecar keeps its tlsMode metadata in
+// whatever locality and priority it lands.
+func TestLocalityAssignmentKeepsTLSMode(t *testing.T) {
+	meshed := ep("10.0.0.1", "r1/z1", "app=a", 1)
+	meshed.Meshed = true
+	plain := ep("10.0.0.2", "r1/z2", "app=a", 1)
+	cla := localityAssignment("outbound|9080||a.default.svc.cluster.local", []model.Endpoint{meshed, plain}, nil, Proxy{})
+	got := map[string]bool{}
+	for _, loc := range cla.Endpoints {
+		for _, e := range loc.LbEndpoints {
+			md := e.GetMetadata().GetFilterMetadata()[names.TransportSocketMatchFilter]
+			got[e.GetEndpoint().GetAddress().GetSocketAddress().GetAddress()] = md.GetFields()[names.TLSModeKey].GetStringValue() == names.TLSModeIstio
+		}
+	}
+	if !got["10.0.0.1"] || got["10.0.0.2"] || len(got) != 2 {
+		t.Errorf("tlsMode istio by address %v, want 10.0.0.1 only", got)
 	}
 }

@@ -3,6 +3,7 @@ package xds
 import (
 	"fmt"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	proxyprotocolv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/proxy_protocol/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -74,9 +75,9 @@ func (g *generator) addSecret(s *tlsv3.Secret) {
 // falling back to plain text.
 func (g *generator) clusterSecrets() {
 	for _, c := range g.out.Clusters {
-		for _, ref := range sdsRefs(c.GetTransportSocket()) {
-			if g.hasSecret(ref.name) {
-				continue
+		for _, ref := range clusterSDSRefs(c) {
+			if g.hasSecret(ref.name) || names.IsWorkloadSecret(ref.name) {
+				continue // workload secrets come per node, at snapshot time
 			}
 			if err := g.serveCredential(ref); err != nil {
 				owner := g.clusterOwner(c.Name)
@@ -151,6 +152,16 @@ func sdsRefs(ts *corev3.TransportSocket) []sdsRef {
 	return nil
 }
 
+// clusterSDSRefs lists the SDS secrets of a cluster's transport socket and
+// of its transport socket matches (auto mTLS).
+func clusterSDSRefs(c *clusterv3.Cluster) []sdsRef {
+	out := sdsRefs(c.GetTransportSocket())
+	for _, m := range c.GetTransportSocketMatches() {
+		out = append(out, sdsRefs(m.GetTransportSocket())...)
+	}
+	return out
+}
+
 func commonSDSRefs(cc *tlsv3.CommonTlsContext) []sdsRef {
 	var out []sdsRef
 	for _, s := range cc.GetTlsCertificateSdsSecretConfigs() {
@@ -220,7 +231,7 @@ func policyCredentialField(at string, tp *networkingv1.TrafficPolicy, want func(
 func (g *generator) pruneSecrets() {
 	used := map[string]bool{}
 	for _, c := range g.out.Clusters {
-		for _, r := range sdsRefs(c.GetTransportSocket()) {
+		for _, r := range clusterSDSRefs(c) {
 			used[r.name] = true
 		}
 	}

@@ -73,8 +73,9 @@ func (g *generator) clusterOwner(name string) model.ObjectRef {
 // CheckConsistency reports every reference that does not resolve within
 // the resources: an RDS name without a route configuration, a route or
 // tcp_proxy naming a cluster that is not there, an EDS cluster without a
-// load assignment, an SDS secret that is missing or of the wrong kind. A
-// proxy given such a snapshot would drop traffic.
+// load assignment, an SDS secret that is missing or of the wrong kind, two
+// filter chains of a listener matching the same connections. A proxy
+// given such a snapshot would drop traffic (or refuse the listener).
 func CheckConsistency(r *Resources) []error {
 	clusters := map[string]*clusterv3.Cluster{}
 	for _, c := range r.Clusters {
@@ -87,6 +88,7 @@ func CheckConsistency(r *Resources) []error {
 	var errs []error
 	for _, l := range r.Listeners {
 		errs = append(errs, listenerRefs(l, routes, clusters)...)
+		errs = append(errs, overlappingChains(l)...)
 	}
 	for _, rc := range r.Routes {
 		errs = append(errs, routeRefs(rc, clusters)...)

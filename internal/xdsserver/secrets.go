@@ -17,7 +17,9 @@ type WorkloadCerts interface {
 
 // SecretsView decides which secrets a node's snapshot carries, from what
 // the node proved rather than from its group:
-//   - a node on the plaintext port gets none at all;
+//   - a node on the plaintext port gets none at all, and nothing that asks
+//     for one (xds.WithoutSDS: asking there ends its stream, and Envoy
+//     would reconnect and ask again);
 //   - a node on the authenticated port gets its group's (the credentials
 //     of its own namespace, which its verified namespace entitles it to)
 //     and its identity's own certificate.
@@ -73,17 +75,19 @@ func (v *SecretsView) For(group *xds.Resources, who *identity.Identity) *xds.Res
 	if r, ok := v.memo[key]; ok {
 		return r
 	}
+	if who == nil {
+		r := xds.WithoutSDS(group)
+		v.memo[key] = r
+		return r
+	}
 	r := *group
-	r.Secrets = nil
-	if who != nil {
-		r.Secrets = append(r.Secrets, group.Secrets...)
-		if v.workload != nil {
-			own, err := v.workload.Secrets(*who)
-			if err != nil && v.failed == nil {
-				v.failed = err
-			}
-			r.Secrets = append(r.Secrets, own...)
+	r.Secrets = append([]*tlsv3.Secret(nil), group.Secrets...)
+	if v.workload != nil {
+		own, err := v.workload.Secrets(*who)
+		if err != nil && v.failed == nil {
+			v.failed = err
 		}
+		r.Secrets = append(r.Secrets, own...)
 	}
 	v.memo[key] = &r
 	return &r

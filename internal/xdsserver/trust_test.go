@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/go-logr/logr"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/sailplane/sailplane/internal/identity"
 	"github.com/sailplane/sailplane/internal/names"
@@ -153,5 +155,43 @@ func TestSplitTLSRoutesByFirstByte(t *testing.T) {
 			t.Fatalf("connection starting %q did not reach its listener", tc.first[:3])
 		}
 		conn.Close()
+	}
+}
+
+// A plaintext node's view asks for no secret: a cluster's auto mTLS match
+// is gone (asking for "default" there would end its stream), the
+// authenticated node's view keeps it, and the group is untouched.
+func TestSecretsViewPlaintextAsksForNoSecret(t *testing.T) {
+	sds := func(name string) *corev3.TransportSocket {
+		ctx := &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+			TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: name}},
+		}}
+		a, err := anypb.New(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &corev3.TransportSocket{Name: "envoy.transport_sockets.tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: a}}
+	}
+	group := &xds.Resources{Clusters: []*clusterv3.Cluster{{
+		Name: "outbound|80||a.ns.svc.cluster.local",
+		TransportSocketMatches: []*clusterv3.Cluster_TransportSocketMatch{
+			{Name: "tlsMode-istio", TransportSocket: sds("default")},
+			{Name: "tlsMode-disabled"},
+		},
+	}}}
+	v := NewSecretsView(&fakeCerts{})
+	plain := v.For(group, nil)
+	if m := plain.Clusters[0].TransportSocketMatches; len(m) != 1 || m[0].Name != "tlsMode-disabled" {
+		t.Errorf("plaintext node's matches %v, want only tlsMode-disabled", m)
+	}
+	if v.For(group, nil) != plain {
+		t.Error("plaintext views of one group are not shared")
+	}
+	who := identity.Identity{TrustDomain: "td", Namespace: "ns", ServiceAccount: "a"}
+	if m := v.For(group, &who).Clusters[0].TransportSocketMatches; len(m) != 2 {
+		t.Errorf("authenticated node's matches %v, want both", m)
+	}
+	if len(group.Clusters[0].TransportSocketMatches) != 2 {
+		t.Error("the group's cluster was modified")
 	}
 }

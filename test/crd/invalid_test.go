@@ -149,14 +149,35 @@ var invalidCases = []invalidCase{
 		"spec.location", "Unsupported value"},
 	{"endpoint port out of range", "ServiceEntry", `{hosts: [a.example.com], resolution: STATIC, endpoints: [{address: 10.0.0.1, ports: {http: 99999}}]}`,
 		"spec.endpoints[0].ports.http", "less than or equal to 65535"},
+	// PeerAuthentication
+	{"portLevelMtls without selector", "PeerAuthentication", `{mtls: {mode: STRICT}, portLevelMtls: {"8080": {mode: DISABLE}}}`,
+		"spec.portLevelMtls", "portLevelMtls requires selector"},
+	{"portLevelMtls with an empty selector", "PeerAuthentication", `{selector: {matchLabels: {}}, portLevelMtls: {"8080": {mode: DISABLE}}}`,
+		"spec.portLevelMtls", "portLevelMtls requires selector"},
+	{"portLevelMtls port 0", "PeerAuthentication", `{selector: {matchLabels: {app: a}}, portLevelMtls: {"0": {mode: DISABLE}}}`,
+		"spec.portLevelMtls", "port must be between 1-65535"},
+	{"portLevelMtls port not a number", "PeerAuthentication", `{selector: {matchLabels: {app: a}}, portLevelMtls: {http: {mode: DISABLE}}}`,
+		"spec.portLevelMtls", "port must be between 1-65535"},
+	{"portLevelMtls port above 65535", "PeerAuthentication", `{selector: {matchLabels: {app: a}}, portLevelMtls: {"70000": {mode: DISABLE}}}`,
+		"spec.portLevelMtls", "port must be between 1-65535"},
+	{"empty portLevelMtls", "PeerAuthentication", `{selector: {matchLabels: {app: a}}, portLevelMtls: {}}`,
+		"spec.portLevelMtls", "should have at least 1 properties"},
+	{"unknown mtls mode", "PeerAuthentication", `{mtls: {mode: ISTIO_MUTUAL}}`,
+		"spec.mtls.mode", "Unsupported value"},
+	{"unknown port mode", "PeerAuthentication", `{selector: {matchLabels: {app: a}}, portLevelMtls: {"80": {mode: OFF}}}`,
+		"spec.portLevelMtls.80.mode", "Unsupported value"},
+	{"wildcard label key", "PeerAuthentication", `{selector: {matchLabels: {"app*": a}}}`,
+		"spec.selector.matchLabels", "wildcard not allowed in label key match"},
+	{"wildcard label value", "PeerAuthentication", `{selector: {matchLabels: {app: "a*"}}}`,
+		"spec.selector.matchLabels[app]", "wildcard not allowed in label value match"},
 }
 
 func TestInvalidObjectsRejected(t *testing.T) {
 	const ns = "invalid"
 	ensureNamespace(t, ns)
-	vs := versions()
 	rejected := 0
 	for i, tc := range invalidCases {
+		vs := versionsOf(tc.kind)
 		version := vs[i%len(vs)] // every version enforces the same rules
 		t.Run(tc.name, func(t *testing.T) {
 			var spec map[string]any

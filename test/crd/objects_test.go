@@ -18,21 +18,23 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-
-	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 )
 
-// versions are the served versions, storage first.
-func versions() []string {
+// versions are the served versions of networking.istio.io, storage first.
+func versions() []string { return versionsOf("VirtualService") }
+
+// versionsOf are the served versions of the kind's group, storage first.
+func versionsOf(kind string) []string {
 	var out []string
-	for _, gv := range networkingv1.ServedVersions {
+	for _, gv := range groupOf(kind).versions {
 		out = append(out, gv.Version)
 	}
 	return out
 }
 
 func gvr(version, kind string) schema.GroupVersionResource {
-	return schema.GroupVersionResource{Group: networkingv1.GroupName, Version: version, Resource: networkingv1.Kinds[kind]}
+	g := groupOf(kind)
+	return schema.GroupVersionResource{Group: g.name, Version: version, Resource: g.kinds[kind]}
 }
 
 // readDocs decodes every YAML document of a file; empty documents are
@@ -72,12 +74,12 @@ func ensureNamespace(t *testing.T, name string) {
 	}
 }
 
-// createAs creates a copy of obj as apiVersion networking.istio.io/<version>
+// createAs creates a copy of obj as apiVersion <its group>/<version>
 // in namespace ns. Strict field validation makes an unknown field an error
 // instead of being pruned silently, the way kubectl apply behaves.
 func createAs(obj *unstructured.Unstructured, version, ns string) (*unstructured.Unstructured, error) {
 	c := obj.DeepCopy()
-	c.SetAPIVersion(networkingv1.GroupName + "/" + version)
+	c.SetAPIVersion(groupOf(c.GetKind()).name + "/" + version)
 	c.SetNamespace(ns)
 	c.SetResourceVersion("")
 	return dyn.Resource(gvr(version, c.GetKind())).Namespace(ns).Create(context.Background(), c,

@@ -13,19 +13,22 @@ import (
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/crdgen"
 	"github.com/sailplane/sailplane/internal/envtestbin"
 )
 
 func crdFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, networkingv1.GroupName+"_*.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, g := range servedGroups {
+		fs, err := filepath.Glob(filepath.Join(dir, g.name+"_*.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
 	}
-	if len(files) != len(networkingv1.Kinds) {
-		t.Fatalf("want %d CRD files in %s, found %v", len(networkingv1.Kinds), dir, files)
+	if len(files) != servedKinds() {
+		t.Fatalf("want %d CRD files in %s, found %v", servedKinds(), dir, files)
 	}
 	return files
 }
@@ -91,31 +94,34 @@ func TestCommittedCRDsAreFresh(t *testing.T) {
 func TestServedCRDs(t *testing.T) {
 	client := apiextensionsclient.NewForConfigOrDie(cfg)
 	want := map[string]struct {
+		kind    string
 		short   string
 		columns []string
 	}{
-		"gateways":         {"gw", []string{"Age"}},
-		"virtualservices":  {"vs", []string{"Gateways", "Hosts", "Age"}},
-		"destinationrules": {"dr", []string{"Host", "Age"}},
-		"serviceentries":   {"se", []string{"Hosts", "Location", "Resolution", "Age"}},
+		"gateways":            {"Gateway", "gw", []string{"Age"}},
+		"virtualservices":     {"VirtualService", "vs", []string{"Gateways", "Hosts", "Age"}},
+		"destinationrules":    {"DestinationRule", "dr", []string{"Host", "Age"}},
+		"serviceentries":      {"ServiceEntry", "se", []string{"Hosts", "Location", "Resolution", "Age"}},
+		"peerauthentications": {"PeerAuthentication", "pa", []string{"Mode", "Age"}},
 	}
 	for plural, w := range want {
+		g := groupOf(w.kind)
 		crd, err := client.ApiextensionsV1().CustomResourceDefinitions().Get(context.Background(),
-			plural+"."+networkingv1.GroupName, metav1.GetOptions{})
+			plural+"."+g.name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkCRD(t, crd, w.short, w.columns)
+		checkCRD(t, crd, g, w.short, w.columns)
 	}
 }
 
-func checkCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, short string, columns []string) {
+func checkCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, g servedGroup, short string, columns []string) {
 	t.Helper()
 	name := crd.Name
 	if !slices.Equal(crd.Spec.Names.ShortNames, []string{short}) {
 		t.Errorf("%s: short names %v, want [%s]", name, crd.Spec.Names.ShortNames, short)
 	}
-	if !slices.Equal(crd.Spec.Names.Categories, []string{"istio-io", "networking-istio-io"}) {
+	if !slices.Equal(crd.Spec.Names.Categories, []string{"istio-io", g.category}) {
 		t.Errorf("%s: categories %v", name, crd.Spec.Names.Categories)
 	}
 	if crd.Spec.Conversion != nil && crd.Spec.Conversion.Strategy != apiextensionsv1.NoneConverter {
@@ -141,7 +147,7 @@ func checkCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, short
 			t.Errorf("%s %s: printer columns %v, want %v", name, v.Name, cols, columns)
 		}
 	}
-	if !slices.Equal(got, versions()) {
-		t.Errorf("%s: versions %v, want %v", name, got, versions())
+	if want := versionsOf(crd.Spec.Names.Kind); !slices.Equal(got, want) {
+		t.Errorf("%s: versions %v, want %v", name, got, want)
 	}
 }

@@ -40,7 +40,7 @@ var (
 var AddToScheme = SchemeBuilder.AddToScheme
 
 // Kinds lists the kinds sailplane serves, by resource name. Istio kinds
-// outside this list (Sidecar, PeerAuthentication, ...) are reported as
+// outside this list and security v1's (Sidecar, EnvoyFilter, ...) are reported as
 // unsupported wherever sailplane reads manifests, never dropped silently.
 var Kinds = map[string]string{
 	"Gateway":         "gateways",

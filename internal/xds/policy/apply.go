@@ -35,6 +35,12 @@ type Options struct {
 	// behaviour: no verification without caCertificates.
 	// defaults.SystemCACertificates is the usual path.
 	SystemCA string
+	// IstioMutualSNI and IstioMutualSANs are what ISTIO_MUTUAL sends as SNI
+	// (Istio's outbound_.<port>_.<subset>_.<host>) and expects of the
+	// server's certificate (the destination's SPIFFE ids) when tls.sni and
+	// tls.subjectAltNames are empty. Optional.
+	IstioMutualSNI  string
+	IstioMutualSANs []string
 	// GRPC says the cluster is for a proxyless gRPC client: lb_policy is
 	// one gRPC accepts (see applyGRPCLoadBalancer).
 	GRPC bool

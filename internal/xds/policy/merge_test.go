@@ -190,7 +190,7 @@ func TestEffectivePaths(t *testing.T) {
 // reported there, not under the subset being built.
 func TestApplyReportsWhereTheSectionCameFrom(t *testing.T) {
 	top := &networkingv1.TrafficPolicy{PortLevelSettings: []networkingv1.PortTrafficPolicy{
-		{Port: portSel(9080), TLS: &networkingv1.ClientTLSSettings{Mode: "ISTIO_MUTUAL"}},
+		{Port: portSel(9080), TLS: &networkingv1.ClientTLSSettings{Mode: "MUTUAL"}},
 	}}
 	sub := &networkingv1.TrafficPolicy{LoadBalancer: &networkingv1.LoadBalancerSettings{Simple: "BOGUS"}}
 	o := testOptions()
@@ -199,6 +199,6 @@ func TestApplyReportsWhereTheSectionCameFrom(t *testing.T) {
 	_, errs := applyTo(t, Effective(top, sub, 9080), o)
 	wantErrors(t, errs,
 		fe("subsets[1].trafficPolicy.loadBalancer.simple", `unknown value "BOGUS"; using LEAST_REQUEST`),
-		fe("trafficPolicy.portLevelSettings[0].tls.mode", "ISTIO_MUTUAL is not supported yet: sailplane does not issue workload certificates"),
+		fe("trafficPolicy.portLevelSettings[0].tls.mode", "MUTUAL needs credentialName, or clientCertificate and privateKey; connecting without a client certificate"),
 	)
 }

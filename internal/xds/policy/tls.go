@@ -27,9 +27,9 @@ const (
 // maxSNIBytes is Envoy's (and DNS's) limit on the SNI.
 const maxSNIBytes = 255
 
-// applyTLS originates TLS to the upstream for SIMPLE and MUTUAL. Anything
-// else leaves the connection plaintext: DISABLE by definition, ISTIO_MUTUAL
-// because the workload certificates it needs do not exist in sailplane.
+// applyTLS originates TLS to the upstream for SIMPLE and MUTUAL with the
+// rule's certificates, for ISTIO_MUTUAL with the workload's own (SDS
+// "default" and "ROOTCA"); DISABLE leaves the connection plaintext.
 func applyTLS(c *clusterv3.Cluster, t *networkingv1.ClientTLSSettings, h2 bool, r *reporter) {
 	c.TransportSocket = nil
 	if t == nil {
@@ -39,7 +39,7 @@ func applyTLS(c *clusterv3.Cluster, t *networkingv1.ClientTLSSettings, h2 bool, 
 	case "", tlsDisable:
 		return
 	case tlsIstioMutual:
-		r.add(secTLS, "mode", "ISTIO_MUTUAL is not supported yet: sailplane does not issue workload certificates")
+		applyIstioMutual(c, t, h2, r)
 		return
 	case tlsSimple, tlsMutual:
 	default:

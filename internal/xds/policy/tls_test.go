@@ -42,9 +42,24 @@ var tlsCases = []tlsCase{
 	{name: "no tls"},
 	{name: "DISABLE", tls: &networkingv1.ClientTLSSettings{Mode: "DISABLE"}},
 	{
-		name:     "ISTIO_MUTUAL is reported and stays plaintext",
-		tls:      &networkingv1.ClientTLSSettings{Mode: "ISTIO_MUTUAL"},
-		wantErrs: []FieldError{fe(tlsField+".mode", "ISTIO_MUTUAL is not supported yet: sailplane does not issue workload certificates")},
+		name: "ISTIO_MUTUAL presents the workload certificate and expects the destination's identities",
+		tls:  &networkingv1.ClientTLSSettings{Mode: "ISTIO_MUTUAL"},
+		o: func(o *Options) {
+			o.IstioMutualSNI = "outbound_.9080_.v1_.reviews.default.svc.cluster.local"
+			o.IstioMutualSANs = []string{"spiffe://cluster.local/ns/default/sa/reviews"}
+			o.DefaultSNI = "ignored"
+		},
+		want: istioMutual("outbound_.9080_.v1_.reviews.default.svc.cluster.local", []string{"istio"}, "spiffe://cluster.local/ns/default/sa/reviews"),
+	},
+	{
+		name: "ISTIO_MUTUAL with the rule's sni and subjectAltNames, to an HTTP/2 upstream",
+		tls:  &networkingv1.ClientTLSSettings{Mode: "ISTIO_MUTUAL", SNI: "custom.example", SubjectAltNames: []string{"spiffe://cluster.local/ns/x/sa/y"}},
+		o: func(o *Options) {
+			o.HTTP2 = true
+			o.IstioMutualSNI = "outbound_.9080__.reviews.default.svc.cluster.local"
+			o.IstioMutualSANs = []string{"spiffe://cluster.local/ns/default/sa/reviews"}
+		},
+		want: istioMutual("custom.example", []string{"istio", "h2"}, "spiffe://cluster.local/ns/x/sa/y"),
 	},
 	{
 		name: "SIMPLE without CA does not verify, SNI from the host",
@@ -199,4 +214,21 @@ func TestTLSWithClientProtocolOffersNoALPN(t *testing.T) {
 	if got := tlsContext(t, c.TransportSocket).GetCommonTlsContext().GetAlpnProtocols(); len(got) != 0 {
 		t.Errorf("alpn %v, want none", got)
 	}
+}
+
+func istioMutual(sni string, alpn []string, sans ...string) *tlsv3.UpstreamTlsContext {
+	var m []*tlsv3.SubjectAltNameMatcher
+	for _, s := range sans {
+		m = append(m, san(tlsv3.SubjectAltNameMatcher_URI, s))
+	}
+	return &tlsv3.UpstreamTlsContext{Sni: sni, CommonTlsContext: &tlsv3.CommonTlsContext{
+		AlpnProtocols:                  alpn,
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{adsSecret("default")},
+		ValidationContextType: &tlsv3.CommonTlsContext_CombinedValidationContext{
+			CombinedValidationContext: &tlsv3.CommonTlsContext_CombinedCertificateValidationContext{
+				DefaultValidationContext:         &tlsv3.CertificateValidationContext{MatchTypedSubjectAltNames: m},
+				ValidationContextSdsSecretConfig: adsSecret("ROOTCA"),
+			},
+		},
+	}}
 }

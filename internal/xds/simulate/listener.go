@@ -21,10 +21,14 @@ type Conn struct {
 	// "h2c", or "" for anything that is not HTTP (a database protocol,
 	// raw bytes).
 	HTTP string
-	// TLS says the client starts a TLS handshake (its own TLS, not the
-	// mesh's); SNI is the name it sends.
-	TLS bool
-	SNI string
+	// TLS says the client starts a TLS handshake (its own, or the mesh's
+	// mutual TLS); SNI is the name it sends, ALPN the protocols it offers
+	// (the TLS inspector reports them as the application protocols), and
+	// ClientCert that it presents a mesh certificate when asked.
+	TLS        bool
+	SNI        string
+	ALPN       []string
+	ClientCert bool
 }
 
 // outboundListener is the listener Envoy hands a captured connection to:
@@ -52,22 +56,25 @@ func listenerNamed(res *xds.Resources, name string) *listenerv3.Listener {
 }
 
 // detected is what the listener filters of l find on c: the transport
-// protocol (the TLS inspector sets "tls"; otherwise raw_buffer) and the
-// application protocols (the HTTP inspector on plain text; ALPN is not
-// modelled). A filter whose filter_disabled matches c does not run.
+// protocol (the TLS inspector sets "tls" and the application protocols to
+// the ClientHello's ALPN; otherwise raw_buffer) and, on plain text, the
+// application protocol the HTTP inspector recognizes (it skips connections
+// already found to be TLS, and TLS bytes are not HTTP to it). A filter
+// whose filter_disabled matches c does not run.
 func detected(l *listenerv3.Listener, c Conn) (transport string, apps []string) {
-	transport = names.RawBufferTransport
+	transport = names.TransportProtocolRawBuffer
 	for _, f := range l.ListenerFilters {
-		if f.FilterDisabled != nil && predicate(f.FilterDisabled, c.Port) {
+		if predicate(f.FilterDisabled, c.Port) {
 			continue
 		}
 		switch f.Name {
 		case names.TLSInspectorListenerFilter:
 			if c.TLS {
-				transport = "tls"
+				transport = names.TransportProtocolTLS
+				apps = c.ALPN
 			}
 		case names.HTTPInspectorListenerFilter:
-			if transport == names.RawBufferTransport && c.HTTP != "" {
+			if transport == names.TransportProtocolRawBuffer && !c.TLS && c.HTTP != "" {
 				apps = []string{c.HTTP}
 			}
 		}
@@ -75,8 +82,12 @@ func detected(l *listenerv3.Listener, c Conn) (transport string, apps []string) 
 	return transport, apps
 }
 
-// predicate evaluates a listener filter predicate for a destination port.
+// predicate evaluates a listener filter predicate for a destination port;
+// an absent one matches nothing.
 func predicate(p *listenerv3.ListenerFilterChainMatchPredicate, port uint32) bool {
+	if p == nil {
+		return false
+	}
 	switch r := p.Rule.(type) {
 	case *listenerv3.ListenerFilterChainMatchPredicate_AnyMatch:
 		return r.AnyMatch
@@ -100,8 +111,9 @@ func predicate(p *listenerv3.ListenerFilterChainMatchPredicate, port uint32) boo
 // pickChain selects l's filter chain for c as Envoy does: criterion by
 // criterion (destination port, server name, transport protocol,
 // application protocols), the chains that name a matching value win over
-// those that name none, and a chain naming only other values is out. With
-// no chain left the default filter chain takes the connection.
+// those that name none, and a chain naming only other values is out; a
+// level never goes back to chains an earlier one dropped. With no chain
+// left the default filter chain takes the connection.
 func pickChain(l *listenerv3.Listener, c Conn) (*listenerv3.FilterChain, error) {
 	transport, apps := detected(l, c)
 	cands := l.FilterChains

@@ -35,9 +35,13 @@ type Request struct {
 	Path    string // may carry a query string
 	Headers map[string]string
 	// TLS says the request came over TLS (to a gateway server that
-	// terminates it); SNI is the name the client sent.
-	TLS bool
-	SNI string
+	// terminates it, or a sidecar's mutual TLS); SNI is the name the
+	// client sent, ALPN what it offered, ClientCert that it presents a
+	// mesh certificate.
+	TLS        bool
+	ALPN       []string
+	ClientCert bool
+	SNI        string
 }
 
 // Result says what the proxy does with the request.
@@ -96,6 +100,9 @@ func InboundHTTP(res *xds.Resources, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := handshakeErr(l, fc, req.conn()); err != nil {
+		return Result{}, err
+	}
 	rc := hcmInline(fc)
 	if rc == nil {
 		return Result{}, fmt.Errorf("listener %s: the request reaches no HTTP connection manager with a route (chain %q)", l.Name, fc.Name)
@@ -106,7 +113,7 @@ func InboundHTTP(res *xds.Resources, req Request) (Result, error) {
 }
 
 func (req Request) conn() Conn {
-	c := Conn{Address: req.Address, Port: req.Port, HTTP: "http/1.1", TLS: req.TLS, SNI: req.SNI}
+	c := Conn{Address: req.Address, Port: req.Port, HTTP: "http/1.1", TLS: req.TLS, SNI: req.SNI, ALPN: req.ALPN, ClientCert: req.ClientCert}
 	if req.HTTP2 {
 		c.HTTP = "h2c"
 	}

@@ -47,6 +47,9 @@ func tcpThrough(l *listenerv3.Listener, c Conn) (TCPResult, error) {
 	if err != nil {
 		return TCPResult{}, err
 	}
+	if err := handshakeErr(l, fc, c); err != nil {
+		return TCPResult{}, err
+	}
 	for _, f := range fc.Filters {
 		switch f.Name {
 		case names.HTTPConnectionManagerFilter:

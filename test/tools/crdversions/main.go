@@ -1,5 +1,6 @@
-// Command crdversions adds the served copies (v1beta1, v1alpha3) of the
-// storage version to every CRD file in a directory. `make manifests` runs
+// Command crdversions adds the served copies of the storage version to
+// every CRD file in a directory: v1beta1 and v1alpha3 for
+// networking.istio.io, v1beta1 for security.istio.io. `make manifests` runs
 // it right after controller-gen.
 package main
 
@@ -8,7 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/internal/crdgen"
 )
 
@@ -23,30 +27,43 @@ func main() {
 	}
 }
 
+// groups are the API groups sailplane serves, each with its served
+// versions, storage first.
+var groups = map[string][]schema.GroupVersion{
+	networkingv1.GroupName: networkingv1.ServedVersions,
+	securityv1.GroupName:   securityv1.ServedVersions,
+}
+
 func run(dir string) error {
-	files, err := filepath.Glob(filepath.Join(dir, networkingv1.GroupName+"_*.yaml"))
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return fmt.Errorf("no %s CRDs in %s", networkingv1.GroupName, dir)
-	}
-	var extra []string
-	for _, gv := range networkingv1.ServedVersions[1:] {
-		extra = append(extra, gv.Version)
-	}
-	for _, f := range files {
-		in, err := os.ReadFile(f)
+	for group, served := range groups {
+		files, err := filepath.Glob(filepath.Join(dir, group+"_*.yaml"))
 		if err != nil {
 			return err
 		}
-		out, err := crdgen.AddServedVersions(in, extra)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+		if len(files) == 0 {
+			return fmt.Errorf("no %s CRDs in %s", group, dir)
 		}
-		if err := os.WriteFile(f, out, 0o644); err != nil {
-			return err
+		var extra []string
+		for _, gv := range served[1:] {
+			extra = append(extra, gv.Version)
+		}
+		for _, f := range files {
+			if err := addVersions(f, extra); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+func addVersions(f string, extra []string) error {
+	in, err := os.ReadFile(f)
+	if err != nil {
+		return err
+	}
+	out, err := crdgen.AddServedVersions(in, extra)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f, err)
+	}
+	return os.WriteFile(f, out, 0o644)
 }
