@@ -74,7 +74,9 @@ func (g *generator) clusterOwner(name string) model.ObjectRef {
 // the resources: an RDS name without a route configuration, a route or
 // tcp_proxy naming a cluster that is not there, an EDS cluster without a
 // load assignment, an SDS secret that is missing or of the wrong kind. A
-// proxy given such a snapshot would drop traffic.
+// proxy given such a snapshot would drop traffic. It also reports what
+// Envoy refuses as a whole (see envoyWholeChecks): invalid protos, names
+// twice, duplicate filter chain matches, regexes RE2 refuses.
 func CheckConsistency(r *Resources) []error {
 	clusters := map[string]*clusterv3.Cluster{}
 	for _, c := range r.Clusters {
@@ -100,7 +102,8 @@ func CheckConsistency(r *Resources) []error {
 			errs = append(errs, fmt.Errorf("EDS cluster %s has no load assignment", c.Name))
 		}
 	}
-	return append(errs, secretConsistency(r)...)
+	errs = append(errs, secretConsistency(r)...)
+	return append(errs, envoyWholeChecks(r)...)
 }
 
 func listenerRefs(l *listenerv3.Listener, routes map[string]bool, clusters map[string]*clusterv3.Cluster) []error {
