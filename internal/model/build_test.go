@@ -172,3 +172,22 @@ spec: {hosts: [reviews.default.svc.cluster.local], ports: [{number: 80, name: ht
 		t.Error("the Kubernetes service must keep the host")
 	}
 }
+
+// Found by FuzzTranslate: a ServiceEntry host "*" (which the CRD refuses,
+// but `sailctl x translate` reads manifests without it) became a service
+// whose HTTP virtual host had domain "*", the catch-all's, and Envoy
+// refused the whole route table.
+func TestServiceEntryWildcardHostIsIgnored(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: all, namespace: default}
+spec: {hosts: ["*", api.example.com], ports: [{number: 80, name: http, protocol: HTTP}]}`))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	if !strings.Contains(lines, "ServiceEntry default/all: hosts[0]: host cannot be the wildcard *") {
+		t.Errorf("status lines:\n%s", lines)
+	}
+	if m.Services["*"] != nil || m.Services["api.example.com"] == nil {
+		t.Errorf("want only api.example.com as a service, got %v", m.Services)
+	}
+}

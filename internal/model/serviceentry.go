@@ -26,6 +26,13 @@ func (m *Model) addServiceEntries(b *bundle.Bundle) {
 		ref := ObjectRef{Kind: "ServiceEntry", NamespacedName: types.NamespacedName{Namespace: se.Namespace, Name: se.Name}}
 		m.Status.Seen(ref)
 		for i, host := range se.Spec.Hosts {
+			if host == "*" {
+				// The CRD refuses it; manifests read offline skip the API
+				// server. As a service it would take every HTTP request's
+				// domain from the proxy's catch-all.
+				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host cannot be the wildcard *; this entry is ignored for it")
+				continue
+			}
 			if prev, taken := m.Services[host]; taken {
 				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host %q is already defined by %s; this entry is ignored for it", host, definedBy(prev))
 				continue
