@@ -191,3 +191,35 @@ spec: {hosts: ["*", api.example.com], ports: [{number: 80, name: http, protocol:
 		t.Errorf("want only api.example.com as a service, got %v", m.Services)
 	}
 }
+
+// Found by FuzzTranslate: a Service listing a port twice (the API server
+// refuses it, manifests read offline do not) gave two outbound clusters
+// of one name, and Envoy refuses the whole CDS update.
+func TestPortListedTwiceCountsOnce(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: default}
+spec:
+  clusterIP: 10.96.0.53
+  ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53}, {name: again, port: 53}]`, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: TLS}, {number: 443, name: again, protocol: HTTPS}]}`))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	for _, want := range []string{
+		"Service default/dns: spec.ports[2]: port 53 is listed twice",
+		"ServiceEntry default/ext: ports[1]: port number 443 is listed twice",
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("missing %q in status lines:\n%s", want, lines)
+		}
+	}
+	if got := m.Services["dns.default.svc.cluster.local"].Ports; len(got) != 2 || got[0].Name == got[1].Name {
+		t.Errorf("dns ports %+v, want 53/UDP and 53/TCP", got)
+	}
+	if got := m.Services["api.example.com"].Ports; len(got) != 1 || got[0].Name != "https" {
+		t.Errorf("api.example.com ports %+v, want only the first", got)
+	}
+}

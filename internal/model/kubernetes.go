@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -70,8 +71,15 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
 			s.Resolution = Passthrough // headless: clients dial pod IPs directly
 		}
-		for _, p := range svc.Spec.Ports {
-			s.Ports = append(s.Ports, servicePort(p))
+		for i, p := range svc.Spec.Ports {
+			port := servicePort(p)
+			if portTaken(s.Ports, port) {
+				// The API server refuses it; manifests read offline skip it.
+				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+					fmt.Sprintf("spec.ports[%d]", i), "port %d is listed twice; only the first counts", p.Port)
+				continue
+			}
+			s.Ports = append(s.Ports, port)
 		}
 		sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Number < s.Ports[j].Number })
 		key := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
@@ -82,6 +90,19 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		}
 		m.Services[s.Hostname] = s
 	}
+}
+
+// portTaken says whether ports already has p's number for the same kind
+// of transport: one UDP port and one stream port (TCP, SCTP) may share a
+// number, as Kubernetes allows, but the mesh has one cluster and one
+// listener per number, so two stream ports would collide in Envoy.
+func portTaken(ports []Port, p Port) bool {
+	for _, q := range ports {
+		if q.Number == p.Number && (q.Protocol == UDP) == (p.Protocol == UDP) {
+			return true
+		}
+	}
+	return false
 }
 
 func servicePort(p corev1.ServicePort) Port {

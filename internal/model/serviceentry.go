@@ -75,12 +75,17 @@ func (m *Model) serviceEntryHost(se *networkingv1.ServiceEntry, ref ObjectRef, h
 		FromServiceEntry: &src,
 		SubjectAltNames:  se.Spec.SubjectAltNames,
 	}
-	for _, p := range se.Spec.Ports {
+	for i, p := range se.Spec.Ports {
 		target := uint32(p.TargetPort)
 		if target == 0 {
 			target = uint32(p.Number)
 		}
-		s.Ports = append(s.Ports, Port{Name: p.Name, Number: uint32(p.Number), Protocol: ParseProtocol(p.Protocol), TargetPort: TargetPort{Number: target}})
+		port := Port{Name: p.Name, Number: uint32(p.Number), Protocol: ParseProtocol(p.Protocol), TargetPort: TargetPort{Number: target}}
+		if portTaken(s.Ports, port) {
+			m.Status.Add(ref, fmt.Sprintf("ports[%d]", i), "port number %d is listed twice; only the first counts", p.Number)
+			continue
+		}
+		s.Ports = append(s.Ports, port)
 	}
 	sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Number < s.Ports[j].Number })
 	switch {
