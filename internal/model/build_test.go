@@ -223,3 +223,52 @@ spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: TL
 		t.Errorf("api.example.com ports %+v, want only the first", got)
 	}
 }
+
+// Found by FuzzTranslate: port numbers over 65535 (which the API server
+// refuses) reached Envoy addresses and load assignments; subsets with no
+// name or a repeated one named the default cluster or one cluster twice.
+func TestOutOfRangePortsAndUnusableSubsetsAreIgnored(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  clusterIP: 10.96.0.80
+  ports: [{name: http, port: 80, targetPort: 70000}, {name: big, port: 65536}, {name: alt, port: 8080}]`, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec: {hosts: [api.example.com], ports: [{number: 443, name: https, protocol: TLS, targetPort: 4294967295}, {number: 8443, name: ok, protocol: TLS}]}`, `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: web, namespace: default}
+spec:
+  host: web
+  subsets: [{name: v1, labels: {version: v1}}, {labels: {version: v2}}, {name: v1, labels: {version: v3}}, {name: "a|b"}]`))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	for _, want := range []string{
+		"Service default/web: spec.ports[0]: port 80 (target 70000) is not a port number",
+		"Service default/web: spec.ports[1]: port 65536 (target 0) is not a port number",
+		"ServiceEntry default/ext: ports[0]: port 443 (target 4294967295) is not a port number",
+		`DestinationRule default/web: subsets[1].name: subset name ""`,
+		`DestinationRule default/web: subsets[2].name: subset name "v1"`,
+		`DestinationRule default/web: subsets[3].name: subset name "a|b"`,
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("missing %q in status lines:\n%s", want, lines)
+		}
+	}
+	if got := m.Services["web.default.svc.cluster.local"].Ports; len(got) != 1 || got[0].Number != 8080 {
+		t.Errorf("web ports %+v, want only 8080", got)
+	}
+	if got := m.Services["api.example.com"].Ports; len(got) != 1 || got[0].Number != 8443 {
+		t.Errorf("api.example.com ports %+v, want only 8443", got)
+	}
+	dr := m.DestinationRules[0]
+	if s := dr.Subset("v1"); s == nil || s.Labels["version"] != "v1" {
+		t.Errorf("subset v1 is %+v, want the first", s)
+	}
+	if s := dr.Subset(""); s != nil {
+		t.Errorf("the unnamed subset is usable: %+v", s)
+	}
+}

@@ -31,7 +31,7 @@ func (m *Model) addPods(b *bundle.Bundle) {
 		}
 		for _, c := range p.Spec.Containers {
 			for _, cp := range c.Ports {
-				if cp.Name != "" {
+				if cp.Name != "" && validPort(int64(cp.ContainerPort)) {
 					w.ContainerPorts[cp.Name] = uint32(cp.ContainerPort)
 				}
 			}
@@ -73,6 +73,11 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		}
 		for i, p := range svc.Spec.Ports {
 			port := servicePort(p)
+			if !validPort(int64(p.Port)) || p.TargetPort.StrVal == "" && p.TargetPort.IntVal != 0 && !validPort(int64(p.TargetPort.IntVal)) {
+				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+					fmt.Sprintf("spec.ports[%d]", i), "port %d (target %s) is not a port number (1 to 65535); the port is ignored", p.Port, p.TargetPort.String())
+				continue
+			}
 			if portTaken(s.Ports, port) {
 				// The API server refuses it; manifests read offline skip it.
 				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
@@ -91,6 +96,12 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		m.Services[s.Hostname] = s
 	}
 }
+
+// validPort says whether n is a TCP or UDP port number. The API server
+// refuses any other in Services, Pods, EndpointSlices and (by the CRDs)
+// ServiceEntries; manifests read offline are not so checked, and Envoy
+// refuses an address with such a port, with the whole resource.
+func validPort(n int64) bool { return n >= 1 && n <= 65535 }
 
 // portTaken says whether ports already has p's number for the same kind
 // of transport: one UDP port and one stream port (TCP, SCTP) may share a
@@ -143,7 +154,7 @@ func (m *Model) endpointsFromSlices(s *Service, slices []*discoveryv1.EndpointSl
 	for _, es := range slices {
 		for _, sp := range es.Ports {
 			port := s.portByName(deref(sp.Name))
-			if port == nil || sp.Port == nil {
+			if port == nil || sp.Port == nil || !validPort(int64(*sp.Port)) {
 				continue
 			}
 			for _, ep := range es.Endpoints {

@@ -81,6 +81,10 @@ func (m *Model) serviceEntryHost(se *networkingv1.ServiceEntry, ref ObjectRef, h
 			target = uint32(p.Number)
 		}
 		port := Port{Name: p.Name, Number: uint32(p.Number), Protocol: ParseProtocol(p.Protocol), TargetPort: TargetPort{Number: target}}
+		if !validPort(int64(p.Number)) || !validPort(int64(target)) {
+			m.Status.Add(ref, fmt.Sprintf("ports[%d]", i), "port %d (target %d) is not a port number (1 to 65535); the port is ignored", p.Number, target)
+			continue
+		}
 		if portTaken(s.Ports, port) {
 			m.Status.Add(ref, fmt.Sprintf("ports[%d]", i), "port number %d is listed twice; only the first counts", p.Number)
 			continue
@@ -118,7 +122,7 @@ func entryEndpoints(s *Service, entries []networkingv1.WorkloadEntry) {
 	for _, p := range s.Ports {
 		for _, e := range entries {
 			port := p.TargetPort.Number
-			if n, ok := e.Ports[p.Name]; ok {
+			if n, ok := e.Ports[p.Name]; ok && validPort(int64(n)) {
 				port = uint32(n)
 			}
 			w := uint32(e.Weight)

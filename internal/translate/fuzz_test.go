@@ -42,41 +42,45 @@ func FuzzTranslate(f *testing.F) {
 			f.Add(doc, ops)
 		}
 	}
-	f.Fuzz(func(t *testing.T, doc, ops []byte) {
-		in := doc
-		if len(ops) > 0 {
-			if m, ok := mutate(doc, ops); ok {
-				in = m
-			}
+	f.Fuzz(fuzzTranslate)
+}
+
+// fuzzTranslate is one input: doc mutated by ops, decoded, translated for
+// every proxy fuzzProxies picks, and checked.
+func fuzzTranslate(t *testing.T, doc, ops []byte) {
+	in := doc
+	if len(ops) > 0 {
+		if m, ok := mutate(doc, ops); ok {
+			in = m
 		}
-		// A hang is a bug too. The fuzzing engine saves the input of a
-		// worker that crashes, not of one that never returns: so crash.
-		watchdog := time.AfterFunc(fuzzDeadline, func() {
-			panic(fmt.Sprintf("FuzzTranslate: one input took over %v; input:\n%s", fuzzDeadline, docsString(in)))
-		})
-		defer watchdog.Stop()
-		b, ok := fuzzBundle(in)
-		if !ok {
-			return // refused with a reason: what the decoder is for
-		}
-		for _, p := range fuzzProxies(b, proxyHint(doc)) {
-			res, err := p.run(b, p.pod)
-			if err != nil {
-				t.Fatalf("%s: %v", p.what, err)
-			}
-			for _, e := range xds.CheckConsistency(res.Resources) {
-				t.Errorf("%s: Envoy would refuse: %v", p.what, e)
-			}
-			if _, err := configdump.Build(res.Resources, "fuzz"); err != nil {
-				t.Errorf("%s: config dump: %v", p.what, err)
-			}
-			_ = res.Model.Status.Lines()
-			if t.Failed() {
-				t.Logf("input:\n%s", docsString(in))
-				return
-			}
-		}
+	}
+	// A hang is a bug too. The fuzzing engine saves the input of a
+	// worker that crashes, not of one that never returns: so crash.
+	watchdog := time.AfterFunc(fuzzDeadline, func() {
+		panic(fmt.Sprintf("FuzzTranslate: one input took over %v; input:\n%s", fuzzDeadline, docsString(in)))
 	})
+	defer watchdog.Stop()
+	b, ok := fuzzBundle(in)
+	if !ok {
+		return // refused with a reason: what the decoder is for
+	}
+	for _, p := range fuzzProxies(b, proxyHint(doc)) {
+		res, err := p.run(b, p.pod)
+		if err != nil {
+			t.Fatalf("%s: %v", p.what, err)
+		}
+		for _, e := range xds.CheckConsistency(res.Resources) {
+			t.Errorf("%s: Envoy would refuse: %v", p.what, e)
+		}
+		if _, err := configdump.Build(res.Resources, "fuzz"); err != nil {
+			t.Errorf("%s: config dump: %v", p.what, err)
+		}
+		_ = res.Model.Status.Lines()
+		if t.Failed() {
+			t.Logf("input:\n%s", docsString(in))
+			return
+		}
+	}
 }
 
 // fuzzBundle decodes in and synthesizes what manifests lack, as Load
