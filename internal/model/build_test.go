@@ -272,3 +272,31 @@ spec:
 		t.Errorf("the unnamed subset is usable: %+v", s)
 	}
 }
+
+// Found by FuzzTranslate: an empty ServiceEntry host, or a Service name
+// the API server would refuse (a PEM block, say), became domains and
+// cluster names Envoy refuses, with their whole route table or listener.
+func TestHostsThatAreNotDNSNamesAreIgnored(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: v1
+kind: Service
+metadata: {name: "Not A Name", namespace: default}
+spec: {clusterIP: 10.96.0.81, ports: [{name: http, port: 80}]}`, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec: {hosts: ["", "two words.example.com", "*.Example.com"], ports: [{number: 80, name: http, protocol: HTTP}]}`))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	for _, want := range []string{
+		"Service default/Not A Name: metadata: not a valid Service name",
+		`ServiceEntry default/ext: hosts[0]: host "" is not a DNS name`,
+		`ServiceEntry default/ext: hosts[1]: host "two words.example.com" is not a DNS name`,
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("missing %q in status lines:\n%s", want, lines)
+		}
+	}
+	if len(m.Services) != 1 || m.Services["*.Example.com"] == nil {
+		t.Errorf("services %v, want only *.Example.com", m.Services)
+	}
+}

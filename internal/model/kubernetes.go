@@ -9,6 +9,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -56,6 +57,14 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		svc := &b.Services[i]
 		if svc.Spec.Type == corev1.ServiceTypeExternalName {
 			continue // an alias to a DNS name; Istio routes it as passthrough
+		}
+		if bad := append(validation.IsDNS1035Label(svc.Name), validation.IsDNS1123Label(svc.Namespace)...); len(bad) > 0 {
+			// The API server refuses it; manifests read offline skip it.
+			// Its host would carry what Envoy refuses in domains and
+			// cluster names.
+			m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+				"metadata", "not a valid Service name and namespace (%s); the Service is ignored", strings.Join(bad, "; "))
+			continue
 		}
 		s := &Service{
 			Hostname:  names.ServiceFQDN(svc.Name, svc.Namespace, defaults.DomainSuffix),

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
@@ -33,6 +34,13 @@ func (m *Model) addServiceEntries(b *bundle.Bundle) {
 				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host cannot be the wildcard *; this entry is ignored for it")
 				continue
 			}
+			if !validServiceEntryHost(host) {
+				// Istio's validation refuses it. An empty host, or one with
+				// spaces or newlines, names clusters and virtual host
+				// domains that Envoy refuses.
+				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host %q is not a DNS name (optionally starting with \"*.\"); this entry is ignored for it", host)
+				continue
+			}
 			if prev, taken := m.Services[host]; taken {
 				m.Status.Add(ref, fmt.Sprintf("hosts[%d]", i), "host %q is already defined by %s; this entry is ignored for it", host, definedBy(prev))
 				continue
@@ -52,6 +60,12 @@ func (m *Model) addServiceEntries(b *bundle.Bundle) {
 			m.Services[host] = svc
 		}
 	}
+}
+
+// validServiceEntryHost says whether h is a DNS name, in any case,
+// optionally with a leading "*." wildcard.
+func validServiceEntryHost(h string) bool {
+	return len(validation.IsDNS1123Subdomain(strings.ToLower(strings.TrimPrefix(h, "*.")))) == 0
 }
 
 func definedBy(s *Service) string {

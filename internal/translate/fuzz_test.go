@@ -70,7 +70,9 @@ func fuzzTranslate(t *testing.T, doc, ops []byte) {
 			t.Fatalf("%s: %v", p.what, err)
 		}
 		for _, e := range xds.CheckConsistency(res.Resources) {
-			t.Errorf("%s: Envoy would refuse: %v", p.what, e)
+			if !failsClosed(res.Resources, e) {
+				t.Errorf("%s: Envoy would refuse: %v", p.what, e)
+			}
 		}
 		if _, err := configdump.Build(res.Resources, "fuzz"); err != nil {
 			t.Errorf("%s: config dump: %v", p.what, err)
@@ -81,6 +83,24 @@ func fuzzTranslate(t *testing.T, doc, ops []byte) {
 			return
 		}
 	}
+}
+
+// failsClosed says whether e is the one dangling reference the generator
+// makes on purpose: a cluster whose DestinationRule names a credential
+// Secret that cannot be served keeps asking for it (it fails closed rather
+// than falling back to plain text), and the generator reports it against
+// the rule. Envoy keeps such a cluster warming; it refuses nothing.
+func failsClosed(r *xds.Resources, e error) bool {
+	cluster, rest, ok := strings.Cut(strings.TrimPrefix(e.Error(), "cluster "), ": SDS secret ")
+	if !ok || !strings.HasSuffix(rest, " missing") || !strings.HasPrefix(e.Error(), "cluster ") {
+		return false
+	}
+	for _, p := range r.Problems {
+		if p.Object.Kind == "DestinationRule" && strings.HasPrefix(p.Reason, "cluster "+cluster+" cannot present or verify certificates: ") {
+			return true
+		}
+	}
+	return false
 }
 
 // fuzzBundle decodes in and synthesizes what manifests lack, as Load
