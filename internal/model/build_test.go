@@ -300,3 +300,32 @@ spec: {hosts: ["", "two words.example.com", "*.Example.com"], ports: [{number: 8
 		t.Errorf("services %v, want only *.Example.com", m.Services)
 	}
 }
+
+// Found by FuzzTranslate: a cluster IP that is no IP (a PEM block) became
+// a listener address and a domain; Envoy refused the route table.
+func TestAddressesThatAreNotIPsAreIgnored(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {clusterIP: "not an ip", ports: [{name: http, port: 80}]}`, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec: {hosts: [api.example.com], addresses: ["240.0.0.1", "10.1.0.0/16", "nope"], ports: [{number: 80, name: http, protocol: HTTP}]}`))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	for _, want := range []string{
+		`Service default/web: spec.clusterIP: "not an ip" is not an IP address`,
+		`ServiceEntry default/ext: addresses[2]: "nope" is neither an IP address nor a CIDR`,
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("missing %q in status lines:\n%s", want, lines)
+		}
+	}
+	if got := m.Services["web.default.svc.cluster.local"].Addresses; len(got) != 0 {
+		t.Errorf("web addresses %v", got)
+	}
+	if got := m.Services["api.example.com"].Addresses; strings.Join(got, ",") != "240.0.0.1,10.1.0.0/16" {
+		t.Errorf("api.example.com addresses %v", got)
+	}
+}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 
@@ -75,7 +76,14 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 			Endpoints: map[uint32][]Endpoint{},
 		}
 		if ip := svc.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
-			s.Addresses = []string{ip}
+			if net.ParseIP(ip) != nil {
+				s.Addresses = []string{ip}
+			} else {
+				// The API server refuses it; as a listener address and a
+				// domain Envoy would.
+				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+					"spec.clusterIP", "%q is not an IP address; the Service has no cluster IP", ip)
+			}
 		}
 		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
 			s.Resolution = Passthrough // headless: clients dial pod IPs directly

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 
@@ -68,6 +69,21 @@ func validServiceEntryHost(h string) bool {
 	return len(validation.IsDNS1123Subdomain(strings.ToLower(strings.TrimPrefix(h, "*.")))) == 0
 }
 
+// entryAddresses are the entry's addresses that are IPs or CIDRs; the
+// others (which the CRD does not check) are reported and left out, as
+// Envoy refuses them in listener addresses.
+func (m *Model) entryAddresses(se *networkingv1.ServiceEntry, ref ObjectRef) []string {
+	var out []string
+	for i, a := range se.Spec.Addresses {
+		if _, _, err := net.ParseCIDR(a); err != nil && net.ParseIP(a) == nil {
+			m.Status.Add(ref, fmt.Sprintf("addresses[%d]", i), "%q is neither an IP address nor a CIDR; it is ignored", a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 func definedBy(s *Service) string {
 	if s.FromServiceEntry != nil {
 		return "ServiceEntry " + s.FromServiceEntry.String()
@@ -81,7 +97,7 @@ func (m *Model) serviceEntryHost(se *networkingv1.ServiceEntry, ref ObjectRef, h
 		Hostname:         host,
 		Namespace:        se.Namespace,
 		Name:             se.Name,
-		Addresses:        append([]string(nil), se.Spec.Addresses...),
+		Addresses:        m.entryAddresses(se, ref),
 		ExportTo:         ParseExportTo(se.Spec.ExportTo, se.Namespace),
 		MeshExternal:     se.Spec.Location != "MESH_INTERNAL",
 		Resolution:       resolution(se.Spec.Resolution),

@@ -3,6 +3,7 @@ package xds
 import (
 	"fmt"
 	"regexp/syntax"
+	"strings"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/proto"
@@ -59,20 +60,41 @@ func envoyWholeChecks(r *Resources) []error {
 	return errs
 }
 
-// sameFilterChainMatch reports two filter chains of one listener whose
-// matches are equal: Envoy refuses the listener ("multiple filter chains
-// with the same matching rules are defined").
+// sameFilterChainMatch reports two filter chains of one listener that
+// match the same connections: equal matches but for server names, and
+// either both without server names or sharing one. Envoy refuses the
+// listener ("multiple filter chains with the same matching rules are
+// defined").
 func sameFilterChainMatch(l *listenerv3.Listener) []error {
 	var errs []error
 	for i, a := range l.FilterChains {
 		for _, b := range l.FilterChains[:i] {
-			if proto.Equal(chainMatch(a), chainMatch(b)) {
+			if sameConnections(chainMatch(a), chainMatch(b)) {
 				errs = append(errs, fmt.Errorf("listener %s: filter chains %q and %q have the same match", l.Name, b.Name, a.Name))
 				break
 			}
 		}
 	}
 	return errs
+}
+
+func sameConnections(a, b *listenerv3.FilterChainMatch) bool {
+	ra, rb := proto.Clone(a).(*listenerv3.FilterChainMatch), proto.Clone(b).(*listenerv3.FilterChainMatch)
+	ra.ServerNames, rb.ServerNames = nil, nil
+	if !proto.Equal(ra, rb) {
+		return false
+	}
+	if len(a.ServerNames) == 0 || len(b.ServerNames) == 0 {
+		return len(a.ServerNames) == len(b.ServerNames)
+	}
+	for _, x := range a.ServerNames {
+		for _, y := range b.ServerNames {
+			if strings.EqualFold(x, y) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // chainMatch is a chain's match, with none the same as an empty one.

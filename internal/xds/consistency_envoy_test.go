@@ -57,6 +57,12 @@ func TestCheckConsistencyFindsWhatEnvoyRefusesAsAWhole(t *testing.T) {
 	r.Clusters = append(r.Clusters, proto.Clone(r.Clusters[0]).(*clusterv3.Cluster))
 	l := r.Listeners[0]
 	l.FilterChains = append(l.FilterChains, l.FilterChains[0])
+	// Two chains sharing one server name (in another case) of several.
+	sni := func(name string, hosts ...string) *listenerv3.FilterChain {
+		return &listenerv3.FilterChain{Name: name, FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: hosts}}
+	}
+	r.Listeners = append(r.Listeners, &listenerv3.Listener{Name: "sni", FilterChains: []*listenerv3.FilterChain{
+		sni("a", "a.example.com", "b.example.com"), sni("c", "c.example.com"), sni("b", "B.example.com")}})
 	// A workload's own certificate stands for itself; its trust bundle is
 	// not a certificate.
 	tlsCluster := func(name, secret string) *clusterv3.Cluster {
@@ -77,11 +83,15 @@ func TestCheckConsistencyFindsWhatEnvoyRefusesAsAWhole(t *testing.T) {
 		`regex "(unclosed" does not compile`,
 		"cluster " + r.Clusters[0].Name + " appears twice",
 		"have the same match",
+		`listener sni: filter chains "a" and "b" have the same match`,
 		`cluster mtls-bad: SDS secret "ROOTCA" is not a TLS certificate`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("CheckConsistency missed %s; got:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, `"a" and "c"`) || strings.Contains(got, `"c" and "b"`) {
+		t.Errorf("chains with distinct server names reported:\n%s", got)
 	}
 	if strings.Contains(got, "mtls-ok") {
 		t.Errorf("the workload certificate was reported missing:\n%s", got)
