@@ -329,3 +329,30 @@ spec: {hosts: [api.example.com], addresses: ["240.0.0.1", "10.1.0.0/16", "nope"]
 		t.Errorf("api.example.com addresses %v", got)
 	}
 }
+
+// Found by FuzzTranslate: a ServiceEntry endpoint without an address, or
+// with a negative weight (which became 2^32-1), made Envoy refuse the
+// load assignment.
+func TestServiceEntryEndpointsEnvoyWouldRefuseAreIgnored(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext, namespace: default}
+spec:
+  hosts: [db.example.net]
+  resolution: STATIC
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+  endpoints: [{address: 192.168.0.1}, {labels: {a: b}}, {address: 192.168.0.2, weight: -1}]`))
+	lines := strings.Join(m.Status.Lines(), "\n")
+	for _, want := range []string{
+		"ServiceEntry default/ext: endpoints[1].address: an endpoint needs an address",
+		"ServiceEntry default/ext: endpoints[2].weight: weight -1 is out of range",
+	} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("missing %q in status lines:\n%s", want, lines)
+		}
+	}
+	if eps := m.Services["db.example.net"].Endpoints[5432]; len(eps) != 1 || eps[0].Address != "192.168.0.1" {
+		t.Errorf("endpoints %+v, want only 192.168.0.1", eps)
+	}
+}

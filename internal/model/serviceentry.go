@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strings"
@@ -84,6 +85,24 @@ func (m *Model) entryAddresses(se *networkingv1.ServiceEntry, ref ObjectRef) []s
 	return out
 }
 
+// usableEntries are the entry's endpoints with an address and a weight
+// Envoy takes (0 for the default, up to 2^32-1); the others are reported
+// and left out, as they would make Envoy refuse the load assignment.
+func (m *Model) usableEntries(se *networkingv1.ServiceEntry, ref ObjectRef) []networkingv1.WorkloadEntry {
+	var out []networkingv1.WorkloadEntry
+	for i, e := range se.Spec.Endpoints {
+		switch {
+		case e.Address == "":
+			m.Status.Add(ref, fmt.Sprintf("endpoints[%d].address", i), "an endpoint needs an address; it is ignored")
+		case e.Weight < 0 || e.Weight > math.MaxUint32:
+			m.Status.Add(ref, fmt.Sprintf("endpoints[%d].weight", i), "weight %d is out of range (0 to 4294967295); the endpoint is ignored", e.Weight)
+		default:
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func definedBy(s *Service) string {
 	if s.FromServiceEntry != nil {
 		return "ServiceEntry " + s.FromServiceEntry.String()
@@ -126,7 +145,7 @@ func (m *Model) serviceEntryHost(se *networkingv1.ServiceEntry, ref ObjectRef, h
 	case se.Spec.WorkloadSelector != nil:
 		m.entryEndpointsFromPods(s, se.Spec.WorkloadSelector.Labels)
 	case len(se.Spec.Endpoints) > 0:
-		entryEndpoints(s, se.Spec.Endpoints)
+		entryEndpoints(s, m.usableEntries(se, ref))
 	case s.Resolution == DNS || s.Resolution == DNSRoundRobin:
 		// With no endpoints the proxy resolves the host itself.
 		entryEndpoints(s, []networkingv1.WorkloadEntry{{Address: host}})

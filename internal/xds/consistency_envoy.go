@@ -2,9 +2,11 @@ package xds
 
 import (
 	"fmt"
+	"math"
 	"regexp/syntax"
 	"strings"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -52,6 +54,7 @@ func envoyWholeChecks(r *Resources) []error {
 	for _, e := range r.Endpoints {
 		once("load assignment", e.ClusterName)
 		each("load assignment", e.ClusterName, e)
+		errs = append(errs, localityWeights(e)...)
 	}
 	for _, s := range r.Secrets {
 		once("secret", s.Name)
@@ -95,6 +98,27 @@ func sameConnections(a, b *listenerv3.FilterChainMatch) bool {
 		}
 	}
 	return false
+}
+
+// localityWeights reports a locality whose endpoints' weights add up to
+// more than 2^32-1: Envoy refuses the load assignment ("the sum of weights
+// of all upstream hosts in a locality exceeds 4294967295").
+func localityWeights(e *endpointv3.ClusterLoadAssignment) []error {
+	var errs []error
+	for _, l := range e.Endpoints {
+		var sum uint64
+		for _, ep := range l.LbEndpoints {
+			w := uint64(1)
+			if ep.GetLoadBalancingWeight() != nil {
+				w = uint64(ep.GetLoadBalancingWeight().GetValue())
+			}
+			sum += w
+		}
+		if sum > math.MaxUint32 {
+			errs = append(errs, fmt.Errorf("load assignment %s: the weights of locality %v add up to %d, over 4294967295", e.ClusterName, l.GetLocality(), sum))
+		}
+	}
+	return errs
 }
 
 // chainMatch is a chain's match, with none the same as an empty one.

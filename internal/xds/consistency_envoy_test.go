@@ -6,6 +6,7 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -13,6 +14,7 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/sailplane/sailplane/internal/names"
 )
@@ -73,6 +75,12 @@ func TestCheckConsistencyFindsWhatEnvoyRefusesAsAWhole(t *testing.T) {
 	}
 	r.Clusters = append(r.Clusters, tlsCluster("mtls-ok", names.WorkloadCertSecret), tlsCluster("mtls-bad", names.RootCASecret))
 
+	// Weights over what a locality may add up to.
+	heavy := func() *endpointv3.LbEndpoint {
+		return &endpointv3.LbEndpoint{LoadBalancingWeight: wrapperspb.UInt32(3_000_000_000)}
+	}
+	r.Endpoints = append(r.Endpoints, &endpointv3.ClusterLoadAssignment{ClusterName: "heavy", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{heavy(), heavy()}}}})
+
 	var joined strings.Builder
 	for _, e := range CheckConsistency(r) {
 		joined.WriteString(e.Error() + "\n")
@@ -83,6 +91,7 @@ func TestCheckConsistencyFindsWhatEnvoyRefusesAsAWhole(t *testing.T) {
 		`regex "(unclosed" does not compile`,
 		"cluster " + r.Clusters[0].Name + " appears twice",
 		"have the same match",
+		"load assignment heavy: the weights of locality",
 		`listener sni: filter chains "a" and "b" have the same match`,
 		`cluster mtls-bad: SDS secret "ROOTCA" is not a TLS certificate`,
 	} {
