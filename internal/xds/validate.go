@@ -25,6 +25,7 @@ type validator interface {
 // one bad object costs the proxy that resource only, and records why
 // against the object that produced it.
 func (g *generator) validate() {
+	g.dropRefusedDomains()
 	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
 		return "cluster " + c.Name, g.clusterOwner(c.Name)
 	})
@@ -37,6 +38,32 @@ func (g *generator) validate() {
 	g.out.Secrets = keepValid(g, g.out.Secrets, func(s *tlsv3.Secret) (string, model.ObjectRef) {
 		return "secret " + s.Name, generatorRef
 	})
+}
+
+// dropRefusedDomains takes out of the route configurations the domains
+// Envoy refuses (empty, or with a NUL, CR or LF: a host that came from a
+// multi-line YAML value), and a virtual host left with none, so that one
+// bad host costs its virtual host, not the whole table and the listener
+// that names it.
+func (g *generator) dropRefusedDomains() {
+	for _, rc := range g.out.Routes {
+		vhosts := rc.VirtualHosts[:0]
+		for _, vh := range rc.VirtualHosts {
+			domains := vh.Domains[:0]
+			for _, d := range vh.Domains {
+				if d == "" || strings.ContainsAny(d, "\x00\r\n") {
+					g.problem(generatorRef, "", fmt.Sprintf("route configuration %s, virtual host %s: domain %q left out: Envoy refuses it", rc.Name, vh.Name, d))
+					continue
+				}
+				domains = append(domains, d)
+			}
+			vh.Domains = domains
+			if len(domains) > 0 {
+				vhosts = append(vhosts, vh)
+			}
+		}
+		rc.VirtualHosts = vhosts
+	}
 }
 
 // generatorRef stands for problems no single Istio object caused.
