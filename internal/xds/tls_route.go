@@ -18,13 +18,20 @@ import (
 func (g *generator) tlsChains(svc *model.Service, p model.Port) []*listenerv3.FilterChain {
 	var chains []*listenerv3.FilterChain
 	// First match wins, as in Istio: a server name an earlier match took
-	// (or a second match of every name) would give two filter chains the
-	// same match, and Envoy refuses the whole listener.
+	// would give two filter chains the same match, and Envoy refuses the
+	// whole listener.
 	claimed := map[string]bool{}
 	for _, vs := range g.sidecarVirtualServices(svc.Hostname) {
 		for i, rule := range vs.Spec.TLS {
 			for j, m := range rule.Match {
 				if !g.tlsMatchApplies(m, vs, p.Number) {
+					continue
+				}
+				if len(m.SniHosts) == 0 {
+					// Istio's validation requires them; without, the chain
+					// would match what the listener's plain chain does.
+					g.problem(model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}, fmt.Sprintf("tls[%d].match[%d].sniHosts", i, j),
+						"a tls match needs sniHosts; the match is ignored")
 					continue
 				}
 				sni, dup := unclaimedSNI(m.SniHosts, claimed)
@@ -49,16 +56,9 @@ func (g *generator) tlsChains(svc *model.Service, p model.Port) []*listenerv3.Fi
 	return chains
 }
 
-// unclaimedSNI returns the server names not yet claimed and claims them
-// (no names: every name, claimed as ""); dup when nothing is left.
+// unclaimedSNI returns the server names not yet claimed and claims them;
+// dup when nothing is left.
 func unclaimedSNI(sni []string, claimed map[string]bool) ([]string, bool) {
-	if len(sni) == 0 {
-		if claimed[""] {
-			return nil, true
-		}
-		claimed[""] = true
-		return nil, false
-	}
 	var out []string
 	for _, h := range sni {
 		if !claimed[h] {
