@@ -10,6 +10,7 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE      ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 CRD_DIR        ?= config/crd/bases
 GO_TEST_FLAGS  ?= -v -count=1 -timeout 45m
+FUZZ_TIME      ?= 25s
 
 .PHONY: all
 all: build
@@ -52,6 +53,11 @@ test: tools envtest ## Run every test (envtest: the real kube-apiserver and etcd
 	KUBEBUILDER_ASSETS="$$(bash test/tools/envtest-binaries.sh)" \
 	  SAILPLANE_CONTROLLER_GEN=$(CONTROLLER_GEN) SAILPLANE_KUSTOMIZE=$(KUSTOMIZE) \
 	  go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) fuzz
+
+.PHONY: fuzz
+fuzz: ## Fuzz the offline path (manifests to Envoy config) for FUZZ_TIME; a crasher lands in internal/translate/testdata/fuzz.
+	go test ./internal/translate -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 1s
 
 ##@ Build and run
 

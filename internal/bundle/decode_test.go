@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -126,4 +127,22 @@ func synth(t *testing.T, in string) *Bundle {
 	}
 	b.Synthesize()
 	return b
+}
+
+// Found by FuzzTranslate: replicas beyond what 10.244/16 holds made
+// Synthesize loop forever looking for a free address.
+func TestStableIPStopsWhenAddressesRunOut(t *testing.T) {
+	used := map[string]bool{}
+	for third := 0; third < 254; third++ {
+		for last := 1; last <= 254; last++ {
+			used[fmt.Sprintf("10.244.%d.%d", third, last)] = true
+		}
+	}
+	delete(used, "10.244.17.42")
+	if ip, ok := stableIP(used, "10.244", "pod"); !ok || ip != "10.244.17.42" {
+		t.Fatalf("the last free address: got %q, %v", ip, ok)
+	}
+	if ip, ok := stableIP(used, "10.244", "one-more"); ok {
+		t.Fatalf("a full /16 gave %s", ip)
+	}
 }

@@ -15,7 +15,10 @@ import (
 // for Services that have none. The addresses are derived from the
 // objects' names, so the same manifests always get the same addresses.
 // The first replica's pod is named after the Deployment, so
-// `--proxy productpage-v1.default` finds it.
+// `--proxy productpage-v1.default` finds it. Addresses come from 10.96/16
+// (Services) and 10.244/16 (Pods): when one runs out (64,516 addresses, a
+// Deployment with replicas: 100000, say), the rest go without, Services
+// keep no cluster IP and no more Pods are made.
 func (b *Bundle) Synthesize() {
 	used := map[string]bool{}
 	for _, s := range b.Services {
@@ -24,7 +27,7 @@ func (b *Bundle) Synthesize() {
 	for i := range b.Services {
 		s := &b.Services[i]
 		if s.Spec.ClusterIP == "" && s.Spec.Type != corev1.ServiceTypeExternalName {
-			s.Spec.ClusterIP = stableIP(used, "10.96", s.Namespace+"/"+s.Name)
+			s.Spec.ClusterIP, _ = stableIP(used, "10.96", s.Namespace+"/"+s.Name)
 		}
 	}
 	if len(b.Pods) > 0 {
@@ -47,7 +50,11 @@ func (b *Bundle) Synthesize() {
 				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: d.Namespace, Labels: d.Spec.Template.Labels, Annotations: d.Spec.Template.Annotations},
 				Spec:       *d.Spec.Template.Spec.DeepCopy(),
 			}
-			pod.Status.PodIP = stableIP(used, "10.244", d.Namespace+"/"+name)
+			ip, ok := stableIP(used, "10.244", d.Namespace+"/"+name)
+			if !ok {
+				return
+			}
+			pod.Status.PodIP = ip
 			pod.Status.Phase = corev1.PodRunning
 			b.Pods = append(b.Pods, pod)
 		}
@@ -55,17 +62,23 @@ func (b *Bundle) Synthesize() {
 }
 
 // stableIP derives an address in prefix/16 from key, stepping past ones
-// already taken.
-func stableIP(used map[string]bool, prefix, key string) string {
+// already taken; false when every one is.
+func stableIP(used map[string]bool, prefix, key string) (string, bool) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
-	n := h.Sum32() % 65024 // keep the last octet in 1..254
-	for {
+	n := h.Sum32() % addressesPer16
+	for range addressesPer16 {
 		ip := fmt.Sprintf("%s.%d.%d", prefix, n/254%254, n%254+1)
 		if !used[ip] {
 			used[ip] = true
-			return ip
+			return ip, true
 		}
-		n = (n + 1) % 65024
+		n = (n + 1) % addressesPer16
 	}
+	return "", false
 }
+
+// addressesPer16 is how many values of n stableIP tries: the last octet
+// in 1..254 and the third in 0..255 wrapped at 254 (so a few values give
+// the same address; the used check steps past them).
+const addressesPer16 = 254 * 256

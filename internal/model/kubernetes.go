@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+	"net"
 	"sort"
 	"strings"
 
@@ -8,6 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -33,7 +36,7 @@ func (m *Model) addPods(b *bundle.Bundle) {
 		}
 		for _, c := range p.Spec.Containers {
 			for _, cp := range c.Ports {
-				if cp.Name != "" {
+				if cp.Name != "" && validPort(int64(cp.ContainerPort)) {
 					w.ContainerPorts[cp.Name] = uint32(cp.ContainerPort)
 				}
 			}
@@ -61,6 +64,14 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		if svc.Spec.Type == corev1.ServiceTypeExternalName {
 			continue // an alias to a DNS name; Istio routes it as passthrough
 		}
+		if bad := append(validation.IsDNS1035Label(svc.Name), validation.IsDNS1123Label(svc.Namespace)...); len(bad) > 0 {
+			// The API server refuses it; manifests read offline skip it.
+			// Its host would carry what Envoy refuses in domains and
+			// cluster names.
+			m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+				"metadata", "not a valid Service name and namespace (%s); the Service is ignored", strings.Join(bad, "; "))
+			continue
+		}
 		s := &Service{
 			Hostname:  names.ServiceFQDN(svc.Name, svc.Namespace, defaults.DomainSuffix),
 			Namespace: svc.Namespace,
@@ -70,13 +81,32 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 			Endpoints: map[uint32][]Endpoint{},
 		}
 		if ip := svc.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
-			s.Addresses = []string{ip}
+			if net.ParseIP(ip) != nil {
+				s.Addresses = []string{ip}
+			} else {
+				// The API server refuses it; as a listener address and a
+				// domain Envoy would.
+				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+					"spec.clusterIP", "%q is not an IP address; the Service has no cluster IP", ip)
+			}
 		}
 		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
 			s.Resolution = Passthrough // headless: clients dial pod IPs directly
 		}
-		for _, p := range svc.Spec.Ports {
-			s.Ports = append(s.Ports, servicePort(p))
+		for i, p := range svc.Spec.Ports {
+			port := servicePort(p)
+			if !validPort(int64(p.Port)) || p.TargetPort.StrVal == "" && p.TargetPort.IntVal != 0 && !validPort(int64(p.TargetPort.IntVal)) {
+				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+					fmt.Sprintf("spec.ports[%d]", i), "port %d (target %s) is not a port number (1 to 65535); the port is ignored", p.Port, p.TargetPort.String())
+				continue
+			}
+			if portTaken(s.Ports, port) {
+				// The API server refuses it; manifests read offline skip it.
+				m.Status.Add(ObjectRef{Kind: "Service", NamespacedName: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}},
+					fmt.Sprintf("spec.ports[%d]", i), "port %d is listed twice; only the first counts", p.Port)
+				continue
+			}
+			s.Ports = append(s.Ports, port)
 		}
 		sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Number < s.Ports[j].Number })
 		key := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
@@ -87,6 +117,25 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 		}
 		m.Services[s.Hostname] = s
 	}
+}
+
+// validPort says whether n is a TCP or UDP port number. The API server
+// refuses any other in Services, Pods, EndpointSlices and (by the CRDs)
+// ServiceEntries; manifests read offline are not so checked, and Envoy
+// refuses an address with such a port, with the whole resource.
+func validPort(n int64) bool { return n >= 1 && n <= 65535 }
+
+// portTaken says whether ports already has p's number for the same kind
+// of transport: one UDP port and one stream port (TCP, SCTP) may share a
+// number, as Kubernetes allows, but the mesh has one cluster and one
+// listener per number, so two stream ports would collide in Envoy.
+func portTaken(ports []Port, p Port) bool {
+	for _, q := range ports {
+		if q.Number == p.Number && (q.Protocol == UDP) == (p.Protocol == UDP) {
+			return true
+		}
+	}
+	return false
 }
 
 func servicePort(p corev1.ServicePort) Port {
@@ -127,7 +176,7 @@ func (m *Model) endpointsFromSlices(s *Service, slices []*discoveryv1.EndpointSl
 	for _, es := range slices {
 		for _, sp := range es.Ports {
 			port := s.portByName(deref(sp.Name))
-			if port == nil || sp.Port == nil {
+			if port == nil || sp.Port == nil || !validPort(int64(*sp.Port)) {
 				continue
 			}
 			for _, ep := range es.Endpoints {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -95,11 +96,35 @@ func (m *Model) addDestinationRules(b *bundle.Bundle) {
 		if !m.anyHostMatches(host) {
 			m.Status.Add(oref, "host", "host %q not found in the service registry; the rule applies to nothing", host)
 		}
-		m.DestinationRules = append(m.DestinationRules, &DestinationRule{
+		rule := &DestinationRule{
 			Ref: ref, Spec: &dr.Spec, Host: host,
 			ExportTo: ParseExportTo(dr.Spec.ExportTo, dr.Namespace),
-		})
+		}
+		for i, ss := range dr.Spec.Subsets {
+			if !rule.SubsetUsable(i) {
+				m.Status.Add(oref, fmt.Sprintf("subsets[%d].name", i), "subset name %q is empty, repeated or contains \"|\"; the subset is ignored", ss.Name)
+			}
+		}
+		m.DestinationRules = append(m.DestinationRules, rule)
 	}
+}
+
+// SubsetUsable says whether subset i gets clusters: its name is not
+// empty, has no "|" (which cluster names use as a separator) and is not
+// the name of an earlier subset. Istio's validation refuses the others;
+// here they would name the service's default cluster, or one cluster
+// twice, and Envoy refuses the whole CDS update.
+func (dr *DestinationRule) SubsetUsable(i int) bool {
+	name := dr.Spec.Subsets[i].Name
+	if name == "" || strings.Contains(name, "|") {
+		return false
+	}
+	for _, earlier := range dr.Spec.Subsets[:i] {
+		if earlier.Name == name {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Model) anyHostMatches(rule string) bool {
@@ -211,7 +236,7 @@ func (m *Model) VirtualService(ref types.NamespacedName) *VirtualService {
 // Subset returns the subset of the rule by name.
 func (dr *DestinationRule) Subset(name string) *networkingv1.Subset {
 	for i := range dr.Spec.Subsets {
-		if dr.Spec.Subsets[i].Name == name {
+		if dr.Spec.Subsets[i].Name == name && dr.SubsetUsable(i) {
 			return &dr.Spec.Subsets[i]
 		}
 	}

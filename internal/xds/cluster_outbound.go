@@ -36,6 +36,9 @@ func (g *generator) serviceClusters(svc *model.Service) {
 			continue
 		}
 		for i := range dr.Spec.Subsets {
+			if !dr.SubsetUsable(i) {
+				continue // reported by the model
+			}
 			g.outboundCluster(svc, port, dr, &dr.Spec.Subsets[i], i)
 		}
 	}

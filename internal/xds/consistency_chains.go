@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -36,7 +37,7 @@ func matchKeys(m *listenerv3.FilterChainMatch) []string {
 	levels := [][]string{
 		{fmt.Sprint(m.GetDestinationPort().GetValue())},
 		cidrs(m.GetPrefixRanges()),
-		orAny(m.GetServerNames()),
+		orAny(lowered(m.GetServerNames())),
 		{m.GetTransportProtocol()},
 		orAny(m.GetApplicationProtocols()),
 		cidrs(m.GetDirectSourcePrefixRanges()),
@@ -55,6 +56,15 @@ func matchKeys(m *listenerv3.FilterChainMatch) []string {
 		keys = next
 	}
 	return keys
+}
+
+// lowered is server names as Envoy compares them: without regard to case.
+func lowered(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(n)
+	}
+	return out
 }
 
 func orAny(vals []string) []string {

@@ -50,7 +50,7 @@ func (g *generator) sniDNATCluster(name string, t sniDNATTarget) {
 	var subset *networkingv1.Subset
 	if dr != nil {
 		for i := range dr.Spec.Subsets {
-			if dr.Spec.Subsets[i].Name == t.subset {
+			if dr.Spec.Subsets[i].Name == t.subset && dr.SubsetUsable(i) {
 				idx, subset = i, &dr.Spec.Subsets[i]
 			}
 		}

@@ -132,8 +132,10 @@ func (g *generator) autoPassthroughChains(p *gwPort, s *gwServer) []*listenerv3.
 		dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
 		subsets := []string{""}
 		if dr != nil {
-			for _, ss := range dr.Spec.Subsets {
-				subsets = append(subsets, ss.Name)
+			for i, ss := range dr.Spec.Subsets {
+				if dr.SubsetUsable(i) {
+					subsets = append(subsets, ss.Name)
+				}
 			}
 		}
 		for _, port := range svc.Ports {

@@ -17,12 +17,30 @@ import (
 // terminating. Nil when no tls rule applies.
 func (g *generator) tlsChains(svc *model.Service, p model.Port) []*listenerv3.FilterChain {
 	var chains []*listenerv3.FilterChain
+	// First match wins, as in Istio: a server name an earlier match took
+	// would give two filter chains the same match, and Envoy refuses the
+	// whole listener.
+	claimed := map[string]bool{}
 	for _, vs := range g.sidecarVirtualServices(svc.Hostname) {
 		for i, rule := range vs.Spec.TLS {
-			for _, m := range rule.Match {
+			for j, m := range rule.Match {
 				if !g.tlsMatchApplies(m, vs, p.Number) {
 					continue
 				}
+				if len(m.SniHosts) == 0 {
+					// Istio's validation requires them; without, the chain
+					// would match what the listener's plain chain does.
+					g.problem(model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}, fmt.Sprintf("tls[%d].match[%d].sniHosts", i, j),
+						"a tls match needs sniHosts; the match is ignored")
+					continue
+				}
+				sni, dup := unclaimedSNI(m.SniHosts, claimed)
+				if dup {
+					g.problem(model.ObjectRef{Kind: "VirtualService", NamespacedName: vs.Ref}, fmt.Sprintf("tls[%d].match[%d].sniHosts", i, j),
+						"every server name of the match is matched by an earlier tls rule on port "+fmt.Sprint(p.Number)+"; the match is ignored")
+					continue
+				}
+				m.SniHosts = sni
 				tp := &tcpv3.TcpProxy{StatPrefix: svc.Hostname}
 				g.tcpWeighted(tp, vs, fmt.Sprintf("tls[%d]", i), rule.Route, p.Number)
 				if tp.ClusterSpecifier == nil {
@@ -36,6 +54,19 @@ func (g *generator) tlsChains(svc *model.Service, p model.Port) []*listenerv3.Fi
 		}
 	}
 	return chains
+}
+
+// unclaimedSNI returns the server names not yet claimed and claims them;
+// dup when nothing is left.
+func unclaimedSNI(sni []string, claimed map[string]bool) ([]string, bool) {
+	var out []string
+	for _, h := range sni {
+		if !claimed[h] {
+			claimed[h] = true
+			out = append(out, h)
+		}
+	}
+	return out, len(out) == 0
 }
 
 func (g *generator) tlsMatchApplies(m networkingv1.TLSMatchAttributes, vs *model.VirtualService, port uint32) bool {

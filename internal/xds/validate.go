@@ -25,6 +25,7 @@ type validator interface {
 // one bad object costs the proxy that resource only, and records why
 // against the object that produced it.
 func (g *generator) validate() {
+	g.dropRefusedDomains()
 	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
 		return "cluster " + c.Name, g.clusterOwner(c.Name)
 	})
@@ -37,6 +38,32 @@ func (g *generator) validate() {
 	g.out.Secrets = keepValid(g, g.out.Secrets, func(s *tlsv3.Secret) (string, model.ObjectRef) {
 		return "secret " + s.Name, generatorRef
 	})
+}
+
+// dropRefusedDomains takes out of the route configurations the domains
+// Envoy refuses (empty, or with a NUL, CR or LF: a host that came from a
+// multi-line YAML value), and a virtual host left with none, so that one
+// bad host costs its virtual host, not the whole table and the listener
+// that names it.
+func (g *generator) dropRefusedDomains() {
+	for _, rc := range g.out.Routes {
+		vhosts := rc.VirtualHosts[:0]
+		for _, vh := range rc.VirtualHosts {
+			domains := vh.Domains[:0]
+			for _, d := range vh.Domains {
+				if d == "" || strings.ContainsAny(d, "\x00\r\n") {
+					g.problem(generatorRef, "", fmt.Sprintf("route configuration %s, virtual host %s: domain %q left out: Envoy refuses it", rc.Name, vh.Name, d))
+					continue
+				}
+				domains = append(domains, d)
+			}
+			vh.Domains = domains
+			if len(domains) > 0 {
+				vhosts = append(vhosts, vh)
+			}
+		}
+		rc.VirtualHosts = vhosts
+	}
 }
 
 // generatorRef stands for problems no single Istio object caused.
@@ -73,9 +100,11 @@ func (g *generator) clusterOwner(name string) model.ObjectRef {
 // CheckConsistency reports every reference that does not resolve within
 // the resources: an RDS name without a route configuration, a route or
 // tcp_proxy naming a cluster that is not there, an EDS cluster without a
-// load assignment, an SDS secret that is missing or of the wrong kind, two
-// filter chains of a listener matching the same connections. A proxy
-// given such a snapshot would drop traffic (or refuse the listener).
+// load assignment, an SDS secret that is missing or of the wrong kind. A
+// proxy given such a snapshot would drop traffic. It also reports what
+// Envoy refuses as a whole (two filter chains of a listener matching the
+// same connections, and envoyWholeChecks: invalid protos, names twice,
+// regexes RE2 refuses).
 func CheckConsistency(r *Resources) []error {
 	clusters := map[string]*clusterv3.Cluster{}
 	for _, c := range r.Clusters {
@@ -102,7 +131,8 @@ func CheckConsistency(r *Resources) []error {
 			errs = append(errs, fmt.Errorf("EDS cluster %s has no load assignment", c.Name))
 		}
 	}
-	return append(errs, secretConsistency(r)...)
+	errs = append(errs, secretConsistency(r)...)
+	return append(errs, envoyWholeChecks(r)...)
 }
 
 func listenerRefs(l *listenerv3.Listener, routes map[string]bool, clusters map[string]*clusterv3.Cluster) []error {
