@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/sailplane/sailplane/controllers"
 	"github.com/sailplane/sailplane/internal/ca"
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/metrics"
 	"github.com/sailplane/sailplane/internal/workloadcert"
 	"github.com/sailplane/sailplane/internal/xdsauth"
 	"github.com/sailplane/sailplane/internal/xdsserver"
@@ -63,19 +63,10 @@ func newTrust(kube kubernetes.Interface, opts Options, log logr.Logger) *trust {
 // issuedCounter is sailplane_workload_certificates_issued_total, or the
 // counter an earlier manager in this process registered under that name.
 func issuedCounter() prometheus.Counter {
-	c := prometheus.NewCounter(prometheus.CounterOpts{
+	return metrics.Register(ctrlmetrics.Registry, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sailplane_workload_certificates_issued_total",
 		Help: "Workload certificates (SDS default) issued by the mesh CA, first issuances and renewals; one per service account, not per proxy.",
-	})
-	if err := ctrlmetrics.Registry.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
-				return existing
-			}
-		}
-	}
-	return c
+	}))
 }
 
 // guardDebug puts the debug endpoints behind TokenReview and a

@@ -5,6 +5,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sailplane/sailplane/internal/metrics"
 )
 
 // Reasons a caller is refused, the values of
@@ -41,7 +43,7 @@ func newRefusals(reg prometheus.Registerer, log logr.Logger) *refusals {
 		Name: "sailplane_xds_auth_refusals_total",
 		Help: "Callers of the authenticated xDS port refused, by reason.",
 	}, []string{"reason"})
-	return &refusals{counter: registerCounterVec(reg, c), log: log, logged: map[[2]string]struct{}{}}
+	return &refusals{counter: metrics.Register(reg, c), log: log, logged: map[[2]string]struct{}{}}
 }
 
 // refuse records a refusal of subject (a SPIFFE id, a token hash or a peer

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/identity"
+	"github.com/sailplane/sailplane/internal/metrics"
 )
 
 // The keys under which the API server names the pod a bound
@@ -126,7 +126,7 @@ func NewTokenReviewer(client authnv1client.TokenReviewInterface, opts TokenRevie
 			Help: "TokenReview calls made to the API server (cache misses), by result: authenticated, refused or error.",
 		}, []string{"result"}),
 	}
-	r.counter = registerCounterVec(opts.Registerer, r.counter)
+	r.counter = metrics.Register(opts.Registerer, r.counter)
 	return r
 }
 
@@ -261,22 +261,4 @@ func firstExtra(u authenticationv1.UserInfo, key string) string {
 func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return "sha256:" + hex.EncodeToString(sum[:6])
-}
-
-// registerCounterVec registers c, or returns the collector a second
-// component registered under the same name first (tracker.go does the
-// same), so two reviewers on one registry share one series.
-func registerCounterVec(reg prometheus.Registerer, c *prometheus.CounterVec) *prometheus.CounterVec {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }

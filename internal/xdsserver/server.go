@@ -25,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/sailplane/sailplane/internal/metrics"
 )
 
 // Options tune the gRPC server.
@@ -77,10 +79,10 @@ type port struct {
 // group and shared in memory.
 func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 	s := &Server{log: log, tracker: newTracker(opts.Registerer), opts: opts, budget: newPushBudget(opts.PushBudget, pushWait)}
-	s.refusals = registerCounter(opts.Registerer, prometheus.CounterOpts{
+	s.refusals = metrics.Register(opts.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sailplane_xds_node_refusals_total",
 		Help: "Authenticated xDS streams refused because the node id they claimed is not the caller's (another namespace, pod or service account).",
-	})
+	}))
 	for ch := range s.ports {
 		c := newGroupCache(s.tracker)
 		s.ports[ch] = &port{cache: c, xds: serverv3.NewServer(ctx, c, &callbacks{s: s, channel: channel(ch)})}
@@ -197,19 +199,4 @@ func serveUntil(ctx context.Context, g *grpc.Server, lis net.Listener) error {
 		return fmt.Errorf("xDS server: %w", err)
 	}
 	return nil
-}
-
-// registerCounter registers a counter, or returns the one already there
-// (tests run several servers in one process).
-func registerCounter(reg prometheus.Registerer, opts prometheus.CounterOpts) prometheus.Counter {
-	c := prometheus.NewCounter(opts)
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-			return are.ExistingCollector.(prometheus.Counter)
-		}
-	}
-	return c
 }

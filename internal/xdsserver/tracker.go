@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sailplane/sailplane/internal/identity"
+	"github.com/sailplane/sailplane/internal/metrics"
 	"github.com/sailplane/sailplane/internal/names"
 )
 
@@ -86,11 +87,7 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 	if reg != nil {
 		// A second server in one process (tests run several replicas)
 		// shares the counter already registered.
-		if err := reg.Register(t.nacks); err != nil {
-			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-				t.nacks = are.ExistingCollector.(*prometheus.CounterVec)
-			}
-		}
+		t.nacks = metrics.Register(reg, t.nacks)
 		_ = reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "sailplane_xds_connected_proxies",
 			Help: "Proxies with at least one open ADS stream.",
