@@ -116,11 +116,7 @@ func (r *MeshReconciler) podIdentity(namespace, name string) (string, string, bo
 	if err := r.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &pod); err != nil {
 		return "", "", false
 	}
-	sa := pod.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
-	return sa, string(pod.UID), true
+	return model.ServiceAccountOf(&pod), string(pod.UID), true
 }
 
 // poke asks for a reconcile without blocking; one pending poke is enough.

@@ -28,7 +28,7 @@ func (m *Model) addPods(b *bundle.Bundle) {
 			Ref:            types.NamespacedName{Namespace: p.Namespace, Name: p.Name},
 			IP:             p.Status.PodIP,
 			Labels:         p.Labels,
-			ServiceAccount: serviceAccountOf(p),
+			ServiceAccount: ServiceAccountOf(p),
 			UID:            string(p.UID),
 			Sidecar:        hasSidecar(p),
 			ContainerPorts: map[string]uint32{},
@@ -47,10 +47,10 @@ func (m *Model) addPods(b *bundle.Bundle) {
 	m.nodes = nodes
 }
 
-// serviceAccountOf is the account a pod runs as; the API server fills in
+// ServiceAccountOf is the account a pod runs as; the API server fills in
 // "default" when the spec names none, and so does this for pods that were
 // never admitted (offline manifests).
-func serviceAccountOf(p *corev1.Pod) string {
+func ServiceAccountOf(p *corev1.Pod) string {
 	if p.Spec.ServiceAccountName != "" {
 		return p.Spec.ServiceAccountName
 	}
