@@ -17,15 +17,7 @@ import (
 func TestEndpointsOnlyMatchesFullTranslation(t *testing.T) {
 	cases, _ := filepath.Glob("testdata/*.in.yaml")
 	for _, in := range cases {
-		h := header(t, in)
-		b, _, err := Load(append(h.with, in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := h.run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runCase(t, in)
 		if res.Proxy.Type != names.Sidecar {
 			continue
 		}

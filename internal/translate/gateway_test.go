@@ -136,15 +136,7 @@ func TestSampleGateways(t *testing.T) {
 // passthrough.
 func TestGatewayRouting(t *testing.T) {
 	run := func(in string) *xds.Resources {
-		h := header(t, in)
-		b, _, err := Load(append(h.with, in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := h.run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runCase(t, in)
 		return res.Resources
 	}
 	frontend := "outbound|9080||frontend.default.svc.cluster.local"
@@ -231,15 +223,7 @@ func TestGatewayFilterChainsAreUnnamed(t *testing.T) {
 	cases, _ := filepath.Glob("testdata/gateway-*.in.yaml")
 	chains := 0
 	for _, in := range cases {
-		h := header(t, in)
-		b, _, err := Load(append(h.with, in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := h.run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runCase(t, in)
 		if res.Proxy.Type != names.Router {
 			continue
 		}

@@ -83,6 +83,22 @@ func (h caseHeader) run(b *bundle.Bundle) (*Result, error) {
 	return Run(b, ParseProxy(h.proxy))
 }
 
+// runCase loads a case with its shared inputs and translates it for the
+// case's proxy, failing the test on any error.
+func runCase(t *testing.T, in string) *Result {
+	t.Helper()
+	h := header(t, in)
+	b, _, err := Load(append(h.with, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.run(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func header(t *testing.T, in string) caseHeader {
 	t.Helper()
 	f, err := os.Open(in)

@@ -66,15 +66,7 @@ func TestInboundMTLSSimulation(t *testing.T) {
 		tc.conn.Port = tc.port
 		t.Run(fmt.Sprintf("%s/%d/%d", tc.file, tc.port, i), func(t *testing.T) {
 			in := filepath.Join("testdata", tc.file+".in.yaml")
-			h := header(t, in)
-			b, _, err := Load(append(h.with, in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := h.run(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runCase(t, in)
 			got, err := simulate.Inbound(res.Resources, tc.conn)
 			if err != nil {
 				t.Fatal(err)

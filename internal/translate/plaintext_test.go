@@ -22,15 +22,7 @@ func TestWithoutSDSOverGoldens(t *testing.T) {
 	}
 	for _, in := range cases {
 		t.Run(strings.TrimSuffix(filepath.Base(in), ".in.yaml"), func(t *testing.T) {
-			h := header(t, in)
-			b, _, err := Load(append(h.with, in))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := h.run(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runCase(t, in)
 			group := res.Resources
 			before := snapshotOf(group)
 			plain := xds.WithoutSDS(group)
@@ -83,15 +75,7 @@ func snapshotOf(r *xds.Resources) []proto.Message {
 func TestWithoutSDSFailsClosed(t *testing.T) {
 	run := func(name string) *xds.Resources {
 		in := filepath.Join("testdata", name+".in.yaml")
-		h := header(t, in)
-		b, _, err := Load(append(h.with, in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := h.run(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runCase(t, in)
 		return xds.WithoutSDS(res.Resources)
 	}
 	strict := run("mtls-inbound-strict")
@@ -121,15 +105,7 @@ func TestWithoutSDSFailsClosed(t *testing.T) {
 		t.Error("no auto mTLS cluster keeps its plaintext default")
 	}
 	in := filepath.Join("testdata", "mtls-outbound-rules.in.yaml")
-	h := header(t, in)
-	b, _, err := Load(append(h.with, in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := h.run(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runCase(t, in)
 	forced := map[string]bool{}
 	for _, c := range res.Resources.Clusters {
 		if c.TransportSocket != nil {
