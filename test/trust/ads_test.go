@@ -1,13 +1,10 @@
 package trust
 
 import (
-	"context"
 	"crypto/tls"
-	"sync"
 	"testing"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
@@ -16,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/sailplane/sailplane/test/adsclient"
 	"github.com/sailplane/sailplane/test/envtestutil"
 )
 
@@ -46,55 +44,22 @@ func dial(t *testing.T, addr string, o dialOpts) *grpc.ClientConn {
 }
 
 // adsClient is a raw state-of-the-world ADS stream, ACKing what it gets.
-type adsClient struct {
-	stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
-	node   *corev3.Node
-	mu     sync.Mutex
-	queue  map[string][]*discoveryv3.DiscoveryResponse
-	err    error
-	signal chan struct{}
-}
+type adsClient struct{ *adsclient.Stream }
 
 func openADS(t *testing.T, conn *grpc.ClientConn, nodeID string) *adsClient {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &adsClient{stream: stream, node: &corev3.Node{Id: nodeID}, queue: map[string][]*discoveryv3.DiscoveryResponse{}, signal: make(chan struct{}, 1)}
-	go c.read()
-	return c
+	return &adsClient{adsclient.Open(t, conn, nodeID)}
 }
 
-func (c *adsClient) read() {
-	for {
-		resp, err := c.stream.Recv()
-		c.mu.Lock()
-		if err != nil {
-			c.err = err
-		} else {
-			c.queue[resp.TypeUrl] = append(c.queue[resp.TypeUrl], resp)
-		}
-		c.mu.Unlock()
-		select {
-		case c.signal <- struct{}{}:
-		default:
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
+// ask requests names of the type, acknowledging last when it is set. A
+// refused stream may have ended already; the test then reads why.
 func (c *adsClient) ask(t *testing.T, typeURL string, names []string, last *discoveryv3.DiscoveryResponse) {
 	t.Helper()
-	req := &discoveryv3.DiscoveryRequest{Node: c.node, TypeUrl: typeURL, ResourceNames: names}
+	var version, nonce string
 	if last != nil {
-		req.VersionInfo, req.ResponseNonce = last.VersionInfo, last.Nonce
+		version, nonce = last.VersionInfo, last.Nonce
 	}
-	if err := c.stream.Send(req); err != nil {
+	if err := c.Send(typeURL, names, version, nonce, nil); err != nil {
 		t.Logf("send %s: %v (the stream has ended)", typeURL, err)
 	}
 }
@@ -102,33 +67,7 @@ func (c *adsClient) ask(t *testing.T, typeURL string, names []string, last *disc
 // next returns the next response of the type, or nil when none came
 // within timeout or the stream ended.
 func (c *adsClient) next(typeURL string, timeout time.Duration) *discoveryv3.DiscoveryResponse {
-	deadline := time.After(timeout)
-	for {
-		c.mu.Lock()
-		if q := c.queue[typeURL]; len(q) > 0 {
-			c.queue[typeURL] = q[1:]
-			c.mu.Unlock()
-			return q[0]
-		}
-		ended := c.err != nil
-		c.mu.Unlock()
-		if ended {
-			return nil
-		}
-		select {
-		case <-c.signal:
-		case <-deadline:
-			return nil
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// failure is the error the stream ended with; nil while it is open.
-func (c *adsClient) failure() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
+	return c.Poll(typeURL, timeout)
 }
 
 // ended waits for the stream to end and returns its status.
@@ -136,15 +75,12 @@ func (c *adsClient) ended(t *testing.T, timeout time.Duration) *status.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		err := c.err
-		c.mu.Unlock()
-		if err != nil {
+		if err := c.Err(); err != nil {
 			return status.Convert(err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("stream of %s did not end within %s", c.node.Id, timeout)
+	t.Fatalf("stream of %s did not end within %s", c.Node.Id, timeout)
 	return nil
 }
 

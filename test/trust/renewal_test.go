@@ -46,7 +46,7 @@ func TestCertificateRenewedOnTheSameStream(t *testing.T) {
 	if limit := old.NotBefore.Add(lifetime * 3 / 4); arrived.After(limit) {
 		t.Errorf("renewed certificate arrived at %s, after three quarters of the old one's lifetime (%s)", arrived.Format(time.RFC3339Nano), limit.Format(time.RFC3339Nano))
 	}
-	if err := c.failure(); err != nil {
+	if err := c.Err(); err != nil {
 		t.Fatalf("the stream ended during renewal: %v", err)
 	}
 }

@@ -61,7 +61,7 @@ func TestNackIsNotAnsweredWithTheSameVersion(t *testing.T) {
 		t.Fatal("the change did not produce a new listener version")
 	}
 	c.send(t, resource.ListenerType, nil, good.VersionInfo, bad.Nonce, &statuspb.Status{Code: 3, Message: "listener 0.0.0.0_9080: rejected by the test"})
-	if again := c.poll(resource.ListenerType, 3*time.Second); again != nil {
+	if again := c.Poll(resource.ListenerType, 3*time.Second); again != nil {
 		t.Fatalf("the rejected version was sent again (version %s)", again.VersionInfo)
 	}
 	checkNackReported(t, r, bad.VersionInfo)

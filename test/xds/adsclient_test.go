@@ -1,14 +1,11 @@
 package xds
 
 import (
-	"context"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -17,66 +14,26 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
+	"github.com/sailplane/sailplane/test/adsclient"
 )
 
 // sotwClient is a raw state-of-the-world ADS stream that behaves like
 // Envoy: wildcard CDS and LDS, then EDS and RDS by name, ACKing each
 // response unless told otherwise.
-type sotwClient struct {
-	stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
-	node   *corev3.Node
-	mu     sync.Mutex
-	queue  map[string][]*discoveryv3.DiscoveryResponse
-	signal chan struct{}
-}
+type sotwClient struct{ *adsclient.Stream }
 
 func dialSotW(t *testing.T, addr, nodeID string, opts ...grpc.DialOption) *sotwClient {
 	t.Helper()
-	if len(opts) == 0 {
-		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	}
-	conn, err := grpc.NewClient(addr, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); conn.Close() })
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &sotwClient{stream: stream, node: &corev3.Node{Id: nodeID}, queue: map[string][]*discoveryv3.DiscoveryResponse{}, signal: make(chan struct{}, 1)}
-	go c.read()
-	return c
-}
-
-func (c *sotwClient) read() {
-	for {
-		resp, err := c.stream.Recv()
-		if err != nil {
-			return
-		}
-		c.mu.Lock()
-		c.queue[resp.TypeUrl] = append(c.queue[resp.TypeUrl], resp)
-		c.mu.Unlock()
-		select {
-		case c.signal <- struct{}{}:
-		default:
-		}
-	}
+	return &sotwClient{adsclient.Dial(t, addr, nodeID, opts...)}
 }
 
 func (c *sotwClient) send(t *testing.T, typeURL string, names []string, version, nonce string, nack *statuspb.Status) {
 	t.Helper()
-	err := c.stream.Send(&discoveryv3.DiscoveryRequest{
-		Node: c.node, TypeUrl: typeURL, ResourceNames: names, VersionInfo: version, ResponseNonce: nonce, ErrorDetail: nack,
-	})
-	if err != nil {
+	if err := c.Send(typeURL, names, version, nonce, nack); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -84,30 +41,11 @@ func (c *sotwClient) send(t *testing.T, typeURL string, names []string, version,
 // next waits for the next response of the type.
 func (c *sotwClient) next(t *testing.T, typeURL string, timeout time.Duration) *discoveryv3.DiscoveryResponse {
 	t.Helper()
-	if r := c.poll(typeURL, timeout); r != nil {
+	if r := c.Poll(typeURL, timeout); r != nil {
 		return r
 	}
-	t.Fatalf("no %s response within %s", typeURL, timeout)
+	t.Fatalf("no %s response within %s (stream: %v)", typeURL, timeout, c.Err())
 	return nil
-}
-
-func (c *sotwClient) poll(typeURL string, timeout time.Duration) *discoveryv3.DiscoveryResponse {
-	deadline := time.After(timeout)
-	for {
-		c.mu.Lock()
-		if q := c.queue[typeURL]; len(q) > 0 {
-			c.queue[typeURL] = q[1:]
-			c.mu.Unlock()
-			return q[0]
-		}
-		c.mu.Unlock()
-		select {
-		case <-c.signal:
-		case <-deadline:
-			return nil
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // subscribe walks Envoy's start-up sequence and returns what arrived,

@@ -107,7 +107,7 @@ func TestGatewaySecretRotationOverSDS(t *testing.T) {
 	if got := certOf(t, rotated); string(got) != string(cert2) {
 		t.Fatalf("after rotation SDS served:\n%s", got)
 	}
-	if again := c.poll(resource.ListenerType, time.Second); again != nil && again.VersionInfo != last[resource.ListenerType].VersionInfo {
+	if again := c.Poll(resource.ListenerType, time.Second); again != nil && again.VersionInfo != last[resource.ListenerType].VersionInfo {
 		t.Errorf("rotating the Secret changed the listeners (version %s → %s)", last[resource.ListenerType].VersionInfo, again.VersionInfo)
 	}
 }

@@ -56,7 +56,7 @@ func TestNodeLabelsPlaceEndpoints(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp := c.poll(resource.EndpointType, time.Second)
+		resp := c.Poll(resource.EndpointType, time.Second)
 		if resp != nil {
 			c.send(t, resource.EndpointType, edsNames(res.Clusters), resp.VersionInfo, resp.Nonce, nil)
 			if zoneOf(decode[*endpointv3.ClusterLoadAssignment](t, resp.Resources)) == "eu-west/eu-west-1b" {
