@@ -29,6 +29,12 @@ const (
 	LocalhostIPv6          = "::1"
 )
 
+// AppProbePort is where Istio's agent answers rewritten application probes
+// (/app-health/<container>/livez|readyz|startupz). sailplane has no agent:
+// the injected Envoy answers there instead (it is MergedMetricsPort's
+// number, which istio-init already never captures).
+const AppProbePort = 15020
+
 // Inbound TPROXY interception (istio-iptables -m TPROXY).
 const (
 	// InboundTProxyMark marks packets diverted to the proxy; policy routing

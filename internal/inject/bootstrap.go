@@ -54,6 +54,12 @@ const (
 // --service-node, filled by the kubelet from the downward API, so one
 // bootstrap serves every replica.
 func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, error) {
+	return PodBootstrap(xdsAddress, interceptionMode, nil)
+}
+
+// PodBootstrap is Bootstrap plus the listener on AppProbePort that answers
+// the pod's rewritten probes (see withAppProbes), when it has any.
+func PodBootstrap(xdsAddress, interceptionMode string, probes AppProbers) (*bootstrapv3.Bootstrap, error) {
 	if _, _, err := splitHostPort(xdsAddress); err != nil {
 		return nil, fmt.Errorf("xDS address: %w", err)
 	}
@@ -86,22 +92,26 @@ func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, err
 			},
 		},
 	}
+	withAppProbes(b, probes)
 	return b, ValidateBootstrap(b)
 }
 
-// renderedBootstrap is RenderBootstrap(Bootstrap(xdsAddress, mode)),
-// remembered: the bootstrap depends on nothing else, so every pod of a mesh
-// shares one of a handful, and rendering it (protojson, then YAML) was
-// nearly all of an admission's time.
-func renderedBootstrap(xdsAddress, mode string) (string, error) {
+// renderedBootstrap is RenderBootstrap(PodBootstrap(xdsAddress, mode,
+// probes)), remembered: the bootstrap depends on nothing else, so the pods
+// of one workload (and every pod without network probes) share one, and
+// rendering it (protojson, then YAML) was nearly all of an admission's time.
+func renderedBootstrap(xdsAddress, mode string, probes AppProbers) (string, error) {
 	key := xdsAddress + "|" + mode
+	if len(probes) > 0 {
+		key += "|" + probes.JSON()
+	}
 	renderedMu.Lock()
 	y, ok := rendered[key]
 	renderedMu.Unlock()
 	if ok {
 		return y, nil
 	}
-	b, err := Bootstrap(xdsAddress, mode)
+	b, err := PodBootstrap(xdsAddress, mode, probes)
 	if err != nil {
 		return "", err
 	}

@@ -70,7 +70,7 @@ func TestNoStaleGoldens(t *testing.T) {
 		outs = append(outs, m...)
 	}
 	for _, out := range outs {
-		if out == "testdata/bootstrap.out.yaml" { // TestBootstrapGolden's, no input
+		if out == "testdata/bootstrap.out.yaml" || out == "testdata/bootstrap-probes.out.yaml" { // TestBootstrap*Golden's, no input
 			continue
 		}
 		in := strings.TrimSuffix(strings.TrimSuffix(out, ".out.yaml"), ".report.txt") + ".in.yaml"
@@ -134,26 +134,45 @@ func shortenBootstrap(t *testing.T, pod *corev1.Pod) {
 			args := list[i].Args
 			for j := 0; j+1 < len(args); j++ {
 				if args[j] == "--config-yaml" {
-					args[j+1] = describeBootstrap(t, args[j+1])
+					args[j+1] = describeBootstrap(t, args[j+1], containerProbes(t, list[i]))
 				}
 			}
 		}
 	}
 }
 
-func describeBootstrap(t *testing.T, text string) string {
+func describeBootstrap(t *testing.T, text string, probes AppProbers) string {
 	t.Helper()
 	b := parseBootstrap(t, text)
 	addr := xdsTarget(t, b)
 	mode := b.GetNode().GetMetadata().GetFields()[MetadataInterceptionMode].GetStringValue()
-	want, err := Bootstrap(addr, mode)
+	want, err := PodBootstrap(addr, mode, probes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rendered, _ := RenderBootstrap(want); rendered != text {
-		t.Errorf("bootstrap is not what Bootstrap(%q, %q) renders", addr, mode)
+		t.Errorf("bootstrap is not what PodBootstrap(%q, %q, %s) renders", addr, mode, probes.JSON())
 	}
-	return "<bootstrap.out.yaml with xds-grpc at " + addr + ", " + MetadataInterceptionMode + " " + mode + ">"
+	desc := "<bootstrap.out.yaml with xds-grpc at " + addr + ", " + MetadataInterceptionMode + " " + mode
+	if len(probes) > 0 {
+		desc += ", " + AppProbeListenerName + " on 15020 for " + strings.Join(probes.Paths(), " ")
+	}
+	return desc + ">"
+}
+
+// containerProbes reads the proxy's record of the rewritten probes.
+func containerProbes(t *testing.T, c corev1.Container) AppProbers {
+	t.Helper()
+	for _, e := range c.Env {
+		if e.Name == EnvAppProbers {
+			p, err := ParseAppProbers(e.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+	}
+	return nil
 }
 
 // xdsTarget is the address the bootstrap's ADS service dials.

@@ -83,7 +83,11 @@ func apply(pod *corev1.Pod, s Settings) error {
 	if err := checkVolumes(pod); err != nil {
 		return err
 	}
-	bootstrap, err := renderedBootstrap(s.XDSAddress, c.mode)
+	probes, err := appProbes(pod)
+	if err != nil {
+		return err
+	}
+	bootstrap, err := renderedBootstrap(s.XDSAddress, c.mode, probes)
 	if err != nil {
 		return err
 	}
@@ -92,6 +96,9 @@ func apply(pod *corev1.Pod, s Settings) error {
 		defaultContainer = pod.Spec.Containers[0].Name
 	}
 	proxy := proxyContainer(pod, c, res, bootstrap, s)
+	if len(probes) > 0 {
+		proxy.Env = append(proxy.Env, corev1.EnvVar{Name: EnvAppProbers, Value: probes.JSON()})
+	}
 	var injectedInit []corev1.Container
 	if c.mode != ModeNone {
 		injectedInit = append(injectedInit, initContainer(c, s))

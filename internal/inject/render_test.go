@@ -24,14 +24,14 @@ func TestRenderedBootstrapIsTheRendering(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 { // computed, then remembered
-			got, err := renderedBootstrap(c.addr, c.mode)
+			got, err := renderedBootstrap(c.addr, c.mode, nil)
 			if err != nil || got != want {
 				t.Fatalf("%s %s: remembered bootstrap differs from the rendering (err %v)", c.addr, c.mode, err)
 			}
 		}
 	}
-	a, _ := renderedBootstrap("sailplane.sailplane-system.svc:15012", "REDIRECT")
-	b, _ := renderedBootstrap("sailplane.sailplane-system.svc:15012", "TPROXY")
+	a, _ := renderedBootstrap("sailplane.sailplane-system.svc:15012", "REDIRECT", nil)
+	b, _ := renderedBootstrap("sailplane.sailplane-system.svc:15012", "TPROXY", nil)
 	if a == b {
 		t.Error("different interception modes must give different bootstraps")
 	}
