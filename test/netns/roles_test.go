@@ -34,6 +34,12 @@ func runRole(role string) {
 		err = serve(os.Getenv(envListen))
 	case "dial":
 		err = dial()
+	case "probe-app":
+		err = probeApp()
+	case "probe-proxy":
+		err = probeProxy()
+	case "http-get":
+		err = httpGet()
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -139,6 +145,9 @@ func reexecAs(uid, gid string) error {
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Credential: &syscall.Credential{Uid: uint32(u), Gid: uint32(g), Groups: []uint32{}},
+		// A long-running role's child must not outlive the helper the
+		// test kills.
+		Pdeathsig: syscall.SIGKILL,
 	}
 	return cmd.Run()
 }

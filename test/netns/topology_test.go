@@ -82,8 +82,15 @@ func listeners(name string, ports ...int) []string {
 // serve starts a serve helper in ns and waits until it listens.
 func (p *pair) serve(t *testing.T, ns string, specs []string) {
 	t.Helper()
+	startHelper(t, ns, envRole+"=serve", envListen+"="+strings.Join(specs, ";"))
+}
+
+// startHelper runs the test binary in ns with env added and waits for its
+// "ready" line; t.Cleanup stops it.
+func startHelper(t *testing.T, ns string, env ...string) {
+	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", ns, helperBin)
-	cmd.Env = append(os.Environ(), envRole+"=serve", envListen+"="+strings.Join(specs, ";"))
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -105,10 +112,10 @@ func (p *pair) serve(t *testing.T, ns string, specs []string) {
 	select {
 	case err := <-ready:
 		if err != nil {
-			t.Fatalf("serve helper in %s: %v\n%s", ns, err, stderr.String())
+			t.Fatalf("helper %v in %s: %v\n%s", env, ns, err, stderr.String())
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("serve helper in %s not ready after 10s\n%s", ns, stderr.String())
+		t.Fatalf("helper %v in %s not ready after 10s\n%s", env, ns, stderr.String())
 	}
 }
 
