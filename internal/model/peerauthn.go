@@ -160,29 +160,7 @@ func (m *Model) reportSelectorConflicts() {
 // policy a port-level mode beats its workload-level one; UNSET inherits;
 // nothing at all is PERMISSIVE.
 func (m *Model) MTLSModeFor(namespace string, podLabels map[string]string, port uint32) MTLSMode {
-	mode := DefaultMTLSMode
-	if m.MTLS == nil {
-		return mode
-	}
-	if p := m.MTLS.namespaceWide[defaults.RootNamespace]; p != nil && p.Mode != "" {
-		mode = p.Mode
-	}
-	if p := m.MTLS.namespaceWide[namespace]; p != nil && p.Mode != "" && namespace != defaults.RootNamespace {
-		mode = p.Mode
-	}
-	for _, p := range m.MTLS.selecting[namespace] {
-		if !p.Selector.Matches(labels.Set(podLabels)) {
-			continue
-		}
-		if p.Mode != "" {
-			mode = p.Mode
-		}
-		if pm, ok := p.Ports[port]; ok {
-			mode = pm
-		}
-		break // the oldest selecting policy alone applies
-	}
-	return mode
+	return m.ExplainMTLSMode(namespace, podLabels, port).Mode
 }
 
 // NamespaceMTLSMode is the mode of a namespace's workloads that no
