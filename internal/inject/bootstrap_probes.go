@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -175,7 +176,10 @@ func appProbeCluster(path string, p AppProber) *clusterv3.Cluster {
 		})}
 		hc := activeCheck(p)
 		hc.HealthChecker = &corev3.HealthCheck_GrpcHealthCheck_{
-			GrpcHealthCheck: &corev3.HealthCheck_GrpcHealthCheck{ServiceName: ptrString(p.GRPC.Service)},
+			// The kubelet's authority is host:port; the cluster's name, the
+			// default, is no authority at all.
+			GrpcHealthCheck: &corev3.HealthCheck_GrpcHealthCheck{ServiceName: ptrString(p.GRPC.Service),
+				Authority: fmt.Sprintf("%s:%d", defaults.LocalhostIP, p.port())},
 		}
 		c.HealthChecks = []*corev3.HealthCheck{hc}
 	}
