@@ -186,3 +186,37 @@ func TestProbeRecordIsIstios(t *testing.T) {
 		t.Errorf("liveness record %+v, want GET /healthz?verbose=1 on 8080 (the named port resolved)", p)
 	}
 }
+
+// TestProbePortNeverCaptured: whatever the pod's capture annotations say,
+// istio-init is told to leave 15020 alone (-d), and sailplane-init's
+// exclusions come before any capture rule (test/netns proves that part).
+func TestProbePortNeverCaptured(t *testing.T) {
+	s := inject.DefaultSettings().Complete(inject.DefaultControlPlaneNamespace)
+	for _, ann := range []map[string]string{
+		nil,
+		{inject.AnnotationIncludeInboundPorts: "15020,8080"},
+		{inject.AnnotationExcludeInboundPorts: "9090"},
+		{inject.AnnotationInterceptionMode: inject.ModeTProxy, inject.AnnotationIncludeInboundPorts: "*"},
+	} {
+		pod := &corev1.Pod{}
+		pod.Labels = map[string]string{inject.InjectKey: "true"}
+		pod.Annotations = ann
+		pod.Spec.Containers = []corev1.Container{{Name: "app", Image: "app",
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{}}}}}
+		pod.Spec.Containers[0].LivenessProbe.TCPSocket.Port.IntVal = 8080
+		res := inject.Inject(pod, inject.Source{Namespace: inject.Namespace{Name: "shop"}}, s)
+		if !res.Injected {
+			t.Fatalf("%v: not injected: %s", ann, res.Status)
+		}
+		args := res.Pod.Spec.InitContainers[len(res.Pod.Spec.InitContainers)-1].Args
+		excluded := ""
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "-d" {
+				excluded = args[i+1]
+			}
+		}
+		if !strings.Contains(","+excluded+",", ",15020,") {
+			t.Errorf("%v: istio-init -d %q does not exclude the probe port 15020", ann, excluded)
+		}
+	}
+}

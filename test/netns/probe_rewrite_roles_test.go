@@ -83,14 +83,15 @@ func probeApp() error {
 }
 
 // probeProxy stands in for Envoy, which cannot run here: running as the
-// proxy's UID, it listens where the bootstrap's probe listener does and
+// proxy's UID and GID (envUID, envGID), it listens where the bootstrap's probe listener does and
 // does with each request exactly what simulate.BootstrapHTTP says Envoy's
 // configuration does: forward it to the cluster's endpoint with the
 // rewritten path and the kubelet's headers, or answer from a check of the
 // cluster's kind (run per request here; Envoy runs it every period).
 func probeProxy() error {
-	if os.Getuid() != defaults.ProxyUID {
-		return reexecAs(strconv.Itoa(defaults.ProxyUID), strconv.Itoa(defaults.ProxyGID))
+	uid, gid := os.Getenv(envUID), os.Getenv(envGID)
+	if strconv.Itoa(os.Getuid()) != uid || strconv.Itoa(os.Getgid()) != gid {
+		return reexecAs(uid, gid)
 	}
 	text, err := os.ReadFile(os.Getenv(envBootstrap))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,22 +62,43 @@ func probedPod() *corev1.Pod {
 // kubelet-side GET crossing them uncaptured, the proxy-side connection to
 // localhost crossing them uncaptured, and the application's answers.
 func TestRewrittenProbesReachTheApp(t *testing.T) {
+	// The stand-in runs as the injected Envoy does: UID and GID 1337 in
+	// REDIRECT mode, root with GID 1337 under TPROXY.
+	for _, mode := range []struct {
+		name   string
+		as     who
+		tproxy bool
+	}{{inject.ModeRedirect, proxy, false}, {inject.ModeTProxy, who{0, 1337}, true}} {
+		t.Run(mode.name, func(t *testing.T) { probesReachTheApp(t, mode.name, mode.as, mode.tproxy) })
+	}
+}
+
+func probesReachTheApp(t *testing.T, mode string, as who, tproxy bool) {
 	prepare(t)
 	s := inject.DefaultSettings().Complete(inject.DefaultControlPlaneNamespace)
 	src := inject.Source{Namespace: inject.Namespace{Name: "shop", Labels: map[string]string{inject.NamespaceInjectionLabel: "enabled"}}}
-	res := inject.Inject(probedPod(), src, s)
+	pod := probedPod()
+	pod.Annotations = map[string]string{inject.AnnotationInterceptionMode: mode}
+	res := inject.Inject(pod, src, s)
 	if !res.Injected {
 		t.Fatalf("not injected: %s", res.Status)
 	}
-	pod := res.Pod
+	pod = res.Pod
 	bootstrapFile := writeBootstrap(t, pod)
 
 	p := newPair(t)
 	// The capture listeners, so a connection the rules wrongly capture is
 	// answered by name instead of vanishing.
-	p.serve(t, p.pod, append(listeners("outbound-capture", defaults.OutboundCapturePort), listeners("inbound-capture", defaults.InboundCapturePort)...))
+	captures := listeners("outbound-capture", defaults.OutboundCapturePort)
+	if tproxy {
+		captures = append(captures, "inbound-capture=tcp4/0.0.0.0:15006/t", "inbound-capture=tcp6/[::]:15006/t")
+	} else {
+		captures = append(captures, listeners("inbound-capture", defaults.InboundCapturePort)...)
+	}
+	p.serve(t, p.pod, captures)
 	startHelper(t, p.pod, envRole+"=probe-app")
-	startHelper(t, p.pod, envRole+"=probe-proxy", envBootstrap+"="+bootstrapFile)
+	startHelper(t, p.pod, envRole+"=probe-proxy", envBootstrap+"="+bootstrapFile,
+		envUID+"="+strconv.Itoa(as.uid), envGID+"="+strconv.Itoa(as.gid))
 	p.initRules(t, initArgs(t, pod)...)
 
 	type want struct {
@@ -138,7 +160,8 @@ func writeBootstrap(t *testing.T, pod *corev1.Pod) string {
 	for _, c := range pod.Spec.Containers {
 		for i, a := range c.Args {
 			if c.Name == defaults.ProxyContainerName && a == "--config-yaml" {
-				f := filepath.Join(workDir, fmt.Sprintf("bootstrap-%d.yaml", nsSeq.Load()))
+				// workDir, not t.TempDir: UID 1337 can enter it.
+				f := filepath.Join(workDir, "bootstrap-"+strings.ReplaceAll(t.Name(), "/", "-")+".yaml")
 				if err := os.WriteFile(f, []byte(c.Args[i+1]), 0o644); err != nil {
 					t.Fatal(err)
 				}
