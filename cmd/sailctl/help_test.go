@@ -20,6 +20,8 @@ func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
 		{[]string{"x", "--help"}, "usage: sailctl COMMAND"},
 		{[]string{"x", "translate", "-h"}, "usage: sailctl x translate"},
 		{[]string{"x", "translate", "--help"}, "usage: sailctl x translate"},
+		{[]string{"x", "describe", "-h"}, "usage: sailctl x describe pod"},
+		{[]string{"x", "describe", "pod", "web", "--help"}, "usage: sailctl x describe pod"},
 		{[]string{"x", "call", "-h"}, "usage: sailctl x call"},
 		{[]string{"x", "call", "--help"}, "usage: sailctl x call"},
 		{[]string{"kube-inject", "-h"}, "usage: sailctl kube-inject"},
