@@ -15,12 +15,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// patchOp is one RFC 6902 operation. The injector only ever adds: the
-// value is always present, even when it is an empty string.
+// patchOp is one RFC 6902 operation. The injector adds (the value is
+// always present, even when it is an empty string), and removes only the
+// handler of a probe it rewrote (probeOps; no value).
 type patchOp struct {
 	Op    string `json:"op"`
 	Path  string `json:"path"`
-	Value any    `json:"value"`
+	Value any    `json:"value,omitempty"`
 }
 
 // patchResponse admits the pod with the JSON patch that turns before into
@@ -137,9 +138,11 @@ func containerOps(path string, before, after []corev1.Container) ([]patchOp, err
 	j := 0
 	for i, c := range after {
 		if j < len(before) && c.Name == before[j].Name {
-			if !equality.Semantic.DeepEqual(c, before[j]) {
-				return nil, fmt.Errorf("the injector changed container %s", c.Name)
+			more, err := probeOps(path+"/"+strconv.Itoa(i), before[j], c)
+			if err != nil {
+				return nil, err
 			}
+			ops = append(ops, more...)
 			j++
 			continue
 		}
