@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // The remembered bootstrap is the rendering of the bootstrap for the same
@@ -46,6 +47,25 @@ func BenchmarkInject(b *testing.B) {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "bench", Labels: map[string]string{"app": "x"}},
 			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
+		}
+		if res := Inject(pod, src, s); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+	}
+}
+
+// BenchmarkInjectWithProbes is BenchmarkInject for a pod with an HTTP and
+// a TCP probe: the pods of one workload share a remembered bootstrap.
+func BenchmarkInjectWithProbes(b *testing.B) {
+	s := DefaultSettings().Complete("sailplane-system")
+	src := Source{Namespace: Namespace{Name: "bench", Labels: map[string]string{"istio-injection": "enabled"}}}
+	for b.Loop() {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "bench", Labels: map[string]string{"app": "x"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1",
+				LivenessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}}},
+				ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}}},
+			}}},
 		}
 		if res := Inject(pod, src, s); res.Err != nil {
 			b.Fatal(res.Err)
