@@ -78,12 +78,15 @@ func withAppProbes(b *bootstrapv3.Bootstrap, probes AppProbers) {
 			filters = append(filters, appProbeHealthFilter(path))
 		}
 	}
+	// The application should see the kubelet's request, not Envoy's
+	// additions: no x-envoy-* headers, no generated x-request-id.
 	filters = append(filters, &hcmv3.HttpFilter{
 		Name:       routerFilterName,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{SuppressEnvoyHeaders: true})},
 	})
 	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix: AppProbeListenerName,
+		StatPrefix:        AppProbeListenerName,
+		GenerateRequestId: wrapperspb.Bool(false),
 		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
 			Name: AppProbeListenerName,
 			VirtualHosts: []*routev3.VirtualHost{{
