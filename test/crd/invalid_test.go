@@ -193,6 +193,8 @@ var invalidCases = []invalidCase{
 		"spec", "only one of targetRefs or selector can be set"},
 	{"targetRef of an unsupported kind", "RequestAuthentication", `{targetRef: {kind: Pod, name: p}}`,
 		"spec.targetRef", "Support kinds are core/Service"},
+	{"targetRef Gateway without group", "RequestAuthentication", `{targetRef: {kind: Gateway, name: gw}}`,
+		"spec.targetRef", "Support kinds are core/Service"},
 	{"cross-namespace targetRef", "RequestAuthentication", `{targetRefs: [{kind: Service, name: s, namespace: other}]}`,
 		"spec.targetRefs[0].namespace", "cross namespace referencing is not currently supported"},
 }

@@ -17,6 +17,7 @@ var corpusLacks = map[string]bool{"RequestAuthentication": true}
 var validRequestAuthentications = []string{
 	`{selector: {matchLabels: {app: httpbin}}, jwtRules: [{issuer: "issuer-foo", jwksUri: "https://example.com/.well-known/jwks.json"}]}`,
 	`{jwtRules: [{issuer: "issuer-foo", jwks: '{"keys": []}', fromHeaders: [{name: x-jwt-assertion}], fromParams: [token]}]}`,
+	`{targetRefs: [{kind: Service, name: waypoint}, {kind: Service, group: core, name: other}, {kind: ServiceEntry, group: networking.istio.io, name: se}]}`,
 	`{targetRef: {kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}, jwtRules: [{issuer: "issuer-foo", jwksUri: "http://keys.example.com/jwks"}]}`,
 	`{selector: {matchLabels: {app: api}}, jwtRules: [{issuer: "https://accounts.example.com", audiences: [api, web],
 	  jwksUri: "https://accounts.example.com/keys", fromHeaders: [{name: Authorization, prefix: "Bearer "}], fromParams: [access_token],
