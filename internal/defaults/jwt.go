@@ -23,6 +23,11 @@ const (
 	HTTPSPort = 443
 )
 
+// JWTSpaceDelimitedClaims are the claims Istio always splits on spaces
+// ("read write" matches "read" and "write") before authorization reads
+// them; a rule's spaceDelimitedClaims add to them.
+func JWTSpaceDelimitedClaims() []string { return []string{"scope", "permission"} }
+
 // UnusableJWKS stands in for the keys of a rule whose own keys cannot be
 // used (no jwks or jwksUri, or an inline jwks that does not parse), as
 // Istio's fake JWKS does: a valid RSA public key whose private key was

@@ -51,6 +51,11 @@ type JWTRule struct {
 	OutputPayloadToHeader string
 	ForwardOriginalToken  bool
 	ClaimToHeaders        []ClaimToHeader
+	// SpaceDelimitedClaims are the rule's own, besides Istio's defaults.
+	SpaceDelimitedClaims []string
+	// Required says a request without a valid token of this rule is
+	// refused (presence REQUIRED).
+	Required bool
 }
 
 // JWKSURI is a parsed jwksUri: what the fetch cluster needs.
@@ -138,9 +143,9 @@ func (m *Model) readJWTRule(ref types.NamespacedName, i int, spec *securityv1.JW
 	r := &JWTRule{Policy: ref, Index: i, Issuer: spec.Issuer, ForwardOriginalToken: spec.ForwardOriginalToken}
 	if field, err := r.read(spec); err != nil {
 		m.Status.Add(raRef(ref), at(field), "%v; no token of issuer %q verifies", err, spec.Issuer)
-		return refusing(ref, i, spec.Issuer)
+		return refusing(ref, i, spec.Issuer, spec.Presence == securityv1.JWTRequired)
 	}
-	if spec.JWKS == "" && spec.JWKSURI == "" {
+	if spec.JWKS == "" && jwksURIOf(spec) == "" {
 		m.Status.Add(raRef(ref), at("jwksUri"), "neither jwks nor jwksUri is set and sailplane does not discover keys through the issuer's OpenID configuration; no token of issuer %q verifies", spec.Issuer)
 		r.JWKS = defaults.UnusableJWKS
 	}
@@ -149,9 +154,10 @@ func (m *Model) readJWTRule(ref types.NamespacedName, i int, spec *securityv1.JW
 
 // refusing stands in for a rule with a bad field: it reads the issuer's
 // tokens where the defaults say and verifies none (defaults.UnusableJWKS),
-// so a token of that issuer is refused rather than ignored.
-func refusing(ref types.NamespacedName, i int, issuer string) *JWTRule {
-	r := &JWTRule{Policy: ref, Index: i, Issuer: issuer, JWKS: defaults.UnusableJWKS}
+// so a token of that issuer is refused rather than ignored; a REQUIRED
+// rule stays required, so every request is then refused.
+func refusing(ref types.NamespacedName, i int, issuer string, required bool) *JWTRule {
+	r := &JWTRule{Policy: ref, Index: i, Issuer: issuer, JWKS: defaults.UnusableJWKS, Required: required}
 	r.defaultLocations()
 	return r
 }
@@ -183,6 +189,19 @@ func (r *JWTRule) read(spec *securityv1.JWTRule) (string, error) {
 		return "outputPayloadToHeader", fmt.Errorf("%q is not a valid header name", h)
 	}
 	r.OutputPayloadToHeader = spec.OutputPayloadToHeader
+	for j, c := range spec.SpaceDelimitedClaims {
+		if c == "" {
+			return fmt.Sprintf("spaceDelimitedClaims[%d]", j), fmt.Errorf("claim name must not be empty")
+		}
+		r.SpaceDelimitedClaims = append(r.SpaceDelimitedClaims, string(c))
+	}
+	switch spec.Presence {
+	case "", securityv1.JWTOptional:
+	case securityv1.JWTRequired:
+		r.Required = true
+	default:
+		return "presence", fmt.Errorf("unknown presence %q (OPTIONAL or REQUIRED)", spec.Presence)
+	}
 	for j, c := range spec.OutputClaimToHeaders {
 		if !claimHeader.MatchString(c.Header) {
 			return fmt.Sprintf("outputClaimToHeaders[%d].header", j), fmt.Errorf("%q must match %s", c.Header, claimHeader)
@@ -223,11 +242,12 @@ var claimHeader = regexp.MustCompile(`^[-_A-Za-z0-9]+$`)
 // readJWKS fills the rule's key source: the inline jwks, checked, or the
 // parsed jwksUri with its fetch timeout.
 func (r *JWTRule) readJWKS(spec *securityv1.JWTRule) (string, error) {
+	uri := jwksURIOf(spec)
 	switch {
-	case spec.JWKS != "" && spec.JWKSURI != "":
+	case spec.JWKS != "" && uri != "", spec.JWKSURI != "" && spec.JWKSURIAlt != "":
 		return "jwks", fmt.Errorf("only one of jwks or jwksUri can be set")
-	case spec.JWKSURI != "":
-		u, err := parseJWKSURI(spec.JWKSURI)
+	case uri != "":
+		u, err := parseJWKSURI(uri)
 		if err != nil {
 			return "jwksUri", err
 		}
@@ -247,6 +267,14 @@ func (r *JWTRule) readJWKS(spec *securityv1.JWTRule) (string, error) {
 		r.JWKS = spec.JWKS
 	}
 	return "", nil
+}
+
+// jwksURIOf is the rule's jwksUri under either of its names.
+func jwksURIOf(spec *securityv1.JWTRule) string {
+	if spec.JWKSURI != "" {
+		return spec.JWKSURI
+	}
+	return spec.JWKSURIAlt
 }
 
 func parseJWKSURI(s string) (*JWKSURI, error) {

@@ -261,3 +261,80 @@ func TestJWTFilterValidates(t *testing.T) {
 		t.Fatal("a provider without keys passed validation")
 	}
 }
+
+// TestJWTRequiredPresence: with presence REQUIRED on ratings' rule, a
+// request without that rule's valid token is refused even when it has
+// none at all or carries another issuer's valid token; with it, it passes.
+func TestJWTRequiredPresence(t *testing.T) {
+	k := newTestKeys(t)
+	b := jwtMesh(t, k)
+	b.RequestAuthentications[0].Spec.JWTRules[0].Presence = securityv1.JWTRequired
+	res, err := Run(b, ParseProxy("ratings-v1.default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcm, err := simulate.InboundHCM(res.Resources, 9080)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := simulate.JWTFilter(hcm); cfg == nil || cfg.ValidateAll() != nil || cfg.Rules[0].GetRequires().GetRequiresAll() == nil {
+		t.Fatalf("want a valid requires_all requirement, got %v", cfg)
+	}
+	now := time.Now()
+	mine := sign(t, jose.RS256, k.rsa, "rsa", map[string]any{"iss": "https://issuer.test", "sub": "alice", "aud": "ratings"})
+	other := sign(t, jose.ES256, k.other, "other", map[string]any{"iss": "https://other.test", "sub": "alice"})
+	for _, tc := range []struct {
+		name, token string
+		pass        bool
+	}{
+		{"no token", "", false},
+		{"another issuer's valid token", other, false},
+		{"the required issuer's token", mine, true},
+	} {
+		req := simulate.Request{Path: "/", Headers: map[string]string{}}
+		if tc.token != "" {
+			req.Headers["authorization"] = "Bearer " + tc.token
+		}
+		got, err := simulate.JWTAuthn(hcm, req, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got.Refused == "") != tc.pass {
+			t.Errorf("%s: refused %q, want pass=%v", tc.name, got.Refused, tc.pass)
+		}
+	}
+}
+
+// TestJWTSpaceDelimitedClaims: scope and permission, and the rule's own
+// spaceDelimitedClaims, reach the metadata RBAC reads as lists of words.
+func TestJWTSpaceDelimitedClaims(t *testing.T) {
+	k := newTestKeys(t)
+	b := jwtMesh(t, k)
+	b.RequestAuthentications[0].Spec.JWTRules[0].SpaceDelimitedClaims = []securityv1.NonEmptyString{"roles"}
+	res, err := Run(b, ParseProxy("ratings-v1.default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, jose.RS256, k.rsa, "rsa", map[string]any{"iss": "https://issuer.test", "sub": "alice", "aud": "ratings",
+		"scope": "read write", "roles": "admin dev", "team": "a b"})
+	got, err := simulate.InboundJWT(res.Resources, 9080, simulate.Request{Path: "/", Headers: map[string]string{"Authorization": "Bearer " + tok}}, time.Now())
+	if err != nil || got.Refused != "" {
+		t.Fatalf("refused %q, err %v", got.Refused, err)
+	}
+	p := got.Metadata[names.JWTPayloadKey]
+	want := map[string]any{"scope": []any{"read", "write"}, "roles": []any{"admin", "dev"}, "team": "a b"}
+	for c, w := range want {
+		if g, _ := json.Marshal(p[c]); string(g) != mustJSON(t, w) {
+			t.Errorf("claim %s in metadata is %s, want %s", c, g, mustJSON(t, w))
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -32,31 +33,50 @@ func (g *generator) jwtAuthnFilters() []*hcmv3.HttpFilter {
 // "any provider verifies the token, or there is none" (Istio's
 // semantics): a request whose token fails every provider (bad signature,
 // issuer or audience, expired, an issuer no rule names) is refused with
-// 401, one without a token passes and AuthorizationPolicy decides.
+// 401, one without a token passes and AuthorizationPolicy decides. Rules
+// with presence REQUIRED are each required on top of that.
 func (g *generator) jwtAuthentication() *jwtv3.JwtAuthentication {
 	rules := g.jwtRules()
 	if len(rules) == 0 {
 		return nil
 	}
 	cfg := &jwtv3.JwtAuthentication{Providers: map[string]*jwtv3.JwtProvider{}, BypassCorsPreflight: true}
-	oneOf := &jwtv3.JwtRequirementOrList{}
+	var required, optional []*jwtv3.JwtRequirement
 	for i, r := range rules {
 		name := names.JWTProvider(i)
 		cfg.Providers[name] = g.validProvider(r)
-		oneOf.Requirements = append(oneOf.Requirements, &jwtv3.JwtRequirement{
-			RequiresType: &jwtv3.JwtRequirement_ProviderName{ProviderName: name},
-		})
+		req := &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_ProviderName{ProviderName: name}}
+		if r.Required {
+			required = append(required, req)
+		} else {
+			optional = append(optional, req)
+		}
 	}
-	oneOf.Requirements = append(oneOf.Requirements, &jwtv3.JwtRequirement{
-		RequiresType: &jwtv3.JwtRequirement_AllowMissing{AllowMissing: &emptypb.Empty{}},
-	})
 	cfg.Rules = []*jwtv3.RequirementRule{{
-		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-		RequirementType: &jwtv3.RequirementRule_Requires{Requires: &jwtv3.JwtRequirement{
-			RequiresType: &jwtv3.JwtRequirement_RequiresAny{RequiresAny: oneOf},
-		}},
+		Match:           &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+		RequirementType: &jwtv3.RequirementRule_Requires{Requires: jwtRequirement(required, optional)},
 	}}
 	return cfg
+}
+
+// jwtRequirement is "every required provider, and any optional one or no
+// token": requires_all over the required providers and, when there are
+// optional ones, requires_any over them and allow_missing; a list of one
+// is that one requirement (Envoy wants at least two in a list).
+func jwtRequirement(required, optional []*jwtv3.JwtRequirement) *jwtv3.JwtRequirement {
+	all := required
+	if len(optional) > 0 {
+		missing := &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_AllowMissing{AllowMissing: &emptypb.Empty{}}}
+		all = append(all, &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_RequiresAny{
+			RequiresAny: &jwtv3.JwtRequirementOrList{Requirements: append(optional, missing)},
+		}})
+	}
+	if len(all) == 1 {
+		return all[0]
+	}
+	return &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_RequiresAll{
+		RequiresAll: &jwtv3.JwtRequirementAndList{Requirements: all},
+	}}
 }
 
 // jwtRules are the rules that apply to the proxy's workload, one per
@@ -99,6 +119,18 @@ func (g *generator) validProvider(r *model.JWTRule) *jwtv3.JwtProvider {
 	})
 }
 
+// spaceDelimited is Istio's always-split claims and the rule's own, each
+// once.
+func spaceDelimited(own []string) []string {
+	out := defaults.JWTSpaceDelimitedClaims()
+	for _, c := range own {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func raObject(r *model.JWTRule) model.ObjectRef {
 	return model.ObjectRef{Kind: "RequestAuthentication", NamespacedName: r.Policy}
 }
@@ -115,6 +147,9 @@ func jwtProvider(r *model.JWTRule) *jwtv3.JwtProvider {
 		FromCookies:          r.FromCookies,
 		ForwardPayloadHeader: r.OutputPayloadToHeader,
 		PayloadInMetadata:    names.JWTPayloadKey,
+		NormalizePayloadInMetadata: &jwtv3.JwtProvider_NormalizePayload{
+			SpaceDelimitedClaims: spaceDelimited(r.SpaceDelimitedClaims),
+		},
 	}
 	for _, h := range r.FromHeaders {
 		p.FromHeaders = append(p.FromHeaders, &jwtv3.JwtHeader{Name: h.Name, ValuePrefix: h.Prefix})

@@ -22,7 +22,8 @@ var validRequestAuthentications = []string{
 	`{selector: {matchLabels: {app: api}}, jwtRules: [{issuer: "https://accounts.example.com", audiences: [api, web],
 	  jwksUri: "https://accounts.example.com/keys", fromHeaders: [{name: Authorization, prefix: "Bearer "}], fromParams: [access_token],
 	  fromCookies: [session], outputPayloadToHeader: x-jwt-payload, forwardOriginalToken: true,
-	  outputClaimToHeaders: [{header: x-sub, claim: sub}, {header: x-group, claim: groups}], timeout: 5s}]}`,
+	  outputClaimToHeaders: [{header: x-sub, claim: sub}, {header: x-group, claim: groups}], timeout: 5s,
+	  spaceDelimitedClaims: [roles], presence: REQUIRED}, {issuer: other, jwks_uri: "https://other.example.com/keys"}]}`,
 }
 
 func TestRequestAuthenticationsAccepted(t *testing.T) {

@@ -32,13 +32,8 @@ type RequestAuthenticationSpec struct {
 }
 
 // PolicyTargetReference names the object a policy attaches to, in the
-// policy's own namespace.
-//
-// Istio's rule lists an empty group with Service among the kinds; it is
-// spelled with has() and size() here because gofmt rewrites two single
-// quotes in a doc comment.
-//
-// +kubebuilder:validation:XValidation:rule="((!has(self.group) || self.group.size() == 0 || self.group == 'core') && self.kind == 'Service') || (has(self.group) && [self.group, self.kind] in [['gateway.networking.k8s.io','Gateway'], ['networking.istio.io','ServiceEntry']])",message="Support kinds are core/Service, networking.istio.io/ServiceEntry, gateway.networking.k8s.io/Gateway"
+// policy's own namespace. Istio's RequestAuthentication schema does not
+// restrict the kind.
 type PolicyTargetReference struct {
 	// Group is the API group of the target ("" or "core" for a Service).
 	//
@@ -68,7 +63,7 @@ type PolicyTargetReference struct {
 // JWTRule is one issuer whose tokens are accepted: where the token is
 // read from, which keys verify it, and what is passed on after.
 //
-// +kubebuilder:validation:XValidation:rule="(has(self.jwksUri)?1:0)+(has(self.jwks)?1:0)<=1",message="only one of jwks or jwksUri can be set"
+// +kubebuilder:validation:XValidation:rule="(has(self.jwksUri)?1:0)+(has(self.jwks_uri)?1:0)+(has(self.jwks)?1:0)<=1",message="only one of jwks or jwksUri can be set"
 type JWTRule struct {
 	// Issuer is the token's required "iss" claim.
 	//
@@ -83,6 +78,12 @@ type JWTRule struct {
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="url(self).getScheme() in ['http', 'https']",message="url must have scheme http:// or https://"
 	JWKSURI string `json:"jwksUri,omitempty"`
+	// JWKSURIAlt is jwksUri under its proto name, which Istio also accepts.
+	//
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="url(self).getScheme() in ['http', 'https']",message="url must have scheme http:// or https://"
+	JWKSURIAlt string `json:"jwks_uri,omitempty"`
 	// JWKS is the issuer's public key set, inline, as JSON.
 	JWKS string `json:"jwks,omitempty"`
 	// FromHeaders are the headers the token is read from; by default
@@ -102,7 +103,24 @@ type JWTRule struct {
 	OutputClaimToHeaders []ClaimToHeader `json:"outputClaimToHeaders,omitempty"`
 	// Timeout bounds fetching the JWKS from JWKSURI.
 	Timeout *networkingv1.Duration `json:"timeout,omitempty"`
+	// SpaceDelimitedClaims are claims, besides scope and permission, whose
+	// space-separated string value authorization matches word by word.
+	//
+	// +kubebuilder:validation:MaxItems=64
+	SpaceDelimitedClaims []NonEmptyString `json:"spaceDelimitedClaims,omitempty"`
+	// Presence REQUIRED refuses a request without a valid token of this
+	// rule, even when another rule's token verifies; OPTIONAL (the
+	// default) lets a request without a token pass.
+	//
+	// +kubebuilder:validation:Enum=OPTIONAL;REQUIRED
+	Presence string `json:"presence,omitempty"`
 }
+
+// JWT rule presences.
+const (
+	JWTOptional = "OPTIONAL"
+	JWTRequired = "REQUIRED"
+)
 
 // NonEmptyString is a list item that must not be empty.
 //

@@ -94,15 +94,17 @@ func JWTFilter(hcm *hcmv3.HttpConnectionManager) (*jwtv3.JwtAuthentication, erro
 }
 
 // JWTAuthn does what Envoy's jwt_authn filter of the connection manager
-// does with req, for the requirement shapes sailplane emits: the first
-// rule whose path prefix matches picks a requirement that is one provider,
-// or any of several, possibly with allow_missing. Tokens are extracted
-// from every location of the requirement's providers; a token goes to the
-// provider whose issuer its (unverified) iss names and that reads the
-// location it came from, and must verify there: signature against the
-// provider's local JWKS, exp and nbf with Envoy's 60s skew, and one of
-// the provider's audiences when it lists any. Remote JWKS are not fetched:
-// a token for such a provider is an error of the simulation.
+// does with req: the first rule whose path prefix matches picks a
+// requirement, evaluated as Envoy does: provider_name (a token in the
+// provider's locations, of its issuer, that verifies), allow_missing (no
+// token in any provider's locations, or every one found verifies with the
+// provider of its issuer), requires_any (one alternative passes),
+// requires_all (every one passes). A token goes to the provider whose
+// issuer its (unverified) iss names and that reads the location it came
+// from, and must verify there: signature against the provider's local
+// JWKS, exp and nbf with Envoy's 60s skew, and one of the provider's
+// audiences when it lists any. Remote JWKS are not fetched: a token for
+// such a provider is an error of the simulation.
 func JWTAuthn(hcm *hcmv3.HttpConnectionManager, req Request, now time.Time) (JWTResult, error) {
 	out := JWTResult{Headers: copyHeaders(req.Headers), Metadata: map[string]map[string]any{}}
 	cfg, err := JWTFilter(hcm)
@@ -112,29 +114,25 @@ func JWTAuthn(hcm *hcmv3.HttpConnectionManager, req Request, now time.Time) (JWT
 	if cfg.GetBypassCorsPreflight() && isPreflight(req.Method, out.Headers) {
 		return out, nil
 	}
-	providers, allowMissing, ok := requirementFor(cfg, req.Path)
-	if !ok {
+	requirement := requirementFor(cfg, req.Path)
+	if requirement == nil {
 		return out, nil
 	}
-	tokens := extractTokens(cfg, providers, req)
-	if len(tokens) == 0 {
-		if allowMissing {
-			return out, nil
-		}
-		out.Refused = "Jwt is missing"
-		return out, nil
+	e := &evaluation{cfg: cfg, req: req, now: now, verified: map[string]verifiedToken{}}
+	why, err := e.eval(requirement)
+	if err != nil || why != "" {
+		out.Refused = why
+		return out, err
 	}
-	for _, tok := range tokens {
-		name, payload, why, err := verifyToken(cfg, tok, now)
-		if err != nil {
-			return out, err
-		}
-		if why != "" {
-			out.Refused = why
-			return out, nil
-		}
-		out.Provider = name
-		apply(cfg.Providers[name], tok, payload, &out)
+	providers := make([]string, 0, len(e.verified))
+	for n := range e.verified {
+		providers = append(providers, n)
+	}
+	sort.Strings(providers)
+	for _, n := range providers {
+		v := e.verified[n]
+		out.Provider = n
+		apply(cfg.Providers[n], v.tok, v.payload, &out)
 	}
 	return out, nil
 }
@@ -143,29 +141,90 @@ func isPreflight(method string, h map[string]string) bool {
 	return method == http.MethodOptions && h["origin"] != "" && h["access-control-request-method"] != ""
 }
 
-// requirementFor is the providers and allow_missing of the first rule
-// matching path.
-func requirementFor(cfg *jwtv3.JwtAuthentication, path string) (providers []string, allowMissing, ok bool) {
+// requirementFor is the requirement of the first rule matching path.
+func requirementFor(cfg *jwtv3.JwtAuthentication, path string) *jwtv3.JwtRequirement {
 	p, _, _ := strings.Cut(path, "?")
 	for _, r := range cfg.GetRules() {
-		if !strings.HasPrefix(p, r.GetMatch().GetPrefix()) {
-			continue
+		if strings.HasPrefix(p, r.GetMatch().GetPrefix()) {
+			return r.GetRequires()
 		}
-		req := r.GetRequires()
-		if n := req.GetProviderName(); n != "" {
-			return []string{n}, false, true
+	}
+	return nil
+}
+
+// evaluation is one request's way through a requirement tree.
+type evaluation struct {
+	cfg      *jwtv3.JwtAuthentication
+	req      Request
+	now      time.Time
+	verified map[string]verifiedToken
+}
+
+type verifiedToken struct {
+	tok     *token
+	payload map[string]any
+}
+
+// eval returns why the requirement fails ("" when it passes).
+func (e *evaluation) eval(r *jwtv3.JwtRequirement) (string, error) {
+	switch {
+	case r.GetProviderName() != "":
+		toks := extractTokens(e.cfg, []string{r.GetProviderName()}, e.req)
+		if len(toks) == 0 {
+			return "Jwt is missing", nil
 		}
-		for _, alt := range req.GetRequiresAny().GetRequirements() {
-			switch {
-			case alt.GetProviderName() != "":
-				providers = append(providers, alt.GetProviderName())
-			case alt.GetAllowMissing() != nil:
-				allowMissing = true
+		return e.verifyAll(toks)
+	case r.GetAllowMissing() != nil:
+		return e.verifyAll(extractTokens(e.cfg, e.providerNames(), e.req))
+	case r.GetRequiresAny() != nil:
+		// When every alternative fails, the most telling reason is kept:
+		// a token that failed verification over one that was missing or
+		// meant for another issuer, as Envoy's any-verifier reports it.
+		best := ""
+		for _, alt := range r.GetRequiresAny().GetRequirements() {
+			why, err := e.eval(alt)
+			if err != nil || why == "" {
+				return why, err
+			}
+			if best == "" || (vague(best) && !vague(why)) {
+				best = why
 			}
 		}
-		return providers, allowMissing, true
+		return best, nil
+	case r.GetRequiresAll() != nil:
+		for _, each := range r.GetRequiresAll().GetRequirements() {
+			if why, err := e.eval(each); err != nil || why != "" {
+				return why, err
+			}
+		}
+		return "", nil
 	}
-	return nil, false, false
+	return "", fmt.Errorf("requirement %v is not simulated", r)
+}
+
+func vague(why string) bool {
+	return why == "Jwt is missing" || strings.HasSuffix(why, "is not configured")
+}
+
+func (e *evaluation) providerNames() []string {
+	out := make([]string, 0, len(e.cfg.Providers))
+	for n := range e.cfg.Providers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// verifyAll verifies every token; the first that fails says why.
+func (e *evaluation) verifyAll(toks []*token) (string, error) {
+	for _, tok := range toks {
+		name, payload, why, err := verifyToken(e.cfg, tok, e.now)
+		if err != nil || why != "" {
+			return why, err
+		}
+		e.verified[name] = verifiedToken{tok: tok, payload: payload}
+	}
+	return "", nil
 }
 
 // token is one extracted token and where it came from.
@@ -245,7 +304,7 @@ func verifyToken(cfg *jwtv3.JwtAuthentication, tok *token, now time.Time) (provi
 	iss, _ := payload["iss"].(string)
 	provider = providerFor(cfg, tok, iss)
 	if provider == "" {
-		return "", nil, fmt.Sprintf("Jwt issuer %q is not configured", iss), nil
+		return "", nil, fmt.Sprintf("Jwt issuer %q is not configured", iss), nil // see vague
 	}
 	p := cfg.Providers[provider]
 	if p.GetRemoteJwks() != nil {
@@ -345,7 +404,7 @@ func audienceAllowed(allowed []string, aud any) bool {
 // header unless forwarded.
 func apply(p *jwtv3.JwtProvider, tok *token, payload map[string]any, out *JWTResult) {
 	if k := p.GetPayloadInMetadata(); k != "" {
-		out.Metadata[k] = payload
+		out.Metadata[k] = normalized(payload, p.GetNormalizePayloadInMetadata().GetSpaceDelimitedClaims())
 	}
 	if h := p.GetForwardPayloadHeader(); h != "" {
 		raw, _ := json.Marshal(payload)
@@ -359,6 +418,26 @@ func apply(p *jwtv3.JwtProvider, tok *token, payload map[string]any, out *JWTRes
 	if !p.GetForward() && tok.header != "" {
 		delete(out.Headers, tok.header)
 	}
+}
+
+// normalized is the payload as metadata holds it: each listed top-level
+// claim whose value is a string becomes the list of its space-separated
+// words (normalize_payload_in_metadata).
+func normalized(payload map[string]any, spaceDelimited []string) map[string]any {
+	out := make(map[string]any, len(payload))
+	for k, v := range payload {
+		out[k] = v
+	}
+	for _, c := range spaceDelimited {
+		if v, ok := out[c].(string); ok {
+			words := []any{}
+			for _, w := range strings.Fields(v) {
+				words = append(words, w)
+			}
+			out[c] = words
+		}
+	}
+	return out
 }
 
 // claimString renders a claim as Envoy's claim_to_headers does: strings as
