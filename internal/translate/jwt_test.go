@@ -338,3 +338,42 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestJWTGateway: a RequestAuthentication selecting the ingress gateway's
+// pods puts jwt_authn on the gateway's HTTP connection manager: a signed
+// token passes, a forged one is refused, no token passes.
+func TestJWTGateway(t *testing.T) {
+	k := newTestKeys(t)
+	b, _, err := Load([]string{"testdata/mesh.base.yaml", "testdata/ingressgateway.yaml", "testdata/jwt-gateway.in.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := &b.RequestAuthentications[0].Spec.JWTRules[0]
+	rule.JWKSURI = ""
+	rule.JWKS = jwks(t, jose.JSONWebKey{Key: &k.rsa.PublicKey, KeyID: "rsa", Algorithm: string(jose.RS256), Use: "sig"})
+	res, err := Run(b, ParseProxy("istio-ingressgateway.istio-system"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{"iss": "https://accounts.example.com", "sub": "alice"}
+	for _, tc := range []struct {
+		name, token string
+		pass        bool
+	}{
+		{"signed", sign(t, jose.RS256, k.rsa, "rsa", claims), true},
+		{"forged", sign(t, jose.RS256, k.forger, "rsa", claims), false},
+		{"none", "", true},
+	} {
+		req := simulate.Request{Authority: "bookinfo.example.com", Port: 80, Path: "/", Headers: map[string]string{}}
+		if tc.token != "" {
+			req.Headers["authorization"] = "Bearer " + tc.token
+		}
+		got, err := simulate.GatewayJWT(res.Resources, req, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got.Refused == "") != tc.pass {
+			t.Errorf("%s: refused %q, want pass=%v", tc.name, got.Refused, tc.pass)
+		}
+	}
+}

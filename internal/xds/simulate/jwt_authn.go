@@ -52,6 +52,26 @@ func InboundJWT(res *xds.Resources, port uint32, req Request, now time.Time) (JW
 	return JWTAuthn(hcm, req, now)
 }
 
+// GatewayJWT runs req through the jwt_authn filter of the gateway
+// listener's filter chain for req.Port (and req.SNI over TLS), at time now.
+func GatewayJWT(res *xds.Resources, req Request, now time.Time) (JWTResult, error) {
+	fc, err := gatewayChain(res, req.Port, req.TLS, req.SNI)
+	if err != nil {
+		return JWTResult{}, err
+	}
+	for _, f := range fc.GetFilters() {
+		if f.GetName() != names.HTTPConnectionManagerFilter {
+			continue
+		}
+		var h hcmv3.HttpConnectionManager
+		if err := f.GetTypedConfig().UnmarshalTo(&h); err != nil {
+			return JWTResult{}, err
+		}
+		return JWTAuthn(&h, req, now)
+	}
+	return JWTResult{}, fmt.Errorf("the gateway chain for port %d has no HTTP connection manager", req.Port)
+}
+
 // InboundHCM is the HTTP connection manager of virtualInbound's
 // plain-text chain for port.
 func InboundHCM(res *xds.Resources, port uint32) (*hcmv3.HttpConnectionManager, error) {
