@@ -93,6 +93,32 @@ func (m *Model) addRequestAuthentications(b *bundle.Bundle) {
 		p := m.readRequestAuthentication(ra)
 		m.JWT.byNamespace[ra.Namespace] = append(m.JWT.byNamespace[ra.Namespace], p)
 	}
+	m.reportDuplicateIssuers()
+}
+
+// reportDuplicateIssuers reports, on the later rule, every pod two
+// applicable rules of one issuer both apply to: Envoy picks a provider by
+// the token's issuer, so only the first (see JWTRulesFor) is used there.
+// Found here, over the pods, so status does not depend on which proxies
+// are connected.
+func (m *Model) reportDuplicateIssuers() {
+	refs := make([]types.NamespacedName, 0, len(m.Pods))
+	for r := range m.Pods {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	for _, r := range refs {
+		first := map[string]*JWTRule{}
+		for _, rule := range m.JWTRulesFor(r.Namespace, m.Pods[r].Labels) {
+			f, dup := first[rule.Issuer]
+			if !dup {
+				first[rule.Issuer] = rule
+				continue
+			}
+			m.Status.Add(raRef(rule.Policy), fmt.Sprintf("jwtRules[%d].issuer", rule.Index),
+				"pod %s: issuer %q is already configured by %s jwtRules[%d], which applies to it instead", r, rule.Issuer, raRef(f.Policy), f.Index)
+		}
+	}
 }
 
 // readRequestAuthentication checks what the CRD's validation would

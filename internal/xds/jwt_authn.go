@@ -83,19 +83,15 @@ func jwtRequirement(required, optional []*jwtv3.JwtRequirement) *jwtv3.JwtRequir
 // issuer: Envoy's allow_missing picks the provider by the token's issuer,
 // so two providers of one issuer would be ambiguous. The first (the
 // workload's namespace before the root namespace, older before newer)
-// wins and the later rule is reported.
+// wins; the model reports the later rule.
 func (g *generator) jwtRules() []*model.JWTRule {
 	var out []*model.JWTRule
-	seen := map[string]*model.JWTRule{}
+	seen := map[string]bool{}
 	for _, r := range g.m.JWTRulesFor(g.proxy.Namespace, g.proxy.Labels) {
-		if first, dup := seen[r.Issuer]; dup {
-			g.problem(raObject(r), fmt.Sprintf("jwtRules[%d].issuer", r.Index),
-				fmt.Sprintf("issuer %q is already configured by %s jwtRules[%d] for workloads in namespace %s; this rule is ignored there",
-					r.Issuer, raObject(first), first.Index, g.proxy.Namespace))
-			continue
+		if !seen[r.Issuer] {
+			seen[r.Issuer] = true
+			out = append(out, r)
 		}
-		seen[r.Issuer] = r
-		out = append(out, r)
 	}
 	return out
 }
