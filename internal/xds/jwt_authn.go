@@ -59,16 +59,19 @@ func (g *generator) jwtAuthentication() *jwtv3.JwtAuthentication {
 	return cfg
 }
 
-// jwtRequirement is "every required provider, and any optional one or no
-// token": requires_all over the required providers and, when there are
-// optional ones, requires_any over them and allow_missing; a list of one
+// jwtRequirement is "every required provider, and any provider or no
+// token". Envoy's allow_missing reads tokens only where the providers of
+// its own requires_any list read them, and refuses a token whose issuer is
+// not among theirs: so the list names every provider, the required ones
+// too, or a valid token of a required issuer would fail it. A list of one
 // is that one requirement (Envoy wants at least two in a list).
 func jwtRequirement(required, optional []*jwtv3.JwtRequirement) *jwtv3.JwtRequirement {
 	all := required
 	if len(optional) > 0 {
 		missing := &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_AllowMissing{AllowMissing: &emptypb.Empty{}}}
-		all = append(all, &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_RequiresAny{
-			RequiresAny: &jwtv3.JwtRequirementOrList{Requirements: append(optional, missing)},
+		alternatives := append(append(slices.Clone(required), optional...), missing)
+		all = append(slices.Clone(required), &jwtv3.JwtRequirement{RequiresType: &jwtv3.JwtRequirement_RequiresAny{
+			RequiresAny: &jwtv3.JwtRequirementOrList{Requirements: alternatives},
 		}})
 	}
 	if len(all) == 1 {

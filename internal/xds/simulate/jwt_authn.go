@@ -117,9 +117,10 @@ func JWTFilter(hcm *hcmv3.HttpConnectionManager) (*jwtv3.JwtAuthentication, erro
 // does with req: the first rule whose path prefix matches picks a
 // requirement, evaluated as Envoy does: provider_name (a token in the
 // provider's locations, of its issuer, that verifies), allow_missing (no
-// token in any provider's locations, or every one found verifies with the
-// provider of its issuer), requires_any (one alternative passes),
-// requires_all (every one passes). A token goes to the provider whose
+// token where the providers of its requires_any list read, or one found
+// there that verifies with the provider of its issuer), requires_any (one
+// alternative passes), requires_all (every one passes). Of several tokens
+// found, Envoy stops at the first that verifies, else reports the last. A token goes to the provider whose
 // issuer its (unverified) iss names and that reads the location it came
 // from, and must verify there: signature against the provider's local
 // JWKS, exp and nbf with Envoy's 60s skew, and one of the provider's
@@ -139,7 +140,7 @@ func JWTAuthn(hcm *hcmv3.HttpConnectionManager, req Request, now time.Time) (JWT
 		return out, nil
 	}
 	e := &evaluation{cfg: cfg, req: req, now: now, verified: map[string]verifiedToken{}}
-	why, err := e.eval(requirement)
+	why, err := e.eval(requirement, nil)
 	if err != nil || why != "" {
 		out.Refused = why
 		return out, err
@@ -185,24 +186,36 @@ type verifiedToken struct {
 	payload map[string]any
 }
 
-// eval returns why the requirement fails ("" when it passes).
-func (e *evaluation) eval(r *jwtv3.JwtRequirement) (string, error) {
+// eval returns why the requirement fails ("" when it passes); siblings
+// are the providers of the requires_any list it is in, the only ones an
+// allow_missing reads tokens for.
+func (e *evaluation) eval(r *jwtv3.JwtRequirement, siblings []string) (string, error) {
 	switch {
 	case r.GetProviderName() != "":
 		toks := extractTokens(e.cfg, []string{r.GetProviderName()}, e.req)
 		if len(toks) == 0 {
 			return "Jwt is missing", nil
 		}
-		return e.verifyAll(toks)
+		return e.verifyAny(toks)
 	case r.GetAllowMissing() != nil:
-		return e.verifyAll(extractTokens(e.cfg, e.providerNames(), e.req))
+		toks := extractTokens(e.cfg, siblings, e.req)
+		if len(toks) == 0 {
+			return "", nil
+		}
+		return e.verifyAny(toks)
 	case r.GetRequiresAny() != nil:
+		var names []string
+		for _, alt := range r.GetRequiresAny().GetRequirements() {
+			if n := alt.GetProviderName(); n != "" {
+				names = append(names, n)
+			}
+		}
 		// When every alternative fails, the most telling reason is kept:
 		// a token that failed verification over one that was missing or
-		// meant for another issuer, as Envoy's any-verifier reports it.
+		// meant for another issuer.
 		best := ""
 		for _, alt := range r.GetRequiresAny().GetRequirements() {
-			why, err := e.eval(alt)
+			why, err := e.eval(alt, names)
 			if err != nil || why == "" {
 				return why, err
 			}
@@ -213,7 +226,7 @@ func (e *evaluation) eval(r *jwtv3.JwtRequirement) (string, error) {
 		return best, nil
 	case r.GetRequiresAll() != nil:
 		for _, each := range r.GetRequiresAll().GetRequirements() {
-			if why, err := e.eval(each); err != nil || why != "" {
+			if why, err := e.eval(each, nil); err != nil || why != "" {
 				return why, err
 			}
 		}
@@ -226,25 +239,22 @@ func vague(why string) bool {
 	return why == "Jwt is missing" || strings.HasSuffix(why, "is not configured")
 }
 
-func (e *evaluation) providerNames() []string {
-	out := make([]string, 0, len(e.cfg.Providers))
-	for n := range e.cfg.Providers {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// verifyAll verifies every token; the first that fails says why.
-func (e *evaluation) verifyAll(toks []*token) (string, error) {
+// verifyAny verifies the tokens in order and stops at the first that
+// verifies; when none does, the last one's failure is the reason.
+func (e *evaluation) verifyAny(toks []*token) (string, error) {
+	why := ""
 	for _, tok := range toks {
-		name, payload, why, err := verifyToken(e.cfg, tok, e.now)
-		if err != nil || why != "" {
-			return why, err
+		name, payload, failed, err := verifyToken(e.cfg, tok, e.now)
+		if err != nil {
+			return "", err
 		}
-		e.verified[name] = verifiedToken{tok: tok, payload: payload}
+		if failed == "" {
+			e.verified[name] = verifiedToken{tok: tok, payload: payload}
+			return "", nil
+		}
+		why = failed
 	}
-	return "", nil
+	return why, nil
 }
 
 // token is one extracted token and where it came from.
