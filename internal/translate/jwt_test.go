@@ -377,3 +377,32 @@ func TestJWTGateway(t *testing.T) {
 		}
 	}
 }
+
+// TestJWKSClusterOnlyWhereUsed: a namespace-wide jwksUri rule gives an
+// HTTP workload its fetch cluster, and a TCP-only workload (mysqldb)
+// neither jwt_authn nor a cluster Envoy would resolve for nothing.
+func TestJWKSClusterOnlyWhereUsed(t *testing.T) {
+	b, _, err := Load([]string{"testdata/mesh.base.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.RequestAuthentications = []securityv1.RequestAuthentication{requestAuthn("default", "all", nil,
+		securityv1.JWTRule{Issuer: "https://issuer.test", JWKSURI: "https://keys.example.com/jwks"})}
+	cluster := names.JWKSCluster("keys.example.com", 443)
+	for proxy, want := range map[string]bool{"ratings-v1.default": true, "mysqldb-v1.default": false} {
+		res, err := Run(b, ParseProxy(proxy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, c := range res.Resources.Clusters {
+			got = got || c.Name == cluster
+		}
+		if got != want {
+			t.Errorf("%s: cluster %s present %v, want %v", proxy, cluster, got, want)
+		}
+		for _, e := range xds.CheckConsistency(res.Resources) {
+			t.Errorf("%s: %v", proxy, e)
+		}
+	}
+}
