@@ -29,6 +29,9 @@ type Bundle struct {
 	ServiceEntries   []networkingv1.ServiceEntry
 	// PeerAuthentications decide which workload ports take mutual TLS.
 	PeerAuthentications []securityv1.PeerAuthentication
+	// RequestAuthentications decide which end-user tokens (JWTs) workloads
+	// accept.
+	RequestAuthentications []securityv1.RequestAuthentication
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

@@ -21,7 +21,7 @@ func (g *generator) gatewayListener(p *gwPort) {
 	if p.servers[0].kind == plainHTTP {
 		rc := g.gatewayRouteConfig(names.GatewayHTTPRouteConfig(p.number), p.servers)
 		g.out.Routes = append(g.out.Routes, rc)
-		chains = append(chains, &listenerv3.FilterChain{Filters: []*listenerv3.Filter{gatewayHCM(name, rc)}})
+		chains = append(chains, &listenerv3.FilterChain{Filters: []*listenerv3.Filter{g.gatewayHCM(name, rc)}})
 	} else {
 		for _, s := range p.servers {
 			chains = append(chains, g.validChains(s, g.serverChains(p, s))...)
@@ -55,7 +55,7 @@ func (g *generator) serverChains(p *gwPort, s *gwServer) []*listenerv3.FilterCha
 	case terminatedHTTPS:
 		rc := g.gatewayRouteConfig(g.httpsRouteName(s), []*gwServer{s})
 		g.out.Routes = append(g.out.Routes, rc)
-		return []*listenerv3.FilterChain{terminatingChain(s, gatewayHCM(statName(s, p.number), rc))}
+		return []*listenerv3.FilterChain{terminatingChain(s, g.gatewayHCM(statName(s, p.number), rc))}
 	case terminatedTCP, plainTCP:
 		f := g.gatewayTCPFilter(s)
 		if f == nil {
@@ -137,7 +137,7 @@ func statName(s *gwServer, port uint32) string {
 // gatewayHCM is the HTTP connection manager of a gateway chain. The
 // gateway is the edge: the client's address is the connection's peer
 // (use_remote_address), not whatever X-Forwarded-For claims.
-func gatewayHCM(stat string, rc *routev3.RouteConfiguration) *listenerv3.Filter {
+func (g *generator) gatewayHCM(stat string, rc *routev3.RouteConfiguration) *listenerv3.Filter {
 	return hcmFilter(&hcmv3.HttpConnectionManager{
 		StatPrefix:       names.OutboundStatPrefix + "_" + stat,
 		CodecType:        hcmv3.HttpConnectionManager_AUTO,
@@ -146,6 +146,6 @@ func gatewayHCM(stat string, rc *routev3.RouteConfiguration) *listenerv3.Filter 
 			RouteConfigName: rc.Name,
 			ConfigSource:    adsSource(),
 		}},
-		HttpFilters: httpFilters(rc),
+		HttpFilters: append(g.jwtAuthnFilters(), httpFilters(rc)...),
 	})
 }

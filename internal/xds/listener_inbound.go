@@ -75,7 +75,7 @@ func (g *generator) inboundHTTPChain(ip inboundPort) *listenerv3.FilterChain {
 		StatPrefix:     names.InboundStatPrefix + "_" + chain.Name,
 		CodecType:      hcmv3.HttpConnectionManager_AUTO,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc},
-		HttpFilters:    httpFilters(rc),
+		HttpFilters:    append(g.jwtAuthnFilters(), httpFilters(rc)...),
 	})}
 	return chain
 }

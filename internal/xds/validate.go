@@ -152,6 +152,7 @@ func listenerRefs(l *listenerv3.Listener, routes map[string]bool, clusters map[s
 				if rc := h.GetRouteConfig(); rc != nil {
 					errs = append(errs, routeRefs(rc, clusters)...)
 				}
+				errs = append(errs, jwksRefs(l.Name, &h, clusters)...)
 			case names.TCPProxyFilter:
 				errs = append(errs, tcpRefs(l.Name, f, clusters)...)
 			}
