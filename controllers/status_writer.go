@@ -131,6 +131,9 @@ func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
 	case "PeerAuthentication":
 		o := &securityv1.PeerAuthentication{}
 		return o, &o.Status
+	case "AuthorizationPolicy":
+		o := &securityv1.AuthorizationPolicy{}
+		return o, &o.Status
 	}
 	return nil, nil
 }

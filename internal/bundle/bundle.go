@@ -29,6 +29,8 @@ type Bundle struct {
 	ServiceEntries   []networkingv1.ServiceEntry
 	// PeerAuthentications decide which workload ports take mutual TLS.
 	PeerAuthentications []securityv1.PeerAuthentication
+	// AuthorizationPolicies decide which requests workloads accept.
+	AuthorizationPolicies []securityv1.AuthorizationPolicy
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

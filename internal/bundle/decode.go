@@ -134,6 +134,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.ServiceEntries)
 	case securityv1.GroupName + "/PeerAuthentication":
 		return appendTo(&b.PeerAuthentications)
+	case securityv1.GroupName + "/AuthorizationPolicy":
+		return appendTo(&b.AuthorizationPolicies)
 	}
 	return nil
 }

@@ -98,11 +98,12 @@ func TestServedCRDs(t *testing.T) {
 		short   string
 		columns []string
 	}{
-		"gateways":            {"Gateway", "gw", []string{"Age"}},
-		"virtualservices":     {"VirtualService", "vs", []string{"Gateways", "Hosts", "Age"}},
-		"destinationrules":    {"DestinationRule", "dr", []string{"Host", "Age"}},
-		"serviceentries":      {"ServiceEntry", "se", []string{"Hosts", "Location", "Resolution", "Age"}},
-		"peerauthentications": {"PeerAuthentication", "pa", []string{"Mode", "Age"}},
+		"gateways":              {"Gateway", "gw", []string{"Age"}},
+		"virtualservices":       {"VirtualService", "vs", []string{"Gateways", "Hosts", "Age"}},
+		"destinationrules":      {"DestinationRule", "dr", []string{"Host", "Age"}},
+		"serviceentries":        {"ServiceEntry", "se", []string{"Hosts", "Location", "Resolution", "Age"}},
+		"peerauthentications":   {"PeerAuthentication", "pa", []string{"Mode", "Age"}},
+		"authorizationpolicies": {"AuthorizationPolicy", "ap", []string{"Action", "Age"}},
 	}
 	for plural, w := range want {
 		g := groupOf(w.kind)

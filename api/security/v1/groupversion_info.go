@@ -1,5 +1,6 @@
 // Package v1 holds the Go types of Istio's security API (group
-// security.istio.io) as sailplane serves it: PeerAuthentication.
+// security.istio.io) as sailplane serves it: PeerAuthentication and
+// AuthorizationPolicy.
 //
 // As for networking.istio.io, one set of types backs every served version:
 // the CRD is generated for v1 and copied to v1beta1 with the same schema
@@ -35,10 +36,10 @@ var (
 var AddToScheme = SchemeBuilder.AddToScheme
 
 // Kinds lists the security kinds sailplane serves, by resource name.
-// RequestAuthentication and AuthorizationPolicy are not among them and are
-// reported as unsupported wherever sailplane reads manifests.
+// RequestAuthentication is not among them and is reported as unsupported wherever sailplane reads manifests.
 var Kinds = map[string]string{
-	"PeerAuthentication": "peerauthentications",
+	"PeerAuthentication":  "peerauthentications",
+	"AuthorizationPolicy": "authorizationpolicies",
 }
 
 // Serves reports whether the group and kind is one sailplane serves.
