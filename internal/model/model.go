@@ -31,6 +31,8 @@ type Model struct {
 	Secrets map[types.NamespacedName]*Secret
 	// MTLS decides what each workload port accepts (PeerAuthentication).
 	MTLS *MTLSPolicy
+	// Authz holds the AuthorizationPolicies (authz.go).
+	Authz *AuthzPolicies
 	// Status of every Istio object, keyed by kind and name.
 	Status *Status
 	// SourceLabelKeys are the pod label keys any rule selects sources by,

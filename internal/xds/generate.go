@@ -18,6 +18,7 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	g := &generator{m: m, proxy: p, out: &Resources{}}
 	g.gateways = p.gatewayNames(m)
 	g.gatewayConfig()
+	g.authorize(g.out.Listeners)
 	g.unresolvedClusters()
 	g.clusterSecrets()
 	g.validate()

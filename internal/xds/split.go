@@ -61,6 +61,7 @@ func GenerateInbound(m *model.Model, p Proxy) *Resources {
 	inbound := g.inboundPorts()
 	g.inboundClusters(inbound)
 	g.virtualInbound(inbound)
+	g.authorize(g.out.Listeners)
 	g.validate()
 	g.out.sort()
 	return g.out

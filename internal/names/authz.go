@@ -1,0 +1,42 @@
+package names
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// NetworkRBACFilter is the L4 RBAC filter of TCP filter chains.
+const NetworkRBACFilter = "envoy.filters.network.rbac"
+
+// RBACStatPrefix prefixes the network RBAC filter's stats, as Istio's.
+const RBACStatPrefix = "tcp."
+
+// AuthzPolicy names the RBAC policy of one AuthorizationPolicy rule, as
+// Istio names it: ns[<namespace>]-policy[<name>]-rule[<index>].
+func AuthzPolicy(namespace, name string, rule int) string {
+	return fmt.Sprintf("ns[%s]-policy[%s]-rule[%d]", namespace, name, rule)
+}
+
+// ParseAuthzPolicy reads an RBAC policy name back into the
+// AuthorizationPolicy and rule it came from (namespaces and names cannot
+// hold brackets, so the split is unambiguous).
+func ParseAuthzPolicy(policy string) (namespace, name string, rule int, ok bool) {
+	rest, ok := strings.CutPrefix(policy, "ns[")
+	if !ok {
+		return "", "", 0, false
+	}
+	namespace, rest, ok = strings.Cut(rest, "]-policy[")
+	if !ok {
+		return "", "", 0, false
+	}
+	name, rest, ok = strings.Cut(rest, "]-rule[")
+	if !ok {
+		return "", "", 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
+	if err != nil || !strings.HasSuffix(rest, "]") {
+		return "", "", 0, false
+	}
+	return namespace, name, n, true
+}
