@@ -1,6 +1,7 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
 //	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+//	sailctl x authz check -f FILE [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
 package main
 
 import (
@@ -24,6 +25,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) >= 2 && args[0] == "x" && args[1] == "translate" {
 		return translateCmd(args[2:], stdout, stderr)
+	}
+	if len(args) >= 2 && args[0] == "x" && args[1] == "authz" {
+		return authzCmd(args[2:], stdout, stderr)
 	}
 	if len(args) >= 2 && args[0] == "x" && args[1] == "call" {
 		return callCmd(args[2:], stdout, stderr)
@@ -127,6 +131,9 @@ const usage = `usage: sailctl COMMAND
   x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
                  translate manifests offline into one proxy's config dump (its
                  Envoy's, or with --generator grpc a proxyless gRPC client's)
+  x authz check -f FILE [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
+                 whether the destination's proxy allows the request, and by which
+                 AuthorizationPolicy rule (offline, over its generated RBAC)
   kube-inject -f FILE
                  add the sidecar to the workloads in FILE, as the webhook would
   x call [xds:///HOST:PORT] [--count N]
