@@ -9,6 +9,14 @@ import (
 // NetworkRBACFilter is the L4 RBAC filter of TCP filter chains.
 const NetworkRBACFilter = "envoy.filters.network.rbac"
 
+// AuthzHTTPFilter and AuthzNetworkFilter name the RBAC filter of one
+// action ("allow", "deny", "audit"): a connection manager holds up to
+// three, and grpc-go refuses two HTTP filters of one name.
+func AuthzHTTPFilter(action string) string { return RBACFilter + "." + action }
+
+// AuthzNetworkFilter is AuthzHTTPFilter for network filters.
+func AuthzNetworkFilter(action string) string { return NetworkRBACFilter + "." + action }
+
 // RBACStatPrefix prefixes the network RBAC filter's stats, as Istio's.
 const RBACStatPrefix = "tcp."
 

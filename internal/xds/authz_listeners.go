@@ -78,7 +78,7 @@ func (g *generator) networkRBAC(t AuthzTarget) []*listenerv3.Filter {
 	var out []*listenerv3.Filter
 	for _, r := range rules {
 		out = append(out, &listenerv3.Filter{
-			Name:       names.NetworkRBACFilter,
+			Name:       names.AuthzNetworkFilter(actionName(r)),
 			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(&rbacnetv3.RBAC{Rules: r, StatPrefix: names.RBACStatPrefix})},
 		})
 	}

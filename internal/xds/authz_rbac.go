@@ -144,6 +144,17 @@ func authzRules(m *model.Model, t AuthzTarget, target rbacTarget) ([]*rbacv3.RBA
 	return out, problems
 }
 
+// actionName names a filter by its configuration's action.
+func actionName(r *rbacv3.RBAC) string {
+	switch r.GetAction() {
+	case rbacv3.RBAC_DENY:
+		return "deny"
+	case rbacv3.RBAC_LOG:
+		return "audit"
+	}
+	return "allow"
+}
+
 func rbacAction(action string) rbacv3.RBAC_Action {
 	switch action {
 	case securityv1.AuthzDeny, securityv1.AuthzCustom:
@@ -210,7 +221,7 @@ func AuthzHTTPFilters(m *model.Model, t AuthzTarget, proxyless bool) ([]*hcmv3.H
 	rules, problems := authzRules(m, t, target)
 	var out []*hcmv3.HttpFilter
 	for _, r := range rules {
-		out = append(out, httpFilter(names.RBACFilter, &rbachttpv3.RBAC{Rules: r}))
+		out = append(out, httpFilter(names.AuthzHTTPFilter(actionName(r)), &rbachttpv3.RBAC{Rules: r}))
 	}
 	return out, problems
 }

@@ -39,8 +39,8 @@ func rbacOf(t *testing.T, filters []*hcmv3.HttpFilter) []*rbacv3.RBAC {
 	t.Helper()
 	var out []*rbacv3.RBAC
 	for _, f := range filters {
-		if f.Name != names.RBACFilter {
-			t.Fatalf("filter %s, want %s", f.Name, names.RBACFilter)
+		if !strings.HasPrefix(f.Name, names.RBACFilter+".") {
+			t.Fatalf("filter %s, want %s.<action>", f.Name, names.RBACFilter)
 		}
 		var cfg rbachttpv3.RBAC
 		if err := f.GetTypedConfig().UnmarshalTo(&cfg); err != nil {
@@ -133,6 +133,12 @@ func TestRBACChecksCatchInvalidFilters(t *testing.T) {
 	errs := rbacChecks(&Resources{Listeners: []*listenerv3.Listener{l}})
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "invalid RBAC filter") {
 		t.Fatalf("errors %v, want one invalid RBAC filter", errs)
+	}
+	ok := httpFilter(names.AuthzHTTPFilter("deny"), &rbachttpv3.RBAC{Rules: &rbacv3.RBAC{Action: rbacv3.RBAC_DENY}})
+	l.FilterChains[0].Filters[0] = hcmFilter(&hcmv3.HttpConnectionManager{StatPrefix: "s", HttpFilters: []*hcmv3.HttpFilter{ok, ok}})
+	errs = rbacChecks(&Resources{Listeners: []*listenerv3.Listener{l}})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "appears twice") {
+		t.Fatalf("errors %v, want the repeated filter name", errs)
 	}
 }
 

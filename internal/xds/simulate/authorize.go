@@ -100,10 +100,10 @@ func ChainRBAC(fc *listenerv3.FilterChain) ([]*rbacv3.RBAC, bool, error) {
 func HTTPFilterRBAC(filters []*hcmv3.HttpFilter) ([]*rbacv3.RBAC, error) {
 	var out []*rbacv3.RBAC
 	for _, hf := range filters {
-		if hf.GetName() != names.RBACFilter {
+		var cfg rbachttpv3.RBAC
+		if !hf.GetTypedConfig().MessageIs(&cfg) {
 			continue
 		}
-		var cfg rbachttpv3.RBAC
 		if err := hf.GetTypedConfig().UnmarshalTo(&cfg); err != nil {
 			return nil, err
 		}
