@@ -1,22 +1,36 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	"github.com/sailplane/sailplane/controllers"
+	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
-const authzUsage = `usage: sailctl x authz check -f FILE [-f FILE ...] --from POD[.NAMESPACE] --to POD[.NAMESPACE][:PORT]
+const authzUsage = `usage: sailctl x authz check [-f FILE ... | --kubeconfig F] --from POD[.NAMESPACE] --to POD[.NAMESPACE][:PORT]
          [--method GET] [--path /x] [--host HOST] [--header NAME=VALUE ...] [--claims JSON] [--tcp]
 
 Says whether the destination's proxy allows the request, and by which
 AuthorizationPolicy rule, by running it through the RBAC filters of the
-configuration the proxy gets from these manifests (offline). The client
+configuration the proxy gets from these manifests (offline, -f) or from
+what the cluster holds (without -f: the kubeconfig's cluster, read with
+its credentials, as the control plane reads it). The client
 calls through its sidecar over mutual TLS (its identity is its service
 account's SPIFFE id) unless --mtls=false; --claims is the payload of a JWT the
 destination verified. Exits 0 when allowed, 1 when denied or on error.
@@ -54,12 +68,13 @@ func authzCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(headers, "header", "request header NAME=VALUE; repeatable")
 	claims := fs.String("claims", "", "payload of a verified JWT, as JSON (e.g. {\"iss\":\"https://issuer\",\"sub\":\"alice\"})")
 	fs.BoolVar(&q.TCP, "tcp", false, "a TCP connection rather than an HTTP request")
+	kubeconfig := fs.String("kubeconfig", "", "without -f: the cluster to read (default $KUBECONFIG, ~/.kube/config)")
 	fs.BoolVar(&q.MTLS, "mtls", true, "the client calls through its sidecar over mutual TLS; --mtls=false for a client without one (plaintext)")
 	if code, ok := parseFlags(fs, authzUsage, args[1:], stdout, stderr); !ok {
 		return code
 	}
-	if len(files) == 0 || *from == "" || *to == "" {
-		return usageError(fs, authzUsage, stderr, "sailctl x authz check: -f, --from and --to are required")
+	if *from == "" || *to == "" {
+		return usageError(fs, authzUsage, stderr, "sailctl x authz check: --from and --to are required")
 	}
 	dest, port, err := splitPort(*to)
 	if err != nil {
@@ -71,13 +86,10 @@ func authzCmd(args []string, stdout, stderr io.Writer) int {
 			return usageError(fs, authzUsage, stderr, "sailctl x authz check: --claims: "+err.Error())
 		}
 	}
-	b, unsupported, err := translate.Load(files)
+	b, err := authzInput(files, *kubeconfig, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
-	}
-	for _, u := range unsupported {
-		fmt.Fprintln(stderr, "unsupported:", u)
 	}
 	v, err := translate.CheckAuthz(b, q)
 	if err != nil {
@@ -114,4 +126,32 @@ func splitPort(s string) (string, uint32, error) {
 		return "", 0, fmt.Errorf("port %q: want 1-65535", p)
 	}
 	return name, uint32(n), nil
+}
+
+// authzInput reads the manifests, or without any the cluster's objects.
+func authzInput(files []string, kubeconfig string, stderr io.Writer) (*bundle.Bundle, error) {
+	if len(files) > 0 {
+		b, unsupported, err := translate.Load(files)
+		for _, u := range unsupported {
+			fmt.Fprintln(stderr, "unsupported:", u)
+		}
+		return b, err
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	scheme := runtime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(scheme), networkingv1.AddToScheme(scheme), securityv1.AddToScheme(scheme)); err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return controllers.Collect(ctx, c)
 }

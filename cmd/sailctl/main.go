@@ -1,7 +1,7 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
 //	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
-//	sailctl x authz check -f FILE [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
+//	sailctl x authz check [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
 package main
 
 import (
@@ -131,9 +131,10 @@ const usage = `usage: sailctl COMMAND
   x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
                  translate manifests offline into one proxy's config dump (its
                  Envoy's, or with --generator grpc a proxyless gRPC client's)
-  x authz check -f FILE [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
+  x authz check [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
                  whether the destination's proxy allows the request, and by which
-                 AuthorizationPolicy rule (offline, over its generated RBAC)
+                 AuthorizationPolicy rule (over its generated RBAC; from the
+                 manifests, or without -f from the kubeconfig's cluster)
   kube-inject -f FILE
                  add the sidecar to the workloads in FILE, as the webhook would
   x call [xds:///HOST:PORT] [--count N]

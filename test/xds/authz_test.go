@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	"github.com/sailplane/sailplane/controllers"
+	"github.com/sailplane/sailplane/internal/translate"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xds/simulate"
 	"github.com/sailplane/sailplane/test/envtestutil"
@@ -81,6 +83,20 @@ func TestAuthorizationPolicyServedAndReported(t *testing.T) {
 		got := adminDecision(t, r, ns)
 		return !got.Allowed && got.Policy == "ns[authz]-policy[no-admin]-rule[0]"
 	})
+
+	// sailctl x authz check without -f reads the cluster the same way.
+	b, err := controllers.Collect(context.Background(), k8s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := translate.CheckAuthz(b, translate.AuthzQuery{From: clientKey(ns, "reviews-v1"), To: clientKey(ns, "productpage-v1"),
+		Port: 9080, Method: "GET", Path: "/admin/x", MTLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Allowed || v.Policy != clientKey(ns, "no-admin") || v.Rule != 0 || !v.MTLS {
+		t.Errorf("authz check from the cluster: %+v, want denied by %s/no-admin rules[0] over mutual TLS", v, ns)
+	}
 
 	// Edit the policy live: /admin is allowed again, /private denied.
 	if err := k8s.Get(context.Background(), clientKey(ns, "no-admin"), ap); err != nil {
