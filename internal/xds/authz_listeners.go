@@ -71,10 +71,16 @@ func withAuthzFilters(existing, rbac []*hcmv3.HttpFilter) []*hcmv3.HttpFilter {
 	return append(out, existing[at:]...)
 }
 
-// networkRBAC are the network RBAC filters of a TCP chain.
+// networkRBAC are the network RBAC filters of a TCP chain. What they
+// leave out is reported for the workload's TCP ports, not for the
+// passthrough chains of ports no service names: every sidecar has those,
+// and every policy with an HTTP field would be reported for them (they
+// get the same fail-closed treatment).
 func (g *generator) networkRBAC(t AuthzTarget) []*listenerv3.Filter {
 	rules, problems := authzRules(g.m, t, rbacTCP)
-	g.out.Problems = append(g.out.Problems, problems...)
+	if t.Port != 0 {
+		g.out.Problems = append(g.out.Problems, problems...)
+	}
 	var out []*listenerv3.Filter
 	for _, r := range rules {
 		out = append(out, &listenerv3.Filter{

@@ -194,9 +194,6 @@ func unusableReason(b *ruleBuilder, t AuthzTarget) string {
 	where := b.target.String()
 	if b.target == rbacTCP {
 		where = fmt.Sprintf("TCP port %d", t.Port)
-		if t.Port == 0 {
-			where = "ports no service names (passed through as TCP)"
-		}
 	}
 	if b.deny {
 		return fmt.Sprintf("%s cannot be applied on %s: left out there, so the rule denies more", strings.Join(b.unusable, ", "), where)
