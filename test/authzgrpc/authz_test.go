@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -22,12 +24,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	xdscreds "google.golang.org/grpc/credentials/xds"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/xds"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/model"
@@ -121,8 +126,9 @@ func (cp *controlPlane) serve(t *testing.T, policies string) []sxds.ObjectProble
 			Address: host, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: portNum},
 		}}},
 		FilterChains: []*listenerv3.FilterChain{{
-			Name:    "inbound",
-			Filters: []*listenerv3.Filter{{Name: names.HTTPConnectionManagerFilter, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: hcm}}},
+			Name:            "inbound",
+			Filters:         []*listenerv3.Filter{{Name: names.HTTPConnectionManagerFilter, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: hcm}}},
+			TransportSocket: meshMTLS(t),
 		}},
 	}
 	cp.version++
@@ -134,6 +140,25 @@ func (cp *controlPlane) serve(t *testing.T, policies string) []sxds.ObjectProble
 		t.Fatal(err)
 	}
 	return problems
+}
+
+// meshMTLS requires mutual TLS with the certificates of provider "mesh"
+// (gRFC A29): the server's own, clients checked against the root.
+func meshMTLS(t *testing.T) *corev3.TransportSocket {
+	t.Helper()
+	tlsCtx, err := anypb.New(&tlsv3.DownstreamTlsContext{
+		RequireClientCertificate: wrapperspb.Bool(true),
+		CommonTlsContext: &tlsv3.CommonTlsContext{
+			TlsCertificateProviderInstance: &tlsv3.CertificateProviderPluginInstance{InstanceName: "mesh", CertificateName: "default"},
+			ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+				CaCertificateProviderInstance: &tlsv3.CertificateProviderPluginInstance{InstanceName: "mesh", CertificateName: "ROOTCA"},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &corev3.TransportSocket{Name: names.TLSTransportSocket, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: tlsCtx}}
 }
 
 type echoServer struct {
@@ -154,7 +179,11 @@ func startServer(t *testing.T) {
 	t.Helper()
 	serving := make(chan struct{})
 	var once sync.Once
-	s, err := xds.NewGRPCServer(grpc.Creds(insecure.NewCredentials()), xds.ServingModeCallback(func(_ net.Addr, a xds.ServingModeChangeArgs) {
+	creds, err := xdscreds.NewServerCredentials(xdscreds.ServerOptions{FallbackCreds: insecure.NewCredentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := xds.NewGRPCServer(grpc.Creds(creds), xds.ServingModeCallback(func(_ net.Addr, a xds.ServingModeChangeArgs) {
 		if a.Mode == connectivity.ServingModeServing {
 			once.Do(func() { close(serving) })
 		} else {
@@ -213,45 +242,72 @@ func eventually(t *testing.T, cp *controlPlane, c testgrpc.TestServiceClient, wa
 	t.Fatalf("calls answered %v, want %v%s", got, want, cp.firstNack())
 }
 
-func TestProxylessServerEnforcesAuthorizationPolicy(t *testing.T) {
-	cp := startControlPlane(t)
-	cp.serve(t, policy("allow-empty", `{selector: {matchLabels: {app: echo}}, rules: [{to: [{operation: {paths: [`+emptyCall+`]}}]}]}`))
-	startServer(t)
-	conn, err := grpc.NewClient(serverAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// meshClient calls the server over mutual TLS as the service account.
+func meshClient(t *testing.T, sa string) testgrpc.TestServiceClient {
+	t.Helper()
+	cfg, err := clientTLS(os.Getenv(certsEnv), sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(serverAddr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	c := testgrpc.NewTestServiceClient(conn)
+	return testgrpc.NewTestServiceClient(conn)
+}
+
+func both(code codes.Code) map[string]codes.Code {
+	return map[string]codes.Code{emptyCall: code, unaryCall: code}
+}
+
+func TestProxylessServerEnforcesAuthorizationPolicy(t *testing.T) {
+	cp := startControlPlane(t)
+	allowFrontend := `{selector: {matchLabels: {app: echo}}, rules: [{from: [{source: {principals: ["cluster.local/ns/default/sa/frontend"]}}], to: [{operation: {paths: [` + emptyCall + `]}}]}]}`
+	cp.serve(t, policy("allow-frontend", allowFrontend))
+	startServer(t)
+	frontend, intruder := meshClient(t, allowed), meshClient(t, other)
 	denied := codes.PermissionDenied
 
-	// ALLOW one method: the other is denied.
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: codes.OK, unaryCall: denied})
+	// ALLOW one method for one service account: it may call that method
+	// only, the other account nothing.
+	eventually(t, cp, frontend, map[string]codes.Code{emptyCall: codes.OK, unaryCall: denied})
+	eventually(t, cp, intruder, both(denied))
+
+	// A plaintext client never gets as far as authorization.
+	plain, err := grpc.NewClient(serverAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if got := outcome(testgrpc.NewTestServiceClient(plain)); got[emptyCall] != codes.Unavailable {
+		t.Errorf("plaintext client got %v, want Unavailable (mutual TLS required)", got)
+	}
 
 	// A DENY policy overrides the ALLOW, live.
-	cp.serve(t, policy("allow-empty", `{rules: [{to: [{operation: {paths: [`+emptyCall+`]}}]}]}`)+
-		policy("deny-empty", `{action: DENY, rules: [{to: [{operation: {paths: ["/grpc.testing.TestService/Empty*"]}}]}]}`))
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: denied, unaryCall: denied})
+	cp.serve(t, policy("allow-frontend", allowFrontend)+
+		policy("deny-frontend", `{action: DENY, rules: [{from: [{source: {principals: ["*/sa/frontend"]}}], to: [{operation: {paths: ["/grpc.testing.TestService/Empty*"]}}]}]}`))
+	eventually(t, cp, frontend, both(denied))
 
-	// Header conditions and peer addresses (the client is 127.0.0.1).
-	cp.serve(t, policy("by-header", `{rules: [{from: [{source: {ipBlocks: [127.0.0.0/8]}}], when: [{key: "request.headers[x-user]", values: [alice]}]}]}`))
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: codes.OK, unaryCall: codes.OK}, "x-user", "alice")
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: denied, unaryCall: denied}, "x-user", "bob")
+	// Editing the ALLOW policy live: now the namespace with a header.
+	cp.serve(t, policy("by-header", `{rules: [{from: [{source: {namespaces: [default], ipBlocks: [127.0.0.0/8]}}], when: [{key: "request.headers[x-user]", values: [alice]}]}]}`))
+	eventually(t, cp, intruder, both(codes.OK), "x-user", "alice")
+	eventually(t, cp, frontend, both(denied), "x-user", "bob")
 
 	// What gRPC cannot apply is handled conservatively: an ALLOW rule on
 	// a JWT is dropped (nothing is allowed), a DENY rule on one denies
 	// what else it matches; both reported.
 	problems := cp.serve(t, policy("jwt-only", `{rules: [{from: [{source: {requestPrincipals: ["*"]}}]}]}`))
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: denied, unaryCall: denied})
+	eventually(t, cp, frontend, both(denied))
 	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "proxyless gRPC") {
 		t.Errorf("problems %v, want the dropped requestPrincipals rule reported", problems)
 	}
 	cp.serve(t, policy("allow-all", `{rules: [{}]}`)+
 		policy("deny-jwt", `{action: DENY, rules: [{to: [{operation: {paths: [`+unaryCall+`]}}], when: [{key: "request.auth.claims[group]", values: [banned]}]}]}`))
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: codes.OK, unaryCall: denied})
+	eventually(t, cp, frontend, map[string]codes.Code{emptyCall: codes.OK, unaryCall: denied})
 
 	// No policy: everything is allowed again.
 	cp.serve(t, "")
-	eventually(t, cp, c, map[string]codes.Code{emptyCall: codes.OK, unaryCall: codes.OK})
+	eventually(t, cp, intruder, both(codes.OK))
 	cp.noNacks(t)
 }
