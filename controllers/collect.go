@@ -30,8 +30,9 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		se  networkingv1.ServiceEntryList
 		pa  securityv1.PeerAuthenticationList
 		ra  securityv1.RequestAuthenticationList
+		ap  securityv1.AuthorizationPolicyList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa, &ra} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa, &ra, &ap} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
@@ -40,6 +41,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.Gateways, b.VirtualServices, b.DestinationRules, b.ServiceEntries = gw.Items, vs.Items, dr.Items, se.Items
 	b.PeerAuthentications = pa.Items
 	b.RequestAuthentications = ra.Items
+	b.AuthorizationPolicies = ap.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -76,7 +78,7 @@ func watched() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Pod{}, &corev1.Secret{},
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
-		&securityv1.PeerAuthentication{}, &securityv1.RequestAuthentication{},
+		&securityv1.PeerAuthentication{}, &securityv1.RequestAuthentication{}, &securityv1.AuthorizationPolicy{},
 	}
 }
 
@@ -85,7 +87,7 @@ func watched() []client.Object {
 func isIstio(obj client.Object) bool {
 	switch obj.(type) {
 	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
-		*securityv1.PeerAuthentication, *securityv1.RequestAuthentication:
+		*securityv1.PeerAuthentication, *securityv1.RequestAuthentication, *securityv1.AuthorizationPolicy:
 		return true
 	}
 	return false

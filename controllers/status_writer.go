@@ -134,6 +134,9 @@ func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
 	case "RequestAuthentication":
 		o := &securityv1.RequestAuthentication{}
 		return o, &o.Status
+	case "AuthorizationPolicy":
+		o := &securityv1.AuthorizationPolicy{}
+		return o, &o.Status
 	}
 	return nil, nil
 }

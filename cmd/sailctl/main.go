@@ -2,6 +2,7 @@
 //
 //	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
 //	sailctl x describe pod POD[.NAMESPACE] [-f FILE ...]
+//	sailctl x authz check [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
 package main
 
 import (
@@ -28,6 +29,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) >= 2 && args[0] == "x" && args[1] == "describe" {
 		return describeCmd(args[2:], stdout, stderr)
+	}
+	if len(args) >= 2 && args[0] == "x" && args[1] == "authz" {
+		return authzCmd(args[2:], stdout, stderr)
 	}
 	if len(args) >= 2 && args[0] == "x" && args[1] == "call" {
 		return callCmd(args[2:], stdout, stderr)
@@ -135,6 +139,10 @@ const usage = `usage: sailctl COMMAND
                  which mTLS mode each of the pod's ports enforces and why, its
                  probes, and which outbound clusters originate mTLS (offline
                  with -f, else from the cluster)
+  x authz check [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
+                 whether the destination's proxy allows the request, and by which
+                 AuthorizationPolicy rule (over its generated RBAC; from the
+                 manifests, or without -f from the kubeconfig's cluster)
   kube-inject -f FILE
                  add the sidecar to the workloads in FILE, as the webhook would
   x call [xds:///HOST:PORT] [--count N]

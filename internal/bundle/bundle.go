@@ -32,6 +32,8 @@ type Bundle struct {
 	// RequestAuthentications decide which end-user tokens (JWTs) workloads
 	// accept.
 	RequestAuthentications []securityv1.RequestAuthentication
+	// AuthorizationPolicies decide which requests workloads accept.
+	AuthorizationPolicies []securityv1.AuthorizationPolicy
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

@@ -136,6 +136,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.PeerAuthentications)
 	case securityv1.GroupName + "/RequestAuthentication":
 		return appendTo(&b.RequestAuthentications)
+	case securityv1.GroupName + "/AuthorizationPolicy":
+		return appendTo(&b.AuthorizationPolicies)
 	}
 	return nil
 }

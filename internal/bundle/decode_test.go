@@ -34,9 +34,14 @@ metadata: {name: db}
 spec: {selector: {matchLabels: {app: db}}, portLevelMtls: {"5432": {mode: DISABLE}}}
 ---
 apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: prod}
+spec: {}
+---
+apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: deny, namespace: prod}
-spec: {}
+spec: {action: DENY, rules: [{to: [{operation: {paths: [/admin*]}}]}]}
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -58,8 +63,11 @@ metadata: {name: ignored}
 		pa[1].Namespace != DefaultNamespace || pa[1].Spec.PortLevelMtls["5432"].Mode != "DISABLE" {
 		t.Errorf("peer authentications %+v", pa)
 	}
+	if ap := b.AuthorizationPolicies; len(ap) != 1 || ap[0].Spec.Action != "DENY" || ap[0].Spec.Rules[0].To[0].Operation.Paths[0] != "/admin*" {
+		t.Errorf("authorization policies %+v", ap)
+	}
 	if len(unsupported) != 2 || unsupported[0].String() != "mesh.yaml#3: Sidecar prod/default (networking.istio.io/v1) is not served by sailplane" ||
-		unsupported[1].String() != "mesh.yaml#6: AuthorizationPolicy prod/deny (security.istio.io/v1) is not served by sailplane" {
+		unsupported[1].String() != "mesh.yaml#6: RequestAuthentication prod/jwt (security.istio.io/v1) is not served by sailplane" {
 		t.Errorf("unsupported %v", unsupported)
 	}
 }

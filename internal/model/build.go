@@ -30,6 +30,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addGateways(b)
 	m.addPeerAuthentications(b)
 	m.addRequestAuthentications(b)
+	m.addAuthorizationPolicies(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()

@@ -33,6 +33,8 @@ type Model struct {
 	MTLS *MTLSPolicy
 	// JWT holds the RequestAuthentications (end-user JWT rules).
 	JWT *JWTPolicy
+	// Authz holds the AuthorizationPolicies (authz.go).
+	Authz *AuthzPolicies
 	// Status of every Istio object, keyed by kind and name.
 	Status *Status
 	// SourceLabelKeys are the pod label keys any rule selects sources by,

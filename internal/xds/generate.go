@@ -19,6 +19,7 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	g.gateways = p.gatewayNames(m)
 	g.gatewayConfig()
 	g.jwksClusters()
+	g.authorize(g.out.Listeners)
 	g.unresolvedClusters()
 	g.clusterSecrets()
 	g.validate()

@@ -62,6 +62,7 @@ func GenerateInbound(m *model.Model, p Proxy) *Resources {
 	g.inboundClusters(inbound)
 	g.virtualInbound(inbound)
 	g.jwksClusters()
+	g.authorize(g.out.Listeners)
 	g.validate()
 	g.out.sort()
 	return g.out

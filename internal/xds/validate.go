@@ -132,6 +132,7 @@ func CheckConsistency(r *Resources) []error {
 		}
 	}
 	errs = append(errs, secretConsistency(r)...)
+	errs = append(errs, rbacChecks(r)...)
 	return append(errs, envoyWholeChecks(r)...)
 }
 

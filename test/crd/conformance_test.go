@@ -137,6 +137,14 @@ func TestIstioConformanceCorpusAccepted(t *testing.T) {
 	}
 }
 
+func TestAuthorizationPolicyExamplesAccepted(t *testing.T) {
+	tally := acceptAll(t, "authz", []string{filepath.Join("testdata", "authorizationpolicy-examples.yaml")})
+	t.Logf("AuthorizationPolicy examples: %s", tally)
+	if tally.accepted["AuthorizationPolicy"] != 10 || len(tally.unsupported) != 0 {
+		t.Errorf("want Istio's 10 AuthorizationPolicy examples accepted, got %s", tally)
+	}
+}
+
 func TestSeedExamplesAccepted(t *testing.T) {
 	root, err := envtestbin.ModuleRoot()
 	if err != nil {

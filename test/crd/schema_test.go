@@ -104,6 +104,7 @@ func TestServedCRDs(t *testing.T) {
 		"serviceentries":         {"ServiceEntry", "se", []string{"Hosts", "Location", "Resolution", "Age"}},
 		"peerauthentications":    {"PeerAuthentication", "pa", []string{"Mode", "Age"}},
 		"requestauthentications": {"RequestAuthentication", "ra", nil},
+		"authorizationpolicies":  {"AuthorizationPolicy", "ap", []string{"Action", "Age"}},
 	}
 	for plural, w := range want {
 		g := groupOf(w.kind)

@@ -1,5 +1,6 @@
 // Package v1 holds the Go types of Istio's security API (group
-// security.istio.io) as sailplane serves it: PeerAuthentication and RequestAuthentication.
+// security.istio.io) as sailplane serves it: PeerAuthentication,
+// RequestAuthentication and AuthorizationPolicy.
 //
 // As for networking.istio.io, one set of types backs every served version:
 // the CRD is generated for v1 and copied to v1beta1 with the same schema
@@ -35,11 +36,10 @@ var (
 var AddToScheme = SchemeBuilder.AddToScheme
 
 // Kinds lists the security kinds sailplane serves, by resource name.
-// AuthorizationPolicy is not among them and is reported as unsupported
-// wherever sailplane reads manifests.
 var Kinds = map[string]string{
 	"PeerAuthentication":    "peerauthentications",
 	"RequestAuthentication": "requestauthentications",
+	"AuthorizationPolicy":   "authorizationpolicies",
 }
 
 // Serves reports whether the group and kind is one sailplane serves.
