@@ -28,9 +28,10 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		vs  networkingv1.VirtualServiceList
 		dr  networkingv1.DestinationRuleList
 		se  networkingv1.ServiceEntryList
+		sc  networkingv1.SidecarList
 		pa  securityv1.PeerAuthenticationList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
@@ -38,6 +39,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.Namespaces, b.Services, b.EndpointSlices, b.Pods, b.Secrets = ns.Items, svc.Items, eps.Items, pod.Items, sec.Items
 	b.Gateways, b.VirtualServices, b.DestinationRules, b.ServiceEntries = gw.Items, vs.Items, dr.Items, se.Items
 	b.PeerAuthentications = pa.Items
+	b.Sidecars = sc.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -74,7 +76,7 @@ func watched() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Pod{}, &corev1.Secret{},
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
-		&securityv1.PeerAuthentication{},
+		&networkingv1.Sidecar{}, &securityv1.PeerAuthentication{},
 	}
 }
 
@@ -83,7 +85,7 @@ func watched() []client.Object {
 func isIstio(obj client.Object) bool {
 	switch obj.(type) {
 	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
-		*securityv1.PeerAuthentication:
+		*networkingv1.Sidecar, *securityv1.PeerAuthentication:
 		return true
 	}
 	return false

@@ -29,6 +29,8 @@ type Bundle struct {
 	ServiceEntries   []networkingv1.ServiceEntry
 	// PeerAuthentications decide which workload ports take mutual TLS.
 	PeerAuthentications []securityv1.PeerAuthentication
+	// Sidecars scope what each workload's sidecar is configured for.
+	Sidecars []networkingv1.Sidecar
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

@@ -58,8 +58,10 @@ metadata: {name: ignored}
 		pa[1].Namespace != DefaultNamespace || pa[1].Spec.PortLevelMtls["5432"].Mode != "DISABLE" {
 		t.Errorf("peer authentications %+v", pa)
 	}
-	if len(unsupported) != 2 || unsupported[0].String() != "mesh.yaml#3: Sidecar prod/default (networking.istio.io/v1) is not served by sailplane" ||
-		unsupported[1].String() != "mesh.yaml#6: AuthorizationPolicy prod/deny (security.istio.io/v1) is not served by sailplane" {
+	if sc := b.Sidecars; len(sc) != 1 || sc[0].Namespace != "prod" || sc[0].Spec.Egress[0].Hosts[0] != "./*" {
+		t.Errorf("sidecars %+v", sc)
+	}
+	if len(unsupported) != 1 || unsupported[0].String() != "mesh.yaml#6: AuthorizationPolicy prod/deny (security.istio.io/v1) is not served by sailplane" {
 		t.Errorf("unsupported %v", unsupported)
 	}
 }

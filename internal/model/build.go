@@ -29,6 +29,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addDestinationRules(b)
 	m.addGateways(b)
 	m.addPeerAuthentications(b)
+	m.addSidecars(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()
