@@ -26,6 +26,7 @@ var wantCRDs = []string{
 	"destinationrules.networking.istio.io",
 	"gateways.networking.istio.io",
 	"serviceentries.networking.istio.io",
+	"sidecars.networking.istio.io",
 	"virtualservices.networking.istio.io",
 }
 

@@ -170,6 +170,19 @@ var invalidCases = []invalidCase{
 		"spec.selector.matchLabels", "wildcard not allowed in label key match"},
 	{"wildcard label value", "PeerAuthentication", `{selector: {matchLabels: {app: "a*"}}}`,
 		"spec.selector.matchLabels[app]", "wildcard not allowed in label value match"},
+	// Sidecar
+	{"egress host without namespace", "Sidecar", `{egress: [{hosts: ["reviews.default.svc.cluster.local"]}]}`,
+		"spec.egress[0].hosts[0]", "should match '^[^/]+/[^/]+$'"},
+	{"egress host with empty namespace", "Sidecar", `{egress: [{hosts: ["/*"]}]}`,
+		"spec.egress[0].hosts[0]", "should match '^[^/]+/[^/]+$'"},
+	{"egress without hosts", "Sidecar", `{egress: [{port: {number: 80, protocol: HTTP, name: http}}]}`,
+		"spec.egress[0].hosts", "Required value"},
+	{"unknown outbound mode", "Sidecar", `{outboundTrafficPolicy: {mode: DENY}}`,
+		"spec.outboundTrafficPolicy.mode", "Unsupported value"},
+	{"unknown capture mode", "Sidecar", `{egress: [{captureMode: TPROXY, hosts: ["./*"]}]}`,
+		"spec.egress[0].captureMode", "Unsupported value"},
+	{"ingress without port", "Sidecar", `{ingress: [{defaultEndpoint: "127.0.0.1:8080"}]}`,
+		"spec.ingress[0].port", "Required value"},
 }
 
 func TestInvalidObjectsRejected(t *testing.T) {

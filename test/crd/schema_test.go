@@ -103,6 +103,7 @@ func TestServedCRDs(t *testing.T) {
 		"destinationrules":    {"DestinationRule", "dr", []string{"Host", "Age"}},
 		"serviceentries":      {"ServiceEntry", "se", []string{"Hosts", "Location", "Resolution", "Age"}},
 		"peerauthentications": {"PeerAuthentication", "pa", []string{"Mode", "Age"}},
+		"sidecars":            {"Sidecar", "", []string{"Age"}},
 	}
 	for plural, w := range want {
 		g := groupOf(w.kind)
@@ -118,7 +119,7 @@ func TestServedCRDs(t *testing.T) {
 func checkCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, g servedGroup, short string, columns []string) {
 	t.Helper()
 	name := crd.Name
-	if !slices.Equal(crd.Spec.Names.ShortNames, []string{short}) {
+	if wantShort := []string{short}; short == "" && len(crd.Spec.Names.ShortNames) != 0 || short != "" && !slices.Equal(crd.Spec.Names.ShortNames, wantShort) {
 		t.Errorf("%s: short names %v, want [%s]", name, crd.Spec.Names.ShortNames, short)
 	}
 	if !slices.Equal(crd.Spec.Names.Categories, []string{"istio-io", g.category}) {

@@ -62,7 +62,7 @@ type IstioEgressListener struct {
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=1024
 	// +kubebuilder:validation:items:MaxLength=320
-	// +kubebuilder:validation:XValidation:rule="self.all(h, h.contains('/') && h.split('/').size() == 2 && h.split('/')[0] != '' && h.split('/')[1] != '')",message="each host must be namespace/dnsName, e.g. ./*, */foo.example.com or istio-system/*"
+	// +kubebuilder:validation:items:Pattern=`^[^/]+/[^/]+$`
 	Hosts []string `json:"hosts"`
 }
 
