@@ -124,6 +124,11 @@ func (m *Model) parseSidecar(ref ObjectRef, spec *networkingv1.SidecarSpec) (*Si
 			s.Egress = append(s.Egress, EgressHost{Namespace: ns, Host: strings.ToLower(host)})
 		}
 	}
+	if len(spec.Egress) == 0 {
+		// Istio's default egress when a Sidecar sets none (one that only
+		// sets outboundTrafficPolicy, say): every namespace, every host.
+		s.Egress = []EgressHost{{Namespace: "*", Host: "*"}}
+	}
 	for _, f := range unhonouredSidecarFields(spec) {
 		m.Status.Add(ref, f, "not honoured by sailplane yet: the field is accepted and has no effect")
 	}

@@ -97,3 +97,17 @@ func TestSidecarAllows(t *testing.T) {
 		t.Errorf("~/* allows a host")
 	}
 }
+
+// A Sidecar without egress (only a policy, say) keeps every host in scope,
+// as Istio's default egress */* does.
+func TestSidecarWithoutEgressKeepsEveryHost(t *testing.T) {
+	m := Build(decode(t, `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: strict, namespace: prod}
+spec: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}`))
+	s := m.SidecarFor("prod", nil)
+	if s == nil || !s.Allows("prod", "other", "far.other.svc.cluster.local") || !m.RegistryOnly(s) {
+		t.Errorf("Sidecar without egress: %+v; want every host in scope under REGISTRY_ONLY", s)
+	}
+}
