@@ -97,9 +97,9 @@ func (m *Model) addSidecars(b *bundle.Bundle) {
 	m.reportOverlappingSidecars()
 }
 
-// parseSidecar checks the hosts and reports the fields not honoured; a
-// Sidecar with a malformed host is not applied at all (applying the rest
-// would widen or narrow the scope in a way its author did not write).
+// parseSidecar checks the hosts and reports the fields not honoured. A
+// malformed host is reported and skipped, as Istio skips it; an egress
+// listener without hosts makes the Sidecar not apply at all.
 func (m *Model) parseSidecar(ref ObjectRef, spec *networkingv1.SidecarSpec) (*Sidecar, bool) {
 	s := &Sidecar{Ref: ref.NamespacedName}
 	if spec.WorkloadSelector != nil {
@@ -117,8 +117,7 @@ func (m *Model) parseSidecar(ref ObjectRef, spec *networkingv1.SidecarSpec) (*Si
 		for j, h := range e.Hosts {
 			ns, host, found := strings.Cut(h, "/")
 			if !found || ns == "" || host == "" || strings.Contains(host, "/") {
-				m.Status.Add(ref, fmt.Sprintf("egress[%d].hosts[%d]", i, j), "%q is not namespace/dnsName (for example ./* or istio-system/*); Sidecar not applied", h)
-				ok = false
+				m.Status.Add(ref, fmt.Sprintf("egress[%d].hosts[%d]", i, j), "%q is not namespace/dnsName (for example ./* or istio-system/*); the host is ignored", h)
 				continue
 			}
 			s.Egress = append(s.Egress, EgressHost{Namespace: ns, Host: strings.ToLower(host)})
