@@ -6,8 +6,10 @@ import (
 
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/mesh"
+	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
+	"github.com/sailplane/sailplane/test/bench"
 )
 
 // sidecarMesh has four clients in one namespace: scoped-1 and scoped-2
@@ -123,4 +125,23 @@ func sharesOutbound(a, b *xds.Resources) bool {
 		}
 	}
 	return false
+}
+
+// Under per-workload Sidecars (every service's pods call other services)
+// Compute's shared halves must still give each proxy what translating it
+// alone gives.
+func TestComputeEqualsTranslatingEachProxyUnderSidecars(t *testing.T) {
+	m := bench.NewMesh(bench.Spec{Services: 40, Namespaces: 4, Seed: 5, RuleShare: 0.4, Scoped: 4})
+	b := m.Bundle()
+	var nodes []mesh.Node
+	for _, p := range m.Pods {
+		nodes = append(nodes, mesh.Node{ID: names.NodeID(names.Node{Type: names.Sidecar, IP: p.IP, Pod: p.Name, Namespace: p.Namespace, Domain: defaults.DomainSuffix})})
+	}
+	res := mesh.Compute(b, nodes)
+	alone := model.Build(b)
+	for i, n := range nodes {
+		if !sameResources(res.Resources[n.ID], xds.Generate(alone, bench.ProxyFor(alone, m.Pods[i]))) {
+			t.Fatalf("%s: Compute's resources differ from translating the proxy alone", n.ID)
+		}
+	}
 }
