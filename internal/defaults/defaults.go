@@ -65,6 +65,11 @@ const (
 // outboundTrafficPolicy overrides it for the workloads it applies to.
 const OutboundTrafficPolicyMode = OutboundAllowAny
 
+// RegistryOnlyHTTPStatus is what Istio's sidecars answer an HTTP request
+// for a host outside the registry under REGISTRY_ONLY (virtual host
+// block_all).
+const RegistryOnlyHTTPStatus = 502
+
 // RootNamespace holds mesh-wide configuration (DestinationRules there apply
 // to every namespace that has none of its own).
 const RootNamespace = "istio-system"

@@ -3,12 +3,9 @@ package xds
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/names"
 )
-
-// blockedStatus is what Istio's sidecars answer an HTTP request for a host
-// outside the registry under REGISTRY_ONLY.
-const blockedStatus = 502
 
 // catchAllVirtualHost is the last virtual host of an outbound route
 // configuration, for every authority no service claims: Istio's allow_any
@@ -23,7 +20,7 @@ func (g *generator) catchAllVirtualHost() *routev3.VirtualHost {
 			Routes: []*routev3.Route{{
 				Name:   names.BlockAllVirtualHost,
 				Match:  match,
-				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: blockedStatus}},
+				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: defaults.RegistryOnlyHTTPStatus}},
 			}},
 		}
 	}
