@@ -28,11 +28,12 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		vs  networkingv1.VirtualServiceList
 		dr  networkingv1.DestinationRuleList
 		se  networkingv1.ServiceEntryList
+		sc  networkingv1.SidecarList
 		pa  securityv1.PeerAuthenticationList
 		ra  securityv1.RequestAuthenticationList
 		ap  securityv1.AuthorizationPolicyList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa, &ra, &ap} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa, &ra, &ap} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
@@ -42,6 +43,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.PeerAuthentications = pa.Items
 	b.RequestAuthentications = ra.Items
 	b.AuthorizationPolicies = ap.Items
+	b.Sidecars = sc.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -78,6 +80,7 @@ func watched() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Pod{}, &corev1.Secret{},
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
+		&networkingv1.Sidecar{},
 		&securityv1.PeerAuthentication{}, &securityv1.RequestAuthentication{}, &securityv1.AuthorizationPolicy{},
 	}
 }
@@ -87,6 +90,7 @@ func watched() []client.Object {
 func isIstio(obj client.Object) bool {
 	switch obj.(type) {
 	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
+		*networkingv1.Sidecar,
 		*securityv1.PeerAuthentication, *securityv1.RequestAuthentication, *securityv1.AuthorizationPolicy:
 		return true
 	}

@@ -128,6 +128,9 @@ func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
 	case "ServiceEntry":
 		o := &networkingv1.ServiceEntry{}
 		return o, &o.Status
+	case "Sidecar":
+		o := &networkingv1.Sidecar{}
+		return o, &o.Status
 	case "PeerAuthentication":
 		o := &securityv1.PeerAuthentication{}
 		return o, &o.Status

@@ -56,15 +56,15 @@ func TestTranslateErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	_ = os.WriteFile(bad, []byte("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\nkind: [\n"), 0o644)
-	side := filepath.Join(dir, "sidecar.yaml")
-	_ = os.WriteFile(side, []byte("apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default}\nspec: {}\n"), 0o644)
+	side := filepath.Join(dir, "envoyfilter.yaml")
+	_ = os.WriteFile(side, []byte("apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: default}\nspec: {}\n"), 0o644)
 	for _, tc := range []struct {
 		args     []string
 		code     int
 		inStderr string
 	}{
 		{[]string{"x", "translate", "-f", bad, "--proxy", "a.default"}, 1, bad + "#2:"},
-		{[]string{"x", "translate", "-f", side, "--proxy", "a.default"}, 1, "Sidecar default/default (networking.istio.io/v1) is not served by sailplane"},
+		{[]string{"x", "translate", "-f", side, "--proxy", "a.default"}, 1, "EnvoyFilter default/default (networking.istio.io/v1alpha3) is not served by sailplane"},
 		{[]string{"x", "translate", "-f", side, "--proxy", "a.default"}, 1, "proxy default/a: no such pod"},
 		{[]string{"x", "translate", "-f", filepath.Join(dir, "missing.yaml"), "--proxy", "a"}, 1, "no such file"},
 		{[]string{"x", "translate", "--proxy", "a"}, 2, "-f and --proxy are required"},

@@ -20,7 +20,7 @@ const podNamespaceEnv = "POD_NAMESPACE"
 const usageHeader = `Usage: sailplane [flags]
 
 sailplane is a control plane for Envoy that serves Istio's traffic API
-(networking.istio.io Gateway, VirtualService, DestinationRule, ServiceEntry)
+(networking.istio.io Gateway, VirtualService, DestinationRule, ServiceEntry, Sidecar)
 over ADS, in place of istiod.
 
 Run it against a cluster (in-cluster config, --kubeconfig, $KUBECONFIG or

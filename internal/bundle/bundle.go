@@ -34,6 +34,8 @@ type Bundle struct {
 	RequestAuthentications []securityv1.RequestAuthentication
 	// AuthorizationPolicies decide which requests workloads accept.
 	AuthorizationPolicies []securityv1.AuthorizationPolicy
+	// Sidecars scope what each workload's sidecar is configured for.
+	Sidecars []networkingv1.Sidecar
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

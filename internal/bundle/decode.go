@@ -132,6 +132,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.DestinationRules)
 	case networkingv1.GroupName + "/ServiceEntry":
 		return appendTo(&b.ServiceEntries)
+	case networkingv1.GroupName + "/Sidecar":
+		return appendTo(&b.Sidecars)
 	case securityv1.GroupName + "/PeerAuthentication":
 		return appendTo(&b.PeerAuthentications)
 	case securityv1.GroupName + "/RequestAuthentication":

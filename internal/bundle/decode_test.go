@@ -38,6 +38,11 @@ kind: RequestAuthentication
 metadata: {name: jwt, namespace: prod}
 spec: {}
 ---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua, namespace: prod}
+spec: {}
+---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: deny, namespace: prod}
@@ -66,8 +71,13 @@ metadata: {name: ignored}
 	if ap := b.AuthorizationPolicies; len(ap) != 1 || ap[0].Spec.Action != "DENY" || ap[0].Spec.Rules[0].To[0].Operation.Paths[0] != "/admin*" {
 		t.Errorf("authorization policies %+v", ap)
 	}
-	if len(unsupported) != 2 || unsupported[0].String() != "mesh.yaml#3: Sidecar prod/default (networking.istio.io/v1) is not served by sailplane" ||
-		unsupported[1].String() != "mesh.yaml#6: RequestAuthentication prod/jwt (security.istio.io/v1) is not served by sailplane" {
+	if ra := b.RequestAuthentications; len(ra) != 1 || ra[0].Name != "jwt" {
+		t.Errorf("request authentications %+v", ra)
+	}
+	if sc := b.Sidecars; len(sc) != 1 || sc[0].Namespace != "prod" || sc[0].Spec.Egress[0].Hosts[0] != "./*" {
+		t.Errorf("sidecars %+v", sc)
+	}
+	if len(unsupported) != 1 || unsupported[0].String() != "mesh.yaml#7: EnvoyFilter prod/lua (networking.istio.io/v1alpha3) is not served by sailplane" {
 		t.Errorf("unsupported %v", unsupported)
 	}
 }

@@ -57,6 +57,25 @@ const DomainSuffix = "cluster.local"
 // MeshGateway is the reserved gateway name meaning "every sidecar".
 const MeshGateway = "mesh"
 
+// OutboundAllowAny and OutboundRegistryOnly are Istio's
+// outboundTrafficPolicy modes: forward traffic to hosts outside the
+// registry (PassthroughCluster), or drop it (BlackHoleCluster, and 502 for
+// HTTP).
+const (
+	OutboundAllowAny     = "ALLOW_ANY"
+	OutboundRegistryOnly = "REGISTRY_ONLY"
+)
+
+// OutboundTrafficPolicyMode is the mesh-wide outboundTrafficPolicy.mode
+// when mesh config sets none: Istio's default, ALLOW_ANY. A Sidecar's own
+// outboundTrafficPolicy overrides it for the workloads it applies to.
+const OutboundTrafficPolicyMode = OutboundAllowAny
+
+// RegistryOnlyHTTPStatus is what Istio's sidecars answer an HTTP request
+// for a host outside the registry under REGISTRY_ONLY (virtual host
+// block_all).
+const RegistryOnlyHTTPStatus = 502
+
 // RootNamespace holds mesh-wide configuration (DestinationRules there apply
 // to every namespace that has none of its own).
 const RootNamespace = "istio-system"

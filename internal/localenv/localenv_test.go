@@ -26,6 +26,7 @@ var wantCRDs = []string{
 	"destinationrules.networking.istio.io",
 	"gateways.networking.istio.io",
 	"serviceentries.networking.istio.io",
+	"sidecars.networking.istio.io",
 	"virtualservices.networking.istio.io",
 }
 
@@ -158,13 +159,13 @@ func checkApply(t *testing.T, env *Env) {
 	get(t, c, "DestinationRule", "default", "reviews")
 
 	// A kind sailplane does not serve fails with the file and the object named.
-	bad := filepath.Join(t.TempDir(), "sidecar.yaml")
-	doc := "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: default\n"
+	bad := filepath.Join(t.TempDir(), "envoyfilter.yaml")
+	doc := "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: default\n"
 	if err := os.WriteFile(bad, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	err = env.Apply(ctx, bad)
-	if err == nil || !strings.Contains(err.Error(), bad+" document 1: Sidecar default") {
+	if err == nil || !strings.Contains(err.Error(), bad+" document 1: EnvoyFilter default") {
 		t.Errorf("Apply(%s) error = %v, want one naming the file, document and object", bad, err)
 	}
 }

@@ -79,7 +79,7 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 }
 
 // translations memoises one reconcile's work: a sidecar's outbound half
-// once per OutboundKey (namespace and source labels), its inbound half once
+// once per OutboundKey (namespace, source labels, Sidecar resource), its inbound half once
 // per group, proxyless clients once per OutboundKey, gateways once per
 // group.
 type translations struct {
@@ -131,13 +131,15 @@ func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []
 	var outProxy, inProxy []xds.Proxy
 	seen := map[string]bool{}
 	covered := map[string]bool{}
+	// A connected sidecar stands for its namespace only under the Sidecar
+	// resource the representative gets: another one scopes other hosts.
 	for i, p := range proxies {
 		if known[i] && p.Type == names.Sidecar && generatorOf(nodes[i]) != GeneratorGRPC {
-			covered[p.Namespace] = true
+			covered[p.Namespace+"|"+xds.SidecarKey(t.m, p)] = true
 		}
 	}
 	for _, p := range representatives {
-		if k := xds.OutboundKey(t.m, p); !covered[p.Namespace] && !seen["out|"+k] {
+		if k := xds.OutboundKey(t.m, p); !covered[p.Namespace+"|"+xds.SidecarKey(t.m, p)] && !seen["out|"+k] {
 			seen["out|"+k] = true
 			outKeys, outProxy = append(outKeys, k), append(outProxy, p)
 		}

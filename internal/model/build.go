@@ -31,6 +31,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addPeerAuthentications(b)
 	m.addRequestAuthentications(b)
 	m.addAuthorizationPolicies(b)
+	m.addSidecars(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()

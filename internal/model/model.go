@@ -44,8 +44,13 @@ type Model struct {
 	// the proxy's locality (locality load balancing applies): proxies in
 	// different localities must not share an outbound translation.
 	LocalityAware bool
+	// OutboundTrafficPolicy is the mesh-wide outboundTrafficPolicy.mode
+	// (ALLOW_ANY or REGISTRY_ONLY) a Sidecar without one inherits.
+	OutboundTrafficPolicy string
 
 	rules ruleIndex
+	// sidecars are the Sidecar resources by namespace (sidecar.go).
+	sidecars sidecarIndex
 	// nodes are the nodes' localities by name, while building.
 	nodes map[string]Locality
 }

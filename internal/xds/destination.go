@@ -39,7 +39,15 @@ func (g *generator) clusterFor(ns string, d networkingv1.Destination, listenerPo
 	if err != nil {
 		return "", err
 	}
-	return names.OutboundCluster(port, d.Subset, svc.Hostname), nil
+	name := names.OutboundCluster(port, d.Subset, svc.Hostname)
+	if !g.serviceInScope(svc) {
+		// Outside the proxy's Sidecar scope (a delegate's destination: the
+		// scope holds those of the VirtualServices it selects): no
+		// endpoints, as for a host it cannot see. Not the rule's fault, so
+		// not reported against it.
+		g.noEndpointClusters()[name] = true
+	}
+	return name, nil
 }
 
 func destinationPort(svc *model.Service, d networkingv1.Destination, listenerPort uint32) (uint32, error) {
@@ -65,7 +73,7 @@ func destinationPort(svc *model.Service, d networkingv1.Destination, listenerPor
 // for this proxy. For sidecars Istio uses only the oldest VirtualService
 // naming a host exactly (a later one conflicts); gateways merge them all.
 func (g *generator) sidecarVirtualServices(host string) []*model.VirtualService {
-	all := g.m.VirtualServicesFor(host, g.proxy.Namespace, g.gateways)
+	all := g.inScopeVirtualServices(g.m.VirtualServicesFor(host, g.proxy.Namespace, g.gateways))
 	if len(all) <= 1 || g.proxy.Type != names.Sidecar {
 		return all
 	}

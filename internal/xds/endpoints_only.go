@@ -16,6 +16,7 @@ import (
 // not say which service it is for; the caller then regenerates everything.
 func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*endpointv3.ClusterLoadAssignment, bool) {
 	var out []*endpointv3.ClusterLoadAssignment
+	g := &generator{m: m, proxy: p, out: &Resources{}, gateways: p.gatewayNames(m)}
 	for _, c := range clusters {
 		if c.GetType() != clusterv3.Cluster_EDS {
 			continue
@@ -25,6 +26,9 @@ func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*en
 			return nil, false
 		}
 		eps, plan := subsetEndpoints(m, p, key)
+		if svc := m.Services[key.Host]; svc != nil && !g.serviceInScope(svc) {
+			eps, plan = nil, nil // the empty cluster of a host outside the Sidecar's scope
+		}
 		out = append(out, localityAssignment(c.Name, eps, plan, p))
 	}
 	return out, true

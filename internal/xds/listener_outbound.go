@@ -18,8 +18,12 @@ import (
 // virtualOutbound receives all captured outbound traffic on 15001 and hands
 // each connection to the listener for its original destination; traffic
 // for which no listener exists goes to PassthroughCluster (Istio's
-// ALLOW_ANY outbound policy).
+// ALLOW_ANY outbound policy), or to BlackHoleCluster under REGISTRY_ONLY.
 func (g *generator) virtualOutbound() {
+	catchAll := names.PassthroughCluster
+	if g.registryOnly() {
+		catchAll = names.BlackHoleCluster
+	}
 	g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
 		Name:             names.VirtualOutbound,
 		Address:          socketAddress(names.WildcardAddress, defaults.OutboundCapturePort),
@@ -27,7 +31,7 @@ func (g *generator) virtualOutbound() {
 		TrafficDirection: corev3.TrafficDirection_OUTBOUND,
 		FilterChains: []*listenerv3.FilterChain{{
 			Name:    names.VirtualOutbound + "-catchall-tcp",
-			Filters: []*listenerv3.Filter{tcpProxy(names.PassthroughCluster, names.PassthroughCluster)},
+			Filters: []*listenerv3.Filter{tcpProxy(catchAll, catchAll)},
 		}},
 	})
 }

@@ -55,20 +55,30 @@ type generator struct {
 	// unresolved names the clusters of destinations the proxy cannot see;
 	// those the output references are added without endpoints.
 	unresolved map[string]bool
+	// sidecarScope is the proxy's Sidecar scope once scoped is set
+	// (sidecar_scope.go); visible caches visibleServices.
+	sidecarScope *sidecarScope
+	scoped       bool
+	visible      []*model.Service
+	visibleDone  bool
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {
 	g.out.Problems = append(g.out.Problems, ObjectProblem{Object: ref, Problem: model.Problem{Field: field, Reason: reason}})
 }
 
-// visibleServices returns the services the proxy's namespace can see, in
-// hostname order.
+// visibleServices returns the services the proxy's namespace can see and
+// its Sidecar (if any) keeps in scope, in hostname order.
 func (g *generator) visibleServices() []*model.Service {
+	if g.visibleDone {
+		return g.visible
+	}
 	var out []*model.Service
 	for _, h := range g.m.Hostnames {
-		if s := g.m.Services[h]; s.ExportTo.VisibleTo(g.proxy.Namespace) {
+		if s := g.m.Services[h]; s.ExportTo.VisibleTo(g.proxy.Namespace) && g.serviceInScope(s) {
 			out = append(out, s)
 		}
 	}
+	g.visible, g.visibleDone = out, true
 	return out
 }

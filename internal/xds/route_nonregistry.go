@@ -29,11 +29,13 @@ func (g *generator) nonRegistryVirtualHosts(port uint32, svcs []*model.Service, 
 	for _, s := range svcs {
 		onPortHosts[s.Hostname] = true
 	}
+	scope := g.scope()
 	for _, vs := range g.m.VirtualServices {
 		if len(vs.Spec.HTTP) == 0 || !vs.ExportTo.VisibleTo(g.proxy.Namespace) || !model.Intersects(vs.Gateways, g.gateways) {
 			continue
 		}
 		hosts, onPort := splitHosts(vs, svcs, onPortHosts)
+		hosts = g.egressHosts(scope, vs, hosts)
 		if len(hosts) == 0 || !onPort && port != defaults.NonRegistryHostPort {
 			continue
 		}

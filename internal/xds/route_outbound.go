@@ -35,17 +35,7 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
 	rc.VirtualHosts = append(rc.VirtualHosts, g.nonRegistryVirtualHosts(port, svcs, taken)...)
-	rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{
-		Name:    names.AllowAnyVirtualHost,
-		Domains: []string{"*"},
-		Routes: []*routev3.Route{{
-			Name:  names.AllowAnyVirtualHost,
-			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
-				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: names.PassthroughCluster},
-			}},
-		}},
-	})
+	rc.VirtualHosts = append(rc.VirtualHosts, g.catchAllVirtualHost())
 	return rc
 }
 

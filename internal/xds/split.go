@@ -21,7 +21,9 @@ import (
 // proportional to namespaces rather than to Deployments.
 
 // OutboundKey identifies proxies whose outbound configuration is the same:
-// kind, namespace, and only those labels some rule matches sources on.
+// kind, namespace, only those labels some rule matches sources on, the
+// locality when it matters, and the Sidecar resource that scopes the proxy
+// (which decides the hosts and the outbound policy the half reads).
 func OutboundKey(m *model.Model, p Proxy) string {
 	var b strings.Builder
 	b.WriteString(string(p.Type))
@@ -34,6 +36,10 @@ func OutboundKey(m *model.Model, p Proxy) string {
 	}
 	if m.LocalityAware && p.Locality != "" {
 		b.WriteString("|~locality=" + p.Locality)
+	}
+	if sc := SidecarKey(m, p); sc != "" {
+		// "~" cannot appear in a label key, so this never reads as one.
+		b.WriteString("|~sidecar=" + sc)
 	}
 	return b.String()
 }

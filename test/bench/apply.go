@@ -82,6 +82,9 @@ func CreateMesh(ctx context.Context, c client.Client, m *Mesh) (Setup, error) {
 		if s.Subsets {
 			objs = append(objs, s.DestinationRule(), s.VirtualService(InitialRoute(s)))
 		}
+		if sc := s.Sidecar(); sc != nil {
+			objs = append(objs, sc)
+		}
 		for _, o := range objs {
 			if err := create(ctx, o); err != nil {
 				return err

@@ -24,6 +24,9 @@ func (m *Mesh) Bundle() *bundle.Bundle {
 			b.DestinationRules = append(b.DestinationRules, *s.DestinationRule())
 			b.VirtualServices = append(b.VirtualServices, *s.VirtualService(InitialRoute(s)))
 		}
+		if sc := s.Sidecar(); sc != nil {
+			b.Sidecars = append(b.Sidecars, *sc)
+		}
 		for _, p := range s.Pods {
 			b.Pods = append(b.Pods, *p.WithStatus(p.Object()))
 		}

@@ -33,10 +33,18 @@ func meshTable(r *Result) table {
 	return kv("Mesh", "", []string{"services / namespaces", fmt.Sprintf("%d / %d (seed %d)", c.Spec.Services, c.Spec.Namespaces, c.Spec.Seed)},
 		[]string{"pods (2 per service)", fmt.Sprint(len(m.Pods))},
 		[]string{"services with DestinationRule subsets and a weighted VirtualService", fmt.Sprintf("%d (%.0f%%)", len(m.WithRules()), 100*c.Spec.RuleShare)},
+		[]string{"Sidecar scoping", scoping(c.Spec.Scoped)},
 		[]string{"simulated proxies (Delta / state of the world)", fmt.Sprintf("%d (%.0f%% Delta) over %d gRPC connections", c.Proxies, 100*c.DeltaShare, c.Conns)},
 		[]string{"service accounts (one per service; its pods run as it)", fmt.Sprint(r.Setup.ServiceAccounts)},
 		[]string{"objects created / time", fmt.Sprintf("%d in %s", r.Setup.Objects, dur(r.Setup.Took))},
 		[]string{"pod-bound tokens requested (TokenRequest, audience " + defaults.TokenAudience + "; harness set-up, before the control plane starts)", tokensIssued(r.Setup.Tokens)})
+}
+
+func scoping(n int) string {
+	if n == 0 {
+		return "none: every proxy is configured for every service"
+	}
+	return fmt.Sprintf("one Sidecar per service: its workloads call %d services", n)
 }
 
 func tokensIssued(t Tokens) string {

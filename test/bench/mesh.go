@@ -21,6 +21,10 @@ type Spec struct {
 	// (v1, v2: one pod each) and a weighted VirtualService; the others
 	// run one version with two replicas.
 	RuleShare float64
+	// Scoped, when above 0, gives every service's workloads a Sidecar
+	// (selecting them by app label) whose egress lists that many other
+	// services: each proxy is configured for the services it calls only.
+	Scoped int
 }
 
 // Mesh is the synthetic mesh: what is created in the API server and what
@@ -44,6 +48,8 @@ type Service struct {
 	// first, with a timeout and retries (a realistic canary rule).
 	HeaderRoute bool
 	Pods        [2]*Pod
+	// Calls are the services its workloads call when Spec.Scoped is set.
+	Calls []*Service
 }
 
 // Pod is one workload pod; its IP is in 10.0.0.0/8 outside 127/8, which
@@ -89,7 +95,19 @@ func NewMesh(spec Spec) *Mesh {
 		}
 		m.Services = append(m.Services, s)
 	}
+	m.assignCalls()
 	return m
+}
+
+// assignCalls gives each service the Spec.Scoped services that follow it
+// (wrapping round), which spread over the namespaces as services do.
+func (m *Mesh) assignCalls() {
+	n := min(m.Spec.Scoped, len(m.Services)-1)
+	for i, s := range m.Services {
+		for k := 1; k <= n; k++ {
+			s.Calls = append(s.Calls, m.Services[(i+k)%len(m.Services)])
+		}
+	}
 }
 
 // PodIP is the address of the n-th pod: 10.16.0.1 upward, never .0 or

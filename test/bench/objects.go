@@ -35,6 +35,22 @@ func (s *Service) ServiceAccount() *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace}}
 }
 
+// Sidecar scopes the service's workloads to the services they call;
+// nil when the mesh is not scoped.
+func (s *Service) Sidecar() *networkingv1.Sidecar {
+	if len(s.Calls) == 0 {
+		return nil
+	}
+	sc := &networkingv1.Sidecar{ObjectMeta: metav1.ObjectMeta{Name: s.Name, Namespace: s.Namespace}}
+	sc.Spec.WorkloadSelector = &networkingv1.SidecarWorkloadSelector{Labels: map[string]string{"app": s.Name}}
+	hosts := make([]string, len(s.Calls))
+	for i, c := range s.Calls {
+		hosts[i] = c.Namespace + "/" + c.Host()
+	}
+	sc.Spec.Egress = []networkingv1.IstioEgressListener{{Hosts: hosts}}
+	return sc
+}
+
 // Labels are the pod's labels: one group of identical proxies per
 // Deployment, as replicas share their labels.
 func (p *Pod) Labels() map[string]string {

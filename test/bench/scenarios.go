@@ -92,12 +92,19 @@ func (r *Run) churn(k int) change {
 		p.IP = ChurnIP(r.nextIP())
 		services[p.Service] = true
 	}
+	any := names.OutboundCluster(HTTPPort, "", pods[0].Service.Host())
 	var checks []func(*typeState) bool
 	for _, p := range pods {
 		cluster := names.OutboundCluster(HTTPPort, "", p.Service.Host())
-		checks = append(checks, contains(cluster, addressMarker(p.IP), true), contains(cluster, addressMarker(old[p]), false))
+		has, hasNot := contains(cluster, addressMarker(p.IP), true), contains(cluster, addressMarker(old[p]), false)
+		// Under Sidecar scoping (--scoped) a proxy holds only the services
+		// it calls: it must have the change for those, and for the first
+		// (which made it affected) in any case.
+		must := cluster == any
+		checks = append(checks, func(st *typeState) bool {
+			return !must && st.entries[cluster] == nil || has(st) && hasNot(st)
+		})
 	}
-	any := names.OutboundCluster(HTTPPort, "", pods[0].Service.Host())
 	return change{
 		typ:      typeEDS,
 		affected: func(st *typeState) bool { return st.entries[any] != nil },

@@ -230,6 +230,19 @@ var invalidCases = []invalidCase{
 		"spec", "only one of targetRefs, targetRef or selector can be set"},
 	{"targetRef of an unknown kind", "AuthorizationPolicy", `{targetRef: {kind: Pod, group: "", name: a}}`,
 		"spec.targetRef", "Support kinds are"},
+	// Sidecar
+	{"egress host without namespace", "Sidecar", `{egress: [{hosts: ["reviews.default.svc.cluster.local"]}]}`,
+		"spec.egress[0].hosts[0]", "should match '^[^/]+/[^/]+$'"},
+	{"egress host with empty namespace", "Sidecar", `{egress: [{hosts: ["/*"]}]}`,
+		"spec.egress[0].hosts[0]", "should match '^[^/]+/[^/]+$'"},
+	{"egress without hosts", "Sidecar", `{egress: [{port: {number: 80, protocol: HTTP, name: http}}]}`,
+		"spec.egress[0].hosts", "Required value"},
+	{"unknown outbound mode", "Sidecar", `{outboundTrafficPolicy: {mode: DENY}}`,
+		"spec.outboundTrafficPolicy.mode", "Unsupported value"},
+	{"unknown capture mode", "Sidecar", `{egress: [{captureMode: TPROXY, hosts: ["./*"]}]}`,
+		"spec.egress[0].captureMode", "Unsupported value"},
+	{"ingress without port", "Sidecar", `{ingress: [{defaultEndpoint: "127.0.0.1:8080"}]}`,
+		"spec.ingress[0].port", "Required value"},
 }
 
 func TestInvalidObjectsRejected(t *testing.T) {

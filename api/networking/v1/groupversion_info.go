@@ -40,13 +40,14 @@ var (
 var AddToScheme = SchemeBuilder.AddToScheme
 
 // Kinds lists the kinds sailplane serves, by resource name. Istio kinds
-// outside this list and security v1's (Sidecar, EnvoyFilter, ...) are reported as
+// outside this list and security v1's (EnvoyFilter, WorkloadEntry, ...) are reported as
 // unsupported wherever sailplane reads manifests, never dropped silently.
 var Kinds = map[string]string{
 	"Gateway":         "gateways",
 	"VirtualService":  "virtualservices",
 	"DestinationRule": "destinationrules",
 	"ServiceEntry":    "serviceentries",
+	"Sidecar":         "sidecars",
 }
 
 // Serves reports whether the group and kind is one sailplane serves.
@@ -61,5 +62,6 @@ func init() {
 		&VirtualService{}, &VirtualServiceList{},
 		&DestinationRule{}, &DestinationRuleList{},
 		&ServiceEntry{}, &ServiceEntryList{},
+		&Sidecar{}, &SidecarList{},
 	)
 }

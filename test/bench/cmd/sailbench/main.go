@@ -54,6 +54,7 @@ func parse(args []string) (*options, error) {
 	fs.IntVar(&c.Spec.Services, "services", 1000, "services in the synthetic mesh (2 pods each)")
 	fs.IntVar(&c.Spec.Namespaces, "namespaces", 20, "namespaces the services are spread over")
 	fs.Float64Var(&c.Spec.RuleShare, "rule-share", 0.3, "share of services with DestinationRule subsets and a weighted VirtualService")
+	fs.IntVar(&c.Spec.Scoped, "scoped", 0, "give each service's workloads a Sidecar listing this many services they call (0: no Sidecars)")
 	fs.Uint64Var(&c.Spec.Seed, "seed", 1, "seed of the mesh and of the changes")
 	fs.IntVar(&c.Proxies, "proxies", 2000, "simulated sidecars")
 	fs.Float64Var(&c.DeltaShare, "delta-share", 0.5, "share of the proxies speaking Delta xDS (the rest: state of the world)")

@@ -1,0 +1,150 @@
+package xds
+
+import (
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// sidecarScope is what an Istio Sidecar leaves a sidecar proxy of its
+// outbound configuration: the hosts its egress lists and, as Istio infers
+// them, the destinations of the VirtualServices those hosts select (so a
+// route in scope never points at a cluster the proxy lacks).
+type sidecarScope struct {
+	sidecar *model.Sidecar
+	// hosts are the in-scope service hostnames.
+	hosts map[string]bool
+}
+
+// scope returns the proxy's Sidecar scope, computed once per translation;
+// nil when no Sidecar applies (gateways, proxies of namespaces without
+// one and no mesh default): every visible host is in scope.
+func (g *generator) scope() *sidecarScope {
+	if g.scoped {
+		return g.sidecarScope
+	}
+	g.scoped = true
+	if g.proxy.Type != names.Sidecar {
+		return nil
+	}
+	sc := g.m.SidecarFor(g.proxy.Namespace, g.proxy.Labels)
+	if sc == nil {
+		return nil
+	}
+	s := &sidecarScope{sidecar: sc, hosts: map[string]bool{}}
+	for _, h := range g.m.Hostnames {
+		if svc := g.m.Services[h]; sc.Allows(g.proxy.Namespace, svc.Namespace, svc.Hostname) {
+			s.hosts[h] = true
+		}
+	}
+	for _, vs := range g.m.VirtualServices {
+		if vs.ExportTo.VisibleTo(g.proxy.Namespace) && model.Intersects(vs.Gateways, g.gateways) && g.virtualServiceInScope(s, vs) {
+			for _, d := range destinationHosts(vs) {
+				s.hosts[g.m.DestinationHost(d, vs.Ref.Namespace)] = true
+			}
+		}
+	}
+	g.sidecarScope = s
+	return s
+}
+
+// serviceInScope reports whether the proxy's Sidecar lets it reach svc.
+func (g *generator) serviceInScope(svc *model.Service) bool {
+	s := g.scope()
+	return s == nil || s.hosts[svc.Hostname]
+}
+
+// virtualServiceInScope reports whether some host of vs is one the
+// Sidecar's egress lists, for the VirtualService's namespace (Istio selects
+// an egress listener's VirtualServices that way).
+func (g *generator) virtualServiceInScope(s *sidecarScope, vs *model.VirtualService) bool {
+	if s == nil {
+		return true
+	}
+	for _, h := range vs.Hosts {
+		if s.sidecar.Allows(g.proxy.Namespace, vs.Ref.Namespace, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// registryOnly reports whether traffic to hosts the proxy does not know is
+// dropped (outboundTrafficPolicy REGISTRY_ONLY) rather than forwarded.
+func (g *generator) registryOnly() bool {
+	if g.proxy.Type != names.Sidecar {
+		return false
+	}
+	s := g.scope()
+	if s == nil {
+		return g.m.RegistryOnly(nil)
+	}
+	return g.m.RegistryOnly(s.sidecar)
+}
+
+// destinationHosts lists the hosts a VirtualService sends traffic to, as
+// written (short names resolve in the VirtualService's namespace).
+func destinationHosts(vs *model.VirtualService) []string {
+	var out []string
+	for _, r := range vs.Spec.HTTP {
+		for _, d := range r.Route {
+			out = append(out, d.Destination.Host)
+		}
+		if r.Mirror != nil {
+			out = append(out, r.Mirror.Host)
+		}
+	}
+	for _, r := range vs.Spec.TCP {
+		for _, d := range r.Route {
+			out = append(out, d.Destination.Host)
+		}
+	}
+	for _, r := range vs.Spec.TLS {
+		for _, d := range r.Route {
+			out = append(out, d.Destination.Host)
+		}
+	}
+	return out
+}
+
+// SidecarKey names the Sidecar that scopes the proxy ("" when none does):
+// the part of the memoised outbound half's key that says which hosts and
+// which outbound policy its translation read.
+func SidecarKey(m *model.Model, p Proxy) string {
+	if p.Type != names.Sidecar {
+		return ""
+	}
+	if sc := m.SidecarFor(p.Namespace, p.Labels); sc != nil {
+		return sc.Ref.String()
+	}
+	return ""
+}
+
+// inScopeVirtualServices keeps those of vss the proxy's Sidecar selects.
+func (g *generator) inScopeVirtualServices(vss []*model.VirtualService) []*model.VirtualService {
+	s := g.scope()
+	if s == nil {
+		return vss
+	}
+	out := vss[:0:0]
+	for _, vs := range vss {
+		if g.virtualServiceInScope(s, vs) {
+			out = append(out, vs)
+		}
+	}
+	return out
+}
+
+// egressHosts keeps those of a VirtualService's non-registry hosts the
+// proxy's Sidecar lists (all of them when no Sidecar applies).
+func (g *generator) egressHosts(s *sidecarScope, vs *model.VirtualService, hosts []string) []string {
+	if s == nil {
+		return hosts
+	}
+	out := hosts[:0:0]
+	for _, h := range hosts {
+		if s.sidecar.Allows(g.proxy.Namespace, vs.Ref.Namespace, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
