@@ -252,3 +252,15 @@ var NotSniffedPorts = map[uint32]bool{25: true, 53: true, 3306: true, 27017: tru
 // http_inspector reports for plain-text HTTP that Istio routes as HTTP on a
 // sniffed port (HTTP/1.0 only with PILOT_HTTP10).
 var SniffedHTTPProtocols = []string{"http/1.1", "h2c"}
+
+// Telemetry defaults of Istio's mesh configuration.
+const (
+	// TracingSampling is meshConfig.defaultConfig.tracing.sampling's
+	// default, in per cent of requests.
+	TracingSampling = 1.0
+	// ZipkinCollectorPath is where Istio's zipkin provider posts spans.
+	ZipkinCollectorPath = "/api/v2/spans"
+	// TracingMaxPathTagLength is the length Envoy truncates the http.url
+	// tag to unless maxPathTagLength says otherwise.
+	TracingMaxPathTagLength = 256
+)
