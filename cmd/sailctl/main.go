@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sailplane/sailplane/internal/configdump"
+	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
@@ -57,6 +58,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
 	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy")
+	meshNamespace := fs.String("mesh-namespace", defaults.ControlPlaneNamespace, "the control plane's namespace: its ConfigMap istio among the manifests is the mesh configuration")
 	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
 		return code
 	}
@@ -71,7 +73,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --generator %q: want grpc or nothing", *generator))
 	}
-	b, unsupported, err := translate.Load(files)
+	b, unsupported, err := translate.LoadIn(files, *meshNamespace)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
@@ -117,8 +119,10 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
 
 Translates manifests offline into one proxy's config dump: its Envoy's, or
-with --generator grpc what a proxyless gRPC client in the pod gets. Problems
-go to stderr.
+with --generator grpc what a proxyless gRPC client in the pod gets. A
+ConfigMap istio in --mesh-namespace (default sailplane-system) among the
+manifests is the mesh configuration, as in the cluster. Problems go to
+stderr.
 
 Flags:
 `

@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	"github.com/sailplane/sailplane/internal/meshconfig"
 )
 
 // Bundle holds the objects of one mesh.
@@ -29,6 +30,12 @@ type Bundle struct {
 	ServiceEntries   []networkingv1.ServiceEntry
 	// PeerAuthentications decide which workload ports take mutual TLS.
 	PeerAuthentications []securityv1.PeerAuthentication
+	// MeshConfigMaps are the ConfigMaps named "istio" the reader found
+	// (any namespace); ReadMeshConfig picks the control plane's.
+	MeshConfigMaps []corev1.ConfigMap
+	// Mesh is Istio's mesh configuration (ConfigMap istio); nil reads as
+	// Istio's defaults.
+	Mesh *meshconfig.Config
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

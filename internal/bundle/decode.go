@@ -120,6 +120,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.Nodes)
 	case "/Secret":
 		return appendTo(&b.Secrets)
+	case "/ConfigMap":
+		return b.addMeshConfigMap
 	case "discovery.k8s.io/EndpointSlice":
 		return appendTo(&b.EndpointSlices)
 	case "apps/Deployment":

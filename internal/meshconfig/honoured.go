@@ -22,8 +22,8 @@ var honoured = map[string]map[string]any{
 	// outboundTrafficPolicy is parsed for the Sidecar resource's use;
 	// notHonoured reports REGISTRY_ONLY until it is wired.
 	"outboundTrafficPolicy": nil,
-	"extensionProviders":    nil, // per kind, see providerKinds
-	"defaultProviders":      {"tracing": nil, "accessLogging": nil},
+	"extensionProviders":    nil,                                                    // per kind, see providerKinds
+	"defaultProviders":      {"tracing": nil, "accessLogging": nil, "metrics": nil}, // metrics: reported below, with why
 	"defaultConfig": {
 		"tracing": map[string]any{"sampling": nil, "customTags": nil, "maxPathTagLength": nil},
 	},

@@ -16,6 +16,7 @@ func Build(b *bundle.Bundle) *Model {
 		Pods:     map[types.NamespacedName]*Workload{},
 		Status:   NewStatus(),
 	}
+	m.addMeshConfig(b)
 	m.addPods(b)
 	m.addSecrets(b)
 	m.addKubernetesServices(b)

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/meshconfig"
 )
 
 // Model is the mesh as the translation sees it.
@@ -40,6 +41,8 @@ type Model struct {
 	// the proxy's locality (locality load balancing applies): proxies in
 	// different localities must not share an outbound translation.
 	LocalityAware bool
+	// Mesh is Istio's mesh configuration, defaults applied; never nil.
+	Mesh *meshconfig.Config
 
 	rules ruleIndex
 	// nodes are the nodes' localities by name, while building.

@@ -37,6 +37,7 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 	}
 	g.unresolvedClusters()
 	g.reportProxylessLimits()
+	g.reportProxylessTelemetry()
 	g.validate()
 	g.out.sort()
 	return g.out
