@@ -1,0 +1,107 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/meshconfig"
+	"github.com/sailplane/sailplane/internal/metrics"
+)
+
+// MeshConfigReader reads Istio's mesh configuration, ConfigMap istio in the
+// control plane's namespace, for each reconcile. An edit that does not
+// parse is reported once (a log line, a Warning Event on the ConfigMap, the
+// sailplane_mesh_config_invalid_total counter) and the last configuration
+// that parsed stays in force, so a typo never takes tracing, logs or
+// anything else the mesh configuration decides away from running proxies.
+type MeshConfigReader struct {
+	// Cache holds ConfigMap istio of Namespace only (NewMeshConfigCache).
+	Cache     cache.Cache
+	Namespace string
+	Events    recorder.EventRecorder
+	Log       logr.Logger
+
+	invalid prometheus.Counter
+
+	mu   sync.Mutex
+	last *meshconfig.Config
+	// rejected is the text of the edit last reported, so a refused edit is
+	// reported once, not at every reconcile.
+	rejected string
+}
+
+// NewMeshConfigCache is an informer cache holding only ConfigMap istio in
+// namespace: the manager's cache keeps only the trust-bundle ConfigMaps.
+func NewMeshConfigCache(cfg *rest.Config, scheme *runtime.Scheme, namespace string) (cache.Cache, error) {
+	return cache.New(cfg, cache.Options{
+		Scheme:            scheme,
+		DefaultNamespaces: map[string]cache.Config{namespace: {}},
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {Field: fields.OneTermEqualSelector("metadata.name", meshconfig.ConfigMapName)},
+		},
+	})
+}
+
+// NewMeshConfigReader registers the reader's counter with reg.
+func NewMeshConfigReader(c cache.Cache, namespace string, events recorder.EventRecorder, log logr.Logger, reg prometheus.Registerer) *MeshConfigReader {
+	return &MeshConfigReader{
+		Cache: c, Namespace: namespace, Events: events, Log: log,
+		invalid: metrics.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sailplane_mesh_config_invalid_total",
+			Help: "Edits of ConfigMap istio (the mesh configuration) refused because they do not parse; the last good configuration stays in force.",
+		})),
+	}
+}
+
+// source triggers a reconcile on every change of ConfigMap istio.
+func (r *MeshConfigReader) source(h handler.EventHandler) source.Source {
+	return source.Kind[client.Object](r.Cache, &corev1.ConfigMap{}, h)
+}
+
+// Read returns the mesh configuration in force: the ConfigMap's when it
+// parses, the last good one when it does not, nil (Istio's defaults) when
+// there is no ConfigMap istio.
+func (r *MeshConfigReader) Read(ctx context.Context) (*meshconfig.Config, error) {
+	if r == nil {
+		return nil, nil
+	}
+	var cm corev1.ConfigMap
+	err := r.Cache.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: meshconfig.ConfigMapName}, &cm)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case apierrors.IsNotFound(err):
+		r.last, r.rejected = nil, ""
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	c, err := bundle.MeshConfigOf(&cm)
+	if err == nil {
+		r.last, r.rejected = c, ""
+		return c, nil
+	}
+	if text := cm.Data[meshconfig.ConfigMapKey]; text != r.rejected {
+		r.rejected = text
+		r.invalid.Inc()
+		r.Log.Error(err, "mesh configuration refused; the last good one stays in force", "configMap", r.Namespace+"/"+meshconfig.ConfigMapName)
+		if r.Events != nil {
+			r.Events.Eventf(&cm, nil, corev1.EventTypeWarning, "InvalidMeshConfig", "ParseMeshConfig", "%s; the last good mesh configuration stays in force", err.Error())
+		}
+	}
+	return r.last, nil
+}
