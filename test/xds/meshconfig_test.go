@@ -1,0 +1,149 @@
+package xds
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/test/envtestutil"
+)
+
+const meshWithSampling = `
+extensionProviders:
+- name: zipkin
+  zipkin: {service: zipkin.meshcfg.svc.cluster.local, port: 9411}
+defaultProviders:
+  tracing: [zipkin]
+defaultConfig:
+  tracing: {sampling: SAMPLING}
+`
+
+// TestMeshConfigEditsReachConnectedProxies: ConfigMap istio in the control
+// plane's namespace is read live. An edit of the sampling rate reaches a
+// connected proxy's listeners; an edit that does not parse changes nothing
+// for the proxy and is reported (Event, metric); the next good edit applies.
+func TestMeshConfigEditsReachConnectedProxies(t *testing.T) {
+	const ns = "meshcfg"
+	createMesh(t, ns)
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "istio", Namespace: ns},
+		Data:       map[string]string{"mesh": strings.ReplaceAll(meshWithSampling, "SAMPLING", "10")},
+	}
+	create(t, cm)
+	r := startReplicaIn(t, false, ns)
+	c := dialSotW(t, r.xds, productpageNode(ns))
+	res, _ := c.subscribe(t)
+	if got := sampling(t, res.Listeners); got != 10 {
+		t.Fatalf("sampling %v, want the ConfigMap's 10", got)
+	}
+	if !hasCluster(res.Clusters, names.TelemetryCluster(9411, "zipkin.meshcfg.svc.cluster.local")) {
+		t.Fatal("the zipkin collector cluster is missing")
+	}
+
+	editMesh(t, cm, strings.ReplaceAll(meshWithSampling, "SAMPLING", "50"))
+	lds := c.next(t, resource.ListenerType, 20*time.Second)
+	c.send(t, resource.ListenerType, nil, lds.VersionInfo, lds.Nonce, nil)
+	if got := sampling(t, decode[*listenerv3.Listener](t, lds.Resources)); got != 50 {
+		t.Fatalf("after the edit sampling is %v, want 50", got)
+	}
+
+	editMesh(t, cm, "enableTracin: true\n")
+	if again := c.Poll(resource.ListenerType, 3*time.Second); again != nil {
+		t.Fatalf("a malformed mesh configuration changed the proxy's listeners (version %s)", again.VersionInfo)
+	}
+	envtestutil.WaitFor(t, 20*time.Second, "a Warning Event on ConfigMap istio", func() bool {
+		return meshConfigEvent(t, ns) != nil
+	})
+	if e := meshConfigEvent(t, ns); !strings.Contains(e.Note, "enableTracin") {
+		t.Errorf("the Event does not name the bad field: %q", e.Note)
+	}
+	if m := grep(get(t, "http://"+r.monitoring+"/metrics"), "sailplane_mesh_config_invalid_total "); !strings.HasSuffix(m, " 1") {
+		t.Errorf("sailplane_mesh_config_invalid_total: %q, want 1", m)
+	}
+
+	editMesh(t, cm, strings.ReplaceAll(meshWithSampling, "SAMPLING", "5"))
+	lds = c.next(t, resource.ListenerType, 20*time.Second)
+	if got := sampling(t, decode[*listenerv3.Listener](t, lds.Resources)); got != 5 {
+		t.Fatalf("after fixing the ConfigMap sampling is %v, want 5", got)
+	}
+}
+
+func editMesh(t *testing.T, cm *corev1.ConfigMap, mesh string) {
+	t.Helper()
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(cm), cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["mesh"] = mesh
+	if err := k8s.Update(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sampling is the random sampling of the outbound HTTP listener on 9080,
+// failing when it has no tracing.
+func sampling(t *testing.T, ls []*listenerv3.Listener) float64 {
+	t.Helper()
+	for _, l := range ls {
+		if l.Name != "0.0.0.0_9080" {
+			continue
+		}
+		for _, fc := range chainsOf(l) {
+			for _, f := range fc.GetFilters() {
+				if f.Name != names.HTTPConnectionManagerFilter {
+					continue
+				}
+				var h hcmv3.HttpConnectionManager
+				if err := f.GetTypedConfig().UnmarshalTo(&h); err != nil {
+					t.Fatal(err)
+				}
+				if h.GetTracing().GetProvider().GetName() != names.ZipkinTracer {
+					t.Fatalf("listener %s: no zipkin tracer: %v", l.Name, h.GetTracing())
+				}
+				return h.GetTracing().GetRandomSampling().GetValue()
+			}
+		}
+	}
+	t.Fatal("no outbound HTTP listener 0.0.0.0_9080")
+	return 0
+}
+
+func chainsOf(l *listenerv3.Listener) []*listenerv3.FilterChain {
+	if l.DefaultFilterChain == nil {
+		return l.FilterChains
+	}
+	return append([]*listenerv3.FilterChain{l.DefaultFilterChain}, l.FilterChains...)
+}
+
+func meshConfigEvent(t *testing.T, ns string) *eventsv1.Event {
+	t.Helper()
+	var list eventsv1.EventList
+	if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range list.Items {
+		if e.Reason == "InvalidMeshConfig" && e.Regarding.Name == "istio" && e.Regarding.Kind == "ConfigMap" {
+			return &list.Items[i]
+		}
+	}
+	return nil
+}
+
+func hasCluster(cs []*clusterv3.Cluster, name string) bool {
+	for _, c := range cs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
