@@ -34,6 +34,9 @@ type MeshConfigReader struct {
 	Namespace string
 	Events    recorder.EventRecorder
 	Log       logr.Logger
+	// TrustDomain is the trust domain the CA runs with (read at start-up);
+	// an edit of trustDomain is reported as needing a restart.
+	TrustDomain string
 
 	invalid prometheus.Counter
 
@@ -42,6 +45,8 @@ type MeshConfigReader struct {
 	// rejected is the text of the edit last reported, so a refused edit is
 	// reported once, not at every reconcile.
 	rejected string
+	// restartFor is the trust domain last reported as needing a restart.
+	restartFor string
 }
 
 // NewMeshConfigCache is an informer cache holding only ConfigMap istio in
@@ -93,6 +98,7 @@ func (r *MeshConfigReader) Read(ctx context.Context) (*meshconfig.Config, error)
 	c, err := bundle.MeshConfigOf(&cm)
 	if err == nil {
 		r.last, r.rejected = c, ""
+		r.reportTrustDomain(&cm, c)
 		return c, nil
 	}
 	if text := cm.Data[meshconfig.ConfigMapKey]; text != r.rejected {
@@ -104,4 +110,19 @@ func (r *MeshConfigReader) Read(ctx context.Context) (*meshconfig.Config, error)
 		}
 	}
 	return r.last, nil
+}
+
+// reportTrustDomain says, once per value, that a trustDomain other than the
+// one in force applies only when sailplane restarts: the CA and every
+// issued certificate carry the trust domain read at start-up.
+func (r *MeshConfigReader) reportTrustDomain(cm *corev1.ConfigMap, c *meshconfig.Config) {
+	td, ok := c.ExplicitTrustDomain()
+	if !ok || r.TrustDomain == "" || td == r.TrustDomain || td == r.restartFor {
+		return
+	}
+	r.restartFor = td
+	r.Log.Info("trustDomain changed in ConfigMap istio; it applies when sailplane restarts", "inForce", r.TrustDomain, "configured", td)
+	if r.Events != nil {
+		r.Events.Eventf(cm, nil, corev1.EventTypeWarning, "TrustDomainNeedsRestart", "ParseMeshConfig", "trustDomain %q applies when sailplane restarts; %q is in force", td, r.TrustDomain)
+	}
 }

@@ -45,6 +45,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err != nil {
 		return nil, fmt.Errorf("building the Kubernetes client: %w", err)
 	}
+	opts.TrustDomain = startupTrustDomain(kube, opts, log)
 	trust := newTrust(kube, opts, log)
 	live, ready := newChecks(), newChecks()
 	api := newAPITracker(log)

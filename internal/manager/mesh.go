@@ -48,7 +48,7 @@ func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options,
 	if err := m.Add(writer); err != nil {
 		return err
 	}
-	meshConfig, err := meshConfigReader(m, opts.Namespace, log)
+	meshConfig, err := meshConfigReader(m, opts.Namespace, opts.TrustDomain, log)
 	if err != nil {
 		return err
 	}

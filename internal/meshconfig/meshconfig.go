@@ -36,6 +36,9 @@ type Config struct {
 	// Problems are fields that were parsed but that sailplane does not
 	// honour, each by its path in the MeshConfig.
 	Problems []Problem
+
+	// trustDomainSet says the document sets trustDomain (not the default).
+	trustDomainSet bool
 }
 
 // Problem is one field of the mesh configuration and why it has no effect.
@@ -75,7 +78,7 @@ func Parse(source, text string) (*Config, error) {
 		return nil, fmt.Errorf("%s: key %q: %w", describe(source), ConfigMapKey, err)
 	}
 	applyDefaults(m, present)
-	c := &Config{Mesh: m, Source: source}
+	c := &Config{Mesh: m, Source: source, trustDomainSet: has(present, "trustDomain")}
 	c.Problems = notHonoured(m)
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("%s: key %q: %w", describe(source), ConfigMapKey, err)
@@ -104,6 +107,16 @@ func (c *Config) TrustDomain() string {
 		return defaults.TrustDomain
 	}
 	return c.Mesh.GetTrustDomain()
+}
+
+// ExplicitTrustDomain is meshConfig.trustDomain when the configuration
+// sets it: the mesh configuration then wins over sailplane's
+// --trust-domain flag, as Istio users expect.
+func (c *Config) ExplicitTrustDomain() (string, bool) {
+	if c == nil || !c.trustDomainSet {
+		return "", false
+	}
+	return c.Mesh.GetTrustDomain(), true
 }
 
 // RootNamespace is meshConfig.rootNamespace (default istio-system): the

@@ -159,3 +159,16 @@ func hasProblem(c *Config, field string) bool {
 	}
 	return false
 }
+
+func TestExplicitTrustDomain(t *testing.T) {
+	if _, ok := Default().ExplicitTrustDomain(); ok {
+		t.Error("the default trust domain must not read as set, or it would override --trust-domain")
+	}
+	c, err := Parse("test", "trustDomain: example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td, ok := c.ExplicitTrustDomain(); !ok || td != "example.org" {
+		t.Errorf("ExplicitTrustDomain = %q, %v", td, ok)
+	}
+}
