@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
 )
 
@@ -29,8 +30,9 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		dr  networkingv1.DestinationRuleList
 		se  networkingv1.ServiceEntryList
 		pa  securityv1.PeerAuthenticationList
+		tm  telemetryv1.TelemetryList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &pa, &tm} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
@@ -38,6 +40,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.Namespaces, b.Services, b.EndpointSlices, b.Pods, b.Secrets = ns.Items, svc.Items, eps.Items, pod.Items, sec.Items
 	b.Gateways, b.VirtualServices, b.DestinationRules, b.ServiceEntries = gw.Items, vs.Items, dr.Items, se.Items
 	b.PeerAuthentications = pa.Items
+	b.Telemetries = tm.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -74,7 +77,7 @@ func watched() []client.Object {
 	return []client.Object{
 		&corev1.Namespace{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Pod{}, &corev1.Secret{},
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
-		&securityv1.PeerAuthentication{},
+		&securityv1.PeerAuthentication{}, &telemetryv1.Telemetry{},
 	}
 }
 
@@ -83,7 +86,7 @@ func watched() []client.Object {
 func isIstio(obj client.Object) bool {
 	switch obj.(type) {
 	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
-		*securityv1.PeerAuthentication:
+		*securityv1.PeerAuthentication, *telemetryv1.Telemetry:
 		return true
 	}
 	return false

@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/meshconfig"
 )
 
@@ -30,6 +31,8 @@ type Bundle struct {
 	ServiceEntries   []networkingv1.ServiceEntry
 	// PeerAuthentications decide which workload ports take mutual TLS.
 	PeerAuthentications []securityv1.PeerAuthentication
+	// Telemetries decide tracing and access logs per workload.
+	Telemetries []telemetryv1.Telemetry
 	// MeshConfigMaps are the ConfigMaps named "istio" the reader found
 	// (any namespace); ReadMeshConfig picks the control plane's.
 	MeshConfigMaps []corev1.ConfigMap

@@ -25,6 +25,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/defaults"
 )
 
@@ -111,6 +112,9 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := securityv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("registering security.istio.io types: %w", err)
+	}
+	if err := telemetryv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("registering telemetry.istio.io types: %w", err)
 	}
 	return scheme, nil
 }
