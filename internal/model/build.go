@@ -30,6 +30,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addDestinationRules(b)
 	m.addGateways(b)
 	m.addPeerAuthentications(b)
+	m.addTelemetries(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()

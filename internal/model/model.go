@@ -43,6 +43,8 @@ type Model struct {
 	LocalityAware bool
 	// Mesh is Istio's mesh configuration, defaults applied; never nil.
 	Mesh *meshconfig.Config
+	// Telemetry holds the Telemetry objects by scope.
+	Telemetry *TelemetryPolicies
 
 	rules ruleIndex
 	// nodes are the nodes' localities by name, while building.

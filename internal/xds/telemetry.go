@@ -9,21 +9,31 @@ import (
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	"k8s.io/apimachinery/pkg/types"
 
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/meshconfig"
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
 )
 
-// Telemetry is the observability one proxy gets: at most one tracer (Envoy
-// takes one per connection manager) and any number of access logs, each
-// with the object it came from. The zero value is "nothing": no tracer, no
-// log, and the generated config is left as it is.
+// Telemetry is the observability one proxy gets, per side: its client
+// side (outbound listeners; a gateway's listeners) and its server side
+// (inbound). Each side has at most one tracer (Envoy takes one per
+// connection manager) and any number of access logs, each naming the
+// objects it came from. The zero value changes nothing.
 type Telemetry struct {
-	Tracing    *Tracing
-	AccessLogs []AccessLog
+	Client, Server Side
 	// Problems are settings that could not be applied, against their
 	// object.
 	Problems []ObjectProblem
 }
+
+// Side is the telemetry of one side of a proxy.
+type Side struct {
+	Tracing    *Tracing
+	AccessLogs []AccessLog
+}
+
+func (s Side) empty() bool { return s.Tracing == nil && len(s.AccessLogs) == 0 }
 
 // Tracing is the effective tracer.
 type Tracing struct {
@@ -36,7 +46,9 @@ type Tracing struct {
 	// DisableSpanReporting keeps propagating trace context without
 	// sending spans.
 	DisableSpanReporting bool
-	Source               string
+	// Source names the objects that decided it, least specific first,
+	// separated by ", ".
+	Source string
 }
 
 // CustomTag adds a tag to every span: a literal, a request header or an
@@ -51,7 +63,10 @@ type CustomTag struct {
 
 // AccessLog is one effective access log.
 type AccessLog struct {
-	// Provider is the extension provider; nil for meshConfig.accessLogFile.
+	// Name is the provider's name ("envoy" for meshConfig.accessLogFile).
+	Name string
+	// Provider is the extension provider; nil for meshConfig.accessLogFile
+	// and Istio's built-in "envoy".
 	Provider *meshv1alpha1.MeshConfig_ExtensionProvider
 	// Path is the file of a file log.
 	Path string
@@ -67,65 +82,252 @@ type AccessLog struct {
 }
 
 // Empty says the telemetry changes nothing.
-func (t Telemetry) Empty() bool { return t.Tracing == nil && len(t.AccessLogs) == 0 }
+func (t Telemetry) Empty() bool { return t.Client.empty() && t.Server.empty() }
 
-// TelemetryFor works out the proxy's telemetry from the mesh
-// configuration: meshConfig.enableTracing with defaultProviders.tracing
-// and defaultConfig.tracing; meshConfig.accessLogFile and
-// defaultProviders.accessLogging.
-func TelemetryFor(m *model.Model, _ Proxy) Telemetry {
-	mc := m.Mesh.OrDefault()
-	source := mc.Source
-	if source == "" {
-		source = "mesh configuration defaults"
+// TelemetryFor works out the proxy's telemetry: the mesh configuration
+// (meshConfig.enableTracing, defaultProviders, defaultConfig.tracing,
+// accessLogFile) overridden, field by field, by the Telemetries that apply
+// to the proxy, least specific first (root namespace, namespace,
+// workload selector).
+func TelemetryFor(m *model.Model, p Proxy) Telemetry {
+	r := newTelemetryResolver(m)
+	chain := m.Telemetry.TelemetriesFor(p.Namespace, p.Labels)
+	t := Telemetry{Problems: r.problems}
+	if p.Type == names.Router {
+		t.Client = r.side(chain, "")
+		t.Server = t.Client
+		return t
 	}
-	var t Telemetry
+	t.Client = r.side(chain, telemetryv1.Client)
+	t.Server = r.side(chain, telemetryv1.Server)
+	return t
+}
+
+// telemetryResolver resolves one proxy's sides against the mesh
+// configuration.
+type telemetryResolver struct {
+	mc       *meshconfig.Config
+	source   string
+	problems []ObjectProblem
+	// meshLogs are the mesh configuration's own logs, by provider name.
+	meshLogs map[string]AccessLog
+}
+
+func newTelemetryResolver(m *model.Model) *telemetryResolver {
+	mc := m.Mesh.OrDefault()
+	r := &telemetryResolver{mc: mc, source: mc.Source, meshLogs: map[string]AccessLog{}}
+	if r.source == "" {
+		r.source = "mesh configuration defaults"
+	}
 	ref, hasRef := model.MeshConfigRef(mc)
 	problem := func(field, format string, args ...any) {
 		if hasRef {
-			t.Problems = append(t.Problems, ObjectProblem{Object: ref, Problem: model.Problem{Field: field, Reason: fmt.Sprintf(format, args...)}})
+			r.problems = append(r.problems, ObjectProblem{Object: ref, Problem: model.Problem{Field: field, Reason: fmt.Sprintf(format, args...)}})
 		}
 	}
 	dp := mc.Mesh.GetDefaultProviders()
-	if mc.EnableTracing() && len(dp.GetTracing()) > 0 {
-		if len(dp.GetTracing()) > 1 {
-			problem("defaultProviders.tracing", "Envoy takes one tracer per proxy: %q is used, the rest are not", dp.GetTracing()[0])
-		}
-		t.Tracing = meshTracing(mc, dp.GetTracing()[0], source)
+	if len(dp.GetTracing()) > 1 {
+		problem("defaultProviders.tracing", "Envoy takes one tracer per proxy: %q is used, the rest are not", dp.GetTracing()[0])
 	}
 	if f := mc.Mesh.GetAccessLogFile(); f != "" {
-		al, err := meshFileLog(mc, f, source)
+		al, err := meshFileLog(mc, f, r.source)
 		if err != nil {
 			problem("accessLogFormat", "%v; Istio's default format is used", err)
 		}
-		t.AccessLogs = append(t.AccessLogs, al)
+		r.meshLogs[r.accessLogFileName()] = al
 	}
 	for _, name := range dp.GetAccessLogging() {
-		al, ok := providerLog(mc, name, source)
+		al, ok := providerLog(mc, name, r.source)
 		if !ok {
 			problem("defaultProviders.accessLogging", "provider %q is not an access log provider (envoyFileAccessLog or envoyOtelAls)", name)
 			continue
 		}
-		t.AccessLogs = append(t.AccessLogs, al)
+		r.meshLogs[name] = al
 	}
-	return t
+	return r
 }
 
-func meshTracing(mc *meshconfig.Config, provider, source string) *Tracing {
+// accessLogFileName is the provider name meshConfig.accessLogFile goes by
+// in Telemetries: Istio's built-in "envoy", unless a provider of that name
+// is defined.
+func (r *telemetryResolver) accessLogFileName() string {
+	if r.mc.ExtensionProvider(meshconfig.EnvoyProvider) == nil {
+		return meshconfig.EnvoyProvider
+	}
+	return "accessLogFile"
+}
+
+// matches says an entry's mode applies to the side ("" is a gateway,
+// whose listeners are both).
+func matches(mode telemetryv1.WorkloadMode, side telemetryv1.WorkloadMode) bool {
+	return mode == "" || mode == telemetryv1.ClientAndServer || side == "" || mode == side
+}
+
+func (r *telemetryResolver) side(chain []*model.Telemetry, mode telemetryv1.WorkloadMode) Side {
+	return Side{Tracing: r.tracing(chain, mode), AccessLogs: r.logs(chain, mode)}
+}
+
+// tracing layers the Telemetries' first matching tracing entry over the
+// mesh configuration. meshConfig.enableTracing: false turns off the
+// tracing that comes from defaultProviders alone; a Telemetry that traces
+// still does.
+func (r *telemetryResolver) tracing(chain []*model.Telemetry, mode telemetryv1.WorkloadMode) *Tracing {
+	base := meshTracing(r.mc, r.source)
+	providers := r.mc.Mesh.GetDefaultProviders().GetTracing()
+	sources := []string{r.source}
+	applied := false
+	tags := map[string]CustomTag{}
+	for _, ct := range base.CustomTags {
+		tags[ct.Tag] = ct
+	}
+	for _, t := range chain {
+		entry := firstTracing(t.Spec.Tracing, mode)
+		if entry == nil {
+			continue
+		}
+		applied = true
+		sources = append(sources, "Telemetry "+t.Ref.String())
+		if len(entry.Providers) > 0 {
+			providers = []string{entry.Providers[0].Name}
+		}
+		if entry.RandomSamplingPercentage != nil {
+			base.Sampling = *entry.RandomSamplingPercentage
+		}
+		if entry.DisableSpanReporting != nil {
+			base.DisableSpanReporting = *entry.DisableSpanReporting
+		}
+		for k, ct := range entry.CustomTags {
+			tags[k] = telemetryTag(k, ct)
+		}
+	}
+	if (!applied && !r.mc.EnableTracing()) || len(providers) == 0 {
+		return nil
+	}
+	base.Provider = r.mc.ExtensionProvider(providers[0])
+	if base.Provider == nil || tracerKind(base.Provider) == "" {
+		return nil // reported against the Telemetry or the mesh configuration
+	}
+	base.CustomTags = sortedTags(tags)
+	base.Source = strings.Join(sources, ", ")
+	return base
+}
+
+func firstTracing(entries []telemetryv1.Tracing, mode telemetryv1.WorkloadMode) *telemetryv1.Tracing {
+	for i, e := range entries {
+		var m telemetryv1.WorkloadMode
+		if e.Match != nil {
+			m = e.Match.Mode
+		}
+		if matches(m, mode) {
+			return &entries[i]
+		}
+	}
+	return nil
+}
+
+func telemetryTag(name string, ct telemetryv1.CustomTag) CustomTag {
+	tag := CustomTag{Tag: name}
+	switch {
+	case ct.Literal != nil:
+		tag.Literal = ct.Literal.Value
+	case ct.Header != nil:
+		tag.Header, tag.DefaultValue = ct.Header.Name, ct.Header.DefaultValue
+	case ct.Environment != nil:
+		tag.Environment, tag.DefaultValue = ct.Environment.Name, ct.Environment.DefaultValue
+	}
+	return tag
+}
+
+func sortedTags(tags map[string]CustomTag) []CustomTag {
+	out := make([]CustomTag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
+	return out
+}
+
+// logs layers the Telemetries' matching access log entries over the mesh
+// configuration's logs, provider by provider: a more specific entry
+// enables, disables or filters the providers it names (the default
+// providers when it names none).
+func (r *telemetryResolver) logs(chain []*model.Telemetry, mode telemetryv1.WorkloadMode) []AccessLog {
+	state := map[string]AccessLog{}
+	enabled := map[string]bool{}
+	for name, al := range r.meshLogs {
+		al.Name = name
+		state[name], enabled[name] = al, true
+	}
+	for _, t := range chain {
+		source := "Telemetry " + t.Ref.String()
+		for _, e := range t.Spec.AccessLogging {
+			var m telemetryv1.WorkloadMode
+			if e.Match != nil {
+				m = e.Match.Mode
+			}
+			if !matches(m, mode) {
+				continue
+			}
+			for _, name := range r.entryProviders(e) {
+				al, ok := state[name]
+				if !ok {
+					if al, ok = providerLog(r.mc, name, source); !ok {
+						continue // reported against the Telemetry
+					}
+					al.Name = name
+				}
+				al.Source = source
+				al.Filter = ""
+				if e.Filter != nil {
+					al.Filter = e.Filter.Expression
+				}
+				state[name] = al
+				enabled[name] = e.Disabled == nil || !*e.Disabled
+			}
+		}
+	}
+	keys := make([]string, 0, len(state))
+	for k := range state {
+		if enabled[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]AccessLog, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, state[k])
+	}
+	return out
+}
+
+// entryProviders are the providers an access log entry names, or the
+// mesh's default ones (meshConfig.accessLogFile among them) when it names
+// none.
+func (r *telemetryResolver) entryProviders(e telemetryv1.AccessLogging) []string {
+	var out []string
+	for _, p := range e.Providers {
+		out = append(out, p.Name)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	out = append(out, r.mc.Mesh.GetDefaultProviders().GetAccessLogging()...)
+	if r.mc.Mesh.GetAccessLogFile() != "" {
+		out = append(out, r.accessLogFileName())
+	}
+	return out
+}
+
+// meshTracing is defaultConfig.tracing: sampling, custom tags and path
+// tag length, before any provider is chosen.
+func meshTracing(mc *meshconfig.Config, source string) *Tracing {
 	dc := mc.Mesh.GetDefaultConfig().GetTracing()
 	tr := &Tracing{
-		Provider:         mc.ExtensionProvider(provider),
 		Sampling:         mc.TracingSampling(),
 		MaxPathTagLength: dc.GetMaxPathTagLength(),
 		Source:           source,
 	}
-	keys := make([]string, 0, len(dc.GetCustomTags()))
-	for k := range dc.GetCustomTags() {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		ct := dc.GetCustomTags()[k]
+	for k, ct := range dc.GetCustomTags() {
 		tag := CustomTag{Tag: k}
 		switch {
 		case ct.GetLiteral() != nil:
@@ -138,9 +340,6 @@ func meshTracing(mc *meshconfig.Config, provider, source string) *Tracing {
 			continue
 		}
 		tr.CustomTags = append(tr.CustomTags, tag)
-	}
-	if tr.Provider == nil || tracerKind(tr.Provider) == "" {
-		return nil // checked by meshconfig; unsupported kinds are reported there
 	}
 	return tr
 }

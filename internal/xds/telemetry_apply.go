@@ -3,6 +3,7 @@ package xds
 import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -28,19 +29,17 @@ func WithTelemetry(m *model.Model, p Proxy, r *Resources) *Resources {
 		out.Problems = append(append([]ObjectProblem(nil), r.Problems...), t.Problems...)
 		return &out
 	}
-	logs, collectors := accessLogs(t.AccessLogs)
-	tele := listenerTelemetry{logs: logs}
-	if t.Tracing != nil {
-		var c collector
-		tele.tracing, c = hcmTracing(t.Tracing, serviceName(p))
-		if !t.Tracing.DisableSpanReporting {
-			collectors = append(collectors, c)
-		}
-	}
+	client, cc := sideTelemetry(t.Client, p)
+	server, sc := sideTelemetry(t.Server, p)
+	collectors := append(cc, sc...)
 	out := *r
 	out.Listeners = make([]*listenerv3.Listener, len(r.Listeners))
 	for i, l := range r.Listeners {
-		out.Listeners[i] = tele.apply(l)
+		if l.TrafficDirection == corev3.TrafficDirection_INBOUND {
+			out.Listeners[i] = server.apply(l)
+		} else {
+			out.Listeners[i] = client.apply(l)
+		}
 	}
 	clusters, assignments := telemetryClusters(m, collectors)
 	out.Clusters = append(append([]*clusterv3.Cluster(nil), r.Clusters...), clusters...)
@@ -50,8 +49,23 @@ func WithTelemetry(m *model.Model, p Proxy, r *Resources) *Resources {
 	return &out
 }
 
+// sideTelemetry builds one side's tracer and loggers, and the collectors
+// they send to.
+func sideTelemetry(s Side, p Proxy) (listenerTelemetry, []collector) {
+	logs, collectors := accessLogs(s.AccessLogs)
+	lt := listenerTelemetry{logs: logs}
+	if s.Tracing != nil {
+		var c collector
+		lt.tracing, c = hcmTracing(s.Tracing, serviceName(p))
+		if !s.Tracing.DisableSpanReporting {
+			collectors = append(collectors, c)
+		}
+	}
+	return lt, collectors
+}
+
 // listenerTelemetry is what every connection manager and TCP proxy of one
-// proxy gets.
+// side of a proxy gets.
 type listenerTelemetry struct {
 	tracing *hcmv3.HttpConnectionManager_Tracing
 	logs    []*accesslogv3.AccessLog
@@ -60,7 +74,7 @@ type listenerTelemetry struct {
 // apply returns the listener with telemetry in its filters, a copy when
 // anything changed.
 func (t listenerTelemetry) apply(l *listenerv3.Listener) *listenerv3.Listener {
-	if !hasTelemetryFilter(l) {
+	if (t.tracing == nil && len(t.logs) == 0) || !hasTelemetryFilter(l) {
 		return l
 	}
 	l = proto.Clone(l).(*listenerv3.Listener)
