@@ -1,6 +1,6 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
-//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
 package main
 
 import (
@@ -58,6 +58,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
 	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy")
+	show := fs.String("show", "", "telemetry: print the proxy's effective tracing and access logs and the objects that set them, instead of its config dump")
 	meshNamespace := fs.String("mesh-namespace", defaults.ControlPlaneNamespace, "the control plane's namespace: its ConfigMap istio among the manifests is the mesh configuration")
 	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
 		return code
@@ -89,6 +90,14 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	for _, line := range res.Model.Status.Lines() {
 		fmt.Fprintln(stderr, "problem:", line)
 	}
+	switch *show {
+	case "":
+	case "telemetry":
+		fmt.Fprint(stdout, translate.TelemetryReport(res))
+		return 0
+	default:
+		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --show %q: want telemetry or nothing", *show))
+	}
 	return printDump(res, *output, stdout, stderr)
 }
 
@@ -116,7 +125,7 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
-const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
 
 Translates manifests offline into one proxy's config dump: its Envoy's, or
 with --generator grpc what a proxyless gRPC client in the pod gets. A
@@ -128,7 +137,7 @@ Flags:
 `
 
 const usage = `usage: sailctl COMMAND
-  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
                  translate manifests offline into one proxy's config dump (its
                  Envoy's, or with --generator grpc a proxyless gRPC client's)
   kube-inject -f FILE
