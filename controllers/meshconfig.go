@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -47,6 +48,8 @@ type MeshConfigReader struct {
 	rejected string
 	// restartFor is the trust domain last reported as needing a restart.
 	restartFor string
+	// warned is the text whose unhonoured fields were last reported.
+	warned string
 }
 
 // NewMeshConfigCache is an informer cache holding only ConfigMap istio in
@@ -99,6 +102,7 @@ func (r *MeshConfigReader) Read(ctx context.Context) (*meshconfig.Config, error)
 	if err == nil {
 		r.last, r.rejected = c, ""
 		r.reportTrustDomain(&cm, c)
+		r.reportNotHonoured(&cm, c)
 		return c, nil
 	}
 	if text := cm.Data[meshconfig.ConfigMapKey]; text != r.rejected {
@@ -124,5 +128,28 @@ func (r *MeshConfigReader) reportTrustDomain(cm *corev1.ConfigMap, c *meshconfig
 	r.Log.Info("trustDomain changed in ConfigMap istio; it applies when sailplane restarts", "inForce", r.TrustDomain, "configured", td)
 	if r.Events != nil {
 		r.Events.Eventf(cm, nil, corev1.EventTypeWarning, "TrustDomainNeedsRestart", "ParseMeshConfig", "trustDomain %q applies when sailplane restarts; %q is in force", td, r.TrustDomain)
+	}
+}
+
+// reportNotHonoured says, once per edit, which fields of the mesh
+// configuration sailplane parsed but does not act on (the ConfigMap has no
+// status to carry them; sailctl x translate prints them too).
+func (r *MeshConfigReader) reportNotHonoured(cm *corev1.ConfigMap, c *meshconfig.Config) {
+	text := cm.Data[meshconfig.ConfigMapKey]
+	if len(c.Problems) == 0 || text == r.warned {
+		return
+	}
+	r.warned = text
+	msgs := make([]string, len(c.Problems))
+	for i, p := range c.Problems {
+		msgs[i] = p.String()
+	}
+	note := strings.Join(msgs, "; ")
+	r.Log.Info("mesh configuration fields not honoured", "configMap", r.Namespace+"/"+meshconfig.ConfigMapName, "fields", note)
+	if r.Events != nil {
+		if len(note) > 1000 {
+			note = note[:997] + "..."
+		}
+		r.Events.Eventf(cm, nil, corev1.EventTypeWarning, "MeshConfigNotHonoured", "ParseMeshConfig", "%s", note)
 	}
 }

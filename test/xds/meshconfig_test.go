@@ -12,9 +12,12 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/test/envtestutil"
 )
@@ -146,4 +149,76 @@ func hasCluster(cs []*clusterv3.Cluster, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestTelemetryStatusAndEffect: a namespace Telemetry overrides the mesh
+// configuration's sampling for a connected proxy and is Accepted; one
+// naming a provider the mesh configuration lacks is not, with the field
+// and reason; a mesh configuration field sailplane does not act on is
+// reported as an Event on the ConfigMap.
+func TestTelemetryStatusAndEffect(t *testing.T) {
+	const ns = "telstatus"
+	createMesh(t, ns)
+	create(t, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "istio", Namespace: ns},
+		Data:       map[string]string{"mesh": "ingressClass: istio\n" + strings.ReplaceAll(meshWithSampling, "SAMPLING", "10")},
+	})
+	r := startReplicaIn(t, true, ns)
+	c := dialSotW(t, r.xds, productpageNode(ns))
+	res, _ := c.subscribe(t)
+	if got := sampling(t, res.Listeners); got != 10 {
+		t.Fatalf("sampling %v, want the ConfigMap's 10", got)
+	}
+	bad := &telemetryv1.Telemetry{ObjectMeta: metav1.ObjectMeta{Name: "bad", Namespace: ns}}
+	bad.Spec.Selector = &securityv1.WorkloadSelector{MatchLabels: map[string]securityv1.LabelValue{"app": "reviews"}}
+	bad.Spec.Tracing = []telemetryv1.Tracing{{Providers: []telemetryv1.ProviderRef{{Name: "jaeger"}}}}
+	create(t, bad)
+	thirty := 30.0
+	good := &telemetryv1.Telemetry{ObjectMeta: metav1.ObjectMeta{Name: "namespace", Namespace: ns}}
+	good.Spec.Tracing = []telemetryv1.Tracing{{RandomSamplingPercentage: &thirty}}
+	create(t, good)
+
+	envtestutil.WaitFor(t, 20*time.Second, "sampling 30 from the namespace Telemetry", func() bool {
+		lds := c.Poll(resource.ListenerType, time.Second)
+		if lds == nil {
+			return false
+		}
+		c.send(t, resource.ListenerType, nil, lds.VersionInfo, lds.Nonce, nil)
+		return sampling(t, decode[*listenerv3.Listener](t, lds.Resources)) == 30
+	})
+	envtestutil.WaitFor(t, 30*time.Second, "Accepted on both Telemetries", func() bool {
+		return telemetryCondition(t, ns, "namespace") != nil && telemetryCondition(t, ns, "bad") != nil
+	})
+	if cond := telemetryCondition(t, ns, "namespace"); cond.Status != metav1.ConditionTrue {
+		t.Errorf("the namespace Telemetry is not Accepted: %v", cond)
+	}
+	cond := telemetryCondition(t, ns, "bad")
+	if cond.Status != metav1.ConditionFalse || !strings.Contains(cond.Message, `spec.tracing[0].providers[0].name: no extensionProvider "jaeger"`) {
+		t.Errorf("the Telemetry naming an unknown provider: %v", cond)
+	}
+	envtestutil.WaitFor(t, 20*time.Second, "an Event naming ingressClass", func() bool {
+		var list eventsv1.EventList
+		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range list.Items {
+			if e.Reason == "MeshConfigNotHonoured" && strings.Contains(e.Note, "ingressClass") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func telemetryCondition(t *testing.T, ns, name string) *metav1.Condition {
+	t.Helper()
+	tm := &telemetryv1.Telemetry{}
+	if err := k8s.Get(context.Background(), clientKey(ns, name), tm); err != nil {
+		t.Fatal(err)
+	}
+	c := meta.FindStatusCondition(tm.Status.Conditions, "Accepted")
+	if c != nil && c.ObservedGeneration != tm.Generation {
+		return nil
+	}
+	return c
 }
