@@ -60,6 +60,7 @@ func notHonoured(m *meshv1alpha1.MeshConfig) []Problem {
 	if m.GetOutboundTrafficPolicy().GetMode() != meshv1alpha1.MeshConfig_OutboundTrafficPolicy_ALLOW_ANY {
 		out = append(out, Problem{Field: "outboundTrafficPolicy.mode", Reason: fmt.Sprintf("%s is not honoured yet: sidecars forward unknown destinations (ALLOW_ANY)", m.GetOutboundTrafficPolicy().GetMode())})
 	}
+	out = append(out, providerProblems(m)...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out
 }

@@ -112,11 +112,16 @@ extensionProviders:
   prometheus: {}
 - name: dd
   datadog: {service: dd, port: 8126}
+- name: z
+  zipkin: {service: z, port: 9411, timeout: 1s, headers: [{name: a, value: b}]}
+- name: o
+  opentelemetry: {service: o, port: 4318, http: {path: /v1/traces, headers: [{name: k, envName: KEY}]}}
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"ingressClass", "defaultConfig.concurrency", "defaultConfig.tracing.zipkin", "defaultProviders.metrics", "extensionProviders[0] (prometheus)", "extensionProviders[1] (dd)"} {
+	for _, f := range []string{"ingressClass", "defaultConfig.concurrency", "defaultConfig.tracing.zipkin", "defaultProviders.metrics", "extensionProviders[0] (prometheus)", "extensionProviders[1] (dd)",
+		"extensionProviders[2] (z).zipkin.headers", "extensionProviders[2] (z).zipkin.timeout", "extensionProviders[3] (o).opentelemetry.http.headers[0].envName"} {
 		if !hasProblem(c, f) {
 			t.Errorf("no problem reported for %s; got %v", f, c.Problems)
 		}
