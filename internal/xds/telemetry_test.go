@@ -135,3 +135,31 @@ func TestNoProviderNoChange(t *testing.T) {
 		t.Error("Istio's defaults (no provider, no log file) must leave the config as it is")
 	}
 }
+
+// BenchmarkWithTelemetry measures what tracing and two access logs add to
+// one proxy's translation (go test -bench WithTelemetry ./internal/xds).
+func BenchmarkWithTelemetry(b *testing.B) {
+	bd := &bundle.Bundle{}
+	if _, err := bd.Decode("test.yaml", strings.NewReader(mesh)); err != nil {
+		b.Fatal(err)
+	}
+	c, err := meshconfig.Parse("ConfigMap sailplane-system/istio", zipkinMesh)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bd.Mesh = c
+	m := model.Build(bd)
+	w := m.Pods[typesNN("default", "reviews-v1")]
+	p := Proxy{Type: names.Sidecar, Namespace: "default", Labels: w.Labels, Workload: w}
+	halves := Combine(GenerateOutbound(m, p), GenerateInbound(m, p))
+	b.Run("halves", func(b *testing.B) {
+		for b.Loop() {
+			Combine(GenerateOutbound(m, p), GenerateInbound(m, p))
+		}
+	})
+	b.Run("telemetry", func(b *testing.B) {
+		for b.Loop() {
+			WithTelemetry(m, p, halves)
+		}
+	})
+}
