@@ -145,7 +145,7 @@ const usage = `usage: sailctl COMMAND
   x call [xds:///HOST:PORT] [--count N]
                  call a gRPC service through xDS as a proxyless client (local demo)
   proxy-status   every connected proxy and whether it has the latest config
-  proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
+  proxy-config listener|route|cluster|endpoint|tracing|log|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
   proxy-status and proxy-config send a bearer token: --token or $SAILPLANE_TOKEN,
   else the kubeconfig's, else one requested for ServiceAccount sailctl in
