@@ -1,6 +1,9 @@
 package meshconfig
 
 import (
+	"strings"
+	"unicode"
+
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -11,7 +14,7 @@ import (
 // proto: proto3 cannot tell "enableTracing: false" from no enableTracing,
 // and Istio's default there is true.
 func applyDefaults(m *meshv1alpha1.MeshConfig, present map[string]any) {
-	if _, ok := present["enableTracing"]; !ok {
+	if !has(present, "enableTracing") {
 		m.EnableTracing = true
 	}
 	if m.TrustDomain == "" {
@@ -39,7 +42,8 @@ func applyDefaults(m *meshv1alpha1.MeshConfig, present map[string]any) {
 	}
 }
 
-// has reports whether the document sets the nested key.
+// has reports whether the document sets the nested key, written in JSON
+// (camelCase) or proto (snake_case) form: protojson accepts both.
 func has(doc map[string]any, path ...string) bool {
 	var cur any = doc
 	for _, k := range path {
@@ -47,9 +51,28 @@ func has(doc map[string]any, path ...string) bool {
 		if !ok {
 			return false
 		}
-		if cur, ok = m[k]; !ok {
+		v, ok := m[k]
+		if !ok {
+			v, ok = m[snake(k)]
+		}
+		if !ok {
 			return false
 		}
+		cur = v
 	}
 	return true
+}
+
+// snake turns a JSON field name into its proto name ("enableTracing" to
+// "enable_tracing").
+func snake(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			b.WriteByte('_')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

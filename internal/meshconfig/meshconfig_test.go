@@ -177,3 +177,13 @@ func TestExplicitTrustDomain(t *testing.T) {
 		t.Errorf("ExplicitTrustDomain = %q, %v", td, ok)
 	}
 }
+
+func TestProtoFieldNamesCountAsSet(t *testing.T) {
+	c, err := Parse("test", "enable_tracing: false\ndefault_config: {tracing: {sampling: 0}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EnableTracing() || c.TracingSampling() != 0 {
+		t.Errorf("enable_tracing: false / sampling 0 in proto form were overridden: %v %v", c.EnableTracing(), c.TracingSampling())
+	}
+}
