@@ -178,14 +178,22 @@ func TestTelemetryStatusAndEffect(t *testing.T) {
 	good.Spec.Tracing = []telemetryv1.Tracing{{RandomSamplingPercentage: &thirty}}
 	create(t, good)
 
-	envtestutil.WaitFor(t, 20*time.Second, "sampling 30 from the namespace Telemetry", func() bool {
+	var seen []float64
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listener with the namespace Telemetry's sampling 30 within 30s; samplings seen: %v (stream: %v)", seen, c.Err())
+		}
 		lds := c.Poll(resource.ListenerType, time.Second)
 		if lds == nil {
-			return false
+			continue
 		}
 		c.send(t, resource.ListenerType, nil, lds.VersionInfo, lds.Nonce, nil)
-		return sampling(t, decode[*listenerv3.Listener](t, lds.Resources)) == 30
-	})
+		if s := sampling(t, decode[*listenerv3.Listener](t, lds.Resources)); s == 30 {
+			break
+		} else {
+			seen = append(seen, s)
+		}
+	}
 	envtestutil.WaitFor(t, 30*time.Second, "Accepted on both Telemetries", func() bool {
 		return telemetryCondition(t, ns, "namespace") != nil && telemetryCondition(t, ns, "bad") != nil
 	})
