@@ -61,6 +61,7 @@ func notHonoured(m *meshv1alpha1.MeshConfig) []Problem {
 		out = append(out, Problem{Field: "outboundTrafficPolicy.mode", Reason: fmt.Sprintf("%s is not honoured yet: sidecars forward unknown destinations (ALLOW_ANY)", m.GetOutboundTrafficPolicy().GetMode())})
 	}
 	out = append(out, providerProblems(m)...)
+	out = append(out, defaultProviderProblems(m)...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out
 }

@@ -187,3 +187,20 @@ func TestProtoFieldNamesCountAsSet(t *testing.T) {
 		t.Errorf("enable_tracing: false / sampling 0 in proto form were overridden: %v %v", c.EnableTracing(), c.TracingSampling())
 	}
 }
+
+func TestDefaultProvidersOfTheWrongKindAreReported(t *testing.T) {
+	c, err := Parse("test", `
+extensionProviders:
+- {name: z, zipkin: {service: z, port: 9411}}
+- {name: f, envoyFileAccessLog: {path: /dev/stdout}}
+defaultProviders:
+  tracing: [f]
+  accessLogging: [z]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(c, "defaultProviders.tracing") || !hasProblem(c, "defaultProviders.accessLogging") {
+		t.Errorf("providers of the wrong kind not reported: %v", c.Problems)
+	}
+}

@@ -22,9 +22,6 @@ import (
 // objects it came from. The zero value changes nothing.
 type Telemetry struct {
 	Client, Server Side
-	// Problems are settings that could not be applied, against their
-	// object.
-	Problems []ObjectProblem
 }
 
 // Side is the telemetry of one side of a proxy.
@@ -92,7 +89,7 @@ func (t Telemetry) Empty() bool { return t.Client.empty() && t.Server.empty() }
 func TelemetryFor(m *model.Model, p Proxy) Telemetry {
 	r := newTelemetryResolver(m)
 	chain := m.Telemetry.TelemetriesFor(p.Namespace, p.Labels)
-	t := Telemetry{Problems: r.problems}
+	var t Telemetry
 	if p.Type == names.Router {
 		t.Client = r.side(chain, "")
 		t.Server = t.Client
@@ -106,9 +103,8 @@ func TelemetryFor(m *model.Model, p Proxy) Telemetry {
 // telemetryResolver resolves one proxy's sides against the mesh
 // configuration.
 type telemetryResolver struct {
-	mc       *meshconfig.Config
-	source   string
-	problems []ObjectProblem
+	mc     *meshconfig.Config
+	source string
 	// meshLogs are the mesh configuration's own logs, by provider name.
 	meshLogs map[string]AccessLog
 }
@@ -119,30 +115,17 @@ func newTelemetryResolver(m *model.Model) *telemetryResolver {
 	if r.source == "" {
 		r.source = "mesh configuration defaults"
 	}
-	ref, hasRef := model.MeshConfigRef(mc)
-	problem := func(field, format string, args ...any) {
-		if hasRef {
-			r.problems = append(r.problems, ObjectProblem{Object: ref, Problem: model.Problem{Field: field, Reason: fmt.Sprintf(format, args...)}})
-		}
-	}
-	dp := mc.Mesh.GetDefaultProviders()
-	if len(dp.GetTracing()) > 1 {
-		problem("defaultProviders.tracing", "Envoy takes one tracer per proxy: %q is used, the rest are not", dp.GetTracing()[0])
-	}
+	// What cannot be used here (a second tracing provider, a provider of
+	// the wrong kind, a JSON format that is not JSON) is reported by
+	// meshconfig; these fall back as Istio does.
 	if f := mc.Mesh.GetAccessLogFile(); f != "" {
-		al, err := meshFileLog(mc, f, r.source)
-		if err != nil {
-			problem("accessLogFormat", "%v; Istio's default format is used", err)
-		}
+		al, _ := meshFileLog(mc, f, r.source)
 		r.meshLogs[r.accessLogFileName()] = al
 	}
-	for _, name := range dp.GetAccessLogging() {
-		al, ok := providerLog(mc, name, r.source)
-		if !ok {
-			problem("defaultProviders.accessLogging", "provider %q is not an access log provider (envoyFileAccessLog or envoyOtelAls)", name)
-			continue
+	for _, name := range mc.Mesh.GetDefaultProviders().GetAccessLogging() {
+		if al, ok := providerLog(mc, name, r.source); ok {
+			r.meshLogs[name] = al
 		}
-		r.meshLogs[name] = al
 	}
 	return r
 }

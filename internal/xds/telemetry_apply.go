@@ -22,12 +22,7 @@ import (
 func WithTelemetry(m *model.Model, p Proxy, r *Resources) *Resources {
 	t := TelemetryFor(m, p)
 	if t.Empty() {
-		if len(t.Problems) == 0 {
-			return r
-		}
-		out := *r
-		out.Problems = append(append([]ObjectProblem(nil), r.Problems...), t.Problems...)
-		return &out
+		return r
 	}
 	client, cc := sideTelemetry(t.Client, p)
 	server, sc := sideTelemetry(t.Server, p)
@@ -44,7 +39,6 @@ func WithTelemetry(m *model.Model, p Proxy, r *Resources) *Resources {
 	clusters, assignments := telemetryClusters(m, collectors)
 	out.Clusters = append(append([]*clusterv3.Cluster(nil), r.Clusters...), clusters...)
 	out.Endpoints = append(append([]*endpointv3.ClusterLoadAssignment(nil), r.Endpoints...), assignments...)
-	out.Problems = append(append([]ObjectProblem(nil), r.Problems...), t.Problems...)
 	out.sort()
 	return &out
 }
