@@ -260,7 +260,8 @@ const (
 	TracingSampling = 1.0
 	// ZipkinCollectorPath is where Istio's zipkin provider posts spans.
 	ZipkinCollectorPath = "/api/v2/spans"
-	// TracingMaxPathTagLength is the length Envoy truncates the http.url
-	// tag to unless maxPathTagLength says otherwise.
-	TracingMaxPathTagLength = 256
+	// TelemetryCollectorTimeout is the request timeout of an OpenTelemetry
+	// collector over HTTP when the provider sets none (Envoy requires one;
+	// the value is sailplane's choice).
+	TelemetryCollectorTimeout = 5 * time.Second
 )

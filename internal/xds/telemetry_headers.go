@@ -4,15 +4,15 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
+
+	"github.com/sailplane/sailplane/internal/defaults"
 )
 
-// telemetryTimeout is a collector call's timeout when the provider sets
-// none (Istio's providers default to 5s where Envoy needs one).
-const telemetryTimeout = 5
-
+// orDefaultTimeout is the provider's timeout, or sailplane's default
+// where Envoy requires one.
 func orDefaultTimeout(d *durationpb.Duration) *durationpb.Duration {
 	if d == nil {
-		return &durationpb.Duration{Seconds: telemetryTimeout}
+		return durationpb.New(defaults.TelemetryCollectorTimeout)
 	}
 	return d
 }
@@ -27,7 +27,7 @@ func headers(hs []*meshv1alpha1.MeshConfig_ExtensionProvider_HttpHeader) []*core
 }
 
 // headerValues are a provider's headers or gRPC initial metadata; a value
-// taken from the environment (envName) is left to Envoy's bootstrap and
+// taken from the environment (envName) is unknown here (meshconfig reports it) and
 // not sent.
 func headerValues(hs []*meshv1alpha1.MeshConfig_ExtensionProvider_HttpHeader) []*corev3.HeaderValue {
 	var out []*corev3.HeaderValue
