@@ -11,6 +11,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
 )
 
@@ -32,8 +33,9 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		pa  securityv1.PeerAuthenticationList
 		ra  securityv1.RequestAuthenticationList
 		ap  securityv1.AuthorizationPolicyList
+		tm  telemetryv1.TelemetryList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa, &ra, &ap} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa, &ra, &ap, &tm} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
@@ -44,6 +46,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.RequestAuthentications = ra.Items
 	b.AuthorizationPolicies = ap.Items
 	b.Sidecars = sc.Items
+	b.Telemetries = tm.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -82,6 +85,7 @@ func watched() []client.Object {
 		&networkingv1.Gateway{}, &networkingv1.VirtualService{}, &networkingv1.DestinationRule{}, &networkingv1.ServiceEntry{},
 		&networkingv1.Sidecar{},
 		&securityv1.PeerAuthentication{}, &securityv1.RequestAuthentication{}, &securityv1.AuthorizationPolicy{},
+		&telemetryv1.Telemetry{},
 	}
 }
 
@@ -91,7 +95,8 @@ func isIstio(obj client.Object) bool {
 	switch obj.(type) {
 	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
 		*networkingv1.Sidecar,
-		*securityv1.PeerAuthentication, *securityv1.RequestAuthentication, *securityv1.AuthorizationPolicy:
+		*securityv1.PeerAuthentication, *securityv1.RequestAuthentication, *securityv1.AuthorizationPolicy,
+		*telemetryv1.Telemetry:
 		return true
 	}
 	return false

@@ -46,6 +46,8 @@ type MeshReconciler struct {
 	// Secrets decides each node's secrets from what it proved (nil: no
 	// workload certificates, e.g. the authenticated port is off).
 	Secrets *xdsserver.SecretsView
+	// MeshConfig reads ConfigMap istio (nil: Istio's defaults throughout).
+	MeshConfig *MeshConfigReader
 
 	pokes chan event.GenericEvent
 
@@ -95,6 +97,9 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	// pass.
 	b = b.WatchesMetadata(nodeMetadata(), toMesh, builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	b = b.WatchesRawSource(source.Channel(r.pokes, toMesh))
+	if r.MeshConfig != nil {
+		b = b.WatchesRawSource(r.MeshConfig.source(toMesh))
+	}
 	if r.Secrets == nil {
 		r.Secrets = xdsserver.NewSecretsView(nil)
 	}
@@ -133,6 +138,9 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	start := time.Now()
 	b, err := Collect(ctx, r.Client)
 	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if b.Mesh, err = r.MeshConfig.Read(ctx); err != nil {
 		return ctrl.Result{}, err
 	}
 	proxies := r.Server.Tracker().Snapshot()

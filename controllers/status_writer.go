@@ -13,6 +13,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 )
@@ -139,6 +140,9 @@ func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
 		return o, &o.Status
 	case "AuthorizationPolicy":
 		o := &securityv1.AuthorizationPolicy{}
+		return o, &o.Status
+	case "Telemetry":
+		o := &telemetryv1.Telemetry{}
 		return o, &o.Status
 	}
 	return nil, nil

@@ -1,6 +1,6 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
-//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
 //	sailctl x describe pod POD[.NAMESPACE] [-f FILE ...]
 //	sailctl x authz check [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
 package main
@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sailplane/sailplane/internal/configdump"
+	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
@@ -65,6 +66,8 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
 	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy")
+	show := fs.String("show", "", "telemetry: print the proxy's effective tracing and access logs and the objects that set them, instead of its config dump")
+	meshNamespace := fs.String("mesh-namespace", defaults.ControlPlaneNamespace, "the control plane's namespace: its ConfigMap istio among the manifests is the mesh configuration")
 	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
 		return code
 	}
@@ -79,7 +82,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --generator %q: want grpc or nothing", *generator))
 	}
-	b, unsupported, err := translate.Load(files)
+	b, unsupported, err := translate.LoadIn(files, *meshNamespace)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
@@ -94,6 +97,14 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, line := range res.Model.Status.Lines() {
 		fmt.Fprintln(stderr, "problem:", line)
+	}
+	switch *show {
+	case "":
+	case "telemetry":
+		fmt.Fprint(stdout, translate.TelemetryReport(res))
+		return 0
+	default:
+		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --show %q: want telemetry or nothing", *show))
 	}
 	return printDump(res, *output, stdout, stderr)
 }
@@ -122,17 +133,19 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
-const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
 
 Translates manifests offline into one proxy's config dump: its Envoy's, or
-with --generator grpc what a proxyless gRPC client in the pod gets. Problems
-go to stderr.
+with --generator grpc what a proxyless gRPC client in the pod gets. A
+ConfigMap istio in --mesh-namespace (default sailplane-system) among the
+manifests is the mesh configuration, as in the cluster. Problems go to
+stderr.
 
 Flags:
 `
 
 const usage = `usage: sailctl COMMAND
-  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [-o json|yaml]
+  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
                  translate manifests offline into one proxy's config dump (its
                  Envoy's, or with --generator grpc a proxyless gRPC client's)
   x describe pod POD[.NAMESPACE] [-f FILE ...]
@@ -148,7 +161,7 @@ const usage = `usage: sailctl COMMAND
   x call [xds:///HOST:PORT] [--count N]
                  call a gRPC service through xDS as a proxyless client (local demo)
   proxy-status   every connected proxy and whether it has the latest config
-  proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
+  proxy-config listener|route|cluster|endpoint|tracing|log|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
   proxy-status and proxy-config send a bearer token: --token or $SAILPLANE_TOKEN,
   else the kubeconfig's, else one requested for ServiceAccount sailctl in

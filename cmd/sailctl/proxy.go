@@ -54,7 +54,7 @@ Every connected proxy: SYNCED, STALE or NACKED per xDS type.
 Flags:
 `
 
-const proxyConfigUsage = `usage: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o short|json]
+const proxyConfigUsage = `usage: sailctl proxy-config listener|route|cluster|endpoint|tracing|log|all POD[.NAMESPACE] [-o short|json]
 
 One proxy's configuration, from the control plane.
 
@@ -90,7 +90,7 @@ func proxyStatusCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// proxyConfigCmd: sailctl proxy-config listener|route|cluster|endpoint|all POD[.NS] [-o json]
+// proxyConfigCmd: sailctl proxy-config listener|route|cluster|endpoint|tracing|log|all POD[.NS] [-o json]
 func proxyConfigCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sailctl proxy-config", flag.ContinueOnError)
 	flags := addDebugFlags(fs)

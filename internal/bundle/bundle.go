@@ -11,6 +11,8 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
+	"github.com/sailplane/sailplane/internal/meshconfig"
 )
 
 // Bundle holds the objects of one mesh.
@@ -36,6 +38,14 @@ type Bundle struct {
 	AuthorizationPolicies []securityv1.AuthorizationPolicy
 	// Sidecars scope what each workload's sidecar is configured for.
 	Sidecars []networkingv1.Sidecar
+	// Telemetries decide tracing and access logs per workload.
+	Telemetries []telemetryv1.Telemetry
+	// MeshConfigMaps are the ConfigMaps named "istio" the reader found
+	// (any namespace); ReadMeshConfig picks the control plane's.
+	MeshConfigMaps []corev1.ConfigMap
+	// Mesh is Istio's mesh configuration (ConfigMap istio); nil reads as
+	// Istio's defaults.
+	Mesh *meshconfig.Config
 }
 
 // Unsupported is an object the bundle reader recognised but sailplane does

@@ -17,6 +17,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 )
 
 // DefaultNamespace is given to namespaced objects that name none, as
@@ -84,6 +85,9 @@ func (b *Bundle) add(raw json.RawMessage) (*Unsupported, error) {
 	if securityv1.Serves(schema.GroupKind{Group: group, Kind: h.Kind}) && !knownVersion(securityv1.ServedVersions, h.APIVersion) {
 		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1 or v1beta1)", h.Kind, h.Metadata.Name, h.APIVersion)
 	}
+	if telemetryv1.Serves(schema.GroupKind{Group: group, Kind: h.Kind}) && !knownVersion(telemetryv1.ServedVersions, h.APIVersion) {
+		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1 or v1alpha1)", h.Kind, h.Metadata.Name, h.APIVersion)
+	}
 	target := b.slot(group, h.Kind)
 	if target == nil {
 		if strings.HasSuffix(group, "istio.io") {
@@ -120,6 +124,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.Nodes)
 	case "/Secret":
 		return appendTo(&b.Secrets)
+	case "/ConfigMap":
+		return b.addMeshConfigMap
 	case "discovery.k8s.io/EndpointSlice":
 		return appendTo(&b.EndpointSlices)
 	case "apps/Deployment":
@@ -140,6 +146,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.RequestAuthentications)
 	case securityv1.GroupName + "/AuthorizationPolicy":
 		return appendTo(&b.AuthorizationPolicies)
+	case telemetryv1.GroupName + "/Telemetry":
+		return appendTo(&b.Telemetries)
 	}
 	return nil
 }

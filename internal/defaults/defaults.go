@@ -277,3 +277,16 @@ var NotSniffedPorts = map[uint32]bool{25: true, 53: true, 3306: true, 27017: tru
 // http_inspector reports for plain-text HTTP that Istio routes as HTTP on a
 // sniffed port (HTTP/1.0 only with PILOT_HTTP10).
 var SniffedHTTPProtocols = []string{"http/1.1", "h2c"}
+
+// Telemetry defaults of Istio's mesh configuration.
+const (
+	// TracingSampling is meshConfig.defaultConfig.tracing.sampling's
+	// default, in per cent of requests.
+	TracingSampling = 1.0
+	// ZipkinCollectorPath is where Istio's zipkin provider posts spans.
+	ZipkinCollectorPath = "/api/v2/spans"
+	// TelemetryCollectorTimeout is the request timeout of an OpenTelemetry
+	// collector over HTTP when the provider sets none (Envoy requires one;
+	// the value is sailplane's choice).
+	TelemetryCollectorTimeout = 5 * time.Second
+)

@@ -25,6 +25,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/defaults"
 )
 
@@ -45,6 +46,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err != nil {
 		return nil, fmt.Errorf("building the Kubernetes client: %w", err)
 	}
+	opts.TrustDomain = startupTrustDomain(kube, opts, log)
 	trust := newTrust(kube, opts, log)
 	live, ready := newChecks(), newChecks()
 	api := newAPITracker(log)
@@ -110,6 +112,9 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := securityv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("registering security.istio.io types: %w", err)
+	}
+	if err := telemetryv1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("registering telemetry.istio.io types: %w", err)
 	}
 	return scheme, nil
 }

@@ -48,7 +48,11 @@ func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options,
 	if err := m.Add(writer); err != nil {
 		return err
 	}
-	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh")}
+	meshConfig, err := meshConfigReader(m, opts.Namespace, opts.TrustDomain, log)
+	if err != nil {
+		return err
+	}
+	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh"), MeshConfig: meshConfig}
 	if err := t.add(m, s, r); err != nil {
 		return err
 	}

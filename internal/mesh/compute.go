@@ -105,6 +105,7 @@ func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
 		in := memo(t.inbound, group, func() *xds.Resources { return xds.GenerateInbound(t.m, p) })
 		r = xds.Combine(out, in)
 		r.Problems = nil // the halves carry them
+		r = xds.WithTelemetry(t.m, p, r)
 	}
 	t.byGroup[group] = r
 	return r

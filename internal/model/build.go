@@ -16,6 +16,7 @@ func Build(b *bundle.Bundle) *Model {
 		Pods:     map[types.NamespacedName]*Workload{},
 		Status:   NewStatus(),
 	}
+	m.addMeshConfig(b)
 	m.addPods(b)
 	m.addSecrets(b)
 	m.addKubernetesServices(b)
@@ -32,6 +33,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addRequestAuthentications(b)
 	m.addAuthorizationPolicies(b)
 	m.addSidecars(b)
+	m.addTelemetries(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/meshconfig"
 )
 
 // Model is the mesh as the translation sees it.
@@ -47,6 +48,10 @@ type Model struct {
 	// OutboundTrafficPolicy is the mesh-wide outboundTrafficPolicy.mode
 	// (ALLOW_ANY or REGISTRY_ONLY) a Sidecar without one inherits.
 	OutboundTrafficPolicy string
+	// Mesh is Istio's mesh configuration, defaults applied; never nil.
+	Mesh *meshconfig.Config
+	// Telemetry holds the Telemetry objects by scope.
+	Telemetry *TelemetryPolicies
 
 	rules ruleIndex
 	// sidecars are the Sidecar resources by namespace (sidecar.go).

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	"k8s.io/apimachinery/pkg/types"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -70,7 +71,12 @@ func unhonouredSidecarFields(s *networkingv1.SidecarSpec) []string {
 // one Sidecar without a workloadSelector: the oldest wins and the others
 // are reported and not applied.
 func (m *Model) addSidecars(b *bundle.Bundle) {
+	// The mesh configuration's mode is the default of every Sidecar that
+	// sets none (and of proxies no Sidecar selects).
 	m.OutboundTrafficPolicy = defaults.OutboundTrafficPolicyMode
+	if m.Mesh.OutboundTrafficPolicy() == meshv1alpha1.MeshConfig_OutboundTrafficPolicy_REGISTRY_ONLY {
+		m.OutboundTrafficPolicy = defaults.OutboundRegistryOnly
+	}
 	sorted := make([]*networkingv1.Sidecar, len(b.Sidecars))
 	for i := range b.Sidecars {
 		sorted[i] = &b.Sidecars[i]

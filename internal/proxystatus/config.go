@@ -66,8 +66,12 @@ type dump struct {
 }
 
 // WriteConfig prints one section of a config dump as a table: kind is
-// listener, route, cluster or endpoint (plural forms accepted).
+// listener, route, cluster or endpoint (plural forms accepted), or tracing
+// or log (each listener's tracer or access loggers).
 func WriteConfig(w io.Writer, raw []byte, kind string) error {
+	if kind == "tracing" || kind == "log" || kind == "logs" {
+		return writeTelemetry(w, raw, strings.TrimSuffix(kind, "s"))
+	}
 	var d dump
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return fmt.Errorf("reading the config dump: %w", err)
@@ -111,7 +115,7 @@ func WriteConfig(w io.Writer, raw []byte, kind string) error {
 			}
 		}
 	default:
-		return fmt.Errorf("unknown config kind %q: want listener, route, cluster or endpoint", kind)
+		return fmt.Errorf("unknown config kind %q: want listener, route, cluster, endpoint, tracing or log", kind)
 	}
 	return tw.Flush()
 }

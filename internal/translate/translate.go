@@ -11,14 +11,22 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
 // Load reads every file into one bundle and fills in what manifests lack
-// (pods for Deployments, cluster IPs).
+// (pods for Deployments, cluster IPs). The mesh configuration is ConfigMap
+// istio in the default control-plane namespace, if the files hold one.
 func Load(files []string) (*bundle.Bundle, []bundle.Unsupported, error) {
+	return LoadIn(files, defaults.ControlPlaneNamespace)
+}
+
+// LoadIn is Load with the control plane in meshNamespace: its ConfigMap
+// istio is the mesh configuration, as the controller would read it.
+func LoadIn(files []string, meshNamespace string) (*bundle.Bundle, []bundle.Unsupported, error) {
 	b := &bundle.Bundle{}
 	var unsupported []bundle.Unsupported
 	for _, f := range files {
@@ -32,6 +40,9 @@ func Load(files []string) (*bundle.Bundle, []bundle.Unsupported, error) {
 			return nil, nil, err
 		}
 		unsupported = append(unsupported, u...)
+	}
+	if err := b.ReadMeshConfig(meshNamespace); err != nil {
+		return nil, nil, err
 	}
 	b.Synthesize()
 	return b, unsupported, nil

@@ -21,6 +21,10 @@ func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*en
 		if c.GetType() != clusterv3.Cluster_EDS {
 			continue
 		}
+		if a, ok := telemetryAssignment(m, c.Name); ok {
+			out = append(out, a)
+			continue
+		}
 		key, ok := names.ParseCluster(c.Name)
 		if !ok || key.Direction != names.Outbound {
 			return nil, false

@@ -10,10 +10,11 @@ import (
 // workload's ports).
 //
 // A gateway proxy (type router) gets its Gateways' listeners instead of a
-// sidecar's capture listeners.
+// sidecar's capture listeners. Both get their tracing and access logs
+// (WithTelemetry).
 func Generate(m *model.Model, p Proxy) *Resources {
 	if p.Type != names.Router {
-		return Combine(GenerateOutbound(m, p), GenerateInbound(m, p))
+		return WithTelemetry(m, p, Combine(GenerateOutbound(m, p), GenerateInbound(m, p)))
 	}
 	g := &generator{m: m, proxy: p, out: &Resources{}}
 	g.gateways = p.gatewayNames(m)
@@ -25,5 +26,5 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	g.validate()
 	g.pruneSecrets()
 	g.out.sort()
-	return g.out
+	return WithTelemetry(m, p, g.out)
 }

@@ -38,6 +38,7 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 	g.unresolvedClusters()
 	g.reportProxylessLimits()
 	g.reportProxylessJWT()
+	g.reportProxylessTelemetry()
 	g.validate()
 	g.out.sort()
 	return g.out

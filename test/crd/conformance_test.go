@@ -160,3 +160,13 @@ func TestSeedExamplesAccepted(t *testing.T) {
 		t.Errorf("want the 7 seed objects accepted and none unsupported, got %s", tally)
 	}
 }
+
+// TestIstioTelemetryExamplesAccepted: the Telemetry examples of Istio's
+// documentation apply unchanged in v1 and v1alpha1 and read back the same.
+func TestIstioTelemetryExamplesAccepted(t *testing.T) {
+	tally := acceptAll(t, "telemetry", []string{filepath.Join("testdata", "telemetry-examples.yaml")})
+	t.Logf("telemetry examples: %s", tally)
+	if tally.accepted["Telemetry"] != 10 || len(tally.unsupported) != 0 {
+		t.Errorf("want the 10 documented Telemetry examples accepted, got %s", tally)
+	}
+}

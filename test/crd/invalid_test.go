@@ -243,6 +243,27 @@ var invalidCases = []invalidCase{
 		"spec.egress[0].captureMode", "Unsupported value"},
 	{"ingress without port", "Sidecar", `{ingress: [{defaultEndpoint: "127.0.0.1:8080"}]}`,
 		"spec.ingress[0].port", "Required value"},
+	// Telemetry
+	{"selector and targetRefs", "Telemetry", `{selector: {matchLabels: {app: a}}, targetRefs: [{kind: Service, group: "", name: a}]}`,
+		"spec", "only one of targetRefs or selector can be set"},
+	{"sampling above 100", "Telemetry", `{tracing: [{randomSamplingPercentage: 101}]}`,
+		"spec.tracing[0].randomSamplingPercentage", "less than or equal to 100"},
+	{"negative sampling", "Telemetry", `{tracing: [{randomSamplingPercentage: -1}]}`,
+		"spec.tracing[0].randomSamplingPercentage", "greater than or equal to 0"},
+	{"two tracing providers", "Telemetry", `{tracing: [{providers: [{name: a}, {name: b}]}]}`,
+		"spec.tracing[0].providers", "must have at most 1 item"},
+	{"unknown mode", "Telemetry", `{tracing: [{match: {mode: BOTH}}]}`,
+		"spec.tracing[0].match.mode", "Unsupported value"},
+	{"custom tag of two kinds", "Telemetry", `{tracing: [{customTags: {t: {literal: {value: a}, header: {name: x}}}}]}`,
+		"spec.tracing[0].customTags[t]", "exactly one of literal, environment or header"},
+	{"provider without name", "Telemetry", `{accessLogging: [{providers: [{}]}]}`,
+		"spec.accessLogging[0].providers[0].name", "Required value"},
+	{"cross-namespace targetRef", "Telemetry", `{targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: gw, namespace: other}]}`,
+		"spec.targetRefs[0].namespace", "cross namespace referencing is not currently supported"},
+	{"targetRef of an unsupported kind", "Telemetry", `{targetRef: {kind: Pod, group: "", name: a}}`,
+		"spec.targetRef", "Support kinds are"},
+	{"reporting interval too short", "Telemetry", `{metrics: [{reportingInterval: 0s}]}`,
+		"spec.metrics[0].reportingInterval", "must be at least 1ms"},
 }
 
 func TestInvalidObjectsRejected(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 )
 
 // servedGroup is one API group sailplane serves: its kinds (by resource
@@ -19,6 +20,7 @@ type servedGroup struct {
 var servedGroups = []servedGroup{
 	{networkingv1.GroupName, networkingv1.Kinds, networkingv1.ServedVersions, "networking-istio-io"},
 	{securityv1.GroupName, securityv1.Kinds, securityv1.ServedVersions, "security-istio-io"},
+	{telemetryv1.GroupName, telemetryv1.Kinds, telemetryv1.ServedVersions, "telemetry-istio-io"},
 }
 
 // groupOf returns the served group of a kind; the zero group for others.
@@ -33,7 +35,7 @@ func groupOf(kind string) servedGroup {
 
 // serves reports whether sailplane serves the group and kind.
 func serves(gk schema.GroupKind) bool {
-	return networkingv1.Serves(gk) || securityv1.Serves(gk)
+	return networkingv1.Serves(gk) || securityv1.Serves(gk) || telemetryv1.Serves(gk)
 }
 
 // servedKinds counts the kinds of every served group.

@@ -60,12 +60,19 @@ type replica struct {
 // writer) against the test API server on free loopback ports.
 func startReplica(t *testing.T, leader bool) *replica {
 	t.Helper()
+	return startReplicaIn(t, leader, "default")
+}
+
+// startReplicaIn is startReplica with the control plane in namespace (its
+// ConfigMap istio there is the mesh configuration).
+func startReplicaIn(t *testing.T, leader bool, namespace string) *replica {
+	t.Helper()
 	r := &replica{xds: envtestutil.FreeAddr(t), monitoring: envtestutil.FreeAddr(t), done: make(chan error, 1)}
 	opts := manager.DefaultOptions()
 	opts.XDSAddress, opts.MonitoringAddress, opts.WebhookAddress = r.xds, r.monitoring, ""
 	r.secure = envtestutil.FreeAddr(t)
 	opts.XDSSecureAddress = r.secure
-	opts.Namespace, opts.LeaderElect = "default", leader
+	opts.Namespace, opts.LeaderElect = namespace, leader
 	mgr, err := manager.New(cfg, opts, envtestutil.TestLogger())
 	if err != nil {
 		t.Fatal(err)

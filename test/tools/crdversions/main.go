@@ -1,6 +1,7 @@
 // Command crdversions adds the served copies of the storage version to
 // every CRD file in a directory: v1beta1 and v1alpha3 for
-// networking.istio.io, v1beta1 for security.istio.io. `make manifests` runs
+// networking.istio.io, v1beta1 for security.istio.io, v1alpha1 for
+// telemetry.istio.io. `make manifests` runs
 // it right after controller-gen.
 package main
 
@@ -13,6 +14,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/crdgen"
 )
 
@@ -32,6 +34,7 @@ func main() {
 var groups = map[string][]schema.GroupVersion{
 	networkingv1.GroupName: networkingv1.ServedVersions,
 	securityv1.GroupName:   securityv1.ServedVersions,
+	telemetryv1.GroupName:  telemetryv1.ServedVersions,
 }
 
 func run(dir string) error {
