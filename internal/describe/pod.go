@@ -137,7 +137,7 @@ func mtlsProblems(m *model.Model, pod types.NamespacedName) []string {
 	for _, ref := range m.Status.Objects() {
 		for _, p := range m.Status.Problems(ref) {
 			relevant := ref.Kind == "PeerAuthentication" || (ref.Kind == "DestinationRule" && strings.Contains(p.Field, "tls"))
-			near := ref.Namespace == pod.Namespace || ref.Namespace == defaults.RootNamespace || strings.Contains(p.Reason, "pod "+pod.String())
+			near := ref.Namespace == pod.Namespace || ref.Namespace == m.RootNamespace() || strings.Contains(p.Reason, "pod "+pod.String())
 			if relevant && near {
 				out = append(out, model.FormatProblem(ref, p))
 			}

@@ -8,7 +8,6 @@ import (
 
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
-	"github.com/sailplane/sailplane/internal/defaults"
 )
 
 // AuthorizationPolicy is an AuthorizationPolicy as the translation reads
@@ -115,8 +114,8 @@ func (m *Model) AuthorizationPoliciesFor(namespace string, podLabels map[string]
 		return nil
 	}
 	var out []*AuthorizationPolicy
-	scopes := []string{defaults.RootNamespace}
-	if namespace != defaults.RootNamespace {
+	scopes := []string{m.RootNamespace()}
+	if namespace != m.RootNamespace() {
 		scopes = append(scopes, namespace)
 	}
 	sort.Strings(scopes)

@@ -36,3 +36,8 @@ func MeshConfigRef(c *meshconfig.Config) (ObjectRef, bool) {
 	}
 	return ObjectRef{Kind: "ConfigMap", NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}, true
 }
+
+// RootNamespace is the namespace whose objects apply mesh-wide (the mesh
+// configuration's rootNamespace, Istio's istio-system by default): every
+// kind reads it here, so one setting moves them all.
+func (m *Model) RootNamespace() string { return m.Mesh.RootNamespace() }

@@ -63,7 +63,7 @@ func (m *Model) addPeerAuthentications(b *bundle.Bundle) {
 		p := m.readPeerAuthentication(pa)
 		if p.Selector == nil {
 			if older := m.MTLS.namespaceWide[pa.Namespace]; older != nil {
-				m.Status.Add(paRef(p.Ref), "", "ignored: %s is older and already applies to %s", paRef(older.Ref), scopeOf(pa.Namespace))
+				m.Status.Add(paRef(p.Ref), "", "ignored: %s is older and already applies to %s", paRef(older.Ref), m.scopeOf(pa.Namespace))
 				continue
 			}
 			m.MTLS.namespaceWide[pa.Namespace] = p
@@ -74,8 +74,8 @@ func (m *Model) addPeerAuthentications(b *bundle.Bundle) {
 	m.reportSelectorConflicts()
 }
 
-func scopeOf(ns string) string {
-	if ns == defaults.RootNamespace {
+func (m *Model) scopeOf(ns string) string {
+	if ns == m.RootNamespace() {
 		return "the whole mesh (root namespace " + ns + ")"
 	}
 	return "namespace " + ns

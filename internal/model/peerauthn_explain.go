@@ -4,7 +4,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/sailplane/sailplane/internal/defaults"
 )
 
 // Where a workload port's mTLS mode came from, most specific first.
@@ -45,10 +44,10 @@ func (m *Model) ExplainMTLSMode(namespace string, podLabels map[string]string, p
 		d = MTLSDecision{Mode: mode, Level: level, Policy: &ref}
 		unset = nil
 	}
-	if p := m.MTLS.namespaceWide[defaults.RootNamespace]; p != nil {
+	if p := m.MTLS.namespaceWide[m.RootNamespace()]; p != nil {
 		set(p, p.Mode, MTLSLevelMesh)
 	}
-	if p := m.MTLS.namespaceWide[namespace]; p != nil && namespace != defaults.RootNamespace {
+	if p := m.MTLS.namespaceWide[namespace]; p != nil && namespace != m.RootNamespace() {
 		set(p, p.Mode, MTLSLevelNamespace)
 	}
 	for _, p := range m.MTLS.selecting[namespace] {

@@ -382,8 +382,8 @@ func (m *Model) applicableRequestAuthentications(namespace string, podLabels map
 		return nil
 	}
 	scopes := []string{namespace}
-	if namespace != defaults.RootNamespace {
-		scopes = append(scopes, defaults.RootNamespace)
+	if namespace != m.RootNamespace() {
+		scopes = append(scopes, m.RootNamespace())
 	}
 	var out []*RequestAuthentication
 	for _, ns := range scopes {

@@ -155,7 +155,7 @@ func (m *Model) addGateways(b *bundle.Bundle) {
 // namespace. Within a namespace an exact host beats a wildcard, and older
 // beats newer. Rules the proxy's namespace cannot see are skipped.
 func (m *Model) DestinationRuleFor(proxyNS string, proxyLabels map[string]string, svc *Service) *DestinationRule {
-	for _, ns := range []string{proxyNS, svc.Namespace, defaults.RootNamespace} {
+	for _, ns := range []string{proxyNS, svc.Namespace, m.RootNamespace()} {
 		if dr := m.bestRuleIn(ns, proxyNS, proxyLabels, svc.Hostname); dr != nil {
 			return dr
 		}

@@ -172,7 +172,7 @@ func (m *Model) SidecarFor(ns string, labels map[string]string) *Sidecar {
 	if s := m.sidecars.byNamespace[ns]; s != nil {
 		return s
 	}
-	return m.sidecars.byNamespace[defaults.RootNamespace]
+	return m.sidecars.byNamespace[m.RootNamespace()]
 }
 
 // RegistryOnly reports whether traffic to hosts outside the registry is
