@@ -13,8 +13,8 @@ import (
 // EndpointSlices: the model is rebuilt, but every group keeps its previous
 // listeners, routes and clusters, and only its load assignments are
 // recomputed. Groups share results as in Compute. ok is false when a node
-// has no previous result or a group cannot take the fast path; the caller
-// then runs Compute.
+// has no previous result, is a proxyless gRPC client, or a group cannot
+// take the fast path; the caller then runs Compute.
 func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources) (*Result, bool) {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
@@ -30,7 +30,11 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 	assignments := map[string][]*endpointv3.ClusterLoadAssignment{}
 	for _, n := range nodes {
 		prev, ok := last[n.ID]
-		if !ok {
+		if !ok || generatorOf(n) == GeneratorGRPC {
+			// A proxyless client's clusters depend on their endpoints:
+			// mutual TLS is chosen per cluster from whether every
+			// endpoint is meshed, and an ISTIO_MUTUAL cluster of a client
+			// without certificates must stay without endpoints.
 			return nil, false
 		}
 		p, found := ProxyFor(m, n)
