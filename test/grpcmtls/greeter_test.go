@@ -82,11 +82,11 @@ func (g *greeterServer) stop() {
 	<-g.done
 }
 
-// dial opens a channel as pod p: its own bootstrap (its own xDS client and
+// dial opens a channel to server as pod p: its own bootstrap (its own xDS client and
 // node), connections from its address, and xDS client credentials (which
 // follow the cluster's TLS context) or plain insecure ones, which ignore
 // it.
-func dial(p pod, useXDSCreds bool) (*grpc.ClientConn, error) {
+func dial(p, server pod, useXDSCreds bool) (*grpc.ClientConn, error) {
 	resolver, err := xds.NewXDSResolverWithConfigForTesting(p.bootstrap())
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func dial(p pod, useXDSCreds bool) (*grpc.ClientConn, error) {
 		}
 	}
 	local := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(p.ip)}}
-	return grpc.NewClient(target,
+	return grpc.NewClient(target(server),
 		grpc.WithResolvers(resolver),
 		grpc.WithTransportCredentials(creds),
 		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {

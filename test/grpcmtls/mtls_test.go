@@ -3,6 +3,8 @@ package grpcmtls
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 )
 
-// answer is one call's outcome: the identity the greeter saw, or the
+// answer is one call's outcome: the identity the server saw, or the
 // status code of a failed call.
 type answer struct {
 	peer string
@@ -41,6 +43,25 @@ func call(conn *grpc.ClientConn) answer {
 	return answer{peer: resp.GetServerId()}
 }
 
+// expect is what one channel's calls must give: the identity the server
+// sees, or refused ("" peer).
+type expect string
+
+const refused expect = ""
+
+func (e expect) check(a answer) error {
+	if e == refused {
+		if a.code != codes.Unavailable {
+			return fmt.Errorf("want the call refused (Unavailable), got: %v", a)
+		}
+		return nil
+	}
+	if a.code != codes.OK || a.peer != string(e) {
+		return fmt.Errorf("want an answer seeing the caller as %q, got: %v", e, a)
+	}
+	return nil
+}
+
 // setMode makes the namespace's PeerAuthentication say mode.
 func setMode(t *testing.T, mode string) {
 	t.Helper()
@@ -60,95 +81,153 @@ func setMode(t *testing.T, mode string) {
 	}
 }
 
-// eventually polls until both callers get what want says, and fails with
-// their last answers after a deadline: configuration reaches the server
-// and the clients asynchronously.
-func eventually(t *testing.T, what string, meshed, plain *grpc.ClientConn, want func(meshed, plain answer) error) {
+// channel is one open client channel and its name in failures.
+type channel struct {
+	name string
+	conn *grpc.ClientConn
+}
+
+// eventually polls until every channel gets what want says, and fails
+// with their last answers after a deadline: configuration reaches the
+// servers and the clients asynchronously.
+func eventually(t *testing.T, what string, chans []channel, want map[string]expect) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		m, p := call(meshed), call(plain)
-		err := want(m, p)
-		if err == nil {
+		var errs, last []string
+		for _, c := range chans {
+			a := call(c.conn)
+			last = append(last, c.name+": "+a.String())
+			if err := want[c.name].check(a); err != nil {
+				errs = append(errs, c.name+": "+err.Error())
+			}
+		}
+		if len(errs) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v\nmeshed caller: %v\nplaintext caller: %v", what, err, m, p)
+			t.Fatalf("%s:\n  %s\nlast answers:\n  %s", what, strings.Join(errs, "\n  "), strings.Join(last, "\n  "))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
-func seenAs(a answer, who string) error {
-	if a.code != codes.OK || a.peer != who {
-		return fmt.Errorf("want an answer seeing the caller as %q, got: %v", who, a)
-	}
-	return nil
-}
-
-func refused(a answer) error {
-	if a.code != codes.Unavailable {
-		return fmt.Errorf("want the call refused (Unavailable), got: %v", a)
-	}
-	return nil
-}
-
-// TestPeerAuthenticationModesLive walks one server and two open client
+// TestPeerAuthenticationModesLive walks two servers and four open client
 // channels through STRICT, PERMISSIVE, STRICT again and DISABLE; only the
-// PeerAuthentication changes, nothing restarts or redials.
+// PeerAuthentication changes, nothing restarts or redials. The greeter
+// (meshed, with a certificate) demands what the mode says; the legacy
+// server (unmeshed, on the plaintext xDS port, no certificate) can take
+// plaintext only, so STRICT leaves it without a listener and it serves
+// nothing. The caller is meshed and uses xDS credentials; the kiosk is
+// not, and its credentials never attempt TLS.
 func TestPeerAuthenticationModesLive(t *testing.T) {
-	meshed, err := dial(caller, true)
-	if err != nil {
-		t.Fatal(err)
+	var chans []channel
+	for _, c := range []struct {
+		from, to pod
+		xdsCreds bool
+	}{{caller, greeter, true}, {kiosk, greeter, false}, {caller, legacy, true}, {kiosk, legacy, false}} {
+		conn, err := dial(c.from, c.to, c.xdsCreds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		chans = append(chans, channel{name: c.from.name + "->" + c.to.name, conn: conn})
 	}
-	defer meshed.Close()
-	// The kiosk is not in the mesh: no certificate, the plaintext xDS
-	// port, and credentials that never attempt TLS.
-	plain, err := dial(kiosk, false)
-	if err != nil {
-		t.Fatal(err)
+	strict := map[string]expect{
+		"caller->greeter": expect(caller.spiffe()), "kiosk->greeter": refused,
+		"caller->legacy": refused, "kiosk->legacy": refused,
 	}
-	defer plain.Close()
+	for _, step := range []struct {
+		mode, why string
+		want      map[string]expect
+	}{
+		{"STRICT", "mutual TLS with the caller's SPIFFE id, plaintext refused", strict},
+		{"PERMISSIVE", "plaintext accepted, the meshed caller still authenticated", map[string]expect{
+			"caller->greeter": expect(caller.spiffe()), "kiosk->greeter": plaintextPeer,
+			"caller->legacy": plaintextPeer, "kiosk->legacy": plaintextPeer,
+		}},
+		{"STRICT", "plaintext refused again", strict},
+		{"DISABLE", "all plaintext, the caller's auto mTLS turned off", map[string]expect{
+			"caller->greeter": plaintextPeer, "kiosk->greeter": plaintextPeer,
+			"caller->legacy": plaintextPeer, "kiosk->legacy": plaintextPeer,
+		}},
+	} {
+		t.Run(step.mode+": "+step.why, func(t *testing.T) {
+			setMode(t, step.mode)
+			eventually(t, step.mode, chans, step.want)
+			checkProxyStatus(t)
+		})
+	}
+}
 
-	strict := func(m, p answer) error {
-		if err := seenAs(m, caller.spiffe()); err != nil {
-			return fmt.Errorf("meshed caller: %w", err)
+// checkProxyStatus asks the control plane what it knows of the four
+// nodes: each on the port its bootstrap names, the authenticated ones as
+// their SPIFFE id, the servers subscribed to their own listener by name,
+// and every node having accepted (ACKed) the last version of every type
+// it was sent, none rejected.
+func checkProxyStatus(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := proxyStatusProblems()
+		if err == nil {
+			return
 		}
-		if err := refused(p); err != nil {
-			return fmt.Errorf("plaintext caller: %w", err)
+		if time.Now().After(deadline) {
+			t.Fatalf("proxy-status: %v", err)
 		}
-		return nil
+		time.Sleep(200 * time.Millisecond)
 	}
-	t.Run("STRICT: mutual TLS with the caller's SPIFFE id, plaintext refused", func(t *testing.T) {
-		setMode(t, "STRICT")
-		eventually(t, "STRICT", meshed, plain, strict)
-	})
-	t.Run("PERMISSIVE: plaintext accepted, the meshed caller still authenticated", func(t *testing.T) {
-		setMode(t, "PERMISSIVE")
-		eventually(t, "PERMISSIVE", meshed, plain, func(m, p answer) error {
-			if err := seenAs(m, caller.spiffe()); err != nil {
-				return fmt.Errorf("meshed caller: %w", err)
+}
+
+func proxyStatusProblems() error {
+	statuses, err := proxyStatus()
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for _, p := range []pod{greeter, legacy, caller, kiosk} {
+		s, ok := statuses[p.nodeID()]
+		if !ok {
+			problems = append(problems, p.name+": not connected")
+			continue
+		}
+		port, id := "plaintext", ""
+		if p.dir != "" {
+			port, id = "authenticated", p.spiffe()
+		}
+		if s.Port != port || s.Identity != id {
+			problems = append(problems, fmt.Sprintf("%s: port %q as %q, want %q as %q", p.name, s.Port, s.Identity, port, id))
+		}
+		if len(s.Nacks) > 0 {
+			problems = append(problems, fmt.Sprintf("%s: rejected %v", p.name, s.Nacks))
+		}
+		for typ, v := range s.Sent {
+			if s.Acked[typ] != v {
+				problems = append(problems, fmt.Sprintf("%s: %s sent %s, acked %q", p.name, typ, v, s.Acked[typ]))
 			}
-			if err := seenAs(p, plaintextPeer); err != nil {
-				return fmt.Errorf("plaintext caller: %w", err)
+		}
+		if p == greeter || p == legacy {
+			want := serverListener(p)
+			if !subscribed(s.Subscribed, want) {
+				problems = append(problems, fmt.Sprintf("%s: not subscribed to %s: %v", p.name, want, s.Subscribed))
 			}
-			return nil
-		})
-	})
-	t.Run("STRICT again: plaintext refused again", func(t *testing.T) {
-		setMode(t, "STRICT")
-		eventually(t, "STRICT again", meshed, plain, strict)
-	})
-	t.Run("DISABLE: both plaintext, the meshed caller's auto mTLS turned off", func(t *testing.T) {
-		setMode(t, "DISABLE")
-		eventually(t, "DISABLE", meshed, plain, func(m, p answer) error {
-			if err := seenAs(m, plaintextPeer); err != nil {
-				return fmt.Errorf("meshed caller: %w", err)
+		}
+	}
+	sort.Strings(problems)
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func subscribed(subs map[string][]string, name string) bool {
+	for _, names := range subs {
+		for _, n := range names {
+			if n == name {
+				return true
 			}
-			if err := seenAs(p, plaintextPeer); err != nil {
-				return fmt.Errorf("plaintext caller: %w", err)
-			}
-			return nil
-		})
-	})
+		}
+	}
+	return false
 }

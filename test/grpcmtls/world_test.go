@@ -51,9 +51,12 @@ type pod struct {
 }
 
 var (
+	// greeter is a meshed gRPC server with a certificate (15012).
 	greeter = pod{name: "greeter", serviceAccount: "greeter", ip: net4.BackendIP("v1"), meshed: true}
-	caller  = pod{name: "caller", serviceAccount: "caller", ip: net4.ClientIP(), meshed: true}
-	kiosk   = pod{name: "kiosk", serviceAccount: "kiosk", ip: net4.BackendIP("v2")}
+	// legacy is an unmeshed gRPC server without one (15010).
+	legacy = pod{name: "legacy", serviceAccount: "legacy", ip: net4.BackendIP("v3")}
+	caller = pod{name: "caller", serviceAccount: "caller", ip: net4.ClientIP(), meshed: true}
+	kiosk  = pod{name: "kiosk", serviceAccount: "kiosk", ip: net4.BackendIP("v2")}
 )
 
 func (p pod) nodeID() string {
@@ -104,8 +107,8 @@ func (p pod) bootstrap() []byte {
 // testWorld is the running world.
 type testWorld struct {
 	k8s client.Client
-	// server is the greeter's xDS-enabled gRPC server.
-	server *greeterServer
+	// debugToken reads the control plane's debug endpoints.
+	debugToken string
 }
 
 var world *testWorld
@@ -134,10 +137,12 @@ func startWorld() (*testWorld, func(), error) {
 		return fail(err)
 	}
 	ctx := context.Background()
-	for _, ns := range []string{controlNS, namespace} {
-		if err := w.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			return fail(err)
-		}
+	// DebugToken creates the control plane's namespace.
+	if w.debugToken, err = envtestutil.DebugToken(ctx, cfg, controlNS); err != nil {
+		return fail(err)
+	}
+	if err := w.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return fail(err)
 	}
 	if err := w.registerWorkloads(ctx); err != nil {
 		return fail(err)
@@ -167,10 +172,13 @@ func startWorld() (*testWorld, func(), error) {
 			return fail(err)
 		}
 	}
-	if w.server, err = startGreeter(greeter); err != nil {
-		return fail(err)
+	for _, p := range []pod{greeter, legacy} {
+		srv, err := startGreeter(p)
+		if err != nil {
+			return fail(err)
+		}
+		stops = append(stops, srv.stop)
 	}
-	stops = append(stops, w.server.stop)
 	return w, stop, nil
 }
 
@@ -211,10 +219,10 @@ func (p *pod) writeCertificate(mesh *ca.CA, dir string) error {
 	return nil
 }
 
-// registerWorkloads creates the three pods (greeter and caller meshed,
-// kiosk not) and the greeter Service with its EndpointSlice.
+// registerWorkloads creates the pods (greeter and caller meshed, legacy
+// and kiosk not) and a Service with its EndpointSlice for each server.
 func (w *testWorld) registerWorkloads(ctx context.Context) error {
-	for _, p := range []pod{greeter, caller, kiosk} {
+	for _, p := range []pod{greeter, legacy, caller, kiosk} {
 		obj := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: namespace, Labels: map[string]string{"app": p.name}},
 			Spec:       corev1.PodSpec{ServiceAccountName: p.serviceAccount, Containers: []corev1.Container{{Name: "app", Image: p.name}}},
@@ -232,25 +240,37 @@ func (w *testWorld) registerWorkloads(ctx context.Context) error {
 			return fmt.Errorf("pod %s status: %w", p.name, err)
 		}
 	}
+	for _, p := range []pod{greeter, legacy} {
+		if err := w.registerServer(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerServer makes the pod the one endpoint of a Service of its name.
+func (w *testWorld) registerServer(ctx context.Context, p pod) error {
 	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: greeter.name, Namespace: namespace},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": greeter.name},
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: namespace},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": p.name},
 			Ports: []corev1.ServicePort{{Name: "grpc", Port: servicePort, TargetPort: intstr.FromInt32(serverPort)}}},
 	}
 	if err := w.k8s.Create(ctx, svc); err != nil {
 		return err
 	}
 	return w.k8s.Create(ctx, &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: greeter.name + "-1", Namespace: namespace, Labels: map[string]string{discoveryv1.LabelServiceName: greeter.name}},
+		ObjectMeta:  metav1.ObjectMeta{Name: p.name + "-1", Namespace: namespace, Labels: map[string]string{discoveryv1.LabelServiceName: p.name}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("grpc"), Port: ptr.To[int32](serverPort)}},
 		Endpoints: []discoveryv1.Endpoint{{
-			Addresses:  []string{greeter.ip},
+			Addresses:  []string{p.ip},
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
-			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: greeter.name, Namespace: namespace},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: p.name, Namespace: namespace},
 		}},
 	})
 }
 
-// target is what the clients dial.
-var target = "xds:///" + net.JoinHostPort(greeter.name, strconv.Itoa(servicePort))
+// target is what a client dials to reach server.
+func target(server pod) string {
+	return "xds:///" + net.JoinHostPort(server.name, strconv.Itoa(servicePort))
+}
