@@ -1,6 +1,8 @@
 package mesh_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -113,4 +115,41 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestProxylessEndpointChangeRetranslates: on the endpoint-only fast path
+// a proxyless client is translated in full, since its clusters' mutual
+// TLS depends on the endpoints: an unmeshed endpoint joining cart turns
+// cart's cluster to plaintext, as a full Compute would.
+func TestProxylessEndpointChangeRetranslates(t *testing.T) {
+	base := "../translate/testdata/grpc-mtls.base.yaml"
+	extra := filepath.Join(t.TempDir(), "unmeshed-cart.yaml")
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: cart-plain, namespace: shop, labels: {app: cart}}\nspec: {serviceAccountName: cart, containers: [{name: app, image: cart}]}\nstatus: {podIP: 10.244.8.30}\n"
+	if err := os.WriteFile(extra, []byte(pod), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := translate.Load([]string{base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := translate.Load([]string{base, extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := proxylessNode(t, "checkout", "10.244.8.10", "checkout", true)
+	first := mesh.Compute(before, []mesh.Node{node})
+	cart := "outbound|9000||cart.shop.svc.cluster.local"
+	if c := clusterNamed(first.Resources[node.ID], cart); c.GetTransportSocket() == nil {
+		t.Fatalf("every cart endpoint meshed: want mutual TLS, got %v", c)
+	}
+	fast, ok := mesh.ComputeEndpoints(after, []mesh.Node{node}, first.Resources)
+	if !ok {
+		t.Fatal("the fast path refused a proxyless node")
+	}
+	if c := clusterNamed(fast.Resources[node.ID], cart); c.GetTransportSocket() != nil {
+		t.Errorf("an unmeshed cart endpoint joined: want plaintext, got %v", c.GetTransportSocket())
+	}
+	if full := mesh.Compute(after, []mesh.Node{node}); !sameResources(fast.Resources[node.ID], full.Resources[node.ID]) {
+		t.Error("the fast path's resources differ from a full Compute's")
+	}
 }
