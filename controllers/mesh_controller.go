@@ -221,7 +221,14 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 // asked for for a proxyless gRPC node. The secrets come from what the node
 // proved, not from its group (see SecretsView).
 func (r *MeshReconciler) snapshotFor(node string, rs *xds.Resources, shared map[*xds.Resources]*xdsserver.Snapshot) (*xdsserver.Snapshot, error) {
-	rs = r.Secrets.For(rs, r.Server.Tracker().Identity(node))
+	who := r.Server.Tracker().Identity(node)
+	if r.filtered(node) {
+		// A proxyless gRPC node reads its key pair from files (its
+		// bootstrap's certificate providers) and never asks for SDS: no
+		// key is made for it.
+		who = nil
+	}
+	rs = r.Secrets.For(rs, who)
 	if r.filtered(node) {
 		return r.snapshots().Snapshot(xdsserver.FilterSubscribed(rs, r.Server.Tracker().Subscriptions(node)))
 	}

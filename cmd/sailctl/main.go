@@ -65,7 +65,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&files, "f", "manifest file (YAML or JSON, multi-document); repeatable")
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
-	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy")
+	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy, as the plaintext xDS port serves it; grpc-mtls: one holding a certificate (authenticated port), with mutual TLS")
 	show := fs.String("show", "", "telemetry: print the proxy's effective tracing and access logs and the objects that set them, instead of its config dump")
 	meshNamespace := fs.String("mesh-namespace", defaults.ControlPlaneNamespace, "the control plane's namespace: its ConfigMap istio among the manifests is the mesh configuration")
 	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
@@ -79,8 +79,10 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	case "":
 	case "grpc":
 		runFor = translate.RunProxyless
+	case "grpc-mtls":
+		runFor = translate.RunProxylessMTLS
 	default:
-		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --generator %q: want grpc or nothing", *generator))
+		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --generator %q: want grpc, grpc-mtls or nothing", *generator))
 	}
 	b, unsupported, err := translate.LoadIn(files, *meshNamespace)
 	if err != nil {
@@ -133,10 +135,11 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
-const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc|grpc-mtls] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
 
 Translates manifests offline into one proxy's config dump: its Envoy's, or
-with --generator grpc what a proxyless gRPC client in the pod gets. A
+with --generator grpc what a proxyless gRPC client in the pod gets (with
+grpc-mtls: one holding a certificate, on the authenticated port). A
 ConfigMap istio in --mesh-namespace (default sailplane-system) among the
 manifests is the mesh configuration, as in the cluster. Problems go to
 stderr.

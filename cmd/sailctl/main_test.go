@@ -103,3 +103,27 @@ func TestTranslateProxyless(t *testing.T) {
 		t.Errorf("--generator envoy: exit %d, want 2", code)
 	}
 }
+
+// --generator grpc-mtls is the proxyless client holding a certificate: its
+// clusters to meshed services name the certificate provider instance, its
+// server listeners exist; --generator grpc (the plaintext port) has no
+// TLS at all.
+func TestTranslateProxylessMTLS(t *testing.T) {
+	in := filepath.Join("..", "..", "internal", "translate", "testdata", "grpc-mtls.base.yaml")
+	dump := func(gen string) string {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"x", "translate", "-f", in, "--proxy", "checkout.shop", "--generator", gen}, &out, &errOut); code != 0 {
+			t.Fatalf("--generator %s: exit %d: %s", gen, code, errOut.String())
+		}
+		return out.String()
+	}
+	mtls, plain := dump("grpc-mtls"), dump("grpc")
+	for _, want := range []string{`"tlsCertificateProviderInstance"`, `"xds.istio.io/grpc/lds/inbound/10.244.8.10:7070"`, `"spiffe://cluster.local/ns/shop/sa/cart"`} {
+		if !strings.Contains(mtls, want) {
+			t.Errorf("grpc-mtls config dump lacks %s", want)
+		}
+	}
+	if strings.Contains(plain, `"tlsCertificateProviderInstance"`) || !strings.Contains(plain, `"xds.istio.io/grpc/lds/inbound/10.244.8.10:7070"`) {
+		t.Errorf("grpc config dump: want plaintext server listeners and no certificate provider")
+	}
+}

@@ -6,6 +6,7 @@ package mesh
 
 import (
 	"sort"
+	"strconv"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -90,13 +91,21 @@ type translations struct {
 func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
 	gen := generatorOf(n)
 	group := xds.GroupKey(p) + "|" + gen
+	if gen == GeneratorGRPC {
+		p.CertProviders = n.Identity != nil
+		group += proxylessKey(p)
+	}
 	if r, ok := t.byGroup[group]; ok {
 		return r
 	}
 	var r *xds.Resources
 	switch {
 	case gen == GeneratorGRPC:
-		r = memo(t.outbound, xds.OutboundKey(t.m, p)+"|grpc", func() *xds.Resources { return xds.GenerateProxyless(t.m, p) })
+		out := memo(t.outbound, xds.OutboundKey(t.m, p)+"|grpc|certs="+strconv.FormatBool(p.CertProviders), func() *xds.Resources { return xds.GenerateProxyless(t.m, p) })
+		in := xds.GenerateProxylessInbound(t.m, p)
+		t.inbound[group] = in
+		r = xds.Combine(out, in)
+		r.Problems = nil // the halves carry them
 	case p.Type == names.Router:
 		r = xds.Generate(t.m, p)
 		t.inbound[group] = r // reported once, like the halves
@@ -189,4 +198,15 @@ func memo(cache map[string]*xds.Resources, key string, f func() *xds.Resources) 
 	r := f()
 	cache[key] = r
 	return r
+}
+
+// proxylessKey is what else a proxyless node's configuration depends on:
+// whether it holds certificates (mutual TLS or not), and its pod (the
+// addresses of its server listeners).
+func proxylessKey(p xds.Proxy) string {
+	k := "|certs=" + strconv.FormatBool(p.CertProviders)
+	if p.Workload != nil {
+		k += "|pod=" + p.Workload.Ref.String()
+	}
+	return k
 }

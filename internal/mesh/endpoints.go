@@ -12,9 +12,9 @@ import (
 // ComputeEndpoints is the fast path for a change that touched only
 // EndpointSlices: the model is rebuilt, but every group keeps its previous
 // listeners, routes and clusters, and only its load assignments are
-// recomputed. Groups share results as in Compute. ok is false when a node
-// has no previous result or a group cannot take the fast path; the caller
-// then runs Compute.
+// recomputed (proxyless gRPC clients are translated in full). Groups share
+// results as in Compute. ok is false when a node has no previous result or
+// a group cannot take the fast path; the caller then runs Compute.
 func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources) (*Result, bool) {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
@@ -28,6 +28,12 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 	// Load assignments depend on the outbound half only, so groups that
 	// share it share the recomputation.
 	assignments := map[string][]*endpointv3.ClusterLoadAssignment{}
+	// A proxyless client's clusters depend on their endpoints (mutual TLS
+	// is chosen per cluster from whether every endpoint is meshed, and an
+	// ISTIO_MUTUAL cluster of a client without certificates must stay
+	// without endpoints), so proxyless nodes are translated in full, as
+	// Compute does, sharing what Compute would share.
+	proxyless := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
 	for _, n := range nodes {
 		prev, ok := last[n.ID]
 		if !ok {
@@ -36,6 +42,10 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 		p, found := ProxyFor(m, n)
 		if !found {
 			return nil, false
+		}
+		if generatorOf(n) == GeneratorGRPC {
+			res.Resources[n.ID] = proxyless.forProxy(p, n)
+			continue
 		}
 		if next, done := updated[shared{prev, p.Locality}]; done {
 			res.Resources[n.ID] = next
@@ -54,6 +64,6 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 		updated[shared{prev, p.Locality}] = &copied
 		res.Resources[n.ID] = &copied
 	}
-	res.Groups = len(updated)
+	res.Groups = len(updated) + len(proxyless.byGroup)
 	return res, true
 }

@@ -69,7 +69,9 @@ func translateCase(t *testing.T, in string) ([]byte, []byte) {
 
 // caseHeader is what a case's leading comment lines say: "# proxy: POD.NS"
 // (required), any "# with: FILE" naming shared inputs in testdata/, and
-// "# generator: grpc" for a proxyless gRPC client in that pod.
+// "# generator: grpc" for a proxyless gRPC client in that pod on the
+// plaintext xDS port, "# generator: grpc-mtls" for one that holds a
+// certificate (the authenticated port).
 type caseHeader struct {
 	proxy, generator string
 	with             []string
@@ -77,8 +79,11 @@ type caseHeader struct {
 
 // run translates b for the case's proxy with the case's generator.
 func (h caseHeader) run(b *bundle.Bundle) (*Result, error) {
-	if h.generator == "grpc" {
+	switch h.generator {
+	case "grpc":
 		return RunProxyless(b, ParseProxy(h.proxy))
+	case "grpc-mtls":
+		return RunProxylessMTLS(b, ParseProxy(h.proxy))
 	}
 	return Run(b, ParseProxy(h.proxy))
 }
@@ -117,8 +122,8 @@ func header(t *testing.T, in string) caseHeader {
 			h.with = append(h.with, filepath.Join(filepath.Dir(in), w))
 		}
 		if g, ok := strings.CutPrefix(line, "# generator: "); ok {
-			if g != "grpc" {
-				t.Fatalf("%s: unknown generator %q (want grpc)", in, g)
+			if g != "grpc" && g != "grpc-mtls" {
+				t.Fatalf("%s: unknown generator %q (want grpc or grpc-mtls)", in, g)
 			}
 			h.generator = g
 		}

@@ -117,16 +117,29 @@ func Run(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
 }
 
 // RunProxyless is Run for a proxyless gRPC client in the pod (node
-// metadata GENERATOR: grpc): the pod's namespace and labels decide what it
-// sees, and it gets what xds.GenerateProxyless builds.
+// metadata GENERATOR: grpc) as the plaintext xDS port serves it: the pod's
+// namespace and labels decide what it sees, and it gets what
+// xds.GenerateProxyless and xds.GenerateProxylessInbound build.
 func RunProxyless(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
+	return runProxyless(b, proxy, false)
+}
+
+// RunProxylessMTLS is RunProxyless for a node that proved its identity on
+// the authenticated port and so holds a certificate in its bootstrap's
+// certificate providers: its clusters and server listeners use mutual TLS.
+func RunProxylessMTLS(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
+	return runProxyless(b, proxy, true)
+}
+
+func runProxyless(b *bundle.Bundle, proxy types.NamespacedName, certs bool) (*Result, error) {
 	m := model.Build(b)
 	p, err := ProxyFor(m, proxy)
 	if err != nil {
 		return nil, err
 	}
 	p.Type = names.Sidecar // proxyless node ids are sidecar~...
-	return result(m, p, xds.GenerateProxyless(m, p)), nil
+	p.CertProviders = certs
+	return result(m, p, xds.Combine(xds.GenerateProxyless(m, p), xds.GenerateProxylessInbound(m, p))), nil
 }
 
 func result(m *model.Model, p xds.Proxy, r *xds.Resources) *Result {

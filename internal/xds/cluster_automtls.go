@@ -21,10 +21,11 @@ import (
 // DestinationRule leaves tls unset (ISTIO_MUTUAL forces mutual TLS,
 // DISABLE turns it off, SIMPLE and MUTUAL are the rule's own TLS), to
 // services in the mesh whose endpoints the control plane knows (EDS), and
-// not when the destination's namespace DISABLEs mutual TLS. Proxyless gRPC
-// clients are not given it.
+// not when the destination's namespace DISABLEs mutual TLS. For proxyless
+// gRPC clients grpcTransport turns the matches into one choice per
+// cluster.
 func (g *generator) autoMTLS(c *clusterv3.Cluster, svc *model.Service, port model.Port, subset string, tp *networkingv1.TrafficPolicy) {
-	if g.proxyless || svc.MeshExternal || c.GetType() != clusterv3.Cluster_EDS || c.TransportSocket != nil {
+	if svc.MeshExternal || c.GetType() != clusterv3.Cluster_EDS || c.TransportSocket != nil {
 		return
 	}
 	if tp != nil && tp.TLS != nil {

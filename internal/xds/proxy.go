@@ -26,6 +26,12 @@ type Proxy struct {
 	// Locality is where the proxy runs ("region/zone/subzone", see
 	// model.Locality): locality load balancing orders endpoints by it.
 	Locality model.Locality
+	// CertProviders says a proxyless gRPC node holds a workload
+	// certificate of its own, in files its bootstrap's certificate
+	// provider instance names (names.GRPCCertProviderInstance): it proved
+	// an identity on the authenticated xDS port. Only then does its
+	// configuration ask for mutual TLS (proxyless_mtls.go).
+	CertProviders bool
 }
 
 // GroupKey identifies proxies that get identical configuration: same

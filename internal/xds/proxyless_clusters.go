@@ -9,20 +9,23 @@ import (
 )
 
 // grpcClusters keeps the clusters gRPC's xDS client accepts, EDS and
-// logical-DNS ones, without upstream TLS (gRPC wants certificate providers
-// for that, which sailplane does not configure), and returns the names of
+// logical-DNS ones, with the transport gRPC reads (grpcTransport: mutual
+// TLS from certificate providers, or plaintext), and returns the names of
 // those it left out. Each one left out is reported against the object
 // that made it so; the routes are then made consistent by
 // withoutClusters, so the client never waits for a cluster that will not
 // come.
 func (g *generator) grpcClusters() map[string]bool {
 	left := map[string]bool{}
+	loads := make(map[string]int, len(g.out.Endpoints))
+	for i, e := range g.out.Endpoints {
+		loads[e.GetClusterName()] = i
+	}
 	kept := g.out.Clusters[:0]
 	for _, c := range g.out.Clusters {
 		switch c.GetType() {
 		case clusterv3.Cluster_EDS, clusterv3.Cluster_LOGICAL_DNS:
-			c.TransportSocket = nil
-			c.TransportSocketMatches = nil
+			g.grpcTransport(c, loads)
 			kept = append(kept, c)
 		default:
 			left[c.Name] = true

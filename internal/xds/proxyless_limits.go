@@ -36,7 +36,11 @@ func (g *generator) reportProxylessLimits() {
 			}
 		}
 		if dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc); dr != nil && dr.Spec.TrafficPolicy != nil && dr.Spec.TrafficPolicy.TLS != nil {
-			g.problem(model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}, "trafficPolicy.tls", why+": gRPC clients need their own certificate providers")
+			// ISTIO_MUTUAL comes from the client's certificate providers
+			// (grpcTransport); files and credentialName do not exist there.
+			if m := dr.Spec.TrafficPolicy.TLS.Mode; m != "ISTIO_MUTUAL" && m != "DISABLE" && m != "" {
+				g.problem(model.ObjectRef{Kind: "DestinationRule", NamespacedName: dr.Ref}, "trafficPolicy.tls.mode", why+": "+m+" needs certificates gRPC clients cannot be given; they connect in plaintext")
+			}
 		}
 	}
 }
