@@ -59,6 +59,9 @@ type MeshReconciler struct {
 	mu      sync.Mutex
 	last    map[string]*xds.Resources
 	builder *xdsserver.Builder
+	// lastModel is the model last was computed from: the endpoint-only
+	// path recomputes just the services that changed since.
+	lastModel *model.Model
 
 	// nacks keeps rejections from being logged again at every rebuild.
 	nacks mesh.RejectionLog
@@ -147,7 +150,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	full := r.fullRebuild.Swap(false)
 	if !full {
 		r.mu.Lock()
-		res, ok := mesh.ComputeEndpoints(b, nodes, r.last)
+		res, ok := mesh.ComputeEndpointsSince(b, nodes, r.last, r.lastModel)
 		r.mu.Unlock()
 		if ok {
 			err := r.publish(res)
@@ -182,7 +185,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 func (r *MeshReconciler) publish(res *mesh.Result) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last = res.Resources
+	r.last, r.lastModel = res.Resources, res.Model
 	r.snapshots().Next()
 	r.Secrets.Reset()
 	shared := map[*xds.Resources]*xdsserver.Snapshot{}

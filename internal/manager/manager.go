@@ -103,6 +103,9 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := addMesh(m, xdsServer, trust, opts, log); err != nil {
 		return nil, err
 	}
+	if err := addMemoryReturner(m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
