@@ -48,6 +48,7 @@ type cpSettings struct {
 	MemoryLimit               string
 	PushBudgetMiB             int
 	Verbose                   bool
+	PeakHeapProfile           string
 }
 
 func (s cpSettings) restConfig() *rest.Config {
@@ -195,7 +196,7 @@ func newSettings(cl *Cluster, cfg Config) (cpSettings, error) {
 		Host: c.Host, CAData: c.CAData, CertData: c.CertData, KeyData: c.KeyData, BearerToken: c.BearerToken, QPS: c.QPS, Burst: c.Burst,
 		XDSAddress: xdsAddr, MonitoringAddress: monAddr,
 		WebhookAddress: net.JoinHostPort(w.LocalServingHost, strconv.Itoa(w.LocalServingPort)), WebhookCertDir: w.LocalServingCertDir,
-		MemoryLimit: cfg.MemoryLimit, PushBudgetMiB: cfg.PushBudgetMiB, Verbose: cfg.Verbose,
+		MemoryLimit: cfg.MemoryLimit, PushBudgetMiB: cfg.PushBudgetMiB, Verbose: cfg.Verbose, PeakHeapProfile: cfg.PeakHeapProfile,
 	}, nil
 }
 
@@ -396,6 +397,7 @@ func ServeControlPlane(ctx context.Context, settingsPath string) error {
 	sink.rec.forward = send
 	mw := watchMemory(0, nil)
 	defer mw.close()
+	go watchPeakHeap(set.PeakHeapProfile, mw.stop)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cp, err := StartControlPlane(ctx, set, sink)

@@ -38,7 +38,10 @@ type Config struct {
 	// and --xds-push-budget-mib (PushBudgetMiB < 0: its default).
 	MemoryLimit   string
 	PushBudgetMiB int
-	Verbose       bool
+	// PeakHeapProfile, when set, is where the control plane writes its
+	// heap profile at its live heap's peak.
+	PeakHeapProfile string
+	Verbose         bool
 	// Commit is the sailplane commit being measured, read when the
 	// program started (the working tree may move on during a long run).
 	Commit string

@@ -78,6 +78,7 @@ func parse(args []string) (*options, error) {
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write each phase's CPU profile next to this path (bench.pprof → bench.converge.pprof, ...)")
 	fs.StringVar(&c.MemoryLimit, "memory-limit", "auto", "the control plane's --memory-limit (Go soft memory limit: auto, off or a size such as 1536MiB)")
 	fs.IntVar(&c.PushBudgetMiB, "xds-push-budget-mib", -1, "the control plane's --xds-push-budget-mib (-1: its default)")
+	fs.StringVar(&c.PeakHeapProfile, "peak-heap-profile", "", "write the control plane's heap profile at its live heap's peak here")
 	fs.BoolVar(&c.Verbose, "verbose", false, "print the control plane's log")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.saveJSON, "save-json", "", "also save the results as JSON here")
