@@ -72,3 +72,19 @@ func snapshots(b *testing.B, builder *xdsserver.Builder, res *mesh.Result) {
 		}
 	}
 }
+
+// BenchmarkPlaintextVariant is xds.WithoutSDS of one whole group at the
+// reference size: what a publish builds for a node that proved no
+// identity (a plaintext-port proxy, or one gone before its snapshot).
+func BenchmarkPlaintextVariant(b *testing.B) {
+	m := NewMesh(referenceSpec)
+	res := mesh.Compute(m.Bundle(), meshNodes(m, 1))
+	var rs *xds.Resources
+	for _, r := range res.Resources {
+		rs = r
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		xds.WithoutSDS(rs)
+	}
+}
