@@ -193,6 +193,13 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	snaps := make([]*xdsserver.Snapshot, 0, len(res.Resources))
 	keep := make(map[string]bool, len(res.Resources))
 	for node, rs := range res.Resources {
+		// A node gone since the reconcile began has no identity to look up:
+		// building it the variant for "proved none" (a copy of the group
+		// without secrets) would cost memory and leave that variant in the
+		// cache for its return.
+		if !r.Server.Tracker().Connected(node) {
+			continue
+		}
 		snap, err := r.snapshotFor(node, rs, shared)
 		if err != nil {
 			return err
