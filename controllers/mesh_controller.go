@@ -61,6 +61,9 @@ type MeshReconciler struct {
 	mu      sync.Mutex
 	last    map[string]*xds.Resources
 	builder *xdsserver.Builder
+	// lastModel is the model last was computed from: the endpoint-only
+	// path recomputes just the services that changed since.
+	lastModel *model.Model
 
 	// nacks keeps rejections from being logged again at every rebuild.
 	nacks mesh.RejectionLog
@@ -155,7 +158,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	full := r.fullRebuild.Swap(false)
 	if !full {
 		r.mu.Lock()
-		res, ok := mesh.ComputeEndpoints(b, nodes, r.last)
+		res, ok := mesh.ComputeEndpointsSince(b, nodes, r.last, r.lastModel)
 		r.mu.Unlock()
 		if ok {
 			err := r.publish(res)
@@ -190,7 +193,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 func (r *MeshReconciler) publish(res *mesh.Result) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last = res.Resources
+	r.last, r.lastModel = res.Resources, res.Model
 	r.snapshots().Next()
 	r.Secrets.Reset()
 	shared := map[*xds.Resources]*xdsserver.Snapshot{}
@@ -198,6 +201,13 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 	snaps := make([]*xdsserver.Snapshot, 0, len(res.Resources))
 	keep := make(map[string]bool, len(res.Resources))
 	for node, rs := range res.Resources {
+		// A node gone since the reconcile began has no identity to look up:
+		// building it the variant for "proved none" (a copy of the group
+		// without secrets) would cost memory and leave that variant in the
+		// cache for its return.
+		if !r.Server.Tracker().Connected(node) {
+			continue
+		}
 		snap, err := r.snapshotFor(node, rs, shared)
 		if err != nil {
 			return err

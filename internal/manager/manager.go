@@ -27,12 +27,20 @@ import (
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/memlimit"
 )
 
 // New builds the manager; the caller runs it with Start. Health checks added
 // with AddHealthzCheck and AddReadyzCheck are served on the monitoring port.
 func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, error) {
 	opts = opts.withDefaults()
+	// The limit is the process's; set before the caches fill so the
+	// start-up's garbage is already collected against it.
+	limit, err := memlimit.Apply(opts.MemoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Go memory limit", "limitBytes", limit.Bytes, "source", limit.Source)
 	cfg = withoutClientThrottle(cfg)
 	scheme, err := NewScheme()
 	if err != nil {
@@ -95,6 +103,9 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		return nil, err
 	}
 	if err := addMesh(m, xdsServer, trust, opts, log); err != nil {
+		return nil, err
+	}
+	if err := addMemoryReturner(m); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/memlimit"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
 
@@ -62,6 +63,10 @@ type Options struct {
 	// server before /readyz reports it (the last configuration is served
 	// throughout). Default: DefaultAPIOutageGrace.
 	APIOutageGrace time.Duration
+	// MemoryLimit is the Go runtime's soft memory limit (internal/memlimit:
+	// "auto", "off" or a size). Default: memlimit.Auto, GOMEMLIMIT if set,
+	// else 90% of the container's memory limit, else none.
+	MemoryLimit string
 }
 
 // DefaultOptions returns the options of a production deployment: istiod's
@@ -96,6 +101,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LeaderElectionID == "" {
 		o.LeaderElectionID = DefaultLeaderElectionID
+	}
+	if o.MemoryLimit == "" {
+		o.MemoryLimit = memlimit.Auto
 	}
 	if o.APIOutageGrace <= 0 {
 		o.APIOutageGrace = DefaultAPIOutageGrace

@@ -54,6 +54,7 @@ func TestOptionsDefaults(t *testing.T) {
 		Namespace:         "sailplane-system",
 		LeaderElectionID:  "sailplane-leader.networking.istio.io",
 		APIOutageGrace:    10 * time.Second,
+		MemoryLimit:       "auto",
 	}
 	if got != want {
 		t.Errorf("withDefaults() = %+v, want %+v (WebhookAddress and both xDS addresses stay empty: off)", got, want)

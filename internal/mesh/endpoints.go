@@ -16,7 +16,16 @@ import (
 // results as in Compute. ok is false when a node has no previous result or
 // a group cannot take the fast path; the caller then runs Compute.
 func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources) (*Result, bool) {
+	return ComputeEndpointsSince(b, nodes, last, nil)
+}
+
+// ComputeEndpointsSince is ComputeEndpoints knowing the model last was
+// computed from: only the load assignments of services whose endpoints
+// changed since then are computed, the rest are last's own (see
+// changedServices). A nil prev computes every load assignment.
+func ComputeEndpointsSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources, prev *model.Model) (*Result, bool) {
 	m := model.Build(b)
+	unchanged := unchangedSince(prev, m)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
 	// Nodes that shared a result share the update, unless their locality
 	// changed apart (a pod's zone first seen in its EndpointSlice).
@@ -35,7 +44,7 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 	// Compute does, sharing what Compute would share.
 	proxyless := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
 	for _, n := range nodes {
-		prev, ok := last[n.ID]
+		before, ok := last[n.ID]
 		if !ok {
 			return nil, false
 		}
@@ -47,21 +56,21 @@ func ComputeEndpoints(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resou
 			res.Resources[n.ID] = proxyless.forProxy(p, n)
 			continue
 		}
-		if next, done := updated[shared{prev, p.Locality}]; done {
+		if next, done := updated[shared{before, p.Locality}]; done {
 			res.Resources[n.ID] = next
 			continue
 		}
 		key := xds.OutboundKey(m, p) + "|" + generatorOf(n)
 		eps, ok := assignments[key]
 		if !ok || p.Type == names.Router {
-			if eps, ok = xds.EndpointsFor(m, p, prev.Clusters); !ok {
+			if eps, ok = endpointsOf(m, p, before, reusable(prev, n, m, p, unchanged)); !ok {
 				return nil, false
 			}
 			assignments[key] = eps
 		}
-		copied := *prev
+		copied := *before
 		copied.Endpoints = eps
-		updated[shared{prev, p.Locality}] = &copied
+		updated[shared{before, p.Locality}] = &copied
 		res.Resources[n.ID] = &copied
 	}
 	res.Groups = len(updated) + len(proxyless.byGroup)

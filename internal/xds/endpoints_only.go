@@ -15,27 +15,25 @@ import (
 // reused and this is all that runs. ok is false when a cluster's name does
 // not say which service it is for; the caller then regenerates everything.
 func EndpointsFor(m *model.Model, p Proxy, clusters []*clusterv3.Cluster) ([]*endpointv3.ClusterLoadAssignment, bool) {
-	var out []*endpointv3.ClusterLoadAssignment
-	g := &generator{m: m, proxy: p, out: &Resources{}, gateways: p.gatewayNames(m)}
-	for _, c := range clusters {
-		if c.GetType() != clusterv3.Cluster_EDS {
-			continue
-		}
-		if a, ok := telemetryAssignment(m, c.Name); ok {
-			out = append(out, a)
-			continue
-		}
-		key, ok := names.ParseCluster(c.Name)
-		if !ok || key.Direction != names.Outbound {
-			return nil, false
-		}
-		eps, plan := subsetEndpoints(m, p, key)
-		if svc := m.Services[key.Host]; svc != nil && !g.serviceInScope(svc) {
-			eps, plan = nil, nil // the empty cluster of a host outside the Sidecar's scope
-		}
-		out = append(out, localityAssignment(c.Name, eps, plan, p))
+	return EndpointsReusing(m, p, clusters, nil, func(string) bool { return false })
+}
+
+// assignmentFor is the load assignment of one EDS cluster: a telemetry
+// collector's, or an outbound cluster's (empty for a host outside the
+// proxy's Sidecar scope). False for a cluster it cannot recompute alone.
+func (g *generator) assignmentFor(c *clusterv3.Cluster) (*endpointv3.ClusterLoadAssignment, bool) {
+	if a, ok := telemetryAssignment(g.m, c.Name); ok {
+		return a, true
 	}
-	return out, true
+	key, ok := names.ParseCluster(c.Name)
+	if !ok || key.Direction != names.Outbound {
+		return nil, false
+	}
+	eps, plan := subsetEndpoints(g.m, g.proxy, key)
+	if svc := g.m.Services[key.Host]; svc != nil && !g.serviceInScope(svc) {
+		eps, plan = nil, nil // the empty cluster of a host outside the Sidecar's scope
+	}
+	return localityAssignment(c.Name, eps, plan, g.proxy), true
 }
 
 // subsetEndpoints are the endpoints of the cluster's service port and

@@ -82,7 +82,8 @@ func clusterWithoutSDS(c *clusterv3.Cluster) (*clusterv3.Cluster, bool) {
 	if !closed && !matches {
 		return c, false
 	}
-	nc := proto.Clone(c).(*clusterv3.Cluster)
+	// Only top-level fields change below: the rest is shared with c.
+	nc := shallowCluster(c)
 	var keep []*clusterv3.Cluster_TransportSocketMatch
 	for _, m := range nc.TransportSocketMatches {
 		if len(sdsRefs(m.GetTransportSocket())) == 0 {

@@ -20,7 +20,7 @@ func stages(c CPUPhase) string {
 		return ""
 	}
 	halves := w[fnHalvesOut] + w[fnHalvesIn] // Compute's, on goroutines of their own
-	return fmt.Sprintf("Control-plane CPU in the phase: %s (process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; the status writer %s.",
+	return fmt.Sprintf("Control-plane CPU in the phase: %s (control-plane process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; the status writer %s.",
 		dur(c.ByRole[roleControlPlane]), dur(c.Process), dur(c.ByRole["runtime"]),
 		dur(w[fnReconcile]+halves), dur(w[fnCollect]), dur(w[fnCompute]+halves), dur(w[fnEndpoints]), dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
 		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnEncode]), dur(w[fnStatus]))
@@ -82,8 +82,8 @@ func heapCause(r *Result) string {
 	for _, h := range m.Holders[:min(6, len(m.Holders))] {
 		top = append(top, fmt.Sprintf("%s %s", shortFunc(h.Func), mib(h.Bytes)))
 	}
-	out := fmt.Sprintf("The steady live heap is %s, of which the simulated proxies and the harness hold %s. One reconcile's result and snapshots hold %s (measured directly: %d groups, %d outbound halves); the reconciler keeps the last one while it builds the next.",
-		mib(m.LiveHeap), mib(m.LiveProxies), mib(tr.Retained), tr.Groups, tr.OutboundKeys)
+	out := fmt.Sprintf("The control plane's steady live heap is %s. One reconcile's result and snapshots hold %s (measured directly: %d groups, %d outbound halves); the reconciler keeps the last one while it builds the next.",
+		mib(m.LiveHeap), mib(tr.Retained), tr.Groups, tr.OutboundKeys)
 	if len(top) > 0 {
 		out += " The largest holders: " + strings.Join(top, ", ") + "."
 	}
@@ -108,9 +108,6 @@ func planFor(c CPUPhase, statusLoop bool) string {
 	if big(w[fnSotW] + w[fnDelta]) {
 		plans = append(plans, planScopeProxies)
 	}
-	if bench := c.ByRole[roleProxies] + c.ByRole[roleHarness]; c.Process > 0 && bench*4 >= c.Process {
-		plans = append(plans, fmt.Sprintf(planProxiesApart, dur(bench), dur(c.Process)))
-	}
 	if len(plans) == 0 {
 		return "Plan: read the phase's profile (--cpuprofile) for the stage that dominates."
 	}
@@ -122,8 +119,7 @@ const (
 	planScopedCompute   = "Scope a rule change: only the route tables and clusters of the hosts it names change, yet every outbound half (one per namespace) is translated again and its protos marshalled again. Keep the previous reconcile's halves and rebuild only the virtual hosts and clusters of the hosts whose rules changed, keyed by those rules and the half's namespace so that the result stays exactly what a full translation gives (checked the way the endpoint-only path is: against a full translation on every golden case)."
 	planScopedEndpoints = "Make an endpoint change cost the service it touched: the endpoint-only path rebuilds the model and every load assignment of every outbound half, and the builder marshals them again; recompute only the load assignments of the services whose EndpointSlices changed and reuse the others by pointer (the builder already recognises reused protos and lists without marshalling them)."
 	planScopeProxies    = "Send each proxy less: without Sidecars every proxy is sent every exported service (see \"Configuration per proxy\": about 1.1 MiB, of it one route table of 600 KiB), so start-up moves proxies × that through gRPC and a rule change resends the whole route table of its port to every proxy. Istio's answer is the Sidecar resource's egress hosts (and exportTo), which sailplane serves: with them a proxy's configuration follows what its workload calls, not the size of the mesh (--scoped N measures a mesh whose workloads each call N services)."
-	planProxiesApart    = "Part of the time is the benchmark's own: the simulated proxies and the harness run in the control plane's process, on the same cores, and used %s of the phase's %s of CPU; against proxies on machines of their own (Envoy's case) the control plane has both cores."
-	planHeap            = "Plan: what remains grows with proxies × resources and is the ADS server's per-stream state: go-control-plane's per-stream subscription maps (Envoy names each of its ~1,600 load assignments) and the Delta streams' version maps; the names themselves are already shared (interned as requests are decoded). Keep a stream's state as a reference to the shared set it holds (held.go records it already) instead of maps per stream, which means serving the streams with a server of sailplane's own in place of go-control-plane's; and bound a mass connect's peak further with a smaller push budget (--xds-push-budget-mib), at some cost in start-up time."
+	planHeap            = "Plan: what remains grows with proxies × resources and is the ADS server's per-stream state: go-control-plane's per-stream subscription maps (Envoy names each of its ~1,600 load assignments) and the Delta streams' version maps (deltaWatch.diff builds one per stream and type); the names themselves are already shared (interned as requests are decoded). Keep a stream's state as a reference to the shared set it holds (held.go records it already) plus what differs, instead of maps per stream, which means serving the streams with a server of sailplane's own in place of go-control-plane's. The start-up's peak is its full reconciles and the encoded responses in flight together: the Go runtime lets the heap reach twice the live heap before collecting, so bound it with --memory-limit (the collector then runs more often near the limit; a container's limit sets it by default), and the returner gives a burst's memory back once the heap is quiet."
 )
 
 func nonEmpty(s ...string) []string {

@@ -46,7 +46,7 @@ const minChanges = 3
 func (r *Run) repeat(ctx context.Context, kind string, n int, next func(i int) change) Changes {
 	res := Changes{Kind: kind, Requested: n}
 	since := time.Now()
-	cpu := startCPU(kind, r.cfg.CPUProfile)
+	cpu := r.cp.startPhaseCPU(kind, r.cfg.CPUProfile)
 	deadline := time.Now().Add(r.cfg.PhaseBudget)
 	var affected []int
 	for i := 0; i < n; i++ {
@@ -105,7 +105,7 @@ func (r *Run) quiesce(ctx context.Context) error {
 	deadline := time.Now().Add(r.cfg.Timeout)
 	quietSince := time.Time{}
 	for {
-		if meshBusy() {
+		if r.cp.Busy() {
 			quietSince = time.Time{}
 		} else if quietSince.IsZero() {
 			quietSince = time.Now()

@@ -7,12 +7,10 @@ import (
 	"net"
 	"net/http"
 	"runtime/pprof"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
@@ -35,8 +33,8 @@ const (
 	roleHarness      = "harness"
 )
 
-// ControlPlane is sailplane running in this process, as cmd/sailplane runs
-// it: manager.New (ADS server, mesh reconciler, status writer) plus the
+// ControlPlane is sailplane running in this process (the control-plane
+// process of cpproc.go), as cmd/sailplane runs it: manager.New (ADS server, mesh reconciler, status writer) plus the
 // injection webhook through webhook.Register.
 type ControlPlane struct {
 	// XDSAddress is the authenticated xDS port's (TLS, tokens); the
@@ -49,36 +47,27 @@ type ControlPlane struct {
 	cancel     context.CancelFunc
 }
 
-// StartControlPlane builds and starts the control plane on free loopback
-// ports. Every goroutine it starts carries the control-plane profiler
+// StartControlPlane builds and starts the control plane in this process,
+// on the addresses in set (the control-plane process of cpproc.go runs
+// it). Every goroutine it starts carries the control-plane profiler
 // label.
-func StartControlPlane(ctx context.Context, cl *Cluster, sink *captureSink) (*ControlPlane, error) {
-	xdsAddr, err := freeAddress()
-	if err != nil {
-		return nil, err
-	}
-	monAddr, err := freeAddress()
-	if err != nil {
-		return nil, err
-	}
-	w := cl.Env.WebhookInstallOptions
+func StartControlPlane(ctx context.Context, set cpSettings, sink *captureSink) (*ControlPlane, error) {
 	opts := manager.DefaultOptions()
-	opts.XDSAddress, opts.XDSSecureAddress = "", xdsAddr
-	opts.MonitoringAddress, opts.Namespace = monAddr, controlPlaneNamespace
-	opts.WebhookAddress = net.JoinHostPort(w.LocalServingHost, strconv.Itoa(w.LocalServingPort))
-	opts.WebhookCertDir = w.LocalServingCertDir
-	// The mesh CA keeps its key in the control plane's namespace.
-	if err := cl.Client.Create(ctx, NamespaceObject(controlPlaneNamespace)); err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("creating namespace %s: %w", controlPlaneNamespace, err)
+	opts.XDSAddress, opts.XDSSecureAddress = "", set.XDSAddress
+	opts.MonitoringAddress, opts.Namespace = set.MonitoringAddress, controlPlaneNamespace
+	opts.WebhookAddress, opts.WebhookCertDir = set.WebhookAddress, set.WebhookCertDir
+	opts.MemoryLimit = set.MemoryLimit
+	if set.PushBudgetMiB >= 0 {
+		opts.PushBudgetMiB = set.PushBudgetMiB
 	}
 	log := logr.New(sink)
 	ctrllog.SetLogger(log)
 	klog.SetLogger(log)
-	mgr, err := manager.New(cl.Config, opts, log)
+	mgr, err := manager.New(set.restConfig(), opts, log)
 	if err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{XDSAddress: xdsAddr, Log: sink, Hooks: &latencyRecorder{}, done: make(chan error, 1)}
+	cp := &ControlPlane{XDSAddress: set.XDSAddress, Log: sink, Hooks: &latencyRecorder{}, done: make(chan error, 1)}
 	timed := &timedManager{Manager: mgr, hooks: &timedHooks{Server: mgr.GetWebhookServer(), rec: cp.Hooks}}
 	settings := inject.DefaultSettings().Complete(controlPlaneNamespace)
 	if err := webhook.Register(ctx, timed, webhook.Options{Settings: settings}, log.WithName("webhook")); err != nil {
@@ -90,7 +79,7 @@ func StartControlPlane(ctx context.Context, cl *Cluster, sink *captureSink) (*Co
 	go pprof.Do(runCtx, pprof.Labels(roleLabel, roleControlPlane), func(ctx context.Context) {
 		cp.done <- mgr.Start(ctx)
 	})
-	if err := waitListening(ctx, xdsAddr, 30*time.Second); err != nil {
+	if err := waitListening(ctx, set.XDSAddress, 30*time.Second); err != nil {
 		cancel()
 		return nil, err
 	}

@@ -13,8 +13,10 @@ import (
 type CPUPhase struct {
 	Name string
 	Wall time.Duration
-	// Process is the whole process's CPU time from /proc/self/stat.
+	// Process is the control-plane process's CPU time (its /proc/PID/stat).
 	Process time.Duration
+	// Bench is the bench process's: the simulated proxies and the harness.
+	Bench time.Duration
 	// ByRole splits the profiled CPU time by profiler label:
 	// control-plane, proxies, harness, runtime (unlabelled: mostly the
 	// garbage collector's background workers).

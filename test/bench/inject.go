@@ -60,9 +60,9 @@ func (r *Run) MeasureInjection(ctx context.Context, n int) Injection {
 		res.Error = err.Error()
 		return res
 	}
-	r.cp.Hooks.take()
+	r.cp.TakeHooks()
 	since := time.Now()
-	cpu := startCPU("inject", r.cfg.CPUProfile)
+	cpu := r.cp.startPhaseCPU("inject", r.cfg.CPUProfile)
 	var mu sync.Mutex
 	var creates []time.Duration
 	err := forEach(ctx, n, injectWorkers, func(ctx context.Context, i int) error {
@@ -97,7 +97,7 @@ func (r *Run) MeasureInjection(ctx context.Context, n int) Injection {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Webhook, res.Create = summarize(r.cp.Hooks.take()), summarize(creates)
+	res.Webhook, res.Create = summarize(r.cp.TakeHooks()), summarize(creates)
 	return res
 }
 

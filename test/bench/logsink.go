@@ -33,6 +33,38 @@ type logRecord struct {
 	reconciles []Reconcile
 	errors     []string
 	rejections int
+	// forward, when set (in the control-plane process), sends every record
+	// to the bench process as well.
+	forward func(cpMessage)
+}
+
+func (l *logRecord) addReconcile(r Reconcile) {
+	l.mu.Lock()
+	l.reconciles = append(l.reconciles, r)
+	l.mu.Unlock()
+	if l.forward != nil {
+		l.forward(cpMessage{Reconcile: &r})
+	}
+}
+
+func (l *logRecord) addRejection() {
+	l.mu.Lock()
+	l.rejections++
+	l.mu.Unlock()
+	if l.forward != nil {
+		l.forward(cpMessage{Rejection: true})
+	}
+}
+
+func (l *logRecord) addError(e string) {
+	l.mu.Lock()
+	if len(l.errors) < 20 {
+		l.errors = append(l.errors, e)
+	}
+	l.mu.Unlock()
+	if l.forward != nil {
+		l.forward(cpMessage{LogError: e})
+	}
 }
 
 func newCaptureSink(verbose io.Writer) *captureSink {
@@ -61,13 +93,9 @@ func (s *captureSink) Info(level int, msg string, kv ...any) {
 				r.Proxies, _ = kv[i+1].(int)
 			}
 		}
-		s.rec.mu.Lock()
-		s.rec.reconciles = append(s.rec.reconciles, r)
-		s.rec.mu.Unlock()
+		s.rec.addReconcile(r)
 	case "proxy rejected configuration":
-		s.rec.mu.Lock()
-		s.rec.rejections++
-		s.rec.mu.Unlock()
+		s.rec.addRejection()
 	}
 }
 
@@ -75,11 +103,7 @@ func (s *captureSink) Error(err error, msg string, kv ...any) {
 	if s.verbose != nil {
 		fmt.Fprintf(s.verbose, "%s %s: ERROR %s: %v %v\n", time.Now().Format("15:04:05.000"), s.name, msg, err, kv)
 	}
-	s.rec.mu.Lock()
-	defer s.rec.mu.Unlock()
-	if len(s.rec.errors) < 20 {
-		s.rec.errors = append(s.rec.errors, fmt.Sprintf("%s: %s: %v", s.name, msg, err))
-	}
+	s.rec.addError(fmt.Sprintf("%s: %s: %v", s.name, msg, err))
 }
 
 func (s *captureSink) WithValues(...any) logr.LogSink { return s }

@@ -27,9 +27,13 @@ type Memory struct {
 	// harness (allocation stacks through test/bench or gRPC's client
 	// transport), estimated from the heap profile.
 	LiveHeap, LiveProxies uint64
-	RSS, HWM              uint64
-	// BeforeControlPlane is HeapInuse with the mesh created and the
-	// control plane not started: the harness's own share.
+	// RSS and HWM are the control-plane process's VmRSS (steady) and
+	// VmHWM (peak); BenchRSS and BenchHWM the bench process's (simulated
+	// proxies and harness), beside them.
+	RSS, HWM           uint64
+	BenchRSS, BenchHWM uint64
+	// BeforeControlPlane is the bench process's HeapInuse with the mesh
+	// created and the control plane not started: the harness's own share.
 	BeforeControlPlane uint64
 	// Holders are the functions that allocated most of the steady live
 	// heap (from the heap profile, by the nearest frame in sailplane,
@@ -202,6 +206,9 @@ func holderOf(stack []uintptr) string {
 }
 
 func proxySide(stack []uintptr) bool {
+	if inControlPlaneProcess {
+		return false
+	}
 	frames := runtime.CallersFrames(stack)
 	for {
 		f, more := frames.Next()

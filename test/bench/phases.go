@@ -49,14 +49,17 @@ func (r *Run) converge(ctx context.Context) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.res.Memory.BeforeControlPlane = ms.HeapInuse
-	r.authBefore = readAuthCounts()
-	cpu := startCPU("converge", r.cfg.CPUProfile)
-	cp, err := StartControlPlane(ctx, r.cluster, r.sink)
+	// The control-plane process is new: its counters start at zero.
+	r.authBefore = AuthCounts{}
+	benchCPU := processCPU()
+	cp, err := SpawnControlPlane(ctx, r.cluster, r.sink, r.cfg, r.abort)
 	if err != nil {
-		cpu.stop()
 		return err
 	}
 	r.cp = cp
+	// The process's CPU from its start: its profile begins once it serves.
+	cpu := cp.startPhaseCPU("converge", r.cfg.CPUProfile)
+	cpu.start, cpu.bench = cp.Started, benchCPU
 	roots, err := meshRoots(ctx, r.cluster.Client, r.mesh.Namespaces, r.cfg.Timeout)
 	if err != nil {
 		cpu.stop()
@@ -79,7 +82,8 @@ func (r *Run) converge(ctx context.Context) error {
 	}
 	c := &r.res.Converge
 	c.CPU = cpu.stop()
-	c.RootPublished, c.Auth = rootAt, readAuthCounts().minus(r.authBefore)
+	c.CPU.Process = cp.CPU()
+	c.RootPublished, c.Auth = rootAt, cp.Auth().minus(r.authBefore)
 	for i, rc := range r.sink.reconcilesSince(cp.Started) {
 		if i == 0 {
 			c.FirstReconcile = rc.At.Add(-rc.Took).Sub(cp.Started)
@@ -131,13 +135,15 @@ func (r *Run) idle(ctx context.Context) error {
 		r.res.Converge.StatusWritten = time.Since(r.cp.Started)
 	}
 	r.fleet.Compact()
-	cpu := startCPU("idle", r.cfg.CPUProfile)
+	cpu := r.cp.startPhaseCPU("idle", r.cfg.CPUProfile)
 	select {
 	case <-ctx.Done():
 	case <-time.After(r.cfg.Idle):
 	}
 	r.res.Idle = cpu.stop()
-	steadyMemory(&r.res.Memory)
+	if err := r.steadyMemory(); err != nil {
+		return err
+	}
 	r.res.ConfigSize = configSize(r.fleet)
 	r.res.Consistency.check(r.fleet, r.cfg.Sample, r.rng.Perm(len(r.fleet.proxies)))
 	return context.Cause(ctx)

@@ -34,7 +34,14 @@ type Config struct {
 	// MaxRSS stops the run when the process grows past it (0: no limit).
 	MaxRSS     uint64
 	CPUProfile string
-	Verbose    bool
+	// MemoryLimit and PushBudgetMiB are the control plane's --memory-limit
+	// and --xds-push-budget-mib (PushBudgetMiB < 0: its default).
+	MemoryLimit   string
+	PushBudgetMiB int
+	// PeakHeapProfile, when set, is where the control plane writes its
+	// heap profile at its live heap's peak.
+	PeakHeapProfile string
+	Verbose         bool
 	// Commit is the sailplane commit being measured, read when the
 	// program started (the working tree may move on during a long run).
 	Commit string
@@ -74,7 +81,7 @@ type Run struct {
 	rng     *rand.Rand
 	mesh    *Mesh
 	cluster *Cluster
-	cp      *ControlPlane
+	cp      *ControlPlaneProcess
 	fleet   *Fleet
 	sink    *captureSink
 	log     io.Writer
@@ -84,6 +91,9 @@ type Run struct {
 	// authBefore is the authentication counters before the control
 	// plane started.
 	authBefore AuthCounts
+
+	// abort ends the run (the control plane grew past --max-rss).
+	abort context.CancelCauseFunc
 
 	epService *Service
 	epIP      string
@@ -112,7 +122,7 @@ func Execute(ctx context.Context, cfg Config, command string, log io.Writer) *Re
 		verbose = os.Stderr
 	}
 	seed := cfg.Spec.Seed
-	r := &Run{cfg: cfg, res: res, rng: rand.New(rand.NewPCG(seed, seed+1)), mesh: NewMesh(cfg.Spec), sink: newCaptureSink(verbose), log: log}
+	r := &Run{cfg: cfg, res: res, rng: rand.New(rand.NewPCG(seed, seed+1)), mesh: NewMesh(cfg.Spec), sink: newCaptureSink(verbose), log: log, abort: abort}
 	steps := []step{
 		{"start the API server", true, r.startCluster},
 		{"create the mesh", true, r.createMesh},
@@ -142,7 +152,7 @@ func Execute(ctx context.Context, cfg Config, command string, log io.Writer) *Re
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		res.Aborted = cause.Error()
 	}
-	r.finish(mw)
+	r.finish()
 	return res
 }
 
@@ -160,17 +170,20 @@ func (r *Run) progress(format string, args ...any) {
 }
 
 // finish collects what the proxies saw and stops everything.
-func (r *Run) finish(mw *memoryWatch) {
-	peaks := mw.peaks()
+func (r *Run) finish() {
+	bench := procStatus("/proc/self/status", "VmHWM")
 	m := &r.res.Memory
-	m.PeakLive, m.PeakHeapInuse, m.PeakHeapAlloc = peaks.PeakLive, peaks.PeakHeapInuse, peaks.PeakHeapAlloc
-	if m.HWM == 0 {
-		m.HWM = procStatus("/proc/self/status", "VmHWM")["VmHWM"]
+	m.BenchHWM = bench["VmHWM"]
+	if r.cp != nil {
+		if peaks, err := r.cp.Peaks(); err == nil {
+			m.PeakLive, m.PeakHeapInuse, m.PeakHeapAlloc = peaks.PeakLive, peaks.PeakHeapInuse, peaks.PeakHeapAlloc
+		}
+		_, m.HWM = r.cp.Status()
 	}
 	if r.fleet != nil {
 		r.res.Consistency.fromFleet(r.fleet)
 		r.fleet.Close()
-		r.res.Auth = readAuthCounts().minus(r.authBefore)
+		r.res.Auth = r.cp.Auth().minus(r.authBefore)
 		if c := r.res.Consistency; c.RefusedProxies > 0 {
 			r.res.Errors = append(r.res.Errors, fmt.Sprintf("the control plane refused %d proxies (%d streams); the first: %s", c.RefusedProxies, c.Refusals, c.FirstRefusal))
 		}

@@ -18,10 +18,12 @@ import (
 // on every Linux architecture Go runs on.
 const clockTick = 10 * time.Millisecond
 
-// processCPU is the CPU time (user + system) of the whole process: the
-// control plane, the simulated proxies and the harness.
-func processCPU() time.Duration {
-	b, err := os.ReadFile("/proc/self/stat")
+// processCPU is the CPU time (user + system) of this process.
+func processCPU() time.Duration { return statCPU("/proc/self/stat") }
+
+// statCPU reads a process's CPU time from its /proc/PID/stat.
+func statCPU(path string) time.Duration {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

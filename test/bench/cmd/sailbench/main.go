@@ -31,6 +31,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) == 3 && os.Args[1] == bench.ControlPlaneFlag {
+		if err := bench.ServeControlPlane(ctx, os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "sailbench control plane:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "sailbench:", err)
 		os.Exit(1)
@@ -68,8 +75,11 @@ func parse(args []string) (*options, error) {
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "longest wait for the proxies or the control plane")
 	fs.IntVar(&c.Sample, "sample", 20, "proxies whose whole configuration goes through xds.CheckConsistency")
 	fs.IntVar(&c.TranslateSample, "translate-sample", 30, "proxy groups translated directly to time xds.Generate")
-	fs.IntVar(&o.maxRSS, "max-rss-mib", 0, "stop the run when the process's RSS passes this (0: half the memory available at start)")
+	fs.IntVar(&o.maxRSS, "max-rss-mib", 0, "stop the run when the control plane's (or the bench's) RSS passes this (0: half the memory available at start)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write each phase's CPU profile next to this path (bench.pprof → bench.converge.pprof, ...)")
+	fs.StringVar(&c.MemoryLimit, "memory-limit", "auto", "the control plane's --memory-limit (Go soft memory limit: auto, off or a size such as 1536MiB)")
+	fs.IntVar(&c.PushBudgetMiB, "xds-push-budget-mib", -1, "the control plane's --xds-push-budget-mib (-1: its default)")
+	fs.StringVar(&c.PeakHeapProfile, "peak-heap-profile", "", "write the control plane's heap profile at its live heap's peak here")
 	fs.BoolVar(&c.Verbose, "verbose", false, "print the control plane's log")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.saveJSON, "save-json", "", "also save the results as JSON here")
