@@ -3,7 +3,6 @@ package model
 import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-
 )
 
 // Where a workload port's mTLS mode came from, most specific first.
