@@ -66,6 +66,7 @@ type Server struct {
 	podLookup  PodLookup
 	refusals   prometheus.Counter
 	refusedLog refusedLog
+	metrics    *pilotMetrics
 }
 
 // port is one listening port's xDS server and cache.
@@ -79,6 +80,7 @@ type port struct {
 // group and shared in memory.
 func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 	s := &Server{log: log, tracker: newTracker(opts.Registerer), opts: opts, budget: newPushBudget(opts.PushBudget, pushWait)}
+	s.metrics = s.tracker.metrics
 	s.refusals = metrics.Register(opts.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sailplane_xds_node_refusals_total",
 		Help: "Authenticated xDS streams refused because the node id they claimed is not the caller's (another namespace, pod or service account).",
