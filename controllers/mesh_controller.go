@@ -29,6 +29,7 @@ import (
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/parallel"
+	"github.com/sailplane/sailplane/internal/telemetry"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
@@ -46,6 +47,8 @@ type MeshReconciler struct {
 	// Secrets decides each node's secrets from what it proved (nil: no
 	// workload certificates, e.g. the authenticated port is off).
 	Secrets *xdsserver.SecretsView
+	// Requests, when set, reads load reports against the latest model.
+	Requests *telemetry.Requests
 
 	pokes chan event.GenericEvent
 
@@ -164,6 +167,9 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error, "inStatus", !unmatched[rj])
 	}
 	recordRegistry(b, res.Model)
+	if r.Requests != nil {
+		r.Requests.SetDirectory(telemetry.NewDirectory(res.Model))
+	}
 	if err := r.publish(res, start); err != nil {
 		r.fullRebuild.Store(true)
 		return ctrl.Result{}, err

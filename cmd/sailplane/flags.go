@@ -82,6 +82,8 @@ func (o *options) bind(fs *flag.FlagSet) {
 		"Lifetime of workload certificates; each is renewed once half of it has passed.")
 	fs.IntVar(&m.PushBudgetMiB, "xds-push-budget-mib", m.PushBudgetMiB,
 		"MiB of large xDS responses encoded and waiting for the wire at once; bounds memory when many proxies connect together (0: unbounded).")
+	fs.DurationVar(&m.LoadReportInterval, "load-report-interval", m.LoadReportInterval,
+		"How often proxyless gRPC clients send load reports (LRS), which sailplane exports as istio_requests_total (0: 10s).")
 	fs.StringVar(&m.MonitoringAddress, "monitoring-address", m.MonitoringAddress,
 		"Address serving /metrics, /healthz and /readyz (\"0\" turns it off).")
 	fs.StringVar(&m.WebhookAddress, "webhook-address", m.WebhookAddress,
