@@ -62,7 +62,8 @@ func Bootstrap(xdsAddress, interceptionMode string) (*bootstrapv3.Bootstrap, err
 		return nil, err
 	}
 	b := &bootstrapv3.Bootstrap{
-		Node: &corev3.Node{Metadata: meta},
+		Node:        &corev3.Node{Metadata: meta},
+		StatsConfig: statsConfig(),
 		Admin: &bootstrapv3.Admin{
 			Address: socketAddress(defaults.LocalhostIP, defaults.AdminPort),
 		},
