@@ -24,6 +24,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/inject"
 	"github.com/sailplane/sailplane/internal/names"
+	"github.com/sailplane/sailplane/internal/telemetry"
 	"github.com/sailplane/sailplane/test/promtest"
 )
 
@@ -180,6 +181,23 @@ func TestEnvoyStatsBecomeIstioRequests(t *testing.T) {
 	} {
 		if m[k] != v {
 			t.Errorf("%s=%q, want %q (series %v)", k, m[k], v, out[0].Metric)
+		}
+	}
+}
+
+// TestMeshDashboardReadsExportedSeries checks config/grafana/mesh.json
+// queries only istio_requests_total, the series both the proxyless
+// exporter (internal/telemetry) and these rules produce.
+func TestMeshDashboardReadsExportedSeries(t *testing.T) {
+	sc := job(t, "envoy-istio-requests")
+	tl := target(sc, pod("productpage-v1-6d8f4b7c9-x2x7q", "productpage", "v1", "productpage-v1-6d8f4b7c9", "http-envoy-prom"))
+	produced := map[string]bool{telemetry.RequestsTotal: true}
+	for _, ls := range promtest.New(t).Ingest(t, exposition(1, 1, 1), time.Unix(1_700_000_000, 0), tl, sc.MetricRelabelConfigs) {
+		produced[ls.Get(labels.MetricName)] = true
+	}
+	for _, name := range promtest.DashboardSeries(t, "../../config/grafana/mesh.json") {
+		if !produced[name] {
+			t.Errorf("config/grafana/mesh.json charts %s, which neither sailplane nor the shipped rules produce", name)
 		}
 	}
 }

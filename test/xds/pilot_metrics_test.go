@@ -12,6 +12,7 @@ import (
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 
 	"github.com/sailplane/sailplane/test/envtestutil"
+	"github.com/sailplane/sailplane/test/promtest"
 )
 
 // TestPilotMetricsAfterAPush connects a proxy, changes a VirtualService,
@@ -64,6 +65,12 @@ func TestPilotMetricsAfterAPush(t *testing.T) {
 	}
 	if after.value("sailplane_xds_proxy_config_bytes", map[string]string{"proxy": node}) <= 0 {
 		t.Errorf("sailplane_xds_proxy_config_bytes has no size for %s", node)
+	}
+	// The control-plane dashboard charts only series this scrape has.
+	for _, name := range promtest.DashboardSeries(t, "../../config/grafana/control-plane.json") {
+		if _, ok := after[name]; !ok {
+			t.Errorf("config/grafana/control-plane.json charts %s, which sailplane does not export", name)
+		}
 	}
 }
 
