@@ -167,6 +167,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error, "inStatus", !unmatched[rj])
 	}
 	recordRegistry(b, res.Model)
+	recordRejections(mesh.RejectedObjects(res.Model, rejections))
 	if r.Requests != nil {
 		r.Requests.SetDirectory(telemetry.NewDirectory(res.Model))
 	}

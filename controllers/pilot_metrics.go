@@ -35,6 +35,10 @@ var (
 		Name: "pilot_services",
 		Help: "Total services known to pilot.",
 	}))
+	rejectedObjects = metrics.Register(ctrlmetrics.Registry, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "sailplane_xds_rejected_objects",
+		Help: "Standing proxy rejections (NACKs) of configuration an object produced, by the object (kind, namespace, name).",
+	}, []string{"kind", "namespace", "name"}))
 	virtServicesGauge = metrics.Register(ctrlmetrics.Registry, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "pilot_virt_services",
 		Help: "Total virtual services known to pilot.",
@@ -95,6 +99,15 @@ func (c *countingHandler) Delete(ctx context.Context, e event.DeleteEvent, q que
 
 func (c *countingHandler) Generic(ctx context.Context, e event.GenericEvent, q queue) {
 	c.next.Generic(ctx, e, q)
+}
+
+// recordRejections sets sailplane_xds_rejected_objects to the counts of
+// this reconcile; objects no longer rejected leave the series.
+func recordRejections(counts map[model.ObjectRef]int) {
+	rejectedObjects.Reset()
+	for ref, n := range counts {
+		rejectedObjects.WithLabelValues(ref.Kind, ref.Namespace, ref.Name).Set(float64(n))
+	}
 }
 
 // recordRegistry sets pilot_services (every hostname the model serves:

@@ -31,7 +31,7 @@ func TestPilotMetricsAfterAPush(t *testing.T) {
 
 	applyVS(t, "pilotm", `{hosts: [reviews], http: [{fault: {abort: {httpStatus: 503, percentage: {value: 50}}}, route: [{destination: {host: reviews}}]}]}`)
 	lds := c.next(t, resource.ListenerType, 20*time.Second)
-	c.send(t, resource.ListenerType, nil, last[resource.ListenerType].VersionInfo, lds.Nonce, &statuspb.Status{Code: 3, Message: "rejected by the test"})
+	c.send(t, resource.ListenerType, nil, last[resource.ListenerType].VersionInfo, lds.Nonce, &statuspb.Status{Code: 3, Message: "route to outbound|9080||reviews.pilotm.svc.cluster.local: rejected by the test"})
 
 	var after metricSet
 	envtestutil.WaitFor(t, 20*time.Second, "the push to be counted", func() bool {
@@ -66,6 +66,12 @@ func TestPilotMetricsAfterAPush(t *testing.T) {
 	if after.value("sailplane_xds_proxy_config_bytes", map[string]string{"proxy": node}) <= 0 {
 		t.Errorf("sailplane_xds_proxy_config_bytes has no size for %s", node)
 	}
+	// The NACK names a cluster of reviews, which VirtualService reviews
+	// routes to: the rejection is counted on it (after the rebuild the
+	// NACK triggers).
+	envtestutil.WaitFor(t, 20*time.Second, "the rejection counted on VirtualService reviews", func() bool {
+		return scrape(t, r).value("sailplane_xds_rejected_objects", map[string]string{"kind": "VirtualService", "namespace": "pilotm", "name": "reviews"}) == 1
+	})
 	// The control-plane dashboard charts only series this scrape has.
 	for _, name := range promtest.DashboardSeries(t, "../../config/grafana/control-plane.json") {
 		if _, ok := after[name]; !ok {
