@@ -190,9 +190,13 @@ func (t *Tracker) progress(nodeID string, snap *Snapshot, typeURL string) (first
 	if p.push.converged {
 		return first, false
 	}
-	for url := range p.Subscribed {
-		if v := snap.Version(url); v != "" && p.Sent[url] != v {
-			return first, false
+	// Every type an open stream asked for (Subscribed leaves out types
+	// asked for by wildcard).
+	for _, subs := range p.streamSubs {
+		for url := range subs {
+			if v := snap.Version(url); v != "" && p.Sent[url] != v {
+				return first, false
+			}
 		}
 	}
 	p.push.converged = true
