@@ -29,6 +29,7 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 	return map[string]http.Handler{
 		xdsserver.ProxyStatusPath: s.ProxyStatusHandler(),
 		xdsserver.ConfigDumpPath:  s.ConfigDumpHandler(),
+		xdsserver.SynczPath:       s.SynczHandler(),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 
+	"github.com/sailplane/sailplane/internal/xdsserver"
 	"github.com/sailplane/sailplane/test/envtestutil"
 	"github.com/sailplane/sailplane/test/promtest"
 )
@@ -72,6 +73,23 @@ func TestPilotMetricsAfterAPush(t *testing.T) {
 	envtestutil.WaitFor(t, 20*time.Second, "the rejection counted on VirtualService reviews", func() bool {
 		return scrape(t, r).value("sailplane_xds_rejected_objects", map[string]string{"kind": "VirtualService", "namespace": "pilotm", "name": "reviews"}) == 1
 	})
+	// istiod's /debug/syncz (Kiali's proxy status) shows the NACK: the
+	// rejected listeners sent, older ones acknowledged, clusters in sync.
+	var syncz []map[string]string
+	getJSON(t, "http://"+r.monitoring+xdsserver.SynczPath, &syncz)
+	found := false
+	for _, st := range syncz {
+		if st["proxy"] != "productpage-v1.pilotm" {
+			continue
+		}
+		found = true
+		if st["listener_sent"] != lds.VersionInfo || st["listener_acked"] == lds.VersionInfo || st["cluster_sent"] != st["cluster_acked"] || st["cluster_sent"] == "" {
+			t.Errorf("syncz %v: want listeners sent %s and not acknowledged, clusters in sync", st, lds.VersionInfo)
+		}
+	}
+	if !found {
+		t.Errorf("/debug/syncz has no productpage-v1.pilotm: %v", syncz)
+	}
 	// The control-plane dashboard charts only series this scrape has.
 	for _, name := range promtest.DashboardSeries(t, "../../config/grafana/control-plane.json") {
 		if _, ok := after[name]; !ok {
