@@ -20,9 +20,11 @@ import (
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/test/promtest"
@@ -160,11 +162,11 @@ func createRatings(t *testing.T) {
 			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: "reviews-" + v, Namespace: namespace},
 		})
 	}
-	if err := world.K8s.Create(ctx, svc); err != nil {
-		t.Fatal(err)
-	}
-	if err := world.K8s.Create(ctx, es); err != nil {
-		t.Fatal(err)
+	for _, o := range []client.Object{svc, es} {
+		// A second run (-count) finds them from the first.
+		if err := world.K8s.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
 	}
 	dr := &networkingv1.DestinationRule{}
 	dr.Name, dr.Namespace = "ratings", namespace
