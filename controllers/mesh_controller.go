@@ -29,6 +29,7 @@ import (
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/parallel"
+	"github.com/sailplane/sailplane/internal/telemetry"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
@@ -48,6 +49,8 @@ type MeshReconciler struct {
 	Secrets *xdsserver.SecretsView
 	// MeshConfig reads ConfigMap istio (nil: Istio's defaults throughout).
 	MeshConfig *MeshConfigReader
+	// Requests, when set, reads load reports against the latest model.
+	Requests *telemetry.Requests
 
 	pokes chan event.GenericEvent
 
@@ -86,14 +89,14 @@ func (r *MeshReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		if isIstio(obj) {
 			// Status writes do not change the generation: without this the
 			// status writer's own updates would rebuild the whole mesh.
-			b = b.Watches(obj, toMesh, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+			b = b.Watches(obj, counted(obj, toMesh), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
 			continue
 		}
 		if _, pod := obj.(*corev1.Pod); pod {
-			b = b.Watches(obj, toMesh, builder.WithPredicates(podMatters(r.Server.Tracker().HasPod)))
+			b = b.Watches(obj, counted(obj, toMesh), builder.WithPredicates(podMatters(r.Server.Tracker().HasPod)))
 			continue
 		}
-		b = b.Watches(obj, toMesh)
+		b = b.Watches(obj, counted(obj, toMesh))
 	}
 	// Node labels place endpoints in localities; heartbeats must not
 	// rebuild the mesh, so only label changes (and Nodes coming and going)
@@ -161,7 +164,7 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 		res, ok := mesh.ComputeEndpointsSince(b, nodes, r.last, r.lastModel)
 		r.mu.Unlock()
 		if ok {
-			err := r.publish(res)
+			err := r.publish(res, start)
 			r.Log.V(1).Info("endpoints reconciled", "proxies", len(nodes), "groups", res.Groups, "took", time.Since(start).String())
 			return ctrl.Result{}, err
 		}
@@ -174,7 +177,12 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	for _, rj := range r.nacks.Fresh(rejections) {
 		r.Log.Info("proxy rejected configuration", "node", rj.NodeID, "type", rj.TypeURL, "version", rj.Version, "error", rj.Error, "inStatus", !unmatched[rj])
 	}
-	if err := r.publish(res); err != nil {
+	recordRegistry(b, res.Model)
+	recordRejections(mesh.RejectedObjects(res.Model, rejections))
+	if r.Requests != nil {
+		r.Requests.SetDirectory(telemetry.NewDirectory(res.Model))
+	}
+	if err := r.publish(res, start); err != nil {
 		r.fullRebuild.Store(true)
 		return ctrl.Result{}, err
 	}
@@ -189,8 +197,9 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 // to every node of the group; proxyless gRPC nodes get theirs filtered to
 // what they asked for. The builder lives across publishes, so protos a
 // publish reuses (an endpoint-only change keeps listeners, routes and
-// clusters) are not marshalled again.
-func (r *MeshReconciler) publish(res *mesh.Result) error {
+// clusters) are not marshalled again. changed is when the reconcile that
+// computed res started, for pilot_proxy_convergence_time.
+func (r *MeshReconciler) publish(res *mesh.Result, changed time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.last, r.lastModel = res.Resources, res.Model
@@ -214,6 +223,10 @@ func (r *MeshReconciler) publish(res *mesh.Result) error {
 		}
 		nodes, snaps = append(nodes, node), append(snaps, snap)
 		keep[node] = true
+	}
+	published := time.Now()
+	for _, snap := range snaps {
+		snap.Stamp(changed, published)
 	}
 	// Handing a node its snapshot answers its open watches (comparing what
 	// it holds with what changed): independent work per node, on every core.

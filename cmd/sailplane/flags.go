@@ -84,6 +84,8 @@ func (o *options) bind(fs *flag.FlagSet) {
 		"MiB of large xDS responses encoded and waiting for the wire at once; bounds memory when many proxies connect together (0: unbounded).")
 	fs.StringVar(&m.MemoryLimit, "memory-limit", m.MemoryLimit,
 		"Go runtime soft memory limit: \"auto\" (GOMEMLIMIT if set, else 90% of the container's cgroup memory limit, else none), \"off\", or a size such as 1536MiB. Near it the garbage collector works harder and unused memory goes back to the system.")
+	fs.DurationVar(&m.LoadReportInterval, "load-report-interval", m.LoadReportInterval,
+		"How often proxyless gRPC clients send load reports (LRS), which sailplane exports as istio_requests_total (0: 10s).")
 	fs.StringVar(&m.MonitoringAddress, "monitoring-address", m.MonitoringAddress,
 		"Address serving /metrics, /healthz and /readyz (\"0\" turns it off).")
 	fs.StringVar(&m.WebhookAddress, "webhook-address", m.WebhookAddress,

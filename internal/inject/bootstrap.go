@@ -68,7 +68,8 @@ func PodBootstrap(xdsAddress, interceptionMode string, probes AppProbers) (*boot
 		return nil, err
 	}
 	b := &bootstrapv3.Bootstrap{
-		Node: &corev3.Node{Metadata: meta},
+		Node:        &corev3.Node{Metadata: meta},
+		StatsConfig: statsConfig(),
 		Admin: &bootstrapv3.Admin{
 			Address: socketAddress(defaults.LocalhostIP, defaults.AdminPort),
 		},

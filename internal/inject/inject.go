@@ -57,6 +57,7 @@ func Inject(pod *corev1.Pod, src Source, s Settings) Result {
 	}
 	status := StatusInjected + d.Reason
 	setAnnotation(out, StatusAnnotation, status)
+	annotateIstioStatus(pod, out, src)
 	return Result{Pod: out, Injected: true, Status: status}
 }
 

@@ -58,7 +58,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	trust := newTrust(kube, opts, log)
 	live, ready := newChecks(), newChecks()
 	api := newAPITracker(log)
-	xdsServer := newXDS(log, opts.PushBudgetMiB)
+	xdsServer := newXDS(log, opts.PushBudgetMiB, opts.LoadReportInterval)
 	debug := debugHandlers(xdsServer)
 	trust.guardDebug(debug)
 	handlers := probeHandlers(live, ready)

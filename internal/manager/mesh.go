@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/go-logr/logr"
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
@@ -16,8 +17,9 @@ import (
 
 // newXDS builds the ADS server early, so its debug endpoints can join the
 // monitoring port's handlers.
-func newXDS(log logr.Logger, pushBudgetMiB int) *xdsserver.Server {
+func newXDS(log logr.Logger, pushBudgetMiB int, loadReportInterval time.Duration) *xdsserver.Server {
 	opts := xdsserver.DefaultOptions()
+	opts.LoadReportInterval = loadReportInterval
 	opts.Registerer = ctrlmetrics.Registry
 	opts.PushBudget = int64(pushBudgetMiB) << 20
 	return xdsserver.New(context.Background(), log.WithName("xds"), opts)
@@ -27,6 +29,7 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 	return map[string]http.Handler{
 		xdsserver.ProxyStatusPath: s.ProxyStatusHandler(),
 		xdsserver.ConfigDumpPath:  s.ConfigDumpHandler(),
+		xdsserver.SynczPath:       s.SynczHandler(),
 	}
 }
 
@@ -52,7 +55,7 @@ func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options,
 	if err != nil {
 		return err
 	}
-	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh"), MeshConfig: meshConfig}
+	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh"), MeshConfig: meshConfig, Requests: loadReports(s)}
 	if err := t.add(m, s, r); err != nil {
 		return err
 	}

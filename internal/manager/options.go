@@ -43,6 +43,10 @@ type Options struct {
 	// waiting for the wire at once (a mass reconnect's memory); 0 is
 	// unbounded. withDefaults does not touch it: DefaultOptions sets it.
 	PushBudgetMiB int
+	// LoadReportInterval is how often proxyless clients send load reports
+	// (LRS), which become istio_requests_total; 0 is
+	// xdsserver.DefaultLoadReportInterval.
+	LoadReportInterval time.Duration
 	// MonitoringAddress serves /metrics, /healthz and /readyz on one port,
 	// like istiod's 15014.
 	MonitoringAddress string

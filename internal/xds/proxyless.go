@@ -27,6 +27,7 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 	g.gateways = p.gatewayNames(m)
 	g.outboundClusters()
 	left := g.grpcClusters()
+	g.reportLoadToSelf()
 	for _, svc := range g.visibleServices() {
 		for _, port := range svc.Ports {
 			if port.Protocol == model.UDP {

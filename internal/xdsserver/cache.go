@@ -62,6 +62,7 @@ func (c *groupCache) SetSnapshot(id string, snap *Snapshot) {
 	}
 	ns.snap = snap
 	c.sets.add(snap)
+	c.tracker.metrics.proxyBytes.WithLabelValues(id).Set(float64(snap.bytes()))
 	for w := range ns.sotw {
 		if w.answer(snap, c.sets, false) {
 			delete(ns.sotw, w)

@@ -91,6 +91,11 @@ func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 
 func (c *callbacks) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
 	c.s.tracker.sent(c.key(id), resp.GetTypeUrl(), resp.GetVersionInfo())
+	size := 0
+	for _, r := range resp.GetResources() {
+		size += len(r.GetValue())
+	}
+	c.s.observeSent(c.channel, c.key(id), resp.GetTypeUrl(), resp.GetVersionInfo(), size)
 }
 
 func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, typeURL string) error {
@@ -129,6 +134,11 @@ func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 
 func (c *callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
 	c.s.tracker.sent(c.deltaKey(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo())
+	size := 0
+	for _, r := range resp.GetResources() {
+		size += len(r.GetResource().GetValue())
+	}
+	c.s.observeSent(c.channel, c.deltaKey(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo(), size)
 }
 
 func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }

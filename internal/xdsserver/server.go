@@ -18,6 +18,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
+	loadstatsv3 "github.com/envoyproxy/go-control-plane/envoy/service/load_stats/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
@@ -38,6 +39,9 @@ type Options struct {
 	Keepalive time.Duration
 	// Registerer receives the server's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// LoadReportInterval is how often clients send load reports (LRS);
+	// 0 is DefaultLoadReportInterval.
+	LoadReportInterval time.Duration
 	// PushBudget bounds the bytes of large responses encoded and waiting
 	// for the wire at once (see budget.go); 0 leaves them unbounded.
 	PushBudget int64
@@ -66,6 +70,10 @@ type Server struct {
 	podLookup  PodLookup
 	refusals   prometheus.Counter
 	refusedLog refusedLog
+	metrics    *pilotMetrics
+
+	loadMu   sync.Mutex
+	loadSink LoadSink
 }
 
 // port is one listening port's xDS server and cache.
@@ -79,6 +87,7 @@ type port struct {
 // group and shared in memory.
 func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 	s := &Server{log: log, tracker: newTracker(opts.Registerer), opts: opts, budget: newPushBudget(opts.PushBudget, pushWait)}
+	s.metrics = s.tracker.metrics
 	s.refusals = metrics.Register(opts.Registerer, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "sailplane_xds_node_refusals_total",
 		Help: "Authenticated xDS streams refused because the node id they claimed is not the caller's (another namespace, pod or service account).",
@@ -111,6 +120,7 @@ func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server 
 	clusterservice.RegisterClusterDiscoveryServiceServer(g, x)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(g, x)
 	secretservice.RegisterSecretDiscoveryServiceServer(g, x)
+	loadstatsv3.RegisterLoadReportingServiceServer(g, &loadReporting{s: s, channel: ch})
 	return g
 }
 

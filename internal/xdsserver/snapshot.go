@@ -92,6 +92,10 @@ func (s *typeSet) lookup(name string) *item {
 // Snapshot is one group's configuration: a set per type.
 type Snapshot struct {
 	sets [numTypes]*typeSet
+	// stamp times the pushes of this snapshot (see Stamp).
+	stamp    pushStamp
+	sizeOnce sync.Once
+	size     int
 }
 
 // Version is the content version of one type ("" for a type the snapshot

@@ -42,6 +42,10 @@ type ProxyStatus struct {
 
 	channel channel
 	ident   *identity.Identity
+	// version is the pilot_xds label the proxy is counted under.
+	version string
+	// push follows the writes of the current snapshot (pilot_metrics.go).
+	push pushProgress
 	// streamSubs is what each open stream last asked for, by type;
 	// Subscribed is their union.
 	streamSubs map[int64]map[string][]string
@@ -64,9 +68,10 @@ type Tracker struct {
 	openStreams map[int64]streamInfo
 	// pods counts connected proxies by the pod their node id names
 	// ("<pod>.<namespace>").
-	pods  map[string]int
-	nacks *prometheus.CounterVec
-	onNew func(node *corev3.Node)
+	pods    map[string]int
+	nacks   *prometheus.CounterVec
+	metrics *pilotMetrics
+	onNew   func(node *corev3.Node)
 	// onSubscribe is called when a known proxy asks for a different set of
 	// names (proxyless gRPC clients ask for listeners on demand).
 	onSubscribe func(nodeID string)
@@ -83,6 +88,7 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 			Name: "sailplane_xds_nacks_total",
 			Help: "Configuration versions rejected by proxies, by resource type.",
 		}, []string{"type"}),
+		metrics: newPilotMetrics(reg),
 	}
 	if reg != nil {
 		// A second server in one process (tests run several replicas)
@@ -175,7 +181,9 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		if info.ident != nil {
 			p.Identity = info.ident.String()
 		}
+		p.version = versionOf(node)
 		t.proxies[id] = p
+		t.metrics.xds.WithLabelValues(p.version).Inc()
 		if key, ok := podOf(id); ok {
 			t.pods[key]++
 		}
@@ -307,6 +315,7 @@ func (t *Tracker) nack(nodeID, typeURL, version, reason string) {
 	onNack := t.onNack
 	t.mu.Unlock()
 	t.nacks.WithLabelValues(typeURL).Inc()
+	t.metrics.rejects.WithLabelValues(shortType(typeURL)).Inc()
 	if onNack != nil {
 		onNack(nodeID, typeURL, version, reason)
 	}
@@ -330,6 +339,8 @@ func (t *Tracker) closed(streamKey int64) {
 		}
 		if p.Streams--; p.Streams <= 0 {
 			delete(t.proxies, id)
+			t.metrics.xds.WithLabelValues(p.version).Dec()
+			t.metrics.proxyBytes.DeleteLabelValues(id)
 			if key, ok := podOf(id); ok {
 				if t.pods[key]--; t.pods[key] <= 0 {
 					delete(t.pods, key)

@@ -248,6 +248,8 @@ func (w *World) start() (func(), error) {
 	// The clients use the plaintext port; the authenticated one is off so
 	// that it cannot collide with another test package's.
 	opts.XDSSecureAddress = ""
+	// Load reports every second, so the metrics tests wait little.
+	opts.LoadReportInterval = time.Second
 	mgr, err := manager.New(cfg, opts, logr.Discard())
 	if err != nil {
 		stopServers()

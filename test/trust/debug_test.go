@@ -46,7 +46,7 @@ func TestDebugEndpointsNeedCredentials(t *testing.T) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return resp.StatusCode
 	}
-	for _, path := range []string{xdsserver.ConfigDumpPath + "?proxy=x.y", xdsserver.ProxyStatusPath} {
+	for _, path := range []string{xdsserver.ConfigDumpPath + "?proxy=x.y", xdsserver.ProxyStatusPath, xdsserver.SynczPath} {
 		if code := get(path, ""); code != http.StatusUnauthorized {
 			t.Errorf("%s without credentials: %d, want 401", path, code)
 		}
