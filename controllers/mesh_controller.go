@@ -46,6 +46,9 @@ type MeshReconciler struct {
 	// Secrets decides each node's secrets from what it proved (nil: no
 	// workload certificates, e.g. the authenticated port is off).
 	Secrets *xdsserver.SecretsView
+	// OnModel, when set, is given the model of every full reconcile (the
+	// console shows it); it must not modify it.
+	OnModel func(*model.Model)
 
 	pokes chan event.GenericEvent
 
@@ -169,6 +172,9 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	}
 	if r.Status != nil {
 		r.Status.Update(mesh.Statuses(res.Model.Status))
+	}
+	if r.OnModel != nil {
+		r.OnModel(res.Model)
 	}
 	r.Log.V(1).Info("mesh reconciled", "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "took", time.Since(start).String())
 	return ctrl.Result{}, nil

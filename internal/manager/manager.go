@@ -25,6 +25,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	"github.com/sailplane/sailplane/internal/console"
 	"github.com/sailplane/sailplane/internal/defaults"
 )
 
@@ -50,11 +51,14 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	api := newAPITracker(log)
 	xdsServer := newXDS(log, opts.PushBudgetMiB)
 	debug := debugHandlers(xdsServer)
+	ui := console.New(xdsServer)
+	page := addConsole(ui, debug)
 	trust.guardDebug(debug)
 	handlers := probeHandlers(live, ready)
 	for path, h := range debug {
 		handlers[path] = h
 	}
+	handlers[console.PagePath] = page
 	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
 		Scheme:   scheme,
 		Logger:   log,
@@ -92,7 +96,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck(apiServerCheck, api.Check(opts.APIOutageGrace)); err != nil {
 		return nil, err
 	}
-	if err := addMesh(m, xdsServer, trust, opts, log); err != nil {
+	if err := addMesh(m, xdsServer, trust, opts, log, ui.SetModel); err != nil {
 		return nil, err
 	}
 	return m, nil

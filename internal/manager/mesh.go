@@ -11,6 +11,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/sailplane/sailplane/controllers"
+	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
 
@@ -34,7 +35,7 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 // set; the authenticated port through trust), the mesh controller and the
 // status writer (with its own leader election when opts.LeaderElect: see
 // leaderOnly).
-func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options, log logr.Logger) error {
+func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options, log logr.Logger, onModel func(*model.Model)) error {
 	if opts.XDSAddress != "" {
 		if err := m.Add(&xdsRunnable{server: s, addr: opts.XDSAddress}); err != nil {
 			return err
@@ -48,7 +49,7 @@ func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options,
 	if err := m.Add(writer); err != nil {
 		return err
 	}
-	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh")}
+	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh"), OnModel: onModel}
 	if err := t.add(m, s, r); err != nil {
 		return err
 	}

@@ -1,0 +1,282 @@
+// sailplane console: polls /ui/api/view with its ETag (304 while nothing
+// changed) and draws the Graph, Config and Proxies pages from it.
+"use strict";
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const NODE_W = 240, NODE_H = 34, POLL_MS = 2000;
+const state = { token: "", etag: "", view: null, selected: "", page: "graph" };
+
+// The token arrives in the URL fragment (never sent to the server, so not
+// in any log); it is moved to sessionStorage and cleared from the address.
+function takeToken() {
+  const m = /[#&]token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem("sailplane-token", decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname + "#graph");
+  }
+  state.token = sessionStorage.getItem("sailplane-token") || "";
+}
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+async function poll() {
+  try {
+    const headers = { Authorization: "Bearer " + state.token };
+    if (state.etag) headers["If-None-Match"] = state.etag;
+    const r = await fetch("api/view", { headers, cache: "no-store" });
+    if (r.status === 401 || r.status === 403) {
+      showAuth(await r.text());
+    } else if (r.status === 200) {
+      state.etag = r.headers.get("ETag") || "";
+      state.view = await r.json();
+      document.getElementById("auth").hidden = true;
+      render();
+      live("updated " + new Date().toLocaleTimeString());
+    } else if (r.status === 304) {
+      live("up to date " + new Date().toLocaleTimeString());
+    } else {
+      live("error: " + r.status + " " + (await r.text()));
+    }
+  } catch (e) {
+    live("cannot reach the control plane: " + e.message);
+  }
+  setTimeout(poll, POLL_MS);
+}
+
+function live(text) { document.getElementById("live").textContent = text; }
+
+function showAuth(why) {
+  document.getElementById("auth").hidden = false;
+  document.getElementById("auth-why").textContent = why;
+  live("not signed in");
+}
+
+function render() {
+  renderGraph();
+  renderConfig();
+  renderProxies();
+}
+
+// ---- Graph ----
+
+function renderGraph() {
+  const g = state.view.graph, root = document.getElementById("graph");
+  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : "";
+  root.replaceChildren();
+  let height = 40;
+  for (const grp of g.groups) height = Math.max(height, grp.y + grp.h);
+  const width = g.groups.length ? g.groups[0].w : 400;
+  root.setAttribute("viewBox", "0 0 " + width + " " + height);
+  root.setAttribute("width", width);
+  root.setAttribute("height", height);
+  if (!g.nodes.length) root.appendChild(svg("text", { x: 16, y: 28 }, "No services yet."));
+  for (const grp of g.groups) {
+    const e = svg("g", { class: "group", "data-namespace": grp.namespace });
+    e.appendChild(svg("rect", { x: grp.x, y: grp.y, width: grp.w, height: grp.h, rx: 6 }));
+    e.appendChild(svg("text", { x: grp.x + 10, y: grp.y + 19 }, "namespace " + (grp.namespace || "(none)")));
+    root.appendChild(e);
+  }
+  const byID = {};
+  for (const n of g.nodes) byID[n.id] = n;
+  for (const edge of g.edges) {
+    const a = byID[edge.from], b = byID[edge.to];
+    if (a && b) root.appendChild(drawEdge(edge, a, b));
+  }
+  for (const n of g.nodes) root.appendChild(drawNode(n));
+  applySearch();
+  if (state.selected) {
+    const sel = root.querySelector('[data-id="' + CSS.escape(state.selected) + '"]');
+    if (sel) select(sel, false); else state.selected = "";
+  }
+  if (focused) {
+    const f = root.querySelector('[data-id="' + CSS.escape(focused) + '"]');
+    if (f) f.focus();
+  }
+}
+
+function drawNode(n) {
+  const e = svg("g", { class: "node " + n.kind, tabindex: 0, role: "button", "data-id": n.id, "data-kind": n.kind,
+    "data-search": (n.label + " " + n.namespace).toLowerCase(), "aria-label": n.kind + " " + n.label + " in namespace " + n.namespace });
+  e.appendChild(svg("rect", { x: n.x, y: n.y, width: NODE_W, height: NODE_H }));
+  e.appendChild(svg("text", { class: "kind", x: n.x + 8, y: n.y + 12 }, n.kind));
+  e.appendChild(svg("text", { class: "name", x: n.x + 8, y: n.y + 27 }, clip(n.label, 32)));
+  e.appendChild(svg("title", {}, n.label));
+  wire(e, n);
+  return e;
+}
+
+function drawEdge(edge, a, b) {
+  const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2;
+  let x2 = b.x, y2 = b.y + NODE_H / 2, d;
+  if (b.x > a.x) {
+    // Routes bow upward so they never hide under the plain subset line.
+    const bow = edge.kind === "endpoint" ? 0 : (edge.kind === "mirror" ? 22 : -22);
+    const mx = (x1 + x2) / 2;
+    d = "M" + x1 + "," + y1 + " C" + mx + "," + (y1 + bow) + " " + mx + "," + (y2 + bow) + " " + x2 + "," + y2;
+  } else {
+    // Same column or leftward (a route to itself or to another namespace
+    // above): loop out to the right.
+    x2 = b.x + NODE_W;
+    const out = Math.max(x1, x2) + 60;
+    d = "M" + x1 + "," + y1 + " C" + out + "," + y1 + " " + out + "," + y2 + " " + x2 + "," + y2;
+  }
+  const e = svg("g", { class: "edge " + edge.kind, "data-id": edge.id, "data-kind": edge.kind, "data-from": edge.from, "data-to": edge.to,
+    "data-search": (a.label + " " + b.label + " " + a.namespace + " " + b.namespace).toLowerCase() });
+  e.appendChild(svg("path", { d }));
+  if (edge.kind !== "endpoint") {
+    e.setAttribute("tabindex", 0);
+    e.setAttribute("role", "button");
+    e.setAttribute("aria-label", edge.kind + " " + edge.label + " from " + a.label + " to " + b.label);
+    const lx = b.x > a.x ? (x1 + x2) / 2 : Math.max(x1, x2) + 48;
+    const ly = b.x > a.x ? (y1 + y2) / 2 + (edge.kind === "mirror" ? 22 : -22) * 0.75 : (y1 + y2) / 2;
+    e.appendChild(svg("text", { class: "label", x: lx, y: ly, "text-anchor": "middle" }, edge.label));
+  }
+  wire(e, edge);
+  return e;
+}
+
+function wire(e, item) {
+  e.addEventListener("click", () => select(e, true));
+  e.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(e, true); }
+  });
+  e._item = item;
+}
+
+function select(e, user) {
+  document.querySelectorAll("#graph .selected").forEach((s) => s.classList.remove("selected"));
+  e.classList.add("selected");
+  state.selected = e.dataset.id;
+  const item = e._item, box = document.getElementById("detail");
+  box.replaceChildren(el("h2", {}, item.label ? item.kind + ": " + item.label : item.kind));
+  const dl = el("dl");
+  for (const f of item.detail || []) {
+    dl.appendChild(el("dt", {}, f.name));
+    dl.appendChild(el("dd", {}, f.value));
+  }
+  box.appendChild(dl);
+  if (user) box.scrollIntoView({ block: "nearest" });
+}
+
+function applySearch() {
+  const q = document.getElementById("graph-search").value.trim().toLowerCase();
+  document.querySelectorAll("#graph .node, #graph .edge").forEach((e) => {
+    e.classList.toggle("dim", q !== "" && !e.dataset.search.includes(q));
+  });
+  document.querySelectorAll("#graph .group").forEach((e) => {
+    e.classList.toggle("dim", q !== "" && !(e.dataset.namespace || "").toLowerCase().includes(q) &&
+      !document.querySelector('#graph .node:not(.dim)[aria-label$=" in namespace ' + CSS.escape(e.dataset.namespace) + '"]'));
+  });
+}
+
+function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + "…" : s; }
+
+// ---- Config ----
+
+function renderConfig() {
+  const q = document.getElementById("config-filter").value.trim().toLowerCase();
+  const onlyBad = document.getElementById("config-problems").checked;
+  const body = document.querySelector("#config-table tbody");
+  body.replaceChildren();
+  for (const o of state.view.objects) {
+    const text = [o.kind, o.namespace, o.name, ...o.problems.map((p) => p.message)].join(" ").toLowerCase();
+    if ((q && !text.includes(q)) || (onlyBad && o.accepted)) continue;
+    const tr = el("tr", { "data-object": o.kind + "/" + o.namespace + "/" + o.name });
+    tr.appendChild(el("td", {}, o.kind));
+    tr.appendChild(el("td", {}, o.namespace));
+    tr.appendChild(el("td", {}, o.name));
+    tr.appendChild(el("td", { class: o.accepted ? "yes" : "no" }, o.accepted ? "True" : "False"));
+    const td = el("td", { class: "problems" });
+    for (const p of o.problems) td.appendChild(el("div", {}, (p.field ? p.field + ": " : "") + p.reason));
+    tr.appendChild(td);
+    body.appendChild(tr);
+  }
+  if (!body.children.length) body.appendChild(el("tr")).appendChild(el("td", { colspan: 5 }, "No objects match."));
+}
+
+// ---- Proxies ----
+
+function renderProxies() {
+  const q = document.getElementById("proxy-filter").value.trim().toLowerCase();
+  const body = document.querySelector("#proxy-table tbody");
+  body.replaceChildren();
+  for (const p of state.view.proxies) {
+    if (q && ![p.name, p.kind, p.state, p.nodeId].join(" ").toLowerCase().includes(q)) continue;
+    const tr = el("tr", { "data-proxy": p.name });
+    tr.appendChild(el("td", { title: p.nodeId }, p.name));
+    tr.appendChild(el("td", {}, p.kind));
+    tr.appendChild(el("td", { class: "state " + p.state }, p.state));
+    const types = el("td", { class: "types" });
+    for (const t of p.types) {
+      const s = el("span", { class: t.state, title: t.nack || ("sent " + t.sent + ", acked " + t.acked) },
+        t.type + " " + t.state + (t.sent ? " " + t.sent.slice(0, 8) : ""));
+      types.appendChild(s);
+    }
+    tr.appendChild(types);
+    tr.appendChild(el("td", {}, String(p.resources)));
+    tr.appendChild(el("td", {}, bytes(p.bytes)));
+    const dump = el("td");
+    const b = el("button", { type: "button" }, "show");
+    b.addEventListener("click", () => showDump(p.nodeId));
+    dump.appendChild(b);
+    tr.appendChild(dump);
+    body.appendChild(tr);
+  }
+  if (!body.children.length) body.appendChild(el("tr")).appendChild(el("td", { colspan: 7 }, "No connected proxies."));
+}
+
+async function showDump(nodeID) {
+  const pre = document.getElementById("dump");
+  pre.hidden = false;
+  pre.textContent = "loading…";
+  const r = await fetch("../debug/config_dump?proxy=" + encodeURIComponent(nodeID), { headers: { Authorization: "Bearer " + state.token } });
+  pre.textContent = r.ok ? JSON.stringify(await r.json(), null, 2) : r.status + " " + (await r.text());
+  pre.focus();
+}
+
+function bytes(n) {
+  if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + " MiB";
+  if (n >= 1 << 10) return (n / (1 << 10)).toFixed(1) + " KiB";
+  return n + " B";
+}
+
+// ---- pages ----
+
+function showPage() {
+  const page = (location.hash.replace("#", "") || "graph").split("&")[0];
+  state.page = ["graph", "config", "proxies"].includes(page) ? page : "graph";
+  for (const p of ["graph", "config", "proxies"]) {
+    document.getElementById("page-" + p).hidden = p !== state.page;
+    const tab = document.getElementById("tab-" + p);
+    if (p === state.page) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  takeToken();
+  showPage();
+  window.addEventListener("hashchange", showPage);
+  document.getElementById("graph-search").addEventListener("input", applySearch);
+  document.getElementById("config-filter").addEventListener("input", () => state.view && renderConfig());
+  document.getElementById("config-problems").addEventListener("change", () => state.view && renderConfig());
+  document.getElementById("proxy-filter").addEventListener("input", () => state.view && renderProxies());
+  document.getElementById("auth-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem("sailplane-token", document.getElementById("auth-token").value.trim());
+    state.token = sessionStorage.getItem("sailplane-token");
+    state.etag = "";
+  });
+  poll();
+});
