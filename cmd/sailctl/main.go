@@ -35,6 +35,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 1 && args[0] == "proxy-status" {
 		return proxyStatusCmd(args[1:], stdout, stderr)
 	}
+	if len(args) >= 1 && args[0] == "dashboard" {
+		return dashboardCmd(args[1:], stdout, stderr)
+	}
 	if len(args) >= 1 && args[0] == "proxy-config" {
 		return proxyConfigCmd(args[1:], stdout, stderr)
 	}
@@ -142,7 +145,9 @@ const usage = `usage: sailctl COMMAND
   proxy-status   every connected proxy and whether it has the latest config
   proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
-  proxy-status and proxy-config send a bearer token: --token or $SAILPLANE_TOKEN,
+  dashboard [--open]
+                 the mesh console in the browser: prints its URL with a token
+  proxy-status, proxy-config and dashboard send a bearer token: --token or $SAILPLANE_TOKEN,
   else the kubeconfig's, else one requested for ServiceAccount sailctl in
   --namespace (default sailplane-system) with the kubeconfig's credentials
 

@@ -15,10 +15,10 @@ type Group struct {
 // wide screen needed to read one), a row per service with its subsets and
 // then its workloads to the right.
 const (
-	NodeW     = 240
+	NodeW     = 200
 	NodeH     = 34
 	rowH      = 48
-	colGap    = 110
+	colGap    = 90
 	groupPad  = 16
 	groupHead = 28
 	groupGap  = 24

@@ -3,7 +3,7 @@
 "use strict";
 
 const SVGNS = "http://www.w3.org/2000/svg";
-const NODE_W = 240, NODE_H = 34, POLL_MS = 2000;
+const NODE_W = 200, NODE_H = 34, POLL_MS = 2000;
 const state = { token: "", etag: "", view: null, selected: "", page: "graph" };
 
 // The token arrives in the URL fragment (never sent to the server, so not
@@ -111,7 +111,7 @@ function drawNode(n) {
     "data-search": (n.label + " " + n.namespace).toLowerCase(), "aria-label": n.kind + " " + n.label + " in namespace " + n.namespace });
   e.appendChild(svg("rect", { x: n.x, y: n.y, width: NODE_W, height: NODE_H }));
   e.appendChild(svg("text", { class: "kind", x: n.x + 8, y: n.y + 12 }, n.kind));
-  e.appendChild(svg("text", { class: "name", x: n.x + 8, y: n.y + 27 }, clip(n.label, 32)));
+  e.appendChild(svg("text", { class: "name", x: n.x + 8, y: n.y + 27 }, clip(n.label, 27)));
   e.appendChild(svg("title", {}, n.label));
   wire(e, n);
   return e;
@@ -119,19 +119,21 @@ function drawNode(n) {
 
 function drawEdge(edge, a, b) {
   const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2;
-  let x2 = b.x, y2 = b.y + NODE_H / 2, d;
+  let x2 = b.x, y2 = b.y + NODE_H / 2, pts;
   if (b.x > a.x) {
-    // Routes bow upward so they never hide under the plain subset line.
+    // Routes bow upward (mirrors downward) so they never hide under the
+    // plain subset line.
     const bow = edge.kind === "endpoint" ? 0 : (edge.kind === "mirror" ? 22 : -22);
     const mx = (x1 + x2) / 2;
-    d = "M" + x1 + "," + y1 + " C" + mx + "," + (y1 + bow) + " " + mx + "," + (y2 + bow) + " " + x2 + "," + y2;
+    pts = [[x1, y1], [mx, y1 + bow], [mx, y2 + bow], [x2, y2]];
   } else {
     // Same column or leftward (a route to itself or to another namespace
     // above): loop out to the right.
     x2 = b.x + NODE_W;
     const out = Math.max(x1, x2) + 60;
-    d = "M" + x1 + "," + y1 + " C" + out + "," + y1 + " " + out + "," + y2 + " " + x2 + "," + y2;
+    pts = [[x1, y1], [out, y1], [out, y2], [x2, y2]];
   }
+  const d = "M" + pts[0] + " C" + pts[1] + " " + pts[2] + " " + pts[3];
   const e = svg("g", { class: "edge " + edge.kind, "data-id": edge.id, "data-kind": edge.kind, "data-from": edge.from, "data-to": edge.to,
     "data-search": (a.label + " " + b.label + " " + a.namespace + " " + b.namespace).toLowerCase() });
   e.appendChild(svg("path", { d }));
@@ -139,12 +141,18 @@ function drawEdge(edge, a, b) {
     e.setAttribute("tabindex", 0);
     e.setAttribute("role", "button");
     e.setAttribute("aria-label", edge.kind + " " + edge.label + " from " + a.label + " to " + b.label);
-    const lx = b.x > a.x ? (x1 + x2) / 2 : Math.max(x1, x2) + 48;
-    const ly = b.x > a.x ? (y1 + y2) / 2 + (edge.kind === "mirror" ? 22 : -22) * 0.75 : (y1 + y2) / 2;
+    // The label sits near the destination end, where the curves of one
+    // route's destinations have parted.
+    const [lx, ly] = bezier(pts, 0.72);
     e.appendChild(svg("text", { class: "label", x: lx, y: ly, "text-anchor": "middle" }, edge.label));
   }
   wire(e, edge);
   return e;
+}
+
+function bezier(p, t) {
+  const u = 1 - t, k = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return [0, 1].map((i) => k[0] * p[0][i] + k[1] * p[1][i] + k[2] * p[2][i] + k[3] * p[3][i] - (i ? 4 : 0));
 }
 
 function wire(e, item) {
@@ -160,7 +168,7 @@ function select(e, user) {
   e.classList.add("selected");
   state.selected = e.dataset.id;
   const item = e._item, box = document.getElementById("detail");
-  box.replaceChildren(el("h2", {}, item.label ? item.kind + ": " + item.label : item.kind));
+  box.replaceChildren(el("h2", {}, e.getAttribute("aria-label") || item.kind));
   const dl = el("dl");
   for (const f of item.detail || []) {
     dl.appendChild(el("dt", {}, f.name));
