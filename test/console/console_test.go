@@ -304,4 +304,3 @@ func broken(t *testing.T, c client.Client) {
 		t.Fatal(err)
 	}
 }
-
