@@ -5,10 +5,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sailplane/sailplane/internal/xdsserver"
 )
 
 func TestPageAndViewWithETag(t *testing.T) {
-	c := &Console{proxies: func() []ProxyInput { return nil }}
+	now := time.Unix(1000, 0)
+	var proxies []ProxyInput
+	c := &Console{proxies: func() []ProxyInput { return proxies }, now: func() time.Time { return now }}
 	c.SetModel(modelOf(t, "testdata/reviews.in.yaml"))
 	page, api := c.Handlers()
 
@@ -38,7 +43,18 @@ func TestPageAndViewWithETag(t *testing.T) {
 	if again := get(etag); again.Code != http.StatusNotModified || again.Body.Len() != 0 {
 		t.Errorf("same ETag: %d with %d bytes, want 304 and no body", again.Code, again.Body.Len())
 	}
-	// A new model changes the view: the old ETag no longer matches.
+	// A proxy's change shows once the reused view is old enough.
+	proxies = []ProxyInput{{Status: xdsserver.ProxyStatus{NodeID: "sidecar~10.1.0.9~web-1.bookinfo~bookinfo.svc.cluster.local"}}}
+	if same := get(etag); same.Code != http.StatusNotModified {
+		t.Errorf("within the reuse period: %d, want the reused view's 304", same.Code)
+	}
+	now = now.Add(viewReuse)
+	newer := get(etag)
+	if newer.Code != http.StatusOK || !strings.Contains(newer.Body.String(), "web-1.bookinfo") {
+		t.Fatalf("after the reuse period: %d %.80q, want 200 with the new proxy", newer.Code, newer.Body.String())
+	}
+	etag = newer.Header().Get("ETag")
+	// A new model changes the view at once: the old ETag no longer matches.
 	c.SetModel(nil)
 	if changed := get(etag); changed.Code != http.StatusOK || changed.Header().Get("ETag") == etag {
 		t.Errorf("after a change: %d etag %q, want 200 with a new ETag", changed.Code, changed.Header().Get("ETag"))

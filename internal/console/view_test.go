@@ -17,7 +17,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.view.json from the current output")
 
-func modelOf(t *testing.T, file string) *model.Model {
+func modelOf(t testing.TB, file string) *model.Model {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
