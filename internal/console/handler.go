@@ -28,7 +28,8 @@ var assets embed.FS
 
 // viewReuse is how long an encoded view answers every poll while the
 // model is unchanged: however many tabs poll, the control plane builds at
-// most one view per period (about 30 ms at 2000 proxies; see
+// most one view per period (10 to 30 ms at 2000 proxies on a shared
+// two-core machine; see
 // BenchmarkView2000Proxies), and a proxy's new ACK shows within it.
 const viewReuse = time.Second
 
