@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
+	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/parallel"
@@ -46,9 +47,10 @@ type MeshReconciler struct {
 	// Secrets decides each node's secrets from what it proved (nil: no
 	// workload certificates, e.g. the authenticated port is off).
 	Secrets *xdsserver.SecretsView
-	// OnModel, when set, is given the model of every full reconcile (the
-	// console shows it); it must not modify it.
-	OnModel func(*model.Model)
+	// OnReconcile, when set, is given the inputs and result of every full
+	// reconcile (the console shows them and previews changes against
+	// them); it must not modify them.
+	OnReconcile func(*bundle.Bundle, []mesh.Node, *mesh.Result)
 
 	pokes chan event.GenericEvent
 
@@ -173,8 +175,8 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	if r.Status != nil {
 		r.Status.Update(mesh.Statuses(res.Model.Status))
 	}
-	if r.OnModel != nil {
-		r.OnModel(res.Model)
+	if r.OnReconcile != nil {
+		r.OnReconcile(b, nodes, res)
 	}
 	r.Log.V(1).Info("mesh reconciled", "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "took", time.Since(start).String())
 	return ctrl.Result{}, nil

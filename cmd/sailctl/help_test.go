@@ -30,6 +30,7 @@ func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
 		{[]string{"proxy-status", "--help"}, "usage: sailctl proxy-status"},
 		{[]string{"proxy-config", "--help"}, "usage: sailctl proxy-config"},
 		{[]string{"dashboard", "--help"}, "usage: sailctl dashboard"},
+		{[]string{"x", "impact", "--help"}, "usage: sailctl x impact"},
 		{[]string{"proxy-config", "route", "reviews", "-h"}, "usage: sailctl proxy-config"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -61,6 +62,7 @@ func TestBadUsageFailsOnStderr(t *testing.T) {
 		{[]string{"proxy-status", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"proxy-status", "extra"}, "takes no arguments"},
 		{[]string{"dashboard", "extra"}, "takes no arguments"},
+		{[]string{"x", "impact"}, "-f FILE is required"},
 		{[]string{"proxy-config"}, "want a config kind and a pod"},
 		{[]string{"proxy-config", "route", "reviews", "-o"}, "flag needs an argument"},
 	} {

@@ -32,6 +32,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 2 && args[0] == "x" && args[1] == "call" {
 		return callCmd(args[2:], stdout, stderr)
 	}
+	if len(args) >= 2 && args[0] == "x" && args[1] == "impact" {
+		return impactCmd(args[2:], stdout, stderr)
+	}
 	if len(args) >= 1 && args[0] == "proxy-status" {
 		return proxyStatusCmd(args[1:], stdout, stderr)
 	}
@@ -145,9 +148,12 @@ const usage = `usage: sailctl COMMAND
   proxy-status   every connected proxy and whether it has the latest config
   proxy-config listener|route|cluster|endpoint|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
+  x impact -f FILE
+                 which proxies, resources and bytes applying FILE would change
+                 (nothing is applied)
   dashboard [--open]
                  the mesh console in the browser: prints its URL with a token
-  proxy-status, proxy-config and dashboard send a bearer token: --token or $SAILPLANE_TOKEN,
+  proxy-status, proxy-config, dashboard and x impact send a bearer token: --token or $SAILPLANE_TOKEN,
   else the kubeconfig's, else one requested for ServiceAccount sailctl in
   --namespace (default sailplane-system) with the kubeconfig's credentials
 

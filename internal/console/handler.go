@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
@@ -21,6 +23,9 @@ const (
 	PagePath = "/ui/"
 	APIPath  = "/ui/api/"
 	ViewPath = APIPath + "view"
+	// ImpactPath takes a POST of YAML and answers what applying it would
+	// change (nothing is applied).
+	ImpactPath = APIPath + "impact"
 )
 
 //go:embed assets
@@ -37,6 +42,7 @@ const viewReuse = time.Second
 type Console struct {
 	mu    sync.Mutex
 	model *model.Model
+	mesh  Mesh
 	// proxies reads the ADS server's proxies now.
 	proxies func() []ProxyInput
 	now     func() time.Time
@@ -57,6 +63,15 @@ func New(s *xdsserver.Server) *Console {
 func (c *Console) SetModel(m *model.Model) {
 	c.mu.Lock()
 	c.model = m
+	c.mu.Unlock()
+}
+
+// SetMesh records the inputs and result of the latest full reconcile: its
+// model for the view, all of it for the impact preview.
+func (c *Console) SetMesh(b *bundle.Bundle, nodes []mesh.Node, res *mesh.Result) {
+	c.mu.Lock()
+	c.model = res.Model
+	c.mesh = Mesh{Bundle: b, Nodes: nodes, Result: res}
 	c.mu.Unlock()
 }
 
@@ -97,6 +112,7 @@ func (c *Console) Handlers() (page, api http.Handler) {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc(ViewPath, c.serveView)
+	mux.HandleFunc(ImpactPath, c.serveImpact)
 	return page, mux
 }
 
@@ -134,4 +150,34 @@ func (c *Console) view() ([]byte, string, error) {
 	sum := sha256.Sum256(body)
 	c.body, c.etag, c.builtAt, c.builtFrom = body, `"`+hex.EncodeToString(sum[:16])+`"`, now, c.model
 	return c.body, c.etag, nil
+}
+
+// maxChangeBytes bounds a previewed change.
+const maxChangeBytes = 4 << 20
+
+// serveImpact previews a change: POST of YAML (or JSON) manifests.
+func (c *Console) serveImpact(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST the change as YAML", http.StatusMethodNotAllowed)
+		return
+	}
+	c.mu.Lock()
+	cur := c.mesh
+	c.mu.Unlock()
+	cur.Subscribed = map[string]map[string][]string{}
+	for _, p := range c.proxies() {
+		cur.Subscribed[p.Status.NodeID] = p.Status.Subscribed
+	}
+	if cur.Result == nil {
+		http.Error(w, "no reconcile has finished yet: nothing to compare with", http.StatusServiceUnavailable)
+		return
+	}
+	imp, err := PreviewChange(cur, "change", http.MaxBytesReader(w, r.Body, maxChangeBytes))
+	if err != nil {
+		http.Error(w, "reading the change: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(imp)
 }

@@ -96,7 +96,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck(apiServerCheck, api.Check(opts.APIOutageGrace)); err != nil {
 		return nil, err
 	}
-	if err := addMesh(m, xdsServer, trust, opts, log, ui.SetModel); err != nil {
+	if err := addMesh(m, xdsServer, trust, opts, log, ui.SetMesh); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -239,6 +239,43 @@ func TestConsole(t *testing.T) {
 	waitText(t, ctx, "demo client on the Proxies page",
 		`(() => { const r = document.querySelector('#proxy-table tr[data-proxy="`+demo.ProxyName+`"]'); return r ? r.querySelector('.state').textContent : ""; })()`, "SYNCED")
 	screenshot(t, ctx, "proxies")
+
+	// The impact preview of an 80/20 split: the demo client's route
+	// configuration would change, nothing else, and nothing is applied.
+	change := fmt.Sprintf(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: %s}
+spec:
+  hosts: [%s]
+  http:
+  - route:
+    - {destination: {host: %s, subset: v1}, weight: 80}
+    - {destination: {host: %s, subset: v2}, weight: 20}
+`, demo.Namespace, demo.Host, demo.Host, demo.Host)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#tab-impact")), chromedp.SetValue(chromedp.ID("impact-yaml"), change),
+		chromedp.Click(chromedp.CSS("#impact-form button[type=submit]"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "impact summary", `(document.getElementById('impact-summary') || {}).textContent || ""`,
+		"1 proxies would get new configuration, 0 unchanged.")
+	waitText(t, ctx, "impact rows", `Array.from(document.querySelectorAll('#impact-result table.impact tbody tr')).map(r => r.children[0].textContent + " " + r.children[2].textContent).join(",")`,
+		"RDS changed")
+	waitText(t, ctx, "impact group", `document.querySelector('#impact-result h3').textContent`, demo.ProxyName)
+	screenshot(t, ctx, "impact")
+	waitText(t, ctx, "nothing applied", edgeLabel("v1"), "50%")
+
+	// The same from sailctl x impact.
+	file := filepath.Join(t.TempDir(), "change.yaml")
+	if err := os.WriteFile(file, []byte(change), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(w.sailctl, "x", "impact", "-f", file, "--monitoring-address", w.monitoring)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+w.kubeconfig)
+	out, err = cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 proxies would get new configuration, 0 unchanged") || !strings.Contains(string(out), demo.ProxyName) {
+		t.Errorf("sailctl x impact: %v\n%s", err, out)
+	}
+	t.Logf("sailctl x impact:\n%s", out)
 }
 
 func checkAPIAuth(t *testing.T, w *world) {

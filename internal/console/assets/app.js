@@ -260,12 +260,50 @@ function bytes(n) {
   return n + " B";
 }
 
+// ---- Impact ----
+
+async function previewImpact(ev) {
+  ev.preventDefault();
+  const out = document.getElementById("impact-result");
+  out.replaceChildren(el("p", { class: "note" }, "translating…"));
+  const r = await fetch("api/impact", { method: "POST", body: document.getElementById("impact-yaml").value,
+    headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/yaml" } });
+  if (!r.ok) {
+    out.replaceChildren(el("p", { class: "no" }, r.status + " " + (await r.text())));
+    return;
+  }
+  const imp = await r.json();
+  let proxies = 0;
+  for (const c of imp.changes) proxies += c.proxies.length;
+  out.replaceChildren(el("p", { id: "impact-summary" }, proxies + " proxies would get new configuration, " + imp.unchanged + " unchanged."));
+  for (const c of imp.changes) {
+    out.appendChild(el("h3", {}, c.proxies.join(", ")));
+    const t = el("table", { class: "impact" });
+    t.appendChild(el("thead")).appendChild(row("th", ["Type", "Resource", "Change", "Bytes"]));
+    const body = t.appendChild(el("tbody"));
+    for (const res of c.resources) body.appendChild(row("td", [res.type, res.name, res.change, String(res.bytes)]));
+    out.appendChild(t);
+    const whole = Object.keys(c.typeBytes).sort().map((k) => k + " " + bytes(c.typeBytes[k])).join(", ");
+    out.appendChild(el("p", { class: "note" }, "pushed to each: " + bytes(c.bytes) + " as Delta xDS; whole types (state of the world): " + whole));
+  }
+  for (const p of imp.problems) out.appendChild(el("p", { class: "no problem" }, "problem: " + p));
+  for (const u of imp.unsupported) out.appendChild(el("p", { class: "note" }, "not served by sailplane (ignored): " + u));
+}
+
+function row(cell, values) {
+  const tr = el("tr");
+  for (const v of values) tr.appendChild(el(cell, {}, v));
+  return tr;
+}
+
 // ---- pages ----
+
+const PAGES = ["graph", "config", "proxies", "impact"];
 
 function showPage() {
   const page = (location.hash.replace("#", "") || "graph").split("&")[0];
-  state.page = ["graph", "config", "proxies"].includes(page) ? page : "graph";
-  for (const p of ["graph", "config", "proxies"]) {
+  state.page = PAGES.includes(page) ? page : "graph";
+  for (const p of PAGES) {
     document.getElementById("page-" + p).hidden = p !== state.page;
     const tab = document.getElementById("tab-" + p);
     if (p === state.page) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
@@ -280,6 +318,11 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("config-filter").addEventListener("input", () => state.view && renderConfig());
   document.getElementById("config-problems").addEventListener("change", () => state.view && renderConfig());
   document.getElementById("proxy-filter").addEventListener("input", () => state.view && renderProxies());
+  document.getElementById("impact-form").addEventListener("submit", previewImpact);
+  document.getElementById("impact-file").addEventListener("change", async (ev) => {
+    const f = ev.target.files[0];
+    if (f) document.getElementById("impact-yaml").value = await f.text();
+  });
   document.getElementById("auth-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     sessionStorage.setItem("sailplane-token", document.getElementById("auth-token").value.trim());
