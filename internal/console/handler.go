@@ -43,6 +43,9 @@ type Console struct {
 	mu    sync.Mutex
 	model *model.Model
 	mesh  Mesh
+	// previewing holds a token while an impact preview runs: one full
+	// translation at a time, however many callers ask.
+	previewing chan struct{}
 	// proxies reads the ADS server's proxies now.
 	proxies func() []ProxyInput
 	now     func() time.Time
@@ -56,7 +59,7 @@ type Console struct {
 
 // New returns a console reading proxies from the ADS server.
 func New(s *xdsserver.Server) *Console {
-	return &Console{proxies: func() []ProxyInput { return ProxiesOf(s) }, now: time.Now}
+	return &Console{proxies: func() []ProxyInput { return ProxiesOf(s) }, now: time.Now, previewing: make(chan struct{}, 1)}
 }
 
 // SetModel records the model of the latest reconcile.
@@ -160,6 +163,14 @@ func (c *Console) serveImpact(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "POST the change as YAML", http.StatusMethodNotAllowed)
+		return
+	}
+	select {
+	case c.previewing <- struct{}{}:
+		defer func() { <-c.previewing }()
+	default:
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "another impact preview is running; try again shortly", http.StatusTooManyRequests)
 		return
 	}
 	c.mu.Lock()

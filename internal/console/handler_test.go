@@ -13,7 +13,7 @@ import (
 func TestPageAndViewWithETag(t *testing.T) {
 	now := time.Unix(1000, 0)
 	var proxies []ProxyInput
-	c := &Console{proxies: func() []ProxyInput { return proxies }, now: func() time.Time { return now }}
+	c := &Console{proxies: func() []ProxyInput { return proxies }, now: func() time.Time { return now }, previewing: make(chan struct{}, 1)}
 	c.SetModel(modelOf(t, "testdata/reviews.in.yaml"))
 	page, api := c.Handlers()
 
@@ -58,5 +58,36 @@ func TestPageAndViewWithETag(t *testing.T) {
 	c.SetModel(nil)
 	if changed := get(etag); changed.Code != http.StatusOK || changed.Header().Get("ETag") == etag {
 		t.Errorf("after a change: %d etag %q, want 200 with a new ETag", changed.Code, changed.Header().Get("ETag"))
+	}
+}
+
+func TestImpactEndpoint(t *testing.T) {
+	c := &Console{proxies: func() []ProxyInput { return nil }, now: time.Now, previewing: make(chan struct{}, 1)}
+	_, api := c.Handlers()
+	post := func(body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, ImpactPath, strings.NewReader(body)))
+		return rec
+	}
+	if rec := post(split); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("before any reconcile: %d, want 503", rec.Code)
+	}
+	cur := currentMesh(t)
+	c.SetMesh(cur.Bundle, cur.Nodes, cur.Result)
+	if rec := post(split); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"name":"9080"`) {
+		t.Errorf("preview: %d %.200s", rec.Code, rec.Body.String())
+	}
+	if rec := post("kind: [unclosed"); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "reading the change") {
+		t.Errorf("bad YAML: %d %s", rec.Code, rec.Body.String())
+	}
+	c.previewing <- struct{}{} // one running
+	if rec := post(split); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("while another runs: %d, want 429", rec.Code)
+	}
+	<-c.previewing
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, ImpactPath, nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d, want 405", rec.Code)
 	}
 }

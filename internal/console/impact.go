@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"sort"
 
@@ -92,8 +93,9 @@ func ComputeImpact(current Mesh, change *bundle.Bundle) Impact {
 	after := mesh.Compute(Merge(current.Bundle, change), current.Nodes)
 	out := Impact{Changes: []ProxyChange{}, Problems: []string{}, Unsupported: []string{}}
 	groups := map[string]*ProxyChange{}
+	d := &differ{enc: map[proto.Message][]byte{}, sums: map[proto.Message]uint64{}, done: map[diffKey]diffResult{}}
 	for _, n := range current.Nodes {
-		rc, typeBytes := diffResources(current.Result.Resources[n.ID], after.Resources[n.ID], current.Subscribed[n.ID])
+		rc, typeBytes := d.diff(current.Result.Resources[n.ID], after.Resources[n.ID], current.Subscribed[n.ID])
 		if len(rc) == 0 {
 			out.Unchanged++
 			continue
@@ -179,14 +181,52 @@ func objectKey(o any) string {
 	return fmt.Sprintf("%p", o)
 }
 
+// differ compares proxies' resources. Proxies of a group share their
+// resources, and groups share most protos, so each pair of resource sets
+// is compared once and each proto encoded once.
+type differ struct {
+	enc  map[proto.Message][]byte
+	sums map[proto.Message]uint64
+	done map[diffKey]diffResult
+}
+
+type diffKey struct {
+	before, after *xds.Resources
+	subscribed    string
+}
+
+type diffResult struct {
+	changes   []ResourceChange
+	typeBytes map[string]int
+}
+
+func (d *differ) diff(before, after *xds.Resources, subscribed map[string][]string) ([]ResourceChange, map[string]int) {
+	key := diffKey{before, after, ""}
+	if len(subscribed) > 0 {
+		key.subscribed = fmt.Sprint(subscribed) // fmt sorts map keys
+	}
+	if r, ok := d.done[key]; ok {
+		return r.changes, r.typeBytes
+	}
+	rc, tb := d.diffResources(before, after, subscribed)
+	d.done[key] = diffResult{rc, tb}
+	return rc, tb
+}
+
 // diffResources compares one proxy's resources type by type and name by
 // name, by their deterministic encoding.
-func diffResources(before, after *xds.Resources, subscribed map[string][]string) ([]ResourceChange, map[string]int) {
+func (d *differ) diffResources(before, after *xds.Resources, subscribed map[string][]string) ([]ResourceChange, map[string]int) {
 	var out []ResourceChange
 	typeBytes := map[string]int{}
 	for _, t := range resourceTypes {
-		old, cur := encodeAll(listOf(t, before)), encodeAll(listOf(t, after))
-		if names, ok := subscribed[t.url]; ok && len(names) > 0 {
+		names, filtered := subscribed[t.url]
+		filtered = filtered && len(names) > 0
+		oldList, curList := listOf(t, before), listOf(t, after)
+		if !filtered && d.sameSet(oldList, curList) {
+			continue // the common case: most types of most proxies do not change
+		}
+		old, cur := d.encodeAll(oldList), d.encodeAll(curList)
+		if filtered {
 			old, cur = only(old, names), only(cur, names)
 		}
 		total, changed := 0, false
@@ -268,16 +308,59 @@ func (c claName) GetName() string {
 	return c.Message.(interface{ GetClusterName() string }).GetClusterName()
 }
 
-func encodeAll(list []named) map[string][]byte {
+func (d *differ) encodeAll(list []named) map[string][]byte {
 	out := make(map[string][]byte, len(list))
 	for _, m := range list {
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-		if err != nil {
-			b = []byte("unencodable: " + err.Error())
-		}
-		out[m.GetName()] = b
+		out[m.GetName()] = d.encodeOne(unwrap(m))
 	}
 	return out
+}
+
+// sameSet compares two lists of resources by a sum of per-resource
+// hashes (name and encoding; order does not matter), each resource
+// encoded and hashed once however many proxies share it: a pass over the
+// lists with no per-proxy maps. Equal sums are taken as equal sets (a
+// 64-bit collision between a set and its changed self is not a concern
+// for a preview).
+func (d *differ) sameSet(a, b []named) bool {
+	return len(a) == len(b) && d.sum(a) == d.sum(b)
+}
+
+func (d *differ) sum(list []named) uint64 {
+	var total uint64
+	for _, m := range list {
+		msg := unwrap(m)
+		h, ok := d.sums[msg]
+		if !ok {
+			f := fnv.New64a()
+			_, _ = f.Write([]byte(m.GetName()))
+			_, _ = f.Write([]byte{0})
+			_, _ = f.Write(d.encodeOne(msg))
+			h = f.Sum64()
+			d.sums[msg] = h
+		}
+		total += h
+	}
+	return total
+}
+
+func (d *differ) encodeOne(msg proto.Message) []byte {
+	b, ok := d.enc[msg]
+	if !ok {
+		var err error
+		if b, err = (proto.MarshalOptions{Deterministic: true}).Marshal(msg); err != nil {
+			b = []byte("unencodable: " + err.Error())
+		}
+		d.enc[msg] = b
+	}
+	return b
+}
+
+func unwrap(m named) proto.Message {
+	if c, ok := m.(claName); ok {
+		return c.Message
+	}
+	return m
 }
 
 // only keeps the named resources.

@@ -148,12 +148,6 @@ func checkAgainstFullTranslation(t *testing.T, cur Mesh, yaml string, listed []R
 	}
 }
 
-func unwrap(m named) proto.Message {
-	if c, ok := m.(claName); ok {
-		return c.Message
-	}
-	return m
-}
 
 // A node that subscribed to other route names is not touched by a change
 // to a route configuration it never asked for.
