@@ -148,7 +148,6 @@ func checkAgainstFullTranslation(t *testing.T, cur Mesh, yaml string, listed []R
 	}
 }
 
-
 // A node that subscribed to other route names is not touched by a change
 // to a route configuration it never asked for.
 func TestImpactOnlyCountsSubscribedNames(t *testing.T) {
