@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/model"
@@ -24,6 +25,10 @@ const (
 	KindWorkload = "workload"
 	// KindMissing is a host a rule names that the registry lacks.
 	KindMissing = "missing"
+	KindGateway = "gateway"
+	// KindHost is a name a VirtualService routes that is no registry
+	// service (a gateway's public host, say).
+	KindHost = "host"
 )
 
 // Edge kinds.
@@ -31,6 +36,8 @@ const (
 	EdgeRoute    = "route"
 	EdgeMirror   = "mirror"
 	EdgeEndpoint = "endpoint"
+	// EdgeGateway: a gateway in front of a host its VirtualServices route.
+	EdgeGateway = "gateway"
 )
 
 // Node is one box of the graph, placed by layout.
@@ -64,6 +71,7 @@ type Field struct {
 func serviceID(host string) string        { return "svc:" + host }
 func subsetID(host, subset string) string { return "subset:" + host + "|" + subset }
 func workloadID(ns, name string) string   { return "pod:" + ns + "/" + name }
+func gatewayID(ref string) string         { return "gw:" + ref }
 
 // graphBuilder collects nodes by id, so a host named by several rules is
 // one node.
@@ -80,6 +88,7 @@ func buildGraph(m *model.Model) Graph {
 	}
 	g.subsets()
 	g.workloads()
+	g.gateways()
 	for _, vs := range m.VirtualServices {
 		g.routes(vs)
 	}
@@ -147,13 +156,31 @@ func (g *graphBuilder) workloads() {
 	}
 }
 
+// gateways adds a node per Gateway, with its servers.
+func (g *graphBuilder) gateways() {
+	for _, gw := range g.m.Gateways {
+		ref := gw.Namespace + "/" + gw.Name
+		detail := []Field{{"gateway", ref}, {"selector", labelText(gw.Spec.Selector)}}
+		for i, s := range gw.Spec.Servers {
+			detail = append(detail, Field{fmt.Sprintf("servers[%d]", i), fmt.Sprintf("%s %d: %s", s.Port.Protocol, s.Port.Number, strings.Join(s.Hosts, ", "))})
+		}
+		g.nodes[gatewayID(ref)] = &Node{ID: gatewayID(ref), Kind: KindGateway, Label: gw.Name, Namespace: gw.Namespace, Detail: detail}
+	}
+}
+
 // routes adds an edge per destination and mirror of every route of vs,
 // from each of its hosts.
 func (g *graphBuilder) routes(vs *model.VirtualService) {
 	ns := vs.Ref.Namespace
 	ref := "VirtualService " + vs.Ref.String()
 	for _, host := range vs.Hosts {
-		from := g.service(host, ns)
+		from := g.routedHost(host, ns)
+		for _, gw := range vs.Gateways {
+			if n, ok := g.nodes[gatewayID(gw)]; ok {
+				g.edges = append(g.edges, Edge{ID: "gw:" + gw + ">" + ref + ">" + host, Kind: EdgeGateway, From: n.ID, To: from.ID, Label: "",
+					Detail: []Field{{"gateway", gw}, {"rule", ref}, {"host", host}}})
+			}
+		}
 		for i, r := range vs.Spec.HTTP {
 			field := fmt.Sprintf("http[%d]", i)
 			weights := make([]int32, len(r.Route))
@@ -201,12 +228,32 @@ func (g *graphBuilder) mirrorEdge(from *Node, ref, field, ns string, m mirror) {
 	g.edges = append(g.edges, Edge{ID: ref + " " + field + " " + from.ID, Kind: EdgeMirror, From: from.ID, To: to, Label: label, Detail: detail})
 }
 
+// routedHost is the node of a host a VirtualService routes: its service,
+// or a plain host node when the registry has none by that name.
+func (g *graphBuilder) routedHost(host, ns string) *Node {
+	if _, ok := g.m.Services[host]; ok {
+		return g.service(host, ns)
+	}
+	id := serviceID(host)
+	if n, ok := g.nodes[id]; ok {
+		return n
+	}
+	n := &Node{ID: id, Kind: KindHost, Label: host, Namespace: ns,
+		Detail: []Field{{"host", host}, {"registry", "a name routed by VirtualServices, not a service in the registry"}}}
+	g.nodes[id] = n
+	return n
+}
+
 // destination is the node a destination reaches: its subset when the
 // host's rules define it, else the host (a missing subset shows on the
 // Config page, and traffic to it fails).
 func (g *graphBuilder) destination(d networkingv1.Destination, ns string) string {
 	host := g.m.DestinationHost(d.Host, ns)
 	svc := g.service(host, ns)
+	if svc.Kind == KindHost { // routed to as well: traffic to it fails
+		svc.Kind = KindMissing
+		svc.Detail = []Field{{"host", host}, {"registry", "no such service: requests routed here fail (no endpoints)"}}
+	}
 	if d.Subset != "" {
 		if _, ok := g.nodes[subsetID(host, d.Subset)]; ok {
 			return subsetID(host, d.Subset)

@@ -55,8 +55,13 @@ func layout(nodes map[string]*Node, edges []Edge) Graph {
 		y += groupHead
 		list := byNS[ns]
 		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		for _, n := range list { // gateways first: they are in front
+			if n.Kind == KindGateway {
+				y = placeRow(n, nil, nodes, placed, y)
+			}
+		}
 		for _, n := range list {
-			if n.Kind != KindService && n.Kind != KindMissing {
+			if n.Kind != KindService && n.Kind != KindMissing && n.Kind != KindHost {
 				continue
 			}
 			y = placeRow(n, children[n.ID], nodes, placed, y)

@@ -181,3 +181,30 @@ func TestProxyStates(t *testing.T) {
 		t.Errorf("proxy c RDS = %+v", rds)
 	}
 }
+
+func TestGatewayInFrontOfItsHosts(t *testing.T) {
+	v := Build(Input{Model: modelOf(t, "testdata/gateway.in.yaml")})
+	nodes := map[string]Node{}
+	for _, n := range v.Graph.Nodes {
+		nodes[n.ID] = n
+	}
+	gw, host := nodes[gatewayID("bookinfo/bookinfo-gateway")], nodes[serviceID("bookinfo.example.com")]
+	if gw.Kind != KindGateway || !strings.Contains(field(gw.Detail, "servers[0]"), "HTTP 8080: bookinfo.example.com") {
+		t.Errorf("gateway node = %+v", gw)
+	}
+	if host.Kind != KindHost {
+		t.Errorf("the gateway's public host is a %q node, want %q (not a missing service)", host.Kind, KindHost)
+	}
+	if es := edgesTo(v.Graph, EdgeGateway, host.ID); len(es) != 1 || es[0].From != gw.ID {
+		t.Errorf("gateway edges = %+v", es)
+	}
+	if gw.Y >= host.Y {
+		t.Errorf("the gateway (y %d) is not above the host it fronts (y %d)", gw.Y, host.Y)
+	}
+	if n := nodes[serviceID("nowhere.bookinfo.svc.cluster.local")]; n.Kind != KindMissing {
+		t.Errorf("a destination not in the registry is a %q node, want %q", n.Kind, KindMissing)
+	}
+	if es := edgesTo(v.Graph, EdgeRoute, serviceID("productpage.bookinfo.svc.cluster.local")); len(es) != 1 || field(es[0].Detail, "envoy cluster") != "outbound|9080||productpage.bookinfo.svc.cluster.local" {
+		t.Errorf("route to productpage = %+v", es)
+	}
+}
