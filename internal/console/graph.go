@@ -150,10 +150,43 @@ func (g *graphBuilder) workloads() {
 			if _, ok := g.nodes[id]; !ok {
 				g.nodes[id] = &Node{ID: id, Kind: KindWorkload, Label: p.Ref.Name, Namespace: p.Ref.Namespace, Detail: workloadDetail(g.m, p)}
 			}
-			g.edges = append(g.edges, Edge{ID: "ep:" + host + ">" + id, Kind: EdgeEndpoint, From: serviceID(host), To: id, Label: "",
-				Detail: []Field{{"service", host}, {"workload", p.Ref.String()}, {"address", p.IP}}})
+			// From the subsets that select the pod, else from the service.
+			from := g.subsetsSelecting(host, p.Labels)
+			if len(from) == 0 {
+				from = []string{serviceID(host)}
+			}
+			for _, f := range from {
+				g.edges = append(g.edges, Edge{ID: "ep:" + f + ">" + id, Kind: EdgeEndpoint, From: f, To: id, Label: "",
+					Detail: []Field{{"service", host}, {"workload", p.Ref.String()}, {"address", p.IP}}})
+			}
 		}
 	}
+}
+
+// subsetsSelecting lists the host's subset nodes whose labels the pod has.
+func (g *graphBuilder) subsetsSelecting(host string, labels map[string]string) []string {
+	var out []string
+	for _, dr := range g.m.DestinationRules {
+		if dr.Host != host {
+			continue
+		}
+		for _, ss := range dr.Spec.Subsets {
+			id := subsetID(host, ss.Name)
+			if _, ok := g.nodes[id]; ok && len(ss.Labels) > 0 && selects(ss.Labels, labels) && !contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // gateways adds a node per Gateway, with its servers.

@@ -32,10 +32,17 @@ const GraphWidth = 2*groupPad + 3*NodeW + 2*colGap
 // layout places the nodes deterministically and returns them and the
 // edges sorted by id.
 func layout(nodes map[string]*Node, edges []Edge) Graph {
-	children := map[string][]string{} // service id → subset and workload ids
+	direct := map[string][]string{} // service → subsets and workloads, subset → workloads
 	for _, e := range edges {
 		if e.Kind == EdgeEndpoint {
-			children[e.From] = append(children[e.From], e.To)
+			direct[e.From] = append(direct[e.From], e.To)
+		}
+	}
+	children := map[string][]string{} // service id → its subsets and all their workloads
+	for from, kids := range direct {
+		children[from] = append(children[from], kids...)
+		for _, k := range kids {
+			children[from] = append(children[from], direct[k]...)
 		}
 	}
 	byNS := map[string][]*Node{}

@@ -106,9 +106,10 @@ func TestGraphRoutesWeightsMirrorsAndPolicies(t *testing.T) {
 	if len(m) != 1 || m[0].Label != "mirror 5%" {
 		t.Errorf("mirror edges = %+v, want one labelled mirror 5%%", m)
 	}
-	// Workloads hang off their service; subsets are placed beside it.
-	if es := edgesTo(v.Graph, EdgeEndpoint, workloadID("bookinfo", "reviews-v2-a")); len(es) != 1 || es[0].From != serviceID(host) {
-		t.Errorf("workload edges = %+v", es)
+	// Workloads hang off the subset that selects them; subsets are placed
+	// beside their service, workloads beside their subset.
+	if es := edgesTo(v.Graph, EdgeEndpoint, workloadID("bookinfo", "reviews-v2-a")); len(es) != 1 || es[0].From != subsetID(host, "v2") {
+		t.Errorf("workload edges = %+v, want one from subset v2", es)
 	}
 	nodes := map[string]Node{}
 	for _, n := range v.Graph.Nodes {
@@ -117,6 +118,9 @@ func TestGraphRoutesWeightsMirrorsAndPolicies(t *testing.T) {
 	svc, v1 := nodes[serviceID(host)], nodes[subsetID(host, "v1")]
 	if svc.X >= v1.X || svc.Y != v1.Y {
 		t.Errorf("subset v1 at (%d,%d) is not beside its service at (%d,%d)", v1.X, v1.Y, svc.X, svc.Y)
+	}
+	if pod := nodes[workloadID("bookinfo", "reviews-v1-a")]; pod.X <= v1.X {
+		t.Errorf("workload reviews-v1-a at x %d is not right of its subset at x %d", pod.X, v1.X)
 	}
 	if len(v.Graph.Groups) != 1 || v.Graph.Groups[0].Namespace != "bookinfo" {
 		t.Errorf("groups = %+v, want one for bookinfo", v.Graph.Groups)

@@ -126,11 +126,16 @@ function drawEdge(edge, a, b) {
     const bow = edge.kind === "endpoint" ? 0 : (edge.kind === "mirror" ? 22 : -22);
     const mx = (x1 + x2) / 2;
     pts = [[x1, y1], [mx, y1 + bow], [mx, y2 + bow], [x2, y2]];
+  } else if (a.id === b.id) {
+    // A route back to its own host (a subset that is missing): a loop on
+    // the right.
+    pts = [[x1, y1 - 8], [x1 + 70, y1 - 40], [x1 + 70, y1 + 40], [x1, y1 + 8]];
   } else {
     // Same column or leftward (a route to itself or to another namespace
     // above): loop out to the right.
+    // Farther targets loop wider, so loops from one node nest.
     x2 = b.x + NODE_W;
-    const out = Math.max(x1, x2) + 60;
+    const out = Math.max(x1, x2) + 40 + Math.min(160, Math.abs(y2 - y1) / 2);
     pts = [[x1, y1], [out, y1], [out, y2], [x2, y2]];
   }
   const d = "M" + pts[0] + " C" + pts[1] + " " + pts[2] + " " + pts[3];
@@ -143,8 +148,9 @@ function drawEdge(edge, a, b) {
     e.setAttribute("aria-label", edge.kind + " " + edge.label + " from " + a.label + " to " + b.label);
     // The label sits near the destination end, where the curves of one
     // route's destinations have parted.
-    const [lx, ly] = bezier(pts, 0.72);
-    e.appendChild(svg("text", { class: "label", x: lx, y: ly, "text-anchor": "middle" }, edge.label));
+    const self = a.id === b.id;
+    const [lx, ly] = self ? [x1 + 64, y1 + 4] : bezier(pts, 0.72);
+    e.appendChild(svg("text", { class: "label", x: lx, y: ly, "text-anchor": self ? "start" : "middle" }, edge.label));
   }
   wire(e, edge);
   return e;
