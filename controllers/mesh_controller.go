@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
+	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/parallel"
@@ -51,6 +52,10 @@ type MeshReconciler struct {
 	MeshConfig *MeshConfigReader
 	// Requests, when set, reads load reports against the latest model.
 	Requests *telemetry.Requests
+	// OnReconcile, when set, is given the inputs and result of every full
+	// reconcile (the console shows them and previews changes against
+	// them); it must not modify them.
+	OnReconcile func(*bundle.Bundle, []mesh.Node, *mesh.Result)
 
 	pokes chan event.GenericEvent
 
@@ -188,6 +193,9 @@ func (r *MeshReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (ct
 	}
 	if r.Status != nil {
 		r.Status.Update(mesh.Statuses(res.Model.Status))
+	}
+	if r.OnReconcile != nil {
+		r.OnReconcile(b, nodes, res)
 	}
 	r.Log.V(1).Info("mesh reconciled", "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "took", time.Since(start).String())
 	return ctrl.Result{}, nil

@@ -29,6 +29,8 @@ func TestHelpGoesToStdoutAndSucceeds(t *testing.T) {
 		{[]string{"proxy-status", "-h"}, "usage: sailctl proxy-status"},
 		{[]string{"proxy-status", "--help"}, "usage: sailctl proxy-status"},
 		{[]string{"proxy-config", "--help"}, "usage: sailctl proxy-config"},
+		{[]string{"dashboard", "--help"}, "usage: sailctl dashboard"},
+		{[]string{"x", "impact", "--help"}, "usage: sailctl x impact"},
 		{[]string{"proxy-config", "route", "reviews", "-h"}, "usage: sailctl proxy-config"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -59,6 +61,8 @@ func TestBadUsageFailsOnStderr(t *testing.T) {
 		{[]string{"kube-inject"}, "-f is required"},
 		{[]string{"proxy-status", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"proxy-status", "extra"}, "takes no arguments"},
+		{[]string{"dashboard", "extra"}, "takes no arguments"},
+		{[]string{"x", "impact"}, "-f FILE is required"},
 		{[]string{"proxy-config"}, "want a config kind and a pod"},
 		{[]string{"proxy-config", "route", "reviews", "-o"}, "flag needs an argument"},
 	} {

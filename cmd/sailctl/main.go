@@ -37,8 +37,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 2 && args[0] == "x" && args[1] == "call" {
 		return callCmd(args[2:], stdout, stderr)
 	}
+	if len(args) >= 2 && args[0] == "x" && args[1] == "impact" {
+		return impactCmd(args[2:], stdout, stderr)
+	}
 	if len(args) >= 1 && args[0] == "proxy-status" {
 		return proxyStatusCmd(args[1:], stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "dashboard" {
+		return dashboardCmd(args[1:], stdout, stderr)
 	}
 	if len(args) >= 1 && args[0] == "proxy-config" {
 		return proxyConfigCmd(args[1:], stdout, stderr)
@@ -166,7 +172,12 @@ const usage = `usage: sailctl COMMAND
   proxy-status   every connected proxy and whether it has the latest config
   proxy-config listener|route|cluster|endpoint|tracing|log|all POD[.NAMESPACE] [-o json]
                  one proxy's config, from the control plane
-  proxy-status and proxy-config send a bearer token: --token or $SAILPLANE_TOKEN,
+  x impact -f FILE
+                 which proxies, resources and bytes applying FILE would change
+                 (nothing is applied)
+  dashboard [--open]
+                 the mesh console in the browser: prints its URL with a token
+  proxy-status, proxy-config, dashboard and x impact send a bearer token: --token or $SAILPLANE_TOKEN,
   else the kubeconfig's, else one requested for ServiceAccount sailctl in
   --namespace (default sailplane-system) with the kubeconfig's credentials
 

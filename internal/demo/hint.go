@@ -21,6 +21,7 @@ func (m *Mesh) Hint(kubeconfig string, at Addresses) string {
 	monitoring, on := monitoringFlag(at.Monitoring)
 	if on {
 		fmt.Fprintf(&b, "  go run ./cmd/sailctl proxy-status %s\n", monitoring)
+		fmt.Fprintf(&b, "  go run ./cmd/sailctl dashboard %s  # the mesh console: open the URL it prints\n", monitoring)
 	}
 	fmt.Fprintf(&b, hintApply, Namespace, Host, Host, Host)
 	if on {

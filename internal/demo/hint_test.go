@@ -33,8 +33,8 @@ func TestHintPointsAtThisInstance(t *testing.T) {
 	m := &Mesh{backends: []*backend{{version: "v1", port: 40001}, {version: "v2", port: 40002}}}
 	hint := m.Hint("/tmp/kubeconfig", Addresses{XDS: ":25010", Monitoring: "0.0.0.0:25014"})
 	lines := sailctlLines(hint)
-	if len(lines) != 4 {
-		t.Fatalf("hint has %d sailctl commands, want 4 (call, proxy-status, proxy-config, call):\n%s", len(lines), hint)
+	if len(lines) != 5 {
+		t.Fatalf("hint has %d sailctl commands, want 5 (call, proxy-status, dashboard, proxy-config, call):\n%s", len(lines), hint)
 	}
 	for _, l := range lines {
 		want := "--monitoring-address 127.0.0.1:25014"

@@ -26,6 +26,7 @@ import (
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
+	"github.com/sailplane/sailplane/internal/console"
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/memlimit"
 )
@@ -60,11 +61,14 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	api := newAPITracker(log)
 	xdsServer := newXDS(log, opts.PushBudgetMiB, opts.LoadReportInterval)
 	debug := debugHandlers(xdsServer)
+	ui := console.New(xdsServer)
+	page := addConsole(ui, debug)
 	trust.guardDebug(debug)
 	handlers := probeHandlers(live, ready)
 	for path, h := range debug {
 		handlers[path] = h
 	}
+	handlers[console.PagePath] = page
 	mgr, err := ctrlmanager.New(cfg, ctrlmanager.Options{
 		Scheme:   scheme,
 		Logger:   log,
@@ -102,7 +106,7 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 	if err := m.AddReadyzCheck(apiServerCheck, api.Check(opts.APIOutageGrace)); err != nil {
 		return nil, err
 	}
-	if err := addMesh(m, xdsServer, trust, opts, log); err != nil {
+	if err := addMesh(m, xdsServer, trust, opts, log, ui.SetMesh); err != nil {
 		return nil, err
 	}
 	if err := addMemoryReturner(m); err != nil {

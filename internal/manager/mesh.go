@@ -12,6 +12,8 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/sailplane/sailplane/controllers"
+	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
 
@@ -37,7 +39,7 @@ func debugHandlers(s *xdsserver.Server) map[string]http.Handler {
 // set; the authenticated port through trust), the mesh controller and the
 // status writer (with its own leader election when opts.LeaderElect: see
 // leaderOnly).
-func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options, log logr.Logger) error {
+func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options, log logr.Logger, onReconcile func(*bundle.Bundle, []mesh.Node, *mesh.Result)) error {
 	if opts.XDSAddress != "" {
 		if err := m.Add(&xdsRunnable{server: s, addr: opts.XDSAddress}); err != nil {
 			return err
@@ -55,7 +57,7 @@ func addMesh(m ctrlmanager.Manager, s *xdsserver.Server, t *trust, opts Options,
 	if err != nil {
 		return err
 	}
-	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh"), MeshConfig: meshConfig, Requests: loadReports(s)}
+	r := &controllers.MeshReconciler{Client: m.GetClient(), Server: s, Status: status, Log: log.WithName("mesh"), MeshConfig: meshConfig, Requests: loadReports(s), OnReconcile: onReconcile}
 	if err := t.add(m, s, r); err != nil {
 		return err
 	}

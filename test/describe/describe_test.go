@@ -117,8 +117,9 @@ func readerKubeconfig(t *testing.T, env *envtest.Environment, admin client.Clien
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"namespaces", "services", "pods", "nodes"}, Verbs: read},
 			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: read},
-			{APIGroups: []string{"networking.istio.io"}, Resources: []string{"gateways", "virtualservices", "destinationrules", "serviceentries"}, Verbs: read},
-			{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications"}, Verbs: read},
+			{APIGroups: []string{"networking.istio.io"}, Resources: []string{"gateways", "virtualservices", "destinationrules", "serviceentries", "sidecars"}, Verbs: read},
+			{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications", "requestauthentications", "authorizationpolicies"}, Verbs: read},
+			{APIGroups: []string{"telemetry.istio.io"}, Resources: []string{"telemetries"}, Verbs: read},
 		},
 	}
 	binding := &rbacv1.ClusterRoleBinding{

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -140,15 +139,6 @@ func meshConfigEvent(t *testing.T, ns string) *eventsv1.Event {
 		}
 	}
 	return nil
-}
-
-func hasCluster(cs []*clusterv3.Cluster, name string) bool {
-	for _, c := range cs {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // TestTelemetryStatusAndEffect: a namespace Telemetry overrides the mesh
