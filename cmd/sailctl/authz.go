@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,15 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
-	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/controllers"
 	"github.com/sailplane/sailplane/internal/bundle"
+	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
@@ -143,8 +139,8 @@ func authzInput(files []string, kubeconfig string, stderr io.Writer) (*bundle.Bu
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
-	scheme := runtime.NewScheme()
-	if err := errors.Join(clientgoscheme.AddToScheme(scheme), networkingv1.AddToScheme(scheme), securityv1.AddToScheme(scheme)); err != nil {
+	scheme, err := manager.NewScheme()
+	if err != nil {
 		return nil, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})

@@ -2,24 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
-	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	"github.com/sailplane/sailplane/controllers"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/describe"
+	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
@@ -100,8 +96,8 @@ func clusterBundle(kubeconfig string) (*bundle.Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no -f and no usable kubeconfig: %w", err)
 	}
-	scheme := runtime.NewScheme()
-	if err := errors.Join(clientgoscheme.AddToScheme(scheme), networkingv1.AddToScheme(scheme), securityv1.AddToScheme(scheme)); err != nil {
+	scheme, err := manager.NewScheme()
+	if err != nil {
 		return nil, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})

@@ -170,15 +170,15 @@ spec:
   - route:
     - {destination: {host: reviews, subset: v3}}
 ---
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: deny, namespace: bookinfo}
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua, namespace: bookinfo}
 spec: {}
 `)
 	if len(imp.Problems) != 1 || !strings.Contains(imp.Problems[0], "VirtualService bookinfo/reviews") || !strings.Contains(imp.Problems[0], `"v3"`) {
 		t.Errorf("problems = %q, want the missing subset v3 of VirtualService bookinfo/reviews only (not the ones that exist already)", imp.Problems)
 	}
-	if len(imp.Unsupported) != 1 || !strings.Contains(imp.Unsupported[0], "AuthorizationPolicy") {
+	if len(imp.Unsupported) != 1 || !strings.Contains(imp.Unsupported[0], "EnvoyFilter") {
 		t.Errorf("unsupported = %q", imp.Unsupported)
 	}
 }

@@ -22,18 +22,18 @@ import (
 	"github.com/sailplane/sailplane/test/proxyless"
 )
 
-// addRatings registers a second service, ratings, served by the v1
+// addDetails registers a second service, details, served by the v1
 // backend.
-func addRatings(t *testing.T) {
+func addDetails(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "ratings", Namespace: namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "details", Namespace: namespace},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "reviews", "version": "v1"},
 			Ports: []corev1.ServicePort{{Name: "grpc", Port: proxyless.ServicePort, TargetPort: intstr.FromInt32(proxyless.BackendPort)}}},
 	}
 	es := &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: "ratings-1", Namespace: namespace, Labels: map[string]string{discoveryv1.LabelServiceName: "ratings"}},
+		ObjectMeta:  metav1.ObjectMeta{Name: "details-1", Namespace: namespace, Labels: map[string]string{discoveryv1.LabelServiceName: "details"}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("grpc"), Port: ptr.To[int32](proxyless.BackendPort)}},
 		Endpoints: []discoveryv1.Endpoint{{
@@ -64,15 +64,15 @@ func callOnce(t *testing.T, target string) codes.Code {
 	return status.Code(err)
 }
 
-// A real grpc-go client under a Sidecar that lists only reviews: ratings,
+// A real grpc-go client under a Sidecar that lists only reviews: details,
 // which it called before, is out of its configuration (a new channel to it
 // fails), and its channel to reviews keeps answering.
 func TestProxylessUnderSidecar(t *testing.T) {
-	addRatings(t)
+	addDetails(t)
 	c := dial(t)
-	world.Eventually(t, "calls to ratings and reviews succeed", func() error {
-		if code := callOnce(t, "xds:///ratings:9080"); code != codes.OK {
-			return fmt.Errorf("ratings: %s", code)
+	world.Eventually(t, "calls to details and reviews succeed", func() error {
+		if code := callOnce(t, "xds:///details:9080"); code != codes.OK {
+			return fmt.Errorf("details: %s", code)
 		}
 		if r := call(c); r.code != codes.OK {
 			return fmt.Errorf("reviews: %s", r.code)
@@ -83,9 +83,9 @@ func TestProxylessUnderSidecar(t *testing.T) {
 	sc.Name, sc.Namespace = "default", namespace
 	t.Cleanup(func() { _ = world.K8s.Delete(context.Background(), sc) })
 	world.Apply(t, sc, `{egress: [{hosts: ["./reviews.`+namespace+`.svc.cluster.local"]}], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}`, &sc.Spec)
-	world.Eventually(t, "ratings is out of the client's reach", func() error {
-		if code := callOnce(t, "xds:///ratings:9080"); code == codes.OK {
-			return fmt.Errorf("a call to ratings still succeeds")
+	world.Eventually(t, "details is out of the client's reach", func() error {
+		if code := callOnce(t, "xds:///details:9080"); code == codes.OK {
+			return fmt.Errorf("a call to details still succeeds")
 		}
 		return nil
 	})
