@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/status"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
+	"github.com/sailplane/sailplane/internal/defaults"
 )
 
 // The greeter's two methods, as AuthorizationPolicy paths name them.
@@ -101,13 +104,20 @@ func greeterRule(path string, from ...pod) securityv1.AuthorizationRule {
 // applyPolicy creates or updates the greeter's policy of that name.
 func applyPolicy(t *testing.T, name, action string, rules ...securityv1.AuthorizationRule) {
 	t.Helper()
+	applyPolicyTo(t, greeter, name, action, rules...)
+}
+
+// applyPolicyTo creates or updates the policy of that name, selecting the
+// server's pods.
+func applyPolicyTo(t *testing.T, server pod, name, action string, rules ...securityv1.AuthorizationRule) {
+	t.Helper()
 	ctx := context.Background()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		ap := &securityv1.AuthorizationPolicy{}
 		err := world.k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, ap)
 		ap.Name, ap.Namespace = name, namespace
 		ap.Spec = securityv1.AuthorizationPolicySpec{
-			Selector: &securityv1.WorkloadSelector{MatchLabels: map[string]securityv1.LabelValue{"app": securityv1.LabelValue(greeter.name)}},
+			Selector: &securityv1.WorkloadSelector{MatchLabels: map[string]securityv1.LabelValue{"app": securityv1.LabelValue(server.name)}},
 			Action:   action,
 			Rules:    rules,
 		}
@@ -133,14 +143,23 @@ func deletePolicy(t *testing.T, name string) {
 }
 
 // checkAccepted waits for Accepted=True, for the current generation, on
-// every policy named.
+// every policy named (in the test's namespace).
 func checkAccepted(t *testing.T, policies ...string) {
+	t.Helper()
+	var keys []client.ObjectKey
+	for _, name := range policies {
+		keys = append(keys, client.ObjectKey{Namespace: namespace, Name: name})
+	}
+	checkAcceptedKeys(t, keys...)
+}
+
+func checkAcceptedKeys(t *testing.T, keys ...client.ObjectKey) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var problems []string
-		for _, name := range policies {
-			if p := acceptedProblem(name); p != "" {
+		for _, key := range keys {
+			if p := acceptedProblem(key); p != "" {
 				problems = append(problems, p)
 			}
 		}
@@ -155,9 +174,10 @@ func checkAccepted(t *testing.T, policies ...string) {
 	}
 }
 
-func acceptedProblem(name string) string {
+func acceptedProblem(key client.ObjectKey) string {
+	name := key.String()
 	ap := &securityv1.AuthorizationPolicy{}
-	if err := world.k8s.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, ap); err != nil {
+	if err := world.k8s.Get(context.Background(), key, ap); err != nil {
 		return name + ": " + err.Error()
 	}
 	c := meta.FindStatusCondition(ap.Status.Conditions, "Accepted")
@@ -239,4 +259,128 @@ func TestAuthorizationPolicyLive(t *testing.T) {
 			return // later steps start from this one's state
 		}
 	}
+}
+
+// TestAuthorizationPolicyPermissive: under PERMISSIVE the greeter's
+// listener has a plaintext chain next to the mutual TLS one, and both
+// enforce. A policy allowing the namespace lets the authenticated caller
+// in and refuses the plaintext kiosk (a plaintext connection proves no
+// namespace), rather than letting plaintext bypass authorization. A
+// policy that allows nothing, selecting the legacy server only, changes
+// nothing on the greeter.
+func TestAuthorizationPolicyPermissive(t *testing.T) {
+	setMode(t, "PERMISSIVE")
+	t.Cleanup(func() {
+		deletePolicy(t, "greeter-namespace")
+		deletePolicy(t, "legacy-nothing")
+		setMode(t, "STRICT")
+	})
+	var chans []channel
+	for _, c := range []struct {
+		from, to pod
+		xdsCreds bool
+	}{{caller, greeter, true}, {kiosk, greeter, false}, {kiosk, legacy, false}} {
+		conn, err := dial(c.from, c.to, c.xdsCreds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		chans = append(chans, channel{name: c.from.name + "->" + c.to.name, conn: conn})
+	}
+	eventually(t, "PERMISSIVE", chans, map[string]expect{
+		"caller->greeter": expect(caller.spiffe()), "kiosk->greeter": plaintextPeer, "kiosk->legacy": plaintextPeer,
+	})
+
+	applyPolicy(t, "greeter-namespace", securityv1.AuthzAllow, securityv1.AuthorizationRule{
+		From: []securityv1.AuthorizationRuleFrom{{Source: &securityv1.AuthorizationSource{Namespaces: []securityv1.AuthzMatch{namespace}}}},
+	})
+	checkAccepted(t, "greeter-namespace")
+	eventuallyAnswers(t, "ALLOW from the namespace", chans, map[string]outcomes{
+		"caller->greeter": allowedBoth, "kiosk->greeter": deniedBoth, "kiosk->legacy": allowedBoth,
+	})
+
+	// An ALLOW policy without rules allows nothing, on what it selects.
+	applyPolicyTo(t, legacy, "legacy-nothing", securityv1.AuthzAllow)
+	checkAccepted(t, "greeter-namespace", "legacy-nothing")
+	eventuallyAnswers(t, "allow-nothing on legacy", chans, map[string]outcomes{
+		"caller->greeter": allowedBoth, "kiosk->greeter": deniedBoth, "kiosk->legacy": deniedBoth,
+	})
+	checkProxyStatus(t, greeter, legacy, caller, kiosk)
+}
+
+// TestAuthorizationPolicyMeshWidePorts: a policy in the root namespace
+// without a selector applies to the greeter too, and its ports are the
+// port the server listens on (50051), not the Service's (9080), as for
+// Envoy: one DENY policy whose rule on UnaryCall names 50051 and whose
+// rule on EmptyCall names 9080 refuses the auditor UnaryCall only.
+func TestAuthorizationPolicyMeshWidePorts(t *testing.T) {
+	setMode(t, "STRICT")
+	ctx := context.Background()
+	root := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: defaults.RootNamespace}}
+	if err := world.k8s.Create(ctx, root); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	rule := func(path, port string) securityv1.AuthorizationRule {
+		r := greeterRule(path, auditor)
+		r.To[0].Operation.Ports = []securityv1.PortValue{securityv1.PortValue(port)}
+		return r
+	}
+	ap := &securityv1.AuthorizationPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: defaults.RootNamespace, Name: "mesh-deny"}}
+	ap.Spec = securityv1.AuthorizationPolicySpec{Action: securityv1.AuthzDeny, Rules: []securityv1.AuthorizationRule{
+		rule(unaryCall, strconv.Itoa(serverPort)), rule(emptyCall, strconv.Itoa(servicePort)),
+	}}
+	if err := world.k8s.Create(ctx, ap); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := world.k8s.Delete(ctx, ap); client.IgnoreNotFound(err) != nil {
+			t.Error(err)
+		}
+	})
+	var chans []channel
+	for _, from := range []pod{caller, auditor} {
+		conn, err := dial(from, greeter, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		chans = append(chans, channel{name: from.name, conn: conn})
+	}
+	checkAcceptedKeys(t, client.ObjectKeyFromObject(ap))
+	eventuallyAnswers(t, "mesh-wide DENY on the server's port", chans, map[string]outcomes{"caller": allowedBoth, "auditor": onlyEmpty})
+	checkProxyStatus(t, greeter, caller, auditor)
+}
+
+// TestAuthorizationPolicyGRPCCannotApply: a rule on request principals
+// (a JWT, which a proxyless gRPC server does not validate) cannot be
+// applied by the greeter. The ALLOW rule is dropped there, so the policy
+// allows nothing rather than everything, and its status says so while
+// the server is connected.
+func TestAuthorizationPolicyGRPCCannotApply(t *testing.T) {
+	setMode(t, "STRICT")
+	t.Cleanup(func() { deletePolicy(t, "greeter-jwt") })
+	conn, err := dial(caller, greeter, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	chans := []channel{{name: "caller", conn: conn}}
+	eventuallyAnswers(t, "no policy", chans, map[string]outcomes{"caller": allowedBoth})
+	applyPolicy(t, "greeter-jwt", securityv1.AuthzAllow, securityv1.AuthorizationRule{
+		From: []securityv1.AuthorizationRuleFrom{{Source: &securityv1.AuthorizationSource{RequestPrincipals: []securityv1.AuthzMatch{"*"}}}},
+	})
+	eventuallyAnswers(t, "ALLOW on a JWT, dropped", chans, map[string]outcomes{"caller": deniedBoth})
+	key := client.ObjectKey{Namespace: namespace, Name: "greeter-jwt"}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p := acceptedProblem(key)
+		if strings.Contains(p, "Accepted=False") && strings.Contains(p, "requestPrincipals") && strings.Contains(p, "proxyless gRPC") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want Accepted=False naming requestPrincipals and proxyless gRPC, got %q", p)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	checkProxyStatus(t, greeter, caller)
 }
