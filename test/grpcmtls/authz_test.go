@@ -263,7 +263,8 @@ func TestAuthorizationPolicyLive(t *testing.T) {
 
 // TestAuthorizationPolicyPermissive: under PERMISSIVE the greeter's
 // listener has a plaintext chain next to the mutual TLS one, and both
-// enforce. A policy allowing the namespace lets the authenticated caller
+// enforce. A DENY of callers without a principal refuses the plaintext
+// kiosk only; a policy allowing the namespace lets the authenticated caller
 // in and refuses the plaintext kiosk (a plaintext connection proves no
 // namespace), rather than letting plaintext bypass authorization. A
 // policy that allows nothing, selecting the legacy server only, changes
@@ -271,6 +272,7 @@ func TestAuthorizationPolicyLive(t *testing.T) {
 func TestAuthorizationPolicyPermissive(t *testing.T) {
 	setMode(t, "PERMISSIVE")
 	t.Cleanup(func() {
+		deletePolicy(t, "greeter-require-mtls")
 		deletePolicy(t, "greeter-namespace")
 		deletePolicy(t, "legacy-nothing")
 		setMode(t, "STRICT")
@@ -289,6 +291,20 @@ func TestAuthorizationPolicyPermissive(t *testing.T) {
 	}
 	eventually(t, "PERMISSIVE", chans, map[string]expect{
 		"caller->greeter": expect(caller.spiffe()), "kiosk->greeter": plaintextPeer, "kiosk->legacy": plaintextPeer,
+	})
+
+	// Istio's recipe for refusing plaintext under PERMISSIVE: DENY what
+	// has no principal.
+	applyPolicy(t, "greeter-require-mtls", securityv1.AuthzDeny, securityv1.AuthorizationRule{
+		From: []securityv1.AuthorizationRuleFrom{{Source: &securityv1.AuthorizationSource{NotPrincipals: []securityv1.AuthzMatch{"*"}}}},
+	})
+	checkAccepted(t, "greeter-require-mtls")
+	eventuallyAnswers(t, "DENY notPrincipals *", chans, map[string]outcomes{
+		"caller->greeter": allowedBoth, "kiosk->greeter": deniedBoth, "kiosk->legacy": allowedBoth,
+	})
+	deletePolicy(t, "greeter-require-mtls")
+	eventuallyAnswers(t, "DENY deleted", chans, map[string]outcomes{
+		"caller->greeter": allowedBoth, "kiosk->greeter": allowedBoth, "kiosk->legacy": allowedBoth,
 	})
 
 	applyPolicy(t, "greeter-namespace", securityv1.AuthzAllow, securityv1.AuthorizationRule{
