@@ -7,8 +7,10 @@
 // changing its answer when the policy changes, without restarts.
 //
 // The server's inbound listener is built here, in the shape gRPC asks
-// for (a non-forwarding route); building it is the proxyless inbound
-// work, not this package's. TestMain re-executes the test binary in a
+// for (a non-forwarding route), and served from a snapshot cache: a fast
+// check of the filter function alone (header, ipBlocks and JWT-claim
+// rules). test/grpcmtls runs AuthorizationPolicy end to end on the
+// listener sailplane itself serves. TestMain re-executes the test binary in a
 // network namespace of its own with the bootstrap in the environment
 // (grpc-go reads it once per process).
 package authzgrpc

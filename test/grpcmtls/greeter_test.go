@@ -31,6 +31,12 @@ func (greeterService) UnaryCall(ctx context.Context, _ *testgrpc.SimpleRequest) 
 	return &testgrpc.SimpleResponse{ServerId: peerIdentity(ctx)}, nil
 }
 
+// EmptyCall answers too, so that authorization can tell two methods of
+// one service apart.
+func (greeterService) EmptyCall(context.Context, *testgrpc.Empty) (*testgrpc.Empty, error) {
+	return &testgrpc.Empty{}, nil
+}
+
 func peerIdentity(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok {

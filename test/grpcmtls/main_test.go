@@ -4,7 +4,9 @@
 // over ADS, the meshed ones on the authenticated port with certificates
 // the mesh CA issued, in files their bootstraps' certificate providers
 // (file_watcher) read. PeerAuthentication changes what the server accepts
-// while both sides keep running.
+// while both sides keep running, and AuthorizationPolicies which calls it
+// answers (the RBAC filters of the listener sailplane serves it,
+// PERMISSION_DENIED otherwise).
 //
 // kube-apiserver refuses EndpointSlice addresses on 127.0.0.0/8, so the
 // suite runs in a network namespace of its own (test/proxyless.Reexec),

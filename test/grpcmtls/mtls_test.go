@@ -155,21 +155,20 @@ func TestPeerAuthenticationModesLive(t *testing.T) {
 		t.Run(step.mode+": "+step.why, func(t *testing.T) {
 			setMode(t, step.mode)
 			eventually(t, step.mode, chans, step.want)
-			checkProxyStatus(t)
+			checkProxyStatus(t, greeter, legacy, caller, kiosk)
 		})
 	}
 }
 
-// checkProxyStatus asks the control plane what it knows of the four
-// nodes: each on the port its bootstrap names, the authenticated ones as
+// checkProxyStatus asks the control plane what it knows of the nodes: each on the port its bootstrap names, the authenticated ones as
 // their SPIFFE id, the servers subscribed to their own listener by name,
 // and every node having accepted (ACKed) the last version of every type
 // it was sent, none rejected.
-func checkProxyStatus(t *testing.T) {
+func checkProxyStatus(t *testing.T, pods ...pod) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		err := proxyStatusProblems()
+		err := proxyStatusProblems(pods)
 		if err == nil {
 			return
 		}
@@ -180,13 +179,13 @@ func checkProxyStatus(t *testing.T) {
 	}
 }
 
-func proxyStatusProblems() error {
+func proxyStatusProblems(pods []pod) error {
 	statuses, err := proxyStatus()
 	if err != nil {
 		return err
 	}
 	var problems []string
-	for _, p := range []pod{greeter, legacy, caller, kiosk} {
+	for _, p := range pods {
 		s, ok := statuses[p.nodeID()]
 		if !ok {
 			problems = append(problems, p.name+": not connected")

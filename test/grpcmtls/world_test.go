@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -56,7 +57,11 @@ var (
 	// legacy is an unmeshed gRPC server without one (15010).
 	legacy = pod{name: "legacy", serviceAccount: "legacy", ip: net4.BackendIP("v3")}
 	caller = pod{name: "caller", serviceAccount: "caller", ip: net4.ClientIP(), meshed: true}
-	kiosk  = pod{name: "kiosk", serviceAccount: "kiosk", ip: net4.BackendIP("v2")}
+	// auditor is a second meshed client, of another service account, for
+	// the AuthorizationPolicy tests; its address is added to the loopback
+	// here (test/proxyless has no slot for it).
+	auditor = pod{name: "auditor", serviceAccount: "auditor", ip: net4.Subnet + ".20", meshed: true}
+	kiosk   = pod{name: "kiosk", serviceAccount: "kiosk", ip: net4.BackendIP("v2")}
 )
 
 func (p pod) nodeID() string {
@@ -120,6 +125,9 @@ func startWorld() (*testWorld, func(), error) {
 	if err := net4.SetupNetns(); err != nil {
 		return nil, nil, fmt.Errorf("network namespace setup: %w", err)
 	}
+	if out, err := exec.Command("ip", "addr", "add", auditor.ip+"/32", "dev", "lo").CombinedOutput(); err != nil {
+		return nil, nil, fmt.Errorf("adding %s to the loopback: %v: %s", auditor.ip, err, out)
+	}
 	env, cfg, err := envtestutil.Start()
 	if err != nil {
 		return nil, nil, err
@@ -167,7 +175,7 @@ func startWorld() (*testWorld, func(), error) {
 	if err != nil {
 		return fail(err)
 	}
-	for _, p := range []*pod{&greeter, &caller} {
+	for _, p := range []*pod{&greeter, &caller, &auditor} {
 		if err := p.writeCertificate(mesh, filepath.Join(dir, p.name)); err != nil {
 			return fail(err)
 		}
@@ -219,10 +227,10 @@ func (p *pod) writeCertificate(mesh *ca.CA, dir string) error {
 	return nil
 }
 
-// registerWorkloads creates the pods (greeter and caller meshed, legacy
-// and kiosk not) and a Service with its EndpointSlice for each server.
+// registerWorkloads creates the pods (greeter, caller and auditor meshed,
+// legacy and kiosk not) and a Service with its EndpointSlice for each server.
 func (w *testWorld) registerWorkloads(ctx context.Context) error {
-	for _, p := range []pod{greeter, legacy, caller, kiosk} {
+	for _, p := range []pod{greeter, legacy, caller, kiosk, auditor} {
 		obj := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: namespace, Labels: map[string]string{"app": p.name}},
 			Spec:       corev1.PodSpec{ServiceAccountName: p.serviceAccount, Containers: []corev1.Container{{Name: "app", Image: p.name}}},
