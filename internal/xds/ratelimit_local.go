@@ -1,0 +1,213 @@
+package xds
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	lrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	netlrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/local_ratelimit/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
+	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
+)
+
+// rateLimit puts the proxy's RateLimitPolicy into its listeners: every
+// HTTP connection manager gets Envoy's local_ratelimit filter right after
+// authentication and authorization (a request refused by RBAC spends no
+// token), every TCP chain of a workload or gateway port the network
+// local_ratelimit filter before its tcp_proxy when a rule counts every
+// connection. Sidecars pass their inbound listener, gateways their
+// servers' listeners.
+func (g *generator) rateLimit(listeners []*listenerv3.Listener) {
+	r := g.m.RateLimitFor(g.proxy.Namespace, g.proxy.Labels, g.gateways)
+	if r == nil || len(r.Rules) == 0 {
+		return
+	}
+	httpCfg := localRateLimitHTTP(r)
+	if err := httpCfg.ValidateAll(); err != nil {
+		g.rateLimitProblem(r, "", "the generated local_ratelimit filter is invalid (%v); not applied", err)
+		return
+	}
+	tcpCfg := localRateLimitTCP(r)
+	for _, l := range listeners {
+		for _, fc := range chainsOf(l) {
+			ported := fc.GetFilterChainMatch().GetDestinationPort().GetValue() != 0 || l.GetName() != names.VirtualInbound
+			var out []*listenerv3.Filter
+			for _, f := range fc.Filters {
+				switch {
+				case f.Name == names.HTTPConnectionManagerFilter:
+					f = withLocalRateLimit(f, httpCfg)
+				case f.Name == names.TCPProxyFilter && ported && tcpCfg != nil:
+					if r.DryRun {
+						g.rateLimitProblem(r, "spec.dryRun", "TCP ports are not limited in dry run: Envoy's network local_ratelimit has no count-only mode")
+					} else {
+						out = append(out, &listenerv3.Filter{
+							Name:       names.LocalRateLimitNetworkFilter,
+							ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(tcpCfg)},
+						})
+					}
+				}
+				out = append(out, f)
+			}
+			fc.Filters = out
+		}
+	}
+}
+
+// proxylessRateLimit reports a policy selecting a proxyless gRPC server:
+// gRPC has no local rate limit filter, so nothing is applied there.
+func (g *generator) proxylessRateLimit() {
+	r := g.m.RateLimitFor(g.proxy.Namespace, g.proxy.Labels, nil)
+	if r == nil || len(r.Rules) == 0 {
+		return
+	}
+	g.rateLimitProblem(r, "", "not applied to proxyless gRPC servers (namespace %s): gRPC's xDS support has no rate limit filter", g.proxy.Namespace)
+}
+
+func (g *generator) rateLimitProblem(r *model.RateLimit, field, format string, args ...any) {
+	g.problem(model.RateLimitRef(r.Ref), field, fmt.Sprintf(format, args...))
+}
+
+// withLocalRateLimit returns the connection manager filter with the
+// local_ratelimit filter after jwt_authn and the RBAC filters.
+func withLocalRateLimit(f *listenerv3.Filter, cfg *lrlv3.LocalRateLimit) *listenerv3.Filter {
+	hcm := &hcmv3.HttpConnectionManager{}
+	if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+		return f // only our own configs reach here
+	}
+	at := 0
+	for i, h := range hcm.HttpFilters {
+		if h.GetName() == names.JWTAuthnFilter || isRBACFilter(h.GetName()) {
+			at = i + 1
+		}
+	}
+	filters := append([]*hcmv3.HttpFilter(nil), hcm.HttpFilters[:at]...)
+	filters = append(filters, httpFilter(names.LocalRateLimitFilter, cfg))
+	hcm.HttpFilters = append(filters, hcm.HttpFilters[at:]...)
+	return hcmFilter(hcm)
+}
+
+func isRBACFilter(name string) bool {
+	return name == names.RBACFilter || strings.HasPrefix(name, names.RBACFilter+".")
+}
+
+// localRateLimitHTTP is the policy as one local_ratelimit filter: the
+// rule without match is the filter's own bucket, each rule with a match a
+// descriptor ({sailplane_rule: <name>}) with its bucket, which the
+// filter's rate_limits produce for the requests the match selects. Every
+// matching bucket is consumed (always_consume_default_token_bucket), and
+// the buckets are shared by all connections (never per connection).
+func localRateLimitHTTP(r *model.RateLimit) *lrlv3.LocalRateLimit {
+	enforced := uint32(100)
+	if r.DryRun {
+		enforced = 0
+	}
+	cfg := &lrlv3.LocalRateLimit{
+		StatPrefix:                            names.LocalRateLimitStatPrefix,
+		Status:                                &typev3.HttpStatus{Code: typev3.StatusCode(r.Status)},
+		FilterEnabled:                         percent(100),
+		FilterEnforced:                        percent(enforced),
+		LocalRateLimitPerDownstreamConnection: false,
+		AlwaysConsumeDefaultTokenBucket:       wrapperspb.Bool(true),
+	}
+	if r.LimitHeaders {
+		cfg.EnableXRatelimitHeaders = ratelimitv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
+	}
+	for _, h := range r.ResponseHeaders {
+		cfg.ResponseHeadersToAdd = append(cfg.ResponseHeadersToAdd, &corev3.HeaderValueOption{
+			Header:       &corev3.HeaderValue{Key: h.Name, Value: h.Value},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		})
+	}
+	for _, rule := range r.Rules {
+		if rule.Match == nil {
+			cfg.TokenBucket = tokenBucket(rule)
+			continue
+		}
+		cfg.Descriptors = append(cfg.Descriptors, &ratelimitv3.LocalRateLimitDescriptor{
+			Entries:     []*ratelimitv3.RateLimitDescriptor_Entry{{Key: names.RateLimitRuleKey, Value: rule.Name}},
+			TokenBucket: tokenBucket(rule),
+		})
+		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{{
+			ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
+				DescriptorKey:   names.RateLimitRuleKey,
+				DescriptorValue: rule.Name,
+				ExpectMatch:     wrapperspb.Bool(true),
+				Headers:         rateLimitHeaders(rule.Match.Path, rule.Match.Method, rule.Match.Headers),
+			}},
+		}}})
+	}
+	return cfg
+}
+
+// localRateLimitTCP is the connection bucket of the rule without match;
+// nil when every rule matches part of the HTTP traffic only.
+func localRateLimitTCP(r *model.RateLimit) *netlrlv3.LocalRateLimit {
+	for _, rule := range r.Rules {
+		if rule.Match == nil {
+			return &netlrlv3.LocalRateLimit{StatPrefix: names.LocalRateLimitTCPStatPrefix, TokenBucket: tokenBucket(rule)}
+		}
+	}
+	return nil
+}
+
+func tokenBucket(rule model.RateLimitRule) *typev3.TokenBucket {
+	return &typev3.TokenBucket{
+		MaxTokens:     rule.MaxTokens,
+		TokensPerFill: wrapperspb.UInt32(rule.TokensPerFill),
+		FillInterval:  durationpb.New(rule.FillInterval),
+	}
+}
+
+func percent(n uint32) *corev3.RuntimeFractionalPercent {
+	return &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: n, Denominator: typev3.FractionalPercent_HUNDRED}}
+}
+
+// rateLimitHeaders are a rule's match as header matchers, all of which
+// must match. An exact path ignores the query string, as route matching
+// does; a prefix needs no care.
+func rateLimitHeaders(path *policyv1alpha1.PathMatch, method string, headers map[string]networkingv1.StringMatch) []*routev3.HeaderMatcher {
+	var out []*routev3.HeaderMatcher
+	if path != nil {
+		sm := &matcherv3.StringMatcher{}
+		if path.Exact != nil {
+			sm.MatchPattern = &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "^" + regexp.QuoteMeta(*path.Exact) + `(\?.*)?$`}}
+		} else {
+			sm.MatchPattern = &matcherv3.StringMatcher_Prefix{Prefix: *path.Prefix}
+		}
+		out = append(out, stringHeader(":path", sm))
+	}
+	if method != "" {
+		out = append(out, stringHeader(":method", &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: method}}))
+	}
+	for _, name := range sortedKeys(headers) {
+		h := headers[name]
+		switch {
+		case h.Exact != nil:
+			out = append(out, stringHeader(name, &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: *h.Exact}}))
+		case h.Prefix != nil:
+			out = append(out, stringHeader(name, &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: *h.Prefix}}))
+		case h.Regex != nil:
+			out = append(out, stringHeader(name, &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: *h.Regex}}}))
+		default:
+			out = append(out, &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}})
+		}
+	}
+	return out
+}
+
+func stringHeader(name string, sm *matcherv3.StringMatcher) *routev3.HeaderMatcher {
+	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: sm}}
+}
