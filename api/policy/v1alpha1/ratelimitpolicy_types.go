@@ -40,7 +40,7 @@ type RateLimitPolicySpec struct {
 
 // PolicyTargetReference names the Service or Gateway a policy is attached to.
 //
-// +kubebuilder:validation:XValidation:rule="(self.kind == 'Service' && (!has(self.group) || self.group in [”, 'core'])) || (self.kind == 'Gateway' && has(self.group) && self.group == 'networking.istio.io')",message="targetRef must be a core Service or a networking.istio.io Gateway"
+// +kubebuilder:validation:XValidation:rule="(self.kind == 'Service' && (!has(self.group) || self.group.size() == 0 || self.group == 'core')) || (self.kind == 'Gateway' && has(self.group) && self.group == 'networking.istio.io')",message="targetRef must be a core Service or a networking.istio.io Gateway"
 type PolicyTargetReference struct {
 	// Group of the target ("" for core).
 	//
