@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/re2size"
 )
 
 // RateLimit is a RateLimitPolicy as the translation reads it: the rules
@@ -287,8 +287,8 @@ func rateLimitMatchProblem(mt *policyv1alpha1.RateLimitMatch) string {
 			return fmt.Sprintf("match.headers[%s]: only one of exact, prefix or regex may be set", name)
 		}
 		if h.Regex != nil {
-			if _, err := regexp.Compile(*h.Regex); err != nil {
-				return fmt.Sprintf("match.headers[%s].regex: %v", name, err)
+			if err := re2size.Check(*h.Regex, defaults.EnvoyRegexMaxProgramSize); err != nil {
+				return fmt.Sprintf("match.headers[%s].regex: refused by Envoy: %v", name, err)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package xds
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -140,14 +139,16 @@ func localRateLimitHTTP(r *model.RateLimit) *lrlv3.LocalRateLimit {
 			Entries:     []*ratelimitv3.RateLimitDescriptor_Entry{{Key: names.RateLimitRuleKey, Value: rule.Name}},
 			TokenBucket: tokenBucket(rule),
 		})
-		cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{{
-			ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
-				DescriptorKey:   names.RateLimitRuleKey,
-				DescriptorValue: rule.Name,
-				ExpectMatch:     wrapperspb.Bool(true),
-				Headers:         rateLimitHeaders(rule.Match.Path, rule.Match.Method, rule.Match.Headers),
-			}},
-		}}})
+		for _, headers := range rateLimitMatchers(rule.Match) {
+			cfg.RateLimits = append(cfg.RateLimits, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{{
+				ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
+					DescriptorKey:   names.RateLimitRuleKey,
+					DescriptorValue: rule.Name,
+					ExpectMatch:     wrapperspb.Bool(true),
+					Headers:         headers,
+				}},
+			}}})
+		}
 	}
 	return cfg
 }
@@ -175,20 +176,30 @@ func percent(n uint32) *corev3.RuntimeFractionalPercent {
 	return &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: n, Denominator: typev3.FractionalPercent_HUNDRED}}
 }
 
-// rateLimitHeaders are a rule's match as header matchers, all of which
-// must match. An exact path ignores the query string, as route matching
-// does; a prefix needs no care.
-func rateLimitHeaders(path *policyv1alpha1.PathMatch, method string, headers map[string]networkingv1.StringMatch) []*routev3.HeaderMatcher {
-	var out []*routev3.HeaderMatcher
-	if path != nil {
-		sm := &matcherv3.StringMatcher{}
-		if path.Exact != nil {
-			sm.MatchPattern = &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: "^" + regexp.QuoteMeta(*path.Exact) + `(\?.*)?$`}}
-		} else {
-			sm.MatchPattern = &matcherv3.StringMatcher_Prefix{Prefix: *path.Prefix}
-		}
-		out = append(out, stringHeader(":path", sm))
+// rateLimitMatchers are a rule's match as header matchers, all of
+// which must match, in one or two alternatives producing the same
+// descriptor. An exact path ignores the query string, as route matching
+// does: ":path" is either the path or the path followed by "?" (two
+// alternatives rather than a regex, which Envoy caps at a program size a
+// long path would exceed). A request matches at most one alternative.
+func rateLimitMatchers(mt *policyv1alpha1.RateLimitMatch) [][]*routev3.HeaderMatcher {
+	rest := rateLimitHeaders(mt.Method, mt.Headers)
+	switch p := mt.Path; {
+	case p == nil:
+		return [][]*routev3.HeaderMatcher{rest}
+	case p.Exact != nil:
+		exact := stringHeader(":path", &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: *p.Exact}})
+		query := stringHeader(":path", &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: *p.Exact + "?"}})
+		return [][]*routev3.HeaderMatcher{append([]*routev3.HeaderMatcher{exact}, rest...), append([]*routev3.HeaderMatcher{query}, rest...)}
+	default:
+		prefix := stringHeader(":path", &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: *p.Prefix}})
+		return [][]*routev3.HeaderMatcher{append([]*routev3.HeaderMatcher{prefix}, rest...)}
 	}
+}
+
+// rateLimitHeaders are the method and header conditions of a match.
+func rateLimitHeaders(method string, headers map[string]networkingv1.StringMatch) []*routev3.HeaderMatcher {
+	var out []*routev3.HeaderMatcher
 	if method != "" {
 		out = append(out, stringHeader(":method", &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: method}}))
 	}
