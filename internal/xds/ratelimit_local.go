@@ -65,11 +65,12 @@ func (g *generator) rateLimit(listeners []*listenerv3.Listener) {
 	}
 }
 
-// proxylessRateLimit reports a policy selecting a proxyless gRPC server:
-// gRPC has no local rate limit filter, so nothing is applied there.
+// proxylessRateLimit reports a policy selecting a proxyless gRPC server
+// (a pod with server listeners): gRPC has no local rate limit filter, so
+// nothing is applied there.
 func (g *generator) proxylessRateLimit() {
 	r := g.m.RateLimitFor(g.proxy.Namespace, g.proxy.Labels, nil)
-	if r == nil || len(r.Rules) == 0 {
+	if r == nil || len(r.Rules) == 0 || len(g.out.Listeners) == 0 {
 		return
 	}
 	g.rateLimitProblem(r, "", "not applied to proxyless gRPC servers (namespace %s): gRPC's xDS support has no rate limit filter", g.proxy.Namespace)
