@@ -94,7 +94,6 @@ func joinErrs(errs []error) string {
 	return b.String()
 }
 
-
 func inboundHCMForTest() *hcmv3.HttpConnectionManager {
 	rc := inboundRouteConfig("inbound|9080||a.default.svc.cluster.local")
 	return &hcmv3.HttpConnectionManager{
