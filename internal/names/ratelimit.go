@@ -17,3 +17,11 @@ const (
 	// rule a request matched.
 	RateLimitRuleKey = "sailplane_rule"
 )
+
+// RateLimitShareKey is the share_key of a policy's network local_ratelimit
+// filters: every TCP chain of one proxy takes its connections from one
+// bucket (Envoy shares buckets between filters with the same key and
+// token bucket).
+func RateLimitShareKey(namespace, name, rule string) string {
+	return "ratelimit/" + namespace + "/" + name + "/" + rule
+}

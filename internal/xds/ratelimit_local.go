@@ -154,12 +154,17 @@ func localRateLimitHTTP(r *model.RateLimit) *lrlv3.LocalRateLimit {
 	return cfg
 }
 
-// localRateLimitTCP is the connection bucket of the rule without match;
-// nil when every rule matches part of the HTTP traffic only.
+// localRateLimitTCP is the connection bucket of the rule without match,
+// one for all the proxy's TCP chains (share_key); nil when every rule
+// matches part of the HTTP traffic only.
 func localRateLimitTCP(r *model.RateLimit) *netlrlv3.LocalRateLimit {
 	for _, rule := range r.Rules {
 		if rule.Match == nil {
-			return &netlrlv3.LocalRateLimit{StatPrefix: names.LocalRateLimitTCPStatPrefix, TokenBucket: tokenBucket(rule)}
+			return &netlrlv3.LocalRateLimit{
+				StatPrefix:  names.LocalRateLimitTCPStatPrefix,
+				TokenBucket: tokenBucket(rule),
+				ShareKey:    names.RateLimitShareKey(r.Ref.Namespace, r.Ref.Name, rule.Name),
+			}
 		}
 	}
 	return nil
