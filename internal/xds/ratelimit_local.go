@@ -228,3 +228,9 @@ func rateLimitHeaders(method string, headers map[string]networkingv1.StringMatch
 func stringHeader(name string, sm *matcherv3.StringMatcher) *routev3.HeaderMatcher {
 	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: sm}}
 }
+
+// RateLimitFor is the RateLimitPolicy that applies to the proxy (nil for
+// none), as the translation picks it.
+func RateLimitFor(m *model.Model, p Proxy) *model.RateLimit {
+	return m.RateLimitFor(p.Namespace, p.Labels, p.gatewayNames(m))
+}
