@@ -121,6 +121,10 @@ func localRateLimitHTTP(r *model.RateLimit) *lrlv3.LocalRateLimit {
 		FilterEnforced:                        percent(enforced),
 		LocalRateLimitPerDownstreamConnection: false,
 		AlwaysConsumeDefaultTokenBucket:       wrapperspb.Bool(true),
+		// A refused gRPC call gets RESOURCE_EXHAUSTED, not Envoy's default
+		// UNAVAILABLE, which gRPC clients retry: retries would add load
+		// exactly where the limit says there is too much.
+		RateLimitedAsResourceExhausted: true,
 	}
 	if r.LimitHeaders {
 		cfg.EnableXRatelimitHeaders = ratelimitv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03

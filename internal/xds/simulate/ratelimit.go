@@ -36,6 +36,7 @@ type RateLimiter struct {
 	def         *bucket
 	descriptors map[string]*bucket
 	actions     []*routev3.RateLimit
+	last        time.Duration
 }
 
 // RateLimitDecision is what the filter does with one request.
@@ -181,6 +182,10 @@ func descriptorKey[E entry](entries []E) string {
 // Request runs the filter over req arriving at (since the filter's start);
 // at must not go back in time.
 func (r *RateLimiter) Request(at time.Duration, req Request) (RateLimitDecision, error) {
+	if at < r.last {
+		return RateLimitDecision{}, fmt.Errorf("request at %s after one at %s: time goes forward only", at, r.last)
+	}
+	r.last = at
 	keys, err := r.requestDescriptors(req)
 	if err != nil {
 		return RateLimitDecision{}, err
