@@ -42,27 +42,31 @@ func (g *generator) rateLimit(listeners []*listenerv3.Listener) {
 	tcpCfg := localRateLimitTCP(r)
 	for _, l := range listeners {
 		for _, fc := range chainsOf(l) {
+			// The passthrough chains of virtualInbound (no port) are left
+			// alone: they carry ports no service names.
 			ported := fc.GetFilterChainMatch().GetDestinationPort().GetValue() != 0 || l.GetName() != names.VirtualInbound
-			var out []*listenerv3.Filter
-			for _, f := range fc.Filters {
-				switch {
-				case f.Name == names.HTTPConnectionManagerFilter:
-					f = withLocalRateLimit(f, httpCfg)
-				case f.Name == names.TCPProxyFilter && ported && tcpCfg != nil:
-					if r.DryRun {
-						g.rateLimitProblem(r, "spec.dryRun", "TCP ports are not limited in dry run: Envoy's network local_ratelimit has no count-only mode")
-					} else {
-						out = append(out, &listenerv3.Filter{
-							Name:       names.LocalRateLimitNetworkFilter,
-							ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(tcpCfg)},
-						})
-					}
-				}
-				out = append(out, f)
-			}
-			fc.Filters = out
+			g.rateLimitChain(r, fc, httpCfg, tcpCfg, ported)
 		}
 	}
+}
+
+func (g *generator) rateLimitChain(r *model.RateLimit, fc *listenerv3.FilterChain, httpCfg *lrlv3.LocalRateLimit, tcpCfg *netlrlv3.LocalRateLimit, ported bool) {
+	var out []*listenerv3.Filter
+	for _, f := range fc.Filters {
+		switch {
+		case f.Name == names.HTTPConnectionManagerFilter:
+			f = withLocalRateLimit(f, httpCfg)
+		case f.Name == names.TCPProxyFilter && ported && tcpCfg != nil && r.DryRun:
+			g.rateLimitProblem(r, "spec.dryRun", "TCP ports are not limited in dry run: Envoy's network local_ratelimit has no count-only mode")
+		case f.Name == names.TCPProxyFilter && ported && tcpCfg != nil:
+			out = append(out, &listenerv3.Filter{
+				Name:       names.LocalRateLimitNetworkFilter,
+				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(tcpCfg)},
+			})
+		}
+		out = append(out, f)
+	}
+	fc.Filters = out
 }
 
 // proxylessRateLimit reports a policy selecting a proxyless gRPC server
