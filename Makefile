@@ -23,7 +23,7 @@ manifests: crds ## Regenerate the CRDs (every served version) from api/.
 .PHONY: crds
 crds: $(CONTROLLER_GEN) ## Write the CRDs into CRD_DIR (the staleness test uses a temporary one).
 	@mkdir -p $(CRD_DIR)
-	@rm -f $(CRD_DIR)/networking.istio.io_*.yaml $(CRD_DIR)/security.istio.io_*.yaml $(CRD_DIR)/telemetry.istio.io_*.yaml
+	@rm -f $(CRD_DIR)/networking.istio.io_*.yaml $(CRD_DIR)/security.istio.io_*.yaml $(CRD_DIR)/telemetry.istio.io_*.yaml $(CRD_DIR)/policy.sailplane.io_*.yaml
 	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths="./api/..." output:crd:artifacts:config=$(CRD_DIR)
 	go run ./test/tools/crdversions $(CRD_DIR)
 

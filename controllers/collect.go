@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
@@ -34,8 +35,9 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		ra  securityv1.RequestAuthenticationList
 		ap  securityv1.AuthorizationPolicyList
 		tm  telemetryv1.TelemetryList
+		rl  policyv1alpha1.RateLimitPolicyList
 	)
-	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa, &ra, &ap, &tm} {
+	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa, &ra, &ap, &tm, &rl} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
@@ -47,6 +49,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b.AuthorizationPolicies = ap.Items
 	b.Sidecars = sc.Items
 	b.Telemetries = tm.Items
+	b.RateLimitPolicies = rl.Items
 	nodes, err := nodeLabels(ctx, c)
 	if err != nil {
 		return nil, err
@@ -86,6 +89,7 @@ func watched() []client.Object {
 		&networkingv1.Sidecar{},
 		&securityv1.PeerAuthentication{}, &securityv1.RequestAuthentication{}, &securityv1.AuthorizationPolicy{},
 		&telemetryv1.Telemetry{},
+		&policyv1alpha1.RateLimitPolicy{},
 	}
 }
 
@@ -96,7 +100,8 @@ func isIstio(obj client.Object) bool {
 	case *networkingv1.Gateway, *networkingv1.VirtualService, *networkingv1.DestinationRule, *networkingv1.ServiceEntry,
 		*networkingv1.Sidecar,
 		*securityv1.PeerAuthentication, *securityv1.RequestAuthentication, *securityv1.AuthorizationPolicy,
-		*telemetryv1.Telemetry:
+		*telemetryv1.Telemetry,
+		*policyv1alpha1.RateLimitPolicy:
 		return true
 	}
 	return false

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/mesh"
@@ -143,6 +144,9 @@ func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
 		return o, &o.Status
 	case "Telemetry":
 		o := &telemetryv1.Telemetry{}
+		return o, &o.Status
+	case "RateLimitPolicy":
+		o := &policyv1alpha1.RateLimitPolicy{}
 		return o, &o.Status
 	}
 	return nil, nil

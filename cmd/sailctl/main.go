@@ -1,6 +1,6 @@
 // Command sailctl is sailplane's CLI, shaped after istioctl.
 //
-//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
+//	sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry|ratelimit] [-o json|yaml]
 //	sailctl x describe pod POD[.NAMESPACE] [-f FILE ...]
 //	sailctl x authz check [-f FILE ...] --from POD.NAMESPACE --to POD.NAMESPACE[:PORT] [--method M] [--path P]
 package main
@@ -72,7 +72,7 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	proxy := fs.String("proxy", "", "the pod to translate for, as POD.NAMESPACE")
 	output := fs.String("o", "json", "output format: json or yaml (Envoy's admin ConfigDump)")
 	generator := fs.String("generator", "", "grpc: translate for a proxyless gRPC client in the pod (node metadata GENERATOR: grpc) instead of its Envoy, as the plaintext xDS port serves it; grpc-mtls: one holding a certificate (authenticated port), with mutual TLS")
-	show := fs.String("show", "", "telemetry: print the proxy's effective tracing and access logs and the objects that set them, instead of its config dump")
+	show := fs.String("show", "", "telemetry: print the proxy's effective tracing and access logs and the objects that set them, instead of its config dump; ratelimit: its effective rate limits")
 	meshNamespace := fs.String("mesh-namespace", defaults.ControlPlaneNamespace, "the control plane's namespace: its ConfigMap istio among the manifests is the mesh configuration")
 	if code, ok := parseFlags(fs, translateUsage, args, stdout, stderr); !ok {
 		return code
@@ -111,8 +111,11 @@ func translateCmd(args []string, stdout, stderr io.Writer) int {
 	case "telemetry":
 		fmt.Fprint(stdout, translate.TelemetryReport(res))
 		return 0
+	case "ratelimit":
+		fmt.Fprint(stdout, translate.RateLimitReport(res))
+		return 0
 	default:
-		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --show %q: want telemetry or nothing", *show))
+		return usageError(fs, translateUsage, stderr, fmt.Sprintf("sailctl x translate: --show %q: want telemetry, ratelimit or nothing", *show))
 	}
 	return printDump(res, *output, stdout, stderr)
 }
@@ -141,7 +144,7 @@ func printDump(res *translate.Result, format string, stdout, stderr io.Writer) i
 	return 0
 }
 
-const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc|grpc-mtls] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
+const translateUsage = `usage: sailctl x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc|grpc-mtls] [--mesh-namespace NS] [--show telemetry|ratelimit] [-o json|yaml]
 
 Translates manifests offline into one proxy's config dump: its Envoy's, or
 with --generator grpc what a proxyless gRPC client in the pod gets (with
@@ -154,7 +157,7 @@ Flags:
 `
 
 const usage = `usage: sailctl COMMAND
-  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry] [-o json|yaml]
+  x translate -f FILE [-f FILE ...] --proxy POD.NAMESPACE [--generator grpc] [--mesh-namespace NS] [--show telemetry|ratelimit] [-o json|yaml]
                  translate manifests offline into one proxy's config dump (its
                  Envoy's, or with --generator grpc a proxyless gRPC client's)
   x describe pod POD[.NAMESPACE] [-f FILE ...]

@@ -10,6 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/meshconfig"
@@ -40,6 +41,8 @@ type Bundle struct {
 	Sidecars []networkingv1.Sidecar
 	// Telemetries decide tracing and access logs per workload.
 	Telemetries []telemetryv1.Telemetry
+	// RateLimitPolicies limit the requests workloads accept.
+	RateLimitPolicies []policyv1alpha1.RateLimitPolicy
 	// MeshConfigMaps are the ConfigMaps named "istio" the reader found
 	// (any namespace); ReadMeshConfig picks the control plane's.
 	MeshConfigMaps []corev1.ConfigMap

@@ -16,6 +16,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 )
@@ -88,6 +89,9 @@ func (b *Bundle) add(raw json.RawMessage) (*Unsupported, error) {
 	if telemetryv1.Serves(schema.GroupKind{Group: group, Kind: h.Kind}) && !knownVersion(telemetryv1.ServedVersions, h.APIVersion) {
 		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1 or v1alpha1)", h.Kind, h.Metadata.Name, h.APIVersion)
 	}
+	if policyv1alpha1.Serves(schema.GroupKind{Group: group, Kind: h.Kind}) && !knownVersion(policyv1alpha1.ServedVersions, h.APIVersion) {
+		return nil, fmt.Errorf("%s %s: apiVersion %s is not served (use v1alpha1)", h.Kind, h.Metadata.Name, h.APIVersion)
+	}
 	target := b.slot(group, h.Kind)
 	if target == nil {
 		if strings.HasSuffix(group, "istio.io") {
@@ -148,6 +152,8 @@ func (b *Bundle) slot(group, kind string) func(json.RawMessage) error {
 		return appendTo(&b.AuthorizationPolicies)
 	case telemetryv1.GroupName + "/Telemetry":
 		return appendTo(&b.Telemetries)
+	case policyv1alpha1.GroupName + "/RateLimitPolicy":
+		return appendTo(&b.RateLimitPolicies)
 	}
 	return nil
 }

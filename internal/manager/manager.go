@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/console"
@@ -130,6 +131,9 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := telemetryv1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("registering telemetry.istio.io types: %w", err)
+	}
+	if err := policyv1alpha1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("registering policy.sailplane.io types: %w", err)
 	}
 	return scheme, nil
 }

@@ -34,6 +34,7 @@ func Build(b *bundle.Bundle) *Model {
 	m.addAuthorizationPolicies(b)
 	m.addSidecars(b)
 	m.addTelemetries(b)
+	m.addRateLimits(b)
 	m.checkVirtualServiceDestinations()
 	m.SourceLabelKeys = m.sourceLabelKeys()
 	m.LocalityAware, _ = m.localityRules()

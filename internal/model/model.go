@@ -52,6 +52,8 @@ type Model struct {
 	Mesh *meshconfig.Config
 	// Telemetry holds the Telemetry objects by scope.
 	Telemetry *TelemetryPolicies
+	// RateLimits holds the RateLimitPolicies by scope (ratelimit.go).
+	RateLimits *RateLimits
 
 	rules ruleIndex
 	// sidecars are the Sidecar resources by namespace (sidecar.go).

@@ -21,6 +21,7 @@ func Generate(m *model.Model, p Proxy) *Resources {
 	g.gatewayConfig()
 	g.jwksClusters()
 	g.authorize(g.out.Listeners)
+	g.rateLimit(g.out.Listeners)
 	g.unresolvedClusters()
 	g.clusterSecrets()
 	g.validate()

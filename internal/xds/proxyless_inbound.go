@@ -30,6 +30,7 @@ func GenerateProxylessInbound(m *model.Model, p Proxy) *Resources {
 	for _, ip := range g.inboundPorts() {
 		g.grpcServerListeners(ip)
 	}
+	g.proxylessRateLimit()
 	g.validate()
 	g.out.sort()
 	return g.out

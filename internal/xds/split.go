@@ -69,6 +69,7 @@ func GenerateInbound(m *model.Model, p Proxy) *Resources {
 	g.virtualInbound(inbound)
 	g.jwksClusters()
 	g.authorize(g.out.Listeners)
+	g.rateLimit(g.out.Listeners)
 	g.validate()
 	g.out.sort()
 	return g.out

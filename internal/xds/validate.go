@@ -118,6 +118,7 @@ func CheckConsistency(r *Resources) []error {
 	for _, l := range r.Listeners {
 		errs = append(errs, listenerRefs(l, routes, clusters)...)
 		errs = append(errs, telemetryRefs(l, clusters)...)
+		errs = append(errs, rateLimitChecks(l)...)
 		errs = append(errs, overlappingChains(l)...)
 	}
 	for _, rc := range r.Routes {

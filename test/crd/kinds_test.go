@@ -4,6 +4,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 )
@@ -21,6 +22,7 @@ var servedGroups = []servedGroup{
 	{networkingv1.GroupName, networkingv1.Kinds, networkingv1.ServedVersions, "networking-istio-io"},
 	{securityv1.GroupName, securityv1.Kinds, securityv1.ServedVersions, "security-istio-io"},
 	{telemetryv1.GroupName, telemetryv1.Kinds, telemetryv1.ServedVersions, "telemetry-istio-io"},
+	{policyv1alpha1.GroupName, policyv1alpha1.Kinds, policyv1alpha1.ServedVersions, "sailplane"},
 }
 
 // groupOf returns the served group of a kind; the zero group for others.
@@ -35,7 +37,7 @@ func groupOf(kind string) servedGroup {
 
 // serves reports whether sailplane serves the group and kind.
 func serves(gk schema.GroupKind) bool {
-	return networkingv1.Serves(gk) || securityv1.Serves(gk) || telemetryv1.Serves(gk)
+	return networkingv1.Serves(gk) || securityv1.Serves(gk) || telemetryv1.Serves(gk) || policyv1alpha1.Serves(gk)
 }
 
 // servedKinds counts the kinds of every served group.

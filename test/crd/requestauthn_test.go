@@ -11,7 +11,7 @@ import (
 // of; each is covered by objects of its own below instead.
 // (AuthorizationPolicy's documentation examples are
 // TestAuthorizationPolicyExamplesAccepted's.)
-var corpusLacks = map[string]bool{"RequestAuthentication": true, "AuthorizationPolicy": true, "Telemetry": true}
+var corpusLacks = map[string]bool{"RequestAuthentication": true, "AuthorizationPolicy": true, "Telemetry": true, "RateLimitPolicy": true}
 
 // validRequestAuthentications are Istio's documentation examples and one
 // that sets every field: each must be accepted in every served version and

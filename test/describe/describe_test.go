@@ -120,6 +120,7 @@ func readerKubeconfig(t *testing.T, env *envtest.Environment, admin client.Clien
 			{APIGroups: []string{"networking.istio.io"}, Resources: []string{"gateways", "virtualservices", "destinationrules", "serviceentries", "sidecars"}, Verbs: read},
 			{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications", "requestauthentications", "authorizationpolicies"}, Verbs: read},
 			{APIGroups: []string{"telemetry.istio.io"}, Resources: []string{"telemetries"}, Verbs: read},
+			{APIGroups: []string{"policy.sailplane.io"}, Resources: []string{"ratelimitpolicies"}, Verbs: read},
 		},
 	}
 	binding := &rbacv1.ClusterRoleBinding{

@@ -1,7 +1,8 @@
 // Command crdversions adds the served copies of the storage version to
 // every CRD file in a directory: v1beta1 and v1alpha3 for
 // networking.istio.io, v1beta1 for security.istio.io, v1alpha1 for
-// telemetry.istio.io. `make manifests` runs
+// telemetry.istio.io; policy.sailplane.io serves its storage version
+// only. `make manifests` runs
 // it right after controller-gen.
 package main
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
 	telemetryv1 "github.com/sailplane/sailplane/api/telemetry/v1"
 	"github.com/sailplane/sailplane/internal/crdgen"
@@ -32,9 +34,10 @@ func main() {
 // groups are the API groups sailplane serves, each with its served
 // versions, storage first.
 var groups = map[string][]schema.GroupVersion{
-	networkingv1.GroupName: networkingv1.ServedVersions,
-	securityv1.GroupName:   securityv1.ServedVersions,
-	telemetryv1.GroupName:  telemetryv1.ServedVersions,
+	networkingv1.GroupName:   networkingv1.ServedVersions,
+	securityv1.GroupName:     securityv1.ServedVersions,
+	telemetryv1.GroupName:    telemetryv1.ServedVersions,
+	policyv1alpha1.GroupName: policyv1alpha1.ServedVersions,
 }
 
 func run(dir string) error {
@@ -49,6 +52,9 @@ func run(dir string) error {
 		var extra []string
 		for _, gv := range served[1:] {
 			extra = append(extra, gv.Version)
+		}
+		if len(extra) == 0 {
+			continue
 		}
 		for _, f := range files {
 			if err := addVersions(f, extra); err != nil {
