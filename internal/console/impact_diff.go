@@ -130,6 +130,9 @@ func diffList[T proto.Message](d *differ, typ string, old, cur []T, name func(T)
 	if r, ok := d.lists[key]; ok {
 		return r
 	}
+	if key.old == key.cur && key.oldLen == key.curLen {
+		return typeDiff{} // the same list: kept by a narrow translation
+	}
 	var keep map[string]bool
 	if len(subscribed) > 0 {
 		keep = map[string]bool{}

@@ -54,17 +54,18 @@ func svc(name, v string) corev1.Service {
 	return corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: map[string]string{"v": v}}}
 }
 
-// Only a change of EndpointSlices alone takes the endpoint-only path.
+// Only a change of EndpointSlices alone takes the endpoint-only path (and
+// so for VirtualServices).
 func TestEndpointsOnly(t *testing.T) {
-	if endpointsOnly(&bundle.Bundle{}) || endpointsOnly(&bundle.Bundle{Services: []corev1.Service{svc("a", "")}}) {
+	if onlyKind(&bundle.Bundle{}, "EndpointSlices") || onlyKind(&bundle.Bundle{Services: []corev1.Service{svc("a", "")}}, "EndpointSlices") {
 		t.Error("a change without EndpointSlices took the endpoint path")
 	}
 	only := &bundle.Bundle{EndpointSlices: []discoveryv1.EndpointSlice{{}}, Pods: []corev1.Pod{}}
-	if !endpointsOnly(only) {
+	if !onlyKind(only, "EndpointSlices") {
 		t.Error("EndpointSlices alone (and an empty list) did not take the endpoint path")
 	}
 	only.Services = []corev1.Service{svc("a", "")}
-	if endpointsOnly(only) {
+	if onlyKind(only, "EndpointSlices") {
 		t.Error("EndpointSlices with a Service took the endpoint path")
 	}
 }

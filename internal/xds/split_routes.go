@@ -1,0 +1,27 @@
+package xds
+
+import "github.com/sailplane/sailplane/internal/model"
+
+// OutboundRoutes is the part of a sidecar's outbound half that its
+// VirtualServices decide: the route configurations and the listeners
+// outboundListeners builds (every outbound listener but virtualOutbound,
+// which only knows the outbound traffic policy), validated as
+// GenerateOutbound validates them, sorted. The rest of the half (clusters,
+// their load assignments and secrets) does not read VirtualServices, except
+// for the no-endpoint clusters of destinations the proxy cannot see, which
+// follow from the clusters the routes send to (ReferencedClusters): a
+// caller that keeps the rest checks those are the same.
+func OutboundRoutes(m *model.Model, p Proxy) *Resources {
+	g := &generator{m: m, proxy: p, out: &Resources{}}
+	g.gateways = p.gatewayNames(m)
+	g.outboundListeners()
+	g.validate()
+	g.out.sort()
+	return g.out
+}
+
+// ReferencedClusters is the set of clusters r's routes and TCP proxies
+// send to.
+func ReferencedClusters(r *Resources) map[string]bool {
+	return (&generator{out: r}).referencedClusters()
+}
