@@ -28,8 +28,10 @@ import (
 //
 // ok is false, and the caller runs Compute, when a node has no previous
 // result, its proxy's outbound key or group changed (a sourceLabels match
-// adds a label key), or the new routes send to other clusters than the
-// old ones (a destination the proxy cannot see gets a cluster of its own).
+// adds a label key), its Sidecar scope changed (an in-scope
+// VirtualService's destinations join it, and with them their clusters),
+// or the new routes send to other clusters than the old ones (a
+// destination the proxy cannot see gets a cluster of its own).
 // Status holds the model's problems and those of what was translated.
 func ComputeRoutesSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources, prev *model.Model) (*Result, bool) {
 	if prev == nil {
@@ -60,6 +62,12 @@ func ComputeRoutesSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Res
 		}
 		keys[i] = xds.OutboundKey(m, p)
 		if _, ok := index[keys[i]]; !ok {
+			// A host in scope usually has a default virtual host or TCP
+			// listener, so the referenced-cluster check below sees a
+			// scope change too; this also covers one with neither.
+			if !sameHosts(xds.OutboundScope(prev, old), xds.OutboundScope(m, p)) {
+				return nil, false
+			}
 			index[keys[i]] = len(reps)
 			reps = append(reps, p)
 		}
@@ -152,4 +160,16 @@ func (r referenced) of(routes []*routev3.RouteConfiguration, listeners []*listen
 		r[k] = set
 	}
 	return set
+}
+
+func sameHosts(a, b map[string]bool) bool {
+	if (a == nil) != (b == nil) || len(a) != len(b) {
+		return false
+	}
+	for h := range a {
+		if !b[h] {
+			return false
+		}
+	}
+	return true
 }

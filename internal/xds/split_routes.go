@@ -25,3 +25,17 @@ func OutboundRoutes(m *model.Model, p Proxy) *Resources {
 func ReferencedClusters(r *Resources) map[string]bool {
 	return (&generator{out: r}).referencedClusters()
 }
+
+// OutboundScope is the set of hosts a sidecar's Sidecar resource leaves in
+// scope, nil when none applies. It is the one input of the outbound
+// clusters that VirtualServices reach (the destinations of in-scope
+// VirtualServices join the scope, see sidecarScope), so a caller keeping
+// the clusters across a VirtualService change checks it is the same.
+func OutboundScope(m *model.Model, p Proxy) map[string]bool {
+	g := &generator{m: m, proxy: p, out: &Resources{}}
+	g.gateways = p.gatewayNames(m)
+	if s := g.scope(); s != nil {
+		return s.hosts
+	}
+	return nil
+}
