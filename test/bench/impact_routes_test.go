@@ -21,8 +21,8 @@ import (
 // own only; and, where the fast path must
 // decline, a route to one subset only or to a host nobody can see) every
 // proxy's listed resources are exactly those whose full translation
-// differs, by proto.Equal, and the fast path is taken for every change it
-// should take.
+// differs, by proto.Equal, the new problems are a full translation's, and
+// the fast path is taken for every change it should take.
 func TestImpactRoutesPathMatchesFullTranslation(t *testing.T) {
 	m := NewMesh(Spec{Services: 40, Namespaces: 4, Seed: 7, RuleShare: 0.3})
 	b := m.Bundle()
@@ -66,6 +66,19 @@ func TestImpactRoutesPathMatchesFullTranslation(t *testing.T) {
 			}
 			if imp.Unchanged != len(nodes)-differs {
 				t.Errorf("%s: %d unchanged, want %d", did, imp.Unchanged, len(nodes)-differs)
+			}
+			had := map[string]bool{}
+			for _, l := range cur.Result.Model.Status.Lines() {
+				had[l] = true
+			}
+			var want []string
+			for _, l := range after.Model.Status.Lines() {
+				if !had[l] {
+					want = append(want, l)
+				}
+			}
+			if strings.Join(imp.Problems, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s: problems %q, a full translation raises %q", did, imp.Problems, want)
 			}
 		})
 	}
