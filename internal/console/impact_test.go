@@ -10,6 +10,7 @@ import (
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/mesh"
+	"github.com/sailplane/sailplane/internal/xds"
 )
 
 func bundleOf(t *testing.T, file string) *bundle.Bundle {
@@ -133,19 +134,39 @@ func checkAgainstFullTranslation(t *testing.T, cur Mesh, yaml string, listed []R
 	for _, r := range listed {
 		want[r.Type+" "+r.Name] = true
 	}
-	for _, rt := range resourceTypes {
-		before := map[string]named{}
-		for _, m := range listOf(rt, cur.Result.Resources[id]) {
-			before[m.GetName()] = m
-		}
-		for _, m := range listOf(rt, after.Resources[id]) {
-			old, ok := before[m.GetName()]
-			differs := !ok || !proto.Equal(unwrap(old), unwrap(m))
-			if differs != want[rt.name+" "+m.GetName()] {
-				t.Errorf("%s %s: differs in a full translation: %v; listed: %v", rt.name, m.GetName(), differs, !differs)
-			}
+	before, now := byTypeAndName(cur.Result.Resources[id]), byTypeAndName(after.Resources[id])
+	for k, m := range now {
+		old, ok := before[k]
+		differs := !ok || !proto.Equal(old, m)
+		if differs != want[k] {
+			t.Errorf("%s: differs in a full translation: %v; listed: %v", k, differs, !differs)
 		}
 	}
+}
+
+// byTypeAndName is a proxy's resources keyed "TYPE name", independently
+// of the preview's own walk.
+func byTypeAndName(r *xds.Resources) map[string]proto.Message {
+	out := map[string]proto.Message{}
+	if r == nil {
+		return out
+	}
+	for _, c := range r.Clusters {
+		out["CDS "+c.Name] = c
+	}
+	for _, e := range r.Endpoints {
+		out["EDS "+e.ClusterName] = e
+	}
+	for _, l := range r.Listeners {
+		out["LDS "+l.Name] = l
+	}
+	for _, rc := range r.Routes {
+		out["RDS "+rc.Name] = rc
+	}
+	for _, s := range r.Secrets {
+		out["SDS "+s.Name] = s
+	}
+	return out
 }
 
 // A node that subscribed to other route names is not touched by a change
