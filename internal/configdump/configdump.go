@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sailplane/sailplane/internal/pbany"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -78,7 +79,7 @@ func redacted(s *tlsv3.Secret) *tlsv3.Secret {
 }
 
 func mustAny(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
+	a, err := pbany.New(m)
 	if err != nil {
 		panic(err) // every message here is a registered Envoy type
 	}

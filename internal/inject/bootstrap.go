@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/pbany"
 )
 
 // Names of the bootstrap's static resources. They cannot clash with what
@@ -296,7 +297,7 @@ func socketAddressPort(host string, port uint32) *corev3.Address {
 }
 
 func mustAny(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
+	a, err := pbany.New(m)
 	if err != nil {
 		panic(err) // only messages built here, which always marshal
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/configdump"
 )
@@ -68,4 +70,52 @@ func shuffle(b *bundle.Bundle, rng *rand.Rand) {
 
 func shuffleSlice[T any](rng *rand.Rand, s []T) {
 	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+}
+
+// TestTranslationsGiveIdenticalWireBytes translates every golden case
+// several times and requires every resource to marshal to the same bytes:
+// the xDS versions are hashes of those bytes, so a packed config whose
+// bytes vary (a map inside an Any packed without a fixed order) would make
+// every reconcile push unchanged resources to every proxy. The config
+// dumps above cannot see this: JSON sorts map keys.
+func TestTranslationsGiveIdenticalWireBytes(t *testing.T) {
+	cases, _ := filepath.Glob("testdata/*.in.yaml")
+	for _, in := range cases {
+		want := wireBytes(t, in)
+		for i := 0; i < 3; i++ {
+			got := wireBytes(t, in)
+			for name, b := range want {
+				if !bytes.Equal(b, got[name]) {
+					t.Errorf("%s: %s marshals to different bytes on another translation", in, name)
+				}
+			}
+		}
+	}
+}
+
+func wireBytes(t *testing.T, in string) map[string][]byte {
+	t.Helper()
+	res := runCase(t, in)
+	out := map[string][]byte{}
+	add := func(kind, name string, m proto.Message) {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[kind+" "+name] = b
+	}
+	r := res.Resources
+	for _, l := range r.Listeners {
+		add("listener", l.GetName(), l)
+	}
+	for _, rc := range r.Routes {
+		add("route", rc.GetName(), rc)
+	}
+	for _, c := range r.Clusters {
+		add("cluster", c.GetName(), c)
+	}
+	for _, e := range r.Endpoints {
+		add("endpoints", e.GetClusterName(), e)
+	}
+	return out
 }

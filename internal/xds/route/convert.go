@@ -5,6 +5,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/sailplane/sailplane/internal/pbany"
+
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -39,7 +41,7 @@ func fractionalPercent(pct float64) *typev3.FractionalPercent {
 // toAny packs a per-filter config. Marshalling only fails on invalid UTF-8
 // in a string field, which then is a user error worth reporting.
 func (b *builder) toAny(at loc, m proto.Message) (*anypb.Any, bool) {
-	a, err := anypb.New(m)
+	a, err := pbany.New(m)
 	if err != nil {
 		b.errs.add(at, "cannot encode %s: %v", m.ProtoReflect().Descriptor().FullName(), err)
 		return nil, false
@@ -50,7 +52,7 @@ func (b *builder) toAny(at loc, m proto.Message) (*anypb.Any, bool) {
 // constAny packs a message built only from constants; failing to marshal it
 // is a programming error, not something a user can cause.
 func constAny(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
+	a, err := pbany.New(m)
 	if err != nil {
 		panic(fmt.Sprintf("route: encoding constant %T: %v", m, err))
 	}
