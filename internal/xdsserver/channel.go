@@ -49,7 +49,8 @@ type PodLookup func(namespace, name string) (serviceAccount, uid string, ok bool
 // own: the node's namespace is the identity's and its pod is the pod a
 // bound token names (xdsauth.AuthorizeNode), and a pod the informers know
 // runs as the identity's service account (and is the very pod, by UID, a
-// bound token was issued for). A pod not known yet passes here; it gets no
+// bound token was issued for: until the informers know that UID the
+// caller is told to retry). A pod not known yet passes here; it gets no
 // configuration until it is known and matches (mesh.ProxyFor).
 func authorizeNode(id identity.Identity, nodeID string, pods PodLookup) error {
 	if err := xdsauth.AuthorizeNode(id, nodeID); err != nil {
@@ -66,8 +67,15 @@ func authorizeNode(id identity.Identity, nodeID string, pods PodLookup) error {
 	if sa != id.ServiceAccount {
 		return status.Errorf(codes.PermissionDenied, "%s may not use node id %q: pod %s/%s runs as service account %q", id, nodeID, n.Namespace, n.Pod, sa)
 	}
+	// A different UID is a pod recreated under the same name that the
+	// informers have not caught up with (the API server verified that the
+	// token's pod exists), or a token of a pod gone since its review was
+	// cached. Neither may be configured as the pod the informers know, but
+	// the first is a proxy that will be entitled in a moment: Unavailable
+	// makes it reconnect and be checked again, where PermissionDenied would
+	// read as final.
 	if id.PodUID != "" && uid != id.PodUID {
-		return status.Errorf(codes.PermissionDenied, "%s may not use node id %q: pod %s/%s (uid %s) is not the pod the token was issued for (uid %s)", id, nodeID, n.Namespace, n.Pod, uid, id.PodUID)
+		return status.Errorf(codes.Unavailable, "%s may not use node id %q yet: pod %s/%s is known as uid %s, the token was issued for uid %s; retry once the control plane has seen that pod", id, nodeID, n.Namespace, n.Pod, uid, id.PodUID)
 	}
 	return nil
 }
