@@ -10,12 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/sailplane/sailplane/controllers"
 	"github.com/sailplane/sailplane/internal/bundle"
-	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
@@ -133,17 +129,7 @@ func authzInput(files []string, kubeconfig string, stderr io.Writer) (*bundle.Bu
 		}
 		return b, err
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	scheme, err := manager.NewScheme()
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := meshClient(kubeconfig)
 	if err != nil {
 		return nil, err
 	}

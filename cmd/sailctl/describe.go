@@ -9,13 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sailplane/sailplane/controllers"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/describe"
-	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/internal/translate"
 )
 
@@ -90,17 +88,7 @@ func describePod(b *bundle.Bundle, ref types.NamespacedName, stdout io.Writer) e
 // informers would, except Secrets: mTLS does not depend on them, and a
 // describe should need no right to read keys.
 func clusterBundle(kubeconfig string) (*bundle.Bundle, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("no -f and no usable kubeconfig: %w", err)
-	}
-	scheme, err := manager.NewScheme()
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := meshClient(kubeconfig)
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func start(t *testing.T) *world {
 	}
 	// The demo client (sailctl x call, as the start-up hint runs it): a
 	// proxyless gRPC client that stays connected.
-	sailctl := buildSailctl(t)
+	sailctl := envtestutil.BuildSailctl(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
 		t.Fatal(err)
@@ -91,21 +91,6 @@ func newClient(cfg *rest.Config) (client.Client, error) {
 		return nil, err
 	}
 	return client.New(cfg, client.Options{Scheme: scheme})
-}
-
-func buildSailctl(t *testing.T) string {
-	t.Helper()
-	root, err := envtestbin.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "sailctl")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/sailctl")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building sailctl: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // browser starts headless Chromium with nothing that reaches the network.

@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	securityv1 "github.com/sailplane/sailplane/api/security/v1"
-	"github.com/sailplane/sailplane/internal/envtestbin"
 	"github.com/sailplane/sailplane/internal/inject"
 	"github.com/sailplane/sailplane/test/envtestutil"
 )
@@ -68,7 +67,7 @@ func TestDescribePodOnline(t *testing.T) {
 	if err := admin.List(ctx, &corev1.SecretList{}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(buildSailctl(t), "x", "describe", "pod", "web-1.shop", "--kubeconfig", kubeconfig).CombinedOutput()
+	out, err := exec.Command(envtestutil.BuildSailctl(t), "x", "describe", "pod", "web-1.shop", "--kubeconfig", kubeconfig).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sailctl x describe pod: %v\n%s", err, out)
 	}
@@ -159,19 +158,4 @@ func readerKubeconfig(t *testing.T, env *envtest.Environment, admin client.Clien
 		t.Fatal(err)
 	}
 	return path
-}
-
-func buildSailctl(t *testing.T) string {
-	t.Helper()
-	root, err := envtestbin.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "sailctl")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/sailctl")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building sailctl: %v\n%s", err, out)
-	}
-	return bin
 }

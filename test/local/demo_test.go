@@ -17,7 +17,6 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/sailplane/sailplane/internal/demo"
-	"github.com/sailplane/sailplane/internal/envtestbin"
 	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/test/envtestutil"
 )
@@ -56,7 +55,7 @@ func TestDemoFlow(t *testing.T) {
 	t.Cleanup(mesh.Stop)
 	h := parseHint(t, mesh.Hint(kubeconfig, demo.Addresses{XDS: opts.XDSAddress, Monitoring: opts.MonitoringAddress}))
 
-	sailctl := buildSailctl(t)
+	sailctl := envtestutil.BuildSailctl(t)
 	// The hint's third terminal has exported KUBECONFIG; sailctl's debug
 	// commands take their credentials from it.
 	run := func(args []string) string {
@@ -158,21 +157,6 @@ func kubectlApply(t *testing.T, kubeconfig, manifest string) {
 	if !strings.Contains(stdout.String(), "configured") {
 		t.Errorf("kubectl apply did not change the VirtualService: %s", stdout.String())
 	}
-}
-
-func buildSailctl(t *testing.T) string {
-	t.Helper()
-	root, err := envtestbin.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "sailctl")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/sailctl")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building sailctl: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func lastLine(s string) string {
