@@ -9,7 +9,10 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
+	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/meshconfig"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
@@ -124,4 +127,63 @@ func index(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// A rate limit service that is also a telemetry collector (same host and
+// port) gets one cluster, not two of one name (Envoy refuses those).
+func TestRateLimitServiceSharedWithCollector(t *testing.T) {
+	b := &bundle.Bundle{}
+	if _, err := b.Decode("test.yaml", strings.NewReader(mesh)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := meshconfig.Parse("ConfigMap sailplane-system/istio", zipkinMesh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ParseExtensions("rateLimitProviders:\n- {name: rls, service: otel.observability.svc.cluster.local, port: 4317, domain: mesh}\n"); err != nil {
+		t.Fatal(err)
+	}
+	b.Mesh = c
+	b.RateLimitPolicies = append(b.RateLimitPolicies, policyv1alpha1.RateLimitPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "global", Namespace: "default"},
+		Spec:       policyv1alpha1.RateLimitPolicySpec{Rules: []policyv1alpha1.RateLimitRule{{Name: "all", Global: &policyv1alpha1.GlobalLimit{Provider: "rls"}}}},
+	})
+	m := model.Build(b)
+	w := m.Pods[typesNN("default", "reviews-v1")]
+	r := Generate(m, Proxy{Type: names.Sidecar, Namespace: "default", Labels: w.Labels, IP: w.IP, Workload: w})
+	want := names.RateLimitServiceCluster(4317, "otel.observability.svc.cluster.local")
+	n := 0
+	for _, cl := range r.Clusters {
+		if cl.Name == want {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d clusters named %s, want 1", n, want)
+	}
+	if errs := CheckConsistency(r); len(errs) > 0 {
+		t.Errorf("inconsistent: %v", errs)
+	}
+	if !hasFilter(r, names.GlobalRateLimitFilter("rls")) {
+		t.Error("the ratelimit filter is missing")
+	}
+}
+
+func hasFilter(r *Resources, name string) bool {
+	for _, l := range r.Listeners {
+		for _, fc := range chainsOf(l) {
+			for _, f := range fc.GetFilters() {
+				var h hcmv3.HttpConnectionManager
+				if f.Name != names.HTTPConnectionManagerFilter || f.GetTypedConfig().UnmarshalTo(&h) != nil {
+					continue
+				}
+				for _, hf := range h.HttpFilters {
+					if hf.Name == name {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
