@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	"github.com/sailplane/sailplane/internal/meshconfig"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
@@ -131,7 +132,10 @@ func globalRateLimitHTTP(r *model.RateLimit, p meshconfig.RateLimitProvider) *rl
 }
 
 // globalRuleActions produce a rule's descriptor: a generic key for a rule
-// without match, a header match per alternative of its match otherwise.
+// without match, a header match per alternative of its match otherwise,
+// followed by one entry per header the match names, keyed by the header
+// name and carrying the request's value, so the service can count each
+// value apart (a per-user limit on x-user-id).
 func globalRuleActions(rule model.GlobalRateLimitRule) []*routev3.RateLimit {
 	if rule.Match == nil {
 		return []*routev3.RateLimit{{Actions: []*routev3.RateLimit_Action{{
@@ -142,11 +146,26 @@ func globalRuleActions(rule model.GlobalRateLimitRule) []*routev3.RateLimit {
 	}
 	var out []*routev3.RateLimit
 	for _, headers := range rateLimitMatchers(rule.Match) {
-		out = append(out, &routev3.RateLimit{Actions: []*routev3.RateLimit_Action{{
+		actions := []*routev3.RateLimit_Action{{
 			ActionSpecifier: &routev3.RateLimit_Action_HeaderValueMatch_{HeaderValueMatch: &routev3.RateLimit_Action_HeaderValueMatch{
 				DescriptorKey: names.RateLimitRuleKey, DescriptorValue: rule.Name,
 				ExpectMatch: wrapperspb.Bool(true), Headers: headers,
 			}},
+		}}
+		out = append(out, &routev3.RateLimit{Actions: append(actions, headerValueActions(rule.Match)...)})
+	}
+	return out
+}
+
+// headerValueActions are the descriptor entries {<header>: <value>} of
+// the match's headers, in name order. The match requires each header, so
+// Envoy (which drops a descriptor when a request_headers header is
+// absent) always sends the descriptor for a request the rule counts.
+func headerValueActions(mt *policyv1alpha1.RateLimitMatch) []*routev3.RateLimit_Action {
+	var out []*routev3.RateLimit_Action
+	for _, name := range sortedKeys(mt.Headers) {
+		out = append(out, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RequestHeaders_{RequestHeaders: &routev3.RateLimit_Action_RequestHeaders{
+			HeaderName: name, DescriptorKey: name,
 		}}})
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	policyv1alpha1 "github.com/sailplane/sailplane/api/policy/v1alpha1"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/meshconfig"
@@ -97,6 +98,13 @@ func TestGlobalRateLimitDescriptors(t *testing.T) {
 	h := cfg.RateLimits[1].Actions[0].GetHeaderValueMatch()
 	if h.GetDescriptorValue() != "login" || len(h.GetHeaders()) != 1 || h.GetHeaders()[0].GetName() != ":method" {
 		t.Errorf("rule login: %v", cfg.RateLimits[1])
+	}
+
+	// A matched header's value is an entry of the descriptor.
+	r.GlobalRules[1].Match = &policyv1alpha1.RateLimitMatch{Headers: map[string]networkingv1.StringMatch{"x-user-id": {}, "x-b": {}}}
+	acts := globalRateLimitHTTP(r, p).RateLimits[1].Actions
+	if len(acts) != 3 || acts[1].GetRequestHeaders().GetDescriptorKey() != "x-b" || acts[2].GetRequestHeaders().GetHeaderName() != "x-user-id" {
+		t.Errorf("header entries: %v, want the rule key then x-b and x-user-id", acts)
 	}
 }
 
