@@ -105,7 +105,9 @@ func (r *MeshConfigReader) Read(ctx context.Context) (*meshconfig.Config, error)
 		r.reportNotHonoured(&cm, c)
 		return c, nil
 	}
-	if text := cm.Data[meshconfig.ConfigMapKey]; text != r.rejected {
+	// Both keys count: a refused "sailplane" key is reported again when
+	// it is edited, even if "mesh" stayed the same.
+	if text := cm.Data[meshconfig.ConfigMapKey] + "\x00" + cm.Data[meshconfig.ExtensionsKey]; text != r.rejected {
 		r.rejected = text
 		r.invalid.Inc()
 		r.Log.Error(err, "mesh configuration refused; the last good one stays in force", "configMap", r.Namespace+"/"+meshconfig.ConfigMapName)

@@ -45,8 +45,16 @@ func (b *Bundle) ReadMeshConfig(namespace string) error {
 	return nil
 }
 
-// MeshConfigOf parses the ConfigMap's "mesh" key.
+// MeshConfigOf parses the ConfigMap's "mesh" key (Istio's MeshConfig)
+// and its "sailplane" key (sailplane's own settings).
 func MeshConfigOf(cm *corev1.ConfigMap) (*meshconfig.Config, error) {
 	source := fmt.Sprintf("ConfigMap %s/%s", cm.Namespace, cm.Name)
-	return meshconfig.Parse(source, cm.Data[meshconfig.ConfigMapKey])
+	c, err := meshconfig.Parse(source, cm.Data[meshconfig.ConfigMapKey])
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ParseExtensions(cm.Data[meshconfig.ExtensionsKey]); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

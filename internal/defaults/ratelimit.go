@@ -13,3 +13,10 @@ const (
 	// RateLimitMinFillInterval is the shortest fill interval Envoy accepts.
 	RateLimitMinFillInterval = 50 * time.Millisecond
 )
+
+// Global rate limit provider defaults (ConfigMap istio, key sailplane).
+const (
+	// RateLimitServiceTimeout is how long Envoy waits for the rate limit
+	// service (the ratelimit filter's own default).
+	RateLimitServiceTimeout = 20 * time.Millisecond
+)

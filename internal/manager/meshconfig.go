@@ -12,7 +12,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/sailplane/sailplane/controllers"
-	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/meshconfig"
 )
 
@@ -47,7 +46,9 @@ func startupTrustDomain(kube kubernetes.Interface, opts Options, log logr.Logger
 		}
 		return opts.TrustDomain
 	}
-	c, err := bundle.MeshConfigOf(cm)
+	// Only the "mesh" key: a mistake in sailplane's own key must not
+	// change the identity every certificate carries.
+	c, err := meshconfig.Parse("ConfigMap "+cm.Namespace+"/"+cm.Name, cm.Data[meshconfig.ConfigMapKey])
 	if err != nil {
 		log.Info("ConfigMap istio does not parse; using --trust-domain", "error", err.Error())
 		return opts.TrustDomain

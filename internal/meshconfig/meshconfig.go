@@ -39,6 +39,8 @@ type Config struct {
 
 	// trustDomainSet says the document sets trustDomain (not the default).
 	trustDomainSet bool
+	// rateLimitProviders are from the "sailplane" key (extensions.go).
+	rateLimitProviders []RateLimitProvider
 }
 
 // Problem is one field of the mesh configuration and why it has no effect.

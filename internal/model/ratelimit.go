@@ -17,8 +17,11 @@ import (
 // RateLimit is a RateLimitPolicy as the translation reads it: the rules
 // it can apply, with defaults filled in.
 type RateLimit struct {
-	Ref   types.NamespacedName
-	Rules []RateLimitRule
+	Ref types.NamespacedName
+	// Rules are the local token buckets, GlobalRules the rules counted by
+	// a rate limit service (a rule with both is in both lists).
+	Rules       []RateLimitRule
+	GlobalRules []GlobalRateLimitRule
 	// Status is the refusal's HTTP status; ResponseHeaders are added to
 	// it, sorted by name.
 	Status          uint32
@@ -193,13 +196,22 @@ func (m *Model) readRateLimit(obj *policyv1alpha1.RateLimitPolicy) *RateLimit {
 	unmatched := false
 	for i, rule := range obj.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
-		if reason := rateLimitRuleProblem(rule, seen, unmatched); reason != "" {
+		reason := rateLimitRuleProblem(rule, seen, unmatched)
+		if reason == "" && rule.Global != nil {
+			reason = m.globalRuleProblem(rule.Global)
+		}
+		if reason != "" {
 			m.Status.Add(ref, field, "%s; the rule is not applied", reason)
 			continue
 		}
 		seen[rule.Name] = true
-		unmatched = unmatched || rule.Match == nil
-		r.Rules = append(r.Rules, readRateLimitRule(i, rule))
+		if rule.Local != nil {
+			unmatched = unmatched || rule.Match == nil
+			r.Rules = append(r.Rules, readRateLimitRule(i, rule))
+		}
+		if rule.Global != nil {
+			r.GlobalRules = append(r.GlobalRules, m.readGlobalRule(i, rule))
+		}
 	}
 	r.Rules = m.dropUnalignedRules(ref, r.Rules)
 	return r
@@ -244,12 +256,28 @@ func readRateLimitRule(i int, rule policyv1alpha1.RateLimitRule) RateLimitRule {
 // can). The CRD's validation refuses most of these at apply time; files
 // given to sailctl reach here unvalidated.
 func rateLimitRuleProblem(rule policyv1alpha1.RateLimitRule, seen map[string]bool, unmatched bool) string {
-	l := rule.Local
 	switch {
 	case rule.Name == "":
 		return "name: must be set"
 	case seen[rule.Name]:
 		return fmt.Sprintf("name: %q is used by an earlier rule", rule.Name)
+	case rule.Local == nil && rule.Global == nil:
+		return "a rule needs local, global or both"
+	case rule.Match != nil:
+		if reason := rateLimitMatchProblem(rule.Match); reason != "" {
+			return reason
+		}
+	}
+	if rule.Local == nil {
+		return ""
+	}
+	return localRuleProblem(rule, unmatched)
+}
+
+// localRuleProblem checks a rule's local token bucket.
+func localRuleProblem(rule policyv1alpha1.RateLimitRule, unmatched bool) string {
+	l := rule.Local
+	switch {
 	case l.MaxTokens == 0:
 		return "local.maxTokens: must be at least 1"
 	case l.TokensPerFill != nil && *l.TokensPerFill == 0:
@@ -259,9 +287,7 @@ func rateLimitRuleProblem(rule policyv1alpha1.RateLimitRule, seen map[string]boo
 	case l.FillInterval.Duration < defaults.RateLimitMinFillInterval:
 		return fmt.Sprintf("local.fillInterval: %s is below Envoy's minimum of %s", l.FillInterval.Duration, defaults.RateLimitMinFillInterval)
 	case rule.Match == nil && unmatched:
-		return "match: only one rule may count every request"
-	case rule.Match != nil:
-		return rateLimitMatchProblem(rule.Match)
+		return "match: only one local rule may count every request"
 	}
 	return ""
 }

@@ -25,3 +25,20 @@ const (
 func RateLimitShareKey(namespace, name, rule string) string {
 	return "ratelimit/" + namespace + "/" + name + "/" + rule
 }
+
+// RateLimitFilter is Envoy's global rate limit filter; a proxy gets one
+// per rate limit provider its policy names (GlobalRateLimitFilter).
+const RateLimitFilter = "envoy.filters.http.ratelimit"
+
+// GlobalRateLimitFilter is the filter name for one provider's rules.
+func GlobalRateLimitFilter(provider string) string {
+	return RateLimitFilter + "." + provider
+}
+
+// RateLimitServiceCluster names the cluster a proxy reaches a rate limit
+// service through. It is a side-service cluster of the same family as
+// the telemetry collectors' (EDS from the service's endpoints, or DNS),
+// so the endpoint-only refresh follows it without a name of its own.
+func RateLimitServiceCluster(port uint32, host string) string {
+	return TelemetryCluster(port, host)
+}

@@ -31,7 +31,11 @@ import (
 // servers' listeners.
 func (g *generator) rateLimit(listeners []*listenerv3.Listener) {
 	r := g.m.RateLimitFor(g.proxy.Namespace, g.proxy.Labels, g.gateways)
-	if r == nil || len(r.Rules) == 0 {
+	if r == nil {
+		return
+	}
+	g.globalRateLimit(r, listeners)
+	if len(r.Rules) == 0 {
 		return
 	}
 	httpCfg := localRateLimitHTTP(r)
@@ -74,7 +78,7 @@ func (g *generator) rateLimitChain(r *model.RateLimit, fc *listenerv3.FilterChai
 // nothing is applied there.
 func (g *generator) proxylessRateLimit() {
 	r := g.m.RateLimitFor(g.proxy.Namespace, g.proxy.Labels, nil)
-	if r == nil || len(r.Rules) == 0 || len(g.out.Listeners) == 0 {
+	if r == nil || len(r.Rules)+len(r.GlobalRules) == 0 || len(g.out.Listeners) == 0 {
 		return
 	}
 	g.rateLimitProblem(r, "", "not applied to proxyless gRPC servers (namespace %s): gRPC's xDS support has no rate limit filter", g.proxy.Namespace)

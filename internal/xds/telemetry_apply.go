@@ -37,6 +37,7 @@ func WithTelemetry(m *model.Model, p Proxy, r *Resources) *Resources {
 		}
 	}
 	clusters, assignments := telemetryClusters(m, collectors)
+	clusters, assignments = withoutClustersOf(r, clusters, assignments)
 	out.Clusters = append(append([]*clusterv3.Cluster(nil), r.Clusters...), clusters...)
 	out.Endpoints = append(append([]*endpointv3.ClusterLoadAssignment(nil), r.Endpoints...), assignments...)
 	out.sort()
@@ -120,4 +121,27 @@ func serviceName(p Proxy) string {
 		return p.Workload.Ref.Name + "." + p.Namespace
 	}
 	return "unknown." + p.Namespace
+}
+
+// withoutClustersOf drops the collector clusters r already has (a rate
+// limit service that is also a collector: same name, same cluster) and
+// their load assignments.
+func withoutClustersOf(r *Resources, clusters []*clusterv3.Cluster, assignments []*endpointv3.ClusterLoadAssignment) ([]*clusterv3.Cluster, []*endpointv3.ClusterLoadAssignment) {
+	have := map[string]bool{}
+	for _, c := range r.Clusters {
+		have[c.Name] = true
+	}
+	var cs []*clusterv3.Cluster
+	for _, c := range clusters {
+		if !have[c.Name] {
+			cs = append(cs, c)
+		}
+	}
+	var as []*endpointv3.ClusterLoadAssignment
+	for _, a := range assignments {
+		if !have[a.ClusterName] {
+			as = append(as, a)
+		}
+	}
+	return cs, as
 }

@@ -119,6 +119,7 @@ func CheckConsistency(r *Resources) []error {
 		errs = append(errs, listenerRefs(l, routes, clusters)...)
 		errs = append(errs, telemetryRefs(l, clusters)...)
 		errs = append(errs, rateLimitChecks(l)...)
+		errs = append(errs, globalRateLimitRefs(l, clusters)...)
 		errs = append(errs, overlappingChains(l)...)
 	}
 	for _, rc := range r.Routes {

@@ -20,6 +20,9 @@ var validRateLimitPolicies = []string{
 	     local: {maxTokens: 5, fillInterval: 1m}}]}`,
 	`{targetRef: {group: networking.istio.io, kind: Gateway, name: web}, rules: [{name: all, local: {maxTokens: 500, fillInterval: 50ms}}]}`,
 	`{targetRef: {kind: Service, name: frontend}, rules: [{name: all, local: {maxTokens: 1, fillInterval: 1h}}]}`,
+	// Global rules: any number may count every request; one may be local too.
+	`{rules: [{name: all, global: {provider: rls}}, {name: also, global: {provider: edge}},
+	  {name: both, local: {maxTokens: 10, fillInterval: 1s}, global: {provider: rls}}]}`,
 }
 
 func TestRateLimitPoliciesAccepted(t *testing.T) {

@@ -34,13 +34,13 @@ func TestRateLimitPolicyStatusAndEffect(t *testing.T) {
 	}
 	good := &policyv1alpha1.RateLimitPolicy{ObjectMeta: metav1.ObjectMeta{Name: "productpage", Namespace: ns}}
 	good.Spec.Selector = &securityv1.WorkloadSelector{MatchLabels: map[string]securityv1.LabelValue{"app": "productpage"}}
-	good.Spec.Rules = []policyv1alpha1.RateLimitRule{{Name: "all", Local: policyv1alpha1.LocalLimit{MaxTokens: 7, FillInterval: metav1.Duration{Duration: time.Second}}}}
+	good.Spec.Rules = []policyv1alpha1.RateLimitRule{{Name: "all", Local: &policyv1alpha1.LocalLimit{MaxTokens: 7, FillInterval: metav1.Duration{Duration: time.Second}}}}
 	create(t, good)
 	bad := &policyv1alpha1.RateLimitPolicy{ObjectMeta: metav1.ObjectMeta{Name: "reviews", Namespace: ns}}
 	bad.Spec.Selector = &securityv1.WorkloadSelector{MatchLabels: map[string]securityv1.LabelValue{"app": "reviews"}}
 	bad.Spec.Rules = []policyv1alpha1.RateLimitRule{{
 		Name: "admins", Match: &policyv1alpha1.RateLimitMatch{From: &policyv1alpha1.SourceMatch{Namespaces: []string{"admin"}}},
-		Local: policyv1alpha1.LocalLimit{MaxTokens: 1, FillInterval: metav1.Duration{Duration: time.Second}},
+		Local: &policyv1alpha1.LocalLimit{MaxTokens: 1, FillInterval: metav1.Duration{Duration: time.Second}},
 	}}
 	create(t, bad)
 

@@ -25,7 +25,7 @@ type RateLimitPolicySpec struct {
 	//
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:XValidation:rule="self.filter(r, !has(r.match)).size() <= 1",message="at most one rule may have no match"
+	// +kubebuilder:validation:XValidation:rule="self.filter(r, !has(r.match) && has(r.local)).size() <= 1",message="at most one local rule may have no match"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, self.exists_one(o, o.name == r.name))",message="rule names must be unique"
 	Rules []RateLimitRule `json:"rules"`
 	// Response is what a refused request gets.
@@ -58,7 +58,11 @@ type PolicyTargetReference struct {
 	Name string `json:"name"`
 }
 
-// RateLimitRule is one token bucket and the requests it counts.
+// RateLimitRule is one limit and the requests it counts: a token bucket
+// each proxy keeps (local), a count kept by a rate limit service
+// (global), or both.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.local) || has(self.global)",message="a rule needs local, global or both"
 type RateLimitRule struct {
 	// Name identifies the rule in statistics and status.
 	//
@@ -70,7 +74,23 @@ type RateLimitRule struct {
 	// counts every request (every connection on TCP ports).
 	Match *RateLimitMatch `json:"match,omitempty"`
 	// Local is the token bucket each proxy keeps for itself.
-	Local LocalLimit `json:"local"`
+	Local *LocalLimit `json:"local,omitempty"`
+	// Global sends the requests the rule counts to a rate limit service,
+	// which decides for the whole mesh.
+	Global *GlobalLimit `json:"global,omitempty"`
+}
+
+// GlobalLimit names the rate limit service that counts a rule's
+// requests. Envoy asks it with the descriptor {sailplane_rule: <rule
+// name>} in the provider's domain; the service's own configuration holds
+// the limit.
+type GlobalLimit struct {
+	// Provider is a rateLimitProviders entry of ConfigMap istio's
+	// "sailplane" key.
+	//
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Provider string `json:"provider"`
 }
 
 // LocalLimit is a token bucket: it starts full with maxTokens, gains
