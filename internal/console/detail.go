@@ -56,11 +56,11 @@ func workloadDetail(m *model.Model, p *model.Workload) []Field {
 	if p.Sidecar {
 		sidecar = "yes"
 	}
-	return []Field{
+	return append([]Field{
 		{"pod", p.Ref.String()}, {"address", p.IP}, {"service account", p.ServiceAccount},
 		{"sidecar", sidecar}, {"labels", labelText(p.Labels)},
 		{"mTLS (server side)", string(m.MTLSModeFor(p.Ref.Namespace, p.Labels, 0))},
-	}
+	}, rateLimitFields(m, p)...)
 }
 
 // routeDetail names the route's match, timeout, retries and fault.
