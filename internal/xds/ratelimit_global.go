@@ -117,12 +117,7 @@ func globalRateLimitHTTP(r *model.RateLimit, p meshconfig.RateLimitProvider) *rl
 	if r.LimitHeaders {
 		cfg.EnableXRatelimitHeaders = rlv3.RateLimit_DRAFT_VERSION_03
 	}
-	for _, h := range r.ResponseHeaders {
-		cfg.ResponseHeadersToAdd = append(cfg.ResponseHeadersToAdd, &corev3.HeaderValueOption{
-			Header:       &corev3.HeaderValue{Key: h.Name, Value: h.Value},
-			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
-		})
-	}
+	cfg.ResponseHeadersToAdd = refusalHeaders(r)
 	for _, rule := range r.GlobalRules {
 		if rule.Provider.Name == p.Name {
 			cfg.RateLimits = append(cfg.RateLimits, globalRuleActions(rule)...)

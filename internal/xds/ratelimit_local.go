@@ -137,12 +137,7 @@ func localRateLimitHTTP(r *model.RateLimit) *lrlv3.LocalRateLimit {
 	if r.LimitHeaders {
 		cfg.EnableXRatelimitHeaders = ratelimitv3.XRateLimitHeadersRFCVersion_DRAFT_VERSION_03
 	}
-	for _, h := range r.ResponseHeaders {
-		cfg.ResponseHeadersToAdd = append(cfg.ResponseHeadersToAdd, &corev3.HeaderValueOption{
-			Header:       &corev3.HeaderValue{Key: h.Name, Value: h.Value},
-			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
-		})
-	}
+	cfg.ResponseHeadersToAdd = refusalHeaders(r)
 	for _, rule := range r.Rules {
 		if rule.Match == nil {
 			cfg.TokenBucket = tokenBucket(rule)
@@ -245,4 +240,18 @@ func stringHeader(name string, sm *matcherv3.StringMatcher) *routev3.HeaderMatch
 // none), as the translation picks it.
 func RateLimitFor(m *model.Model, p Proxy) *model.RateLimit {
 	return m.RateLimitFor(p.Namespace, p.Labels, p.gatewayNames(m))
+}
+
+// refusalHeaders are the headers a policy adds to the responses it
+// refuses, set over any the upstream would have set; the local and the
+// global filter add the same ones.
+func refusalHeaders(r *model.RateLimit) []*corev3.HeaderValueOption {
+	var out []*corev3.HeaderValueOption
+	for _, h := range r.ResponseHeaders {
+		out = append(out, &corev3.HeaderValueOption{
+			Header:       &corev3.HeaderValue{Key: h.Name, Value: h.Value},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		})
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	jose "github.com/go-jose/go-jose/v4"
@@ -75,15 +76,11 @@ func GatewayJWT(res *xds.Resources, req Request, now time.Time) (JWTResult, erro
 // InboundHCM is the HTTP connection manager of virtualInbound's
 // plain-text chain for port.
 func InboundHCM(res *xds.Resources, port uint32) (*hcmv3.HttpConnectionManager, error) {
-	l := listenerNamed(res, names.VirtualInbound)
-	if l == nil {
-		return nil, fmt.Errorf("no listener %s", names.VirtualInbound)
+	chains, err := inboundPlaintextChains(res, port)
+	if err != nil {
+		return nil, err
 	}
-	for _, fc := range l.GetFilterChains() {
-		m := fc.GetFilterChainMatch()
-		if m.GetDestinationPort().GetValue() != port || fc.GetTransportSocket() != nil {
-			continue
-		}
+	for _, fc := range chains {
 		for _, f := range fc.GetFilters() {
 			if f.GetName() != names.HTTPConnectionManagerFilter {
 				continue
@@ -96,6 +93,22 @@ func InboundHCM(res *xds.Resources, port uint32) (*hcmv3.HttpConnectionManager, 
 		}
 	}
 	return nil, fmt.Errorf("no plain-text HTTP chain for port %d in %s", port, names.VirtualInbound)
+}
+
+// inboundPlaintextChains are virtualInbound's chains for port that take
+// plain text (no transport socket), in listener order.
+func inboundPlaintextChains(res *xds.Resources, port uint32) ([]*listenerv3.FilterChain, error) {
+	l := listenerNamed(res, names.VirtualInbound)
+	if l == nil {
+		return nil, fmt.Errorf("no listener %s", names.VirtualInbound)
+	}
+	var out []*listenerv3.FilterChain
+	for _, fc := range l.GetFilterChains() {
+		if fc.GetFilterChainMatch().GetDestinationPort().GetValue() == port && fc.GetTransportSocket() == nil {
+			out = append(out, fc)
+		}
+	}
+	return out, nil
 }
 
 // JWTFilter is the connection manager's jwt_authn config; nil without one.

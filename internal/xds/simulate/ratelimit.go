@@ -298,14 +298,11 @@ func GatewayRateLimiter(res *xds.Resources, port uint32) (*RateLimiter, error) {
 // virtualInbound's plain-text chain for port; nil (and no error) when the
 // chain has none.
 func InboundConnectionLimiter(res *xds.Resources, port uint32) (*ConnectionLimiter, error) {
-	l := listenerNamed(res, names.VirtualInbound)
-	if l == nil {
-		return nil, fmt.Errorf("no listener %s", names.VirtualInbound)
+	chains, err := inboundPlaintextChains(res, port)
+	if err != nil {
+		return nil, err
 	}
-	for _, fc := range l.GetFilterChains() {
-		if fc.GetFilterChainMatch().GetDestinationPort().GetValue() != port || fc.GetTransportSocket() != nil {
-			continue
-		}
+	for _, fc := range chains {
 		for _, f := range fc.GetFilters() {
 			if f.GetName() != names.LocalRateLimitNetworkFilter {
 				continue
