@@ -294,12 +294,14 @@ func localRuleProblem(rule policyv1alpha1.RateLimitRule, unmatched bool) string 
 
 func rateLimitMatchProblem(mt *policyv1alpha1.RateLimitMatch) string {
 	if mt.From != nil {
-		return "match.from: source principals and namespaces are not honoured by sailplane yet"
+		if reason := fromProblem(mt.From); reason != "" {
+			return reason
+		}
 	}
 	if p := mt.Path; p != nil && (p.Exact == nil) == (p.Prefix == nil) {
 		return "match.path: exactly one of exact or prefix must be set"
 	}
-	if mt.Path == nil && mt.Method == "" && len(mt.Headers) == 0 {
+	if mt.Path == nil && mt.Method == "" && len(mt.Headers) == 0 && mt.From == nil {
 		return "match: empty; leave it out to count every request"
 	}
 	for name, h := range mt.Headers {

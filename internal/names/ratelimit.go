@@ -42,3 +42,8 @@ func GlobalRateLimitFilter(provider string) string {
 func RateLimitServiceCluster(port uint32, host string) string {
 	return TelemetryCluster(port, host)
 }
+
+// ForwardedClientCertHeader is the header (XFCC) Envoy's connection
+// manager sets from the peer's client certificate; RateLimitPolicy's
+// match.from reads the caller's identity from it.
+const ForwardedClientCertHeader = "x-forwarded-client-cert"

@@ -7,6 +7,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	lrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	netlrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/local_ratelimit/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
@@ -18,7 +19,7 @@ import (
 // RateLimitReport renders a proxy's effective rate limits: the policy
 // that applies, then every filter chain that limits, with its buckets as
 // the generated config holds them (read back from the local_ratelimit
-// filters, not from the policy). What `sailctl x translate --show
+// and ratelimit filters, not from the policy). What `sailctl x translate --show
 // ratelimit` prints.
 func RateLimitReport(r *Result) string {
 	var b strings.Builder
@@ -41,6 +42,9 @@ func RateLimitReport(r *Result) string {
 				fmt.Fprintf(&b, "listener %s chain %s:\n", l.Name, fc.Name)
 				for _, line := range lines {
 					b.WriteString("  " + line + "\n")
+				}
+				if fc.TransportSocket == nil && strings.Contains(strings.Join(lines, "\n"), "peer (") {
+					b.WriteString("  (plain text: no peer certificate, so the rules on the caller never match here)\n")
 				}
 			}
 		}
@@ -67,8 +71,12 @@ func chainLimits(fc *listenerv3.FilterChain) []string {
 			}
 			for _, hf := range h.HttpFilters {
 				var cfg lrlv3.LocalRateLimit
-				if hf.Name == names.LocalRateLimitFilter && hf.GetTypedConfig().UnmarshalTo(&cfg) == nil {
+				var global rlv3.RateLimit
+				switch {
+				case hf.Name == names.LocalRateLimitFilter && hf.GetTypedConfig().UnmarshalTo(&cfg) == nil:
 					out = append(out, httpLimits(&cfg)...)
+				case strings.HasPrefix(hf.Name, names.RateLimitFilter+".") && hf.GetTypedConfig().UnmarshalTo(&global) == nil:
+					out = append(out, globalLimits(strings.TrimPrefix(hf.Name, names.RateLimitFilter+"."), &global)...)
 				}
 			}
 		}
@@ -118,19 +126,37 @@ func matchText(rls []*routev3.RateLimit, rule string) string {
 }
 
 func headerText(h *routev3.HeaderMatcher) string {
+	text := conditionText(h)
+	if h.InvertMatch {
+		return "not " + text
+	}
+	return text
+}
+
+func conditionText(h *routev3.HeaderMatcher) string {
+	name := h.Name
+	if name == names.ForwardedClientCertHeader {
+		// match.from: the peer's element ends the header.
+		name = "peer (" + name + ")"
+		if h.GetPresentMatch() {
+			return "any mutual TLS peer"
+		}
+	}
 	if h.GetPresentMatch() {
-		return h.Name + " present"
+		return name + " present"
 	}
 	sm := h.GetStringMatch()
 	switch {
 	case sm.GetExact() != "":
-		return fmt.Sprintf("%s = %q", h.Name, sm.GetExact())
+		return fmt.Sprintf("%s = %q", name, sm.GetExact())
 	case sm.GetPrefix() != "":
-		return fmt.Sprintf("%s starts with %q", h.Name, sm.GetPrefix())
+		return fmt.Sprintf("%s starts with %q", name, sm.GetPrefix())
+	case sm.GetSuffix() != "":
+		return fmt.Sprintf("%s ends with %q", name, sm.GetSuffix())
 	case sm.GetSafeRegex() != nil:
-		return fmt.Sprintf("%s matches %q", h.Name, sm.GetSafeRegex().GetRegex())
+		return fmt.Sprintf("%s matches %q", name, sm.GetSafeRegex().GetRegex())
 	}
-	return h.Name
+	return name
 }
 
 func bucketText(tb *typev3.TokenBucket) string {

@@ -19,7 +19,8 @@ import (
 // the filter's proto validation, a fill interval under 50ms, and a
 // descriptor whose fill interval is not a multiple of the filter
 // bucket's. It also reports a descriptor no rate_limits action can
-// produce (a rule that would never count anything).
+// produce (a rule that would never count anything), and rules on the
+// caller that the connection manager's XFCC settings would defeat.
 func rateLimitChecks(l *listenerv3.Listener) []error {
 	var errs []error
 	for _, fc := range chainsOf(l) {
@@ -44,6 +45,7 @@ func rateLimitChecks(l *listenerv3.Listener) []error {
 						errs = append(errs, httpRateLimitErrors(where, hf)...)
 					}
 				}
+				errs = append(errs, peerHeaderErrors(where, &h)...)
 			}
 		}
 	}

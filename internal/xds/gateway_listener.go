@@ -147,5 +147,9 @@ func (g *generator) gatewayHCM(stat string, rc *routev3.RouteConfiguration) *lis
 			ConfigSource:    adsSource(),
 		}},
 		HttpFilters: append(g.jwtAuthnFilters(), httpFilters(rc)...),
+		// Istio's gateway default: a client certificate (MUTUAL and
+		// ISTIO_MUTUAL servers) replaces whatever XFCC the client sent.
+		ForwardClientCertDetails:    hcmv3.HttpConnectionManager_SANITIZE_SET,
+		SetCurrentClientCertDetails: peerCertDetails(),
 	})
 }

@@ -76,6 +76,10 @@ func (g *generator) inboundHTTPChain(ip inboundPort) *listenerv3.FilterChain {
 		CodecType:      hcmv3.HttpConnectionManager_AUTO,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc},
 		HttpFilters:    append(g.jwtAuthnFilters(), httpFilters(rc)...),
+		// Istio's: the app (and match.from) sees the mutual TLS peer;
+		// Envoy drops the header when there is none.
+		ForwardClientCertDetails:    hcmv3.HttpConnectionManager_APPEND_FORWARD,
+		SetCurrentClientCertDetails: peerCertDetails(),
 	})}
 	return chain
 }

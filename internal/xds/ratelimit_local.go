@@ -74,14 +74,16 @@ func (g *generator) rateLimitChain(r *model.RateLimit, fc *listenerv3.FilterChai
 }
 
 // proxylessRateLimit reports a policy selecting a proxyless gRPC server
-// (a pod with server listeners): gRPC has no local rate limit filter, so
-// nothing is applied there.
+// (a pod with server listeners): the HTTP filters grpc-go's xDS support
+// registers (router, fault, rbac, ext_authz, ext_proc, gcp_authn in
+// v1.85) include neither local_ratelimit nor ratelimit, and a server
+// NACKs a listener with a filter it does not know, so nothing is sent.
 func (g *generator) proxylessRateLimit() {
 	r := g.m.RateLimitFor(g.proxy.Namespace, g.proxy.Labels, nil)
 	if r == nil || len(r.Rules)+len(r.GlobalRules) == 0 || len(g.out.Listeners) == 0 {
 		return
 	}
-	g.rateLimitProblem(r, "", "not applied to proxyless gRPC servers (namespace %s): gRPC's xDS support has no rate limit filter", g.proxy.Namespace)
+	g.rateLimitProblem(r, "", "not applied to proxyless gRPC servers (namespace %s): gRPC's xDS support has no local_ratelimit or ratelimit filter, so its %d local and %d global rules limit nothing there; limit in the server (an interceptor) or give it a sidecar", g.proxy.Namespace, len(r.Rules), len(r.GlobalRules))
 }
 
 func (g *generator) rateLimitProblem(r *model.RateLimit, field, format string, args ...any) {
@@ -195,8 +197,17 @@ func percent(n uint32) *corev3.RuntimeFractionalPercent {
 // does: ":path" is either the path or the path followed by "?" (two
 // alternatives rather than a regex, which Envoy caps at a program size a
 // long path would exceed). A request matches at most one alternative.
+//
+// A match.from multiplies the alternatives by its own (ratelimit_from.go).
 func rateLimitMatchers(mt *policyv1alpha1.RateLimitMatch) [][]*routev3.HeaderMatcher {
-	rest := rateLimitHeaders(mt.Method, mt.Headers)
+	alts := pathAlternatives(mt, rateLimitHeaders(mt.Method, mt.Headers))
+	if from := fromAlternatives(mt.From); from != nil {
+		alts = crossMatchers(alts, from)
+	}
+	return alts
+}
+
+func pathAlternatives(mt *policyv1alpha1.RateLimitMatch, rest []*routev3.HeaderMatcher) [][]*routev3.HeaderMatcher {
 	switch p := mt.Path; {
 	case p == nil:
 		return [][]*routev3.HeaderMatcher{rest}

@@ -22,7 +22,8 @@ import (
 // TestRateLimitPolicyStatusAndEffect: a RateLimitPolicy selecting
 // productpage reaches its connected proxy as a local_ratelimit filter on
 // the inbound port, and is Accepted; one whose only rule cannot be
-// applied is not, naming the rule and the reason.
+// applied (a namespace no SPIFFE id can hold) is not, naming the rule
+// and the reason.
 func TestRateLimitPolicyStatusAndEffect(t *testing.T) {
 	const ns = "ratelimit"
 	createMesh(t, ns)
@@ -39,7 +40,7 @@ func TestRateLimitPolicyStatusAndEffect(t *testing.T) {
 	bad := &policyv1alpha1.RateLimitPolicy{ObjectMeta: metav1.ObjectMeta{Name: "reviews", Namespace: ns}}
 	bad.Spec.Selector = &securityv1.WorkloadSelector{MatchLabels: map[string]securityv1.LabelValue{"app": "reviews"}}
 	bad.Spec.Rules = []policyv1alpha1.RateLimitRule{{
-		Name: "admins", Match: &policyv1alpha1.RateLimitMatch{From: &policyv1alpha1.SourceMatch{Namespaces: []string{"admin"}}},
+		Name: "admins", Match: &policyv1alpha1.RateLimitMatch{From: &policyv1alpha1.SourceMatch{Namespaces: []string{"admin;x"}}},
 		Local: &policyv1alpha1.LocalLimit{MaxTokens: 1, FillInterval: metav1.Duration{Duration: time.Second}},
 	}}
 	create(t, bad)
@@ -64,7 +65,7 @@ func TestRateLimitPolicyStatusAndEffect(t *testing.T) {
 		t.Errorf("the productpage policy is not Accepted: %v", cond)
 	}
 	cond := rateLimitCondition(t, ns, "reviews")
-	if cond.Status != metav1.ConditionFalse || !strings.Contains(cond.Message, "spec.rules[0]: match.from: source principals and namespaces are not honoured") {
+	if cond.Status != metav1.ConditionFalse || !strings.Contains(cond.Message, "spec.rules[0]: match.from.namespaces[0]: \"admin;x\": holds a character no SPIFFE id has") {
 		t.Errorf("the policy with an unusable rule: %v", cond)
 	}
 }

@@ -214,11 +214,15 @@ func (r *RateLimiter) Request(at time.Duration, req Request) (RateLimitDecision,
 
 // requestDescriptors are the descriptors the filter's rate_limits produce
 // for req: one per rate limit whose every action yields an entry. Only
-// header_value_match and generic_key actions are understood; any other is
-// an error, not a guess.
+// header_value_match, request_headers and generic_key actions are
+// understood; any other is an error, not a guess.
 func (r *RateLimiter) requestDescriptors(req Request) ([]string, error) {
+	return descriptors(r.actions, req)
+}
+
+func descriptors(actions []*routev3.RateLimit, req Request) ([]string, error) {
 	var out []string
-	for _, rl := range r.actions {
+	for _, rl := range actions {
 		var parts []string
 		complete := true
 		for _, a := range rl.GetActions() {
@@ -239,6 +243,16 @@ func (r *RateLimiter) requestDescriptors(req Request) ([]string, error) {
 					key = "header_match"
 				}
 				parts = append(parts, key+"="+m.GetDescriptorValue())
+			case *routev3.RateLimit_Action_RequestHeaders_:
+				// Envoy drops the whole descriptor when the header is
+				// absent, unless skip_if_absent drops the entry alone.
+				v, ok := headerValue(req, s.RequestHeaders.GetHeaderName())
+				switch {
+				case ok:
+					parts = append(parts, s.RequestHeaders.GetDescriptorKey()+"="+v)
+				case !s.RequestHeaders.GetSkipIfAbsent():
+					complete = false
+				}
 			case *routev3.RateLimit_Action_GenericKey_:
 				key := s.GenericKey.GetDescriptorKey()
 				if key == "" {

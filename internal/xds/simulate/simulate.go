@@ -42,6 +42,10 @@ type Request struct {
 	ALPN       []string
 	ClientCert bool
 	SNI        string
+	// PeerURI is the URI SAN of the client certificate (a SPIFFE id),
+	// which the connection manager writes into x-forwarded-client-cert
+	// (ForwardClientCert).
+	PeerURI string
 }
 
 // Result says what the proxy does with the request.
