@@ -170,3 +170,33 @@ func TestRateLimitSimulationFromGlobal(t *testing.T) {
 		}
 	}
 }
+
+// On the gateway's ISTIO_MUTUAL server the partner's client certificate
+// is counted (2 tokens); a client claiming partner in its own XFCC is
+// counted as itself (SANITIZE_SET replaces the header), and the
+// plain-text server never counts anyone.
+func TestRateLimitSimulationFromGateway(t *testing.T) {
+	res := runCase(t, "testdata/ratelimit-gateway-from.in.yaml")
+	const partner = "spiffe://cluster.local/ns/partner/sa/client"
+	const gatewayID = "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway"
+	claim := "Hash=ab;URI=" + partner
+	run := func(port uint32, tls bool, calls []peerCall) {
+		t.Helper()
+		hcm, peer, err := simulate.GatewayChainHCM(res.Resources, port, tls, "frontend.example.com", tls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rl, err := simulate.HTTPRateLimiter(hcm)
+		if err != nil || rl == nil {
+			t.Fatalf("no local_ratelimit on the gateway's port %d: %v", port, err)
+		}
+		replayPeers(t, fromLimiter{rl: rl, forward: func(r simulate.Request) (simulate.Request, error) {
+			return simulate.ForwardClientCert(hcm, peer, gatewayID, r)
+		}}, calls)
+	}
+	run(443, true, []peerCall{
+		{at: 0, peer: partner, path: "/", count: 3, want: []string{"ok", "ok", "limited"}},
+		{at: 0, peer: webID, xfcc: claim, path: "/", count: 5, want: times(5, "ok")},
+	})
+	run(80, false, []peerCall{{at: 0, xfcc: claim, path: "/", count: 5, want: times(5, "ok")}})
+}

@@ -93,3 +93,27 @@ func InboundChainHCM(res *xds.Resources, req Request) (*hcmv3.HttpConnectionMana
 	}
 	return h, peer, nil
 }
+
+// GatewayChainHCM is the connection manager of the gateway chain a
+// connection to port reaches (over TLS with sni when tls), once its
+// handshake is through; peer says the chain took the client certificate
+// the client presents (clientCert).
+func GatewayChainHCM(res *xds.Resources, port uint32, tls bool, sni string, clientCert bool) (*hcmv3.HttpConnectionManager, bool, error) {
+	fc, err := gatewayChain(res, port, tls, sni)
+	if err != nil {
+		return nil, false, err
+	}
+	c := Conn{Port: port, TLS: tls, SNI: sni, ClientCert: clientCert}
+	peer, refused, err := handshake(fc, c)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case refused != "":
+		return nil, false, fmt.Errorf("gateway chain %q: handshake refused: %s", fc.GetName(), refused)
+	}
+	h := hcmOf(fc)
+	if h == nil {
+		return nil, false, fmt.Errorf("gateway chain %q has no HTTP connection manager", fc.GetName())
+	}
+	return h, peer, nil
+}
