@@ -6,7 +6,6 @@ package mesh
 
 import (
 	"sort"
-	"strconv"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -79,51 +78,42 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	return res
 }
 
-// translations memoises one reconcile's work: a sidecar's outbound half
-// once per OutboundKey (namespace, source labels, Sidecar resource), its inbound half once
-// per group, proxyless clients once per OutboundKey, gateways once per
-// group.
+// translations memoises one reconcile's work as xds.Translate's memo: a
+// sidecar's or proxyless client's outbound half once per xds.OutboundInput
+// (namespace, source labels, Sidecar resource, generator), the part a
+// group decides (inbound half, gateway) once per xds.GroupInput, each
+// group's whole configuration once. The maps are keyed by the inputs'
+// strings (xds.OutboundKey, xds.GroupKey).
 type translations struct {
 	m                          *model.Model
 	byGroup, outbound, inbound map[string]*xds.Resources
 }
 
+// forProxy is the configuration of proxy p (node n: ProxyFor put in p
+// what of n matters).
 func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
-	gen := generatorOf(n)
-	group := xds.GroupKey(p) + "|" + gen
-	if gen == GeneratorGRPC {
-		p.CertProviders = n.Identity != nil
-		group += proxylessKey(p)
-	}
+	group := xds.GroupKey(p)
 	if r, ok := t.byGroup[group]; ok {
 		return r
 	}
-	var r *xds.Resources
-	switch {
-	case gen == GeneratorGRPC:
-		out := memo(t.outbound, xds.OutboundKey(t.m, p)+"|grpc|certs="+strconv.FormatBool(p.CertProviders), func() *xds.Resources { return xds.GenerateProxyless(t.m, p) })
-		in := xds.GenerateProxylessInbound(t.m, p)
-		t.inbound[group] = in
-		r = xds.Combine(out, in)
-		r.Problems = nil // the halves carry them
-	case p.Type == names.Router:
-		r = xds.Generate(t.m, p)
-		t.inbound[group] = r // reported once, like the halves
-	default:
-		out := memo(t.outbound, xds.OutboundKey(t.m, p), func() *xds.Resources { return xds.GenerateOutbound(t.m, p) })
-		in := memo(t.inbound, group, func() *xds.Resources { return xds.GenerateInbound(t.m, p) })
-		r = xds.Combine(out, in)
-		r.Problems = nil // the halves carry them
-		r = xds.WithTelemetry(t.m, p, r)
-	}
+	r := xds.Translate(t.m, p, t)
 	t.byGroup[group] = r
 	return r
+}
+
+// Outbound and Group make translations an xds.Memo.
+func (t *translations) Outbound(k xds.OutboundInput, f func() *xds.Resources) *xds.Resources {
+	return memo(t.outbound, k.String(), f)
+}
+
+func (t *translations) Group(k xds.GroupInput, f func() *xds.Resources) *xds.Resources {
+	return memo(t.inbound, k.String(), f)
 }
 
 // gatewayProblems translates a representative gateway unless a connected
 // gateway of its group was translated; the result only reports problems.
 func (t *translations) gatewayProblems(p xds.Proxy) {
-	group := xds.GroupKey(p) + "|"
+	group := xds.GroupKey(p)
 	if _, ok := t.inbound[group]; !ok {
 		t.inbound[group] = xds.Generate(t.m, p)
 	}
@@ -162,7 +152,7 @@ func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []
 			seen["out|"+k] = true
 			outKeys, outProxy = append(outKeys, k), append(outProxy, p)
 		}
-		if k := xds.GroupKey(p) + "|" + generatorOf(nodes[i]); !seen["in|"+k] {
+		if k := xds.GroupKey(p); !seen["in|"+k] {
 			seen["in|"+k] = true
 			inKeys, inProxy = append(inKeys, k), append(inProxy, p)
 		}
@@ -198,15 +188,4 @@ func memo(cache map[string]*xds.Resources, key string, f func() *xds.Resources) 
 	r := f()
 	cache[key] = r
 	return r
-}
-
-// proxylessKey is what else a proxyless node's configuration depends on:
-// whether it holds certificates (mutual TLS or not), and its pod (the
-// addresses of its server listeners).
-func proxylessKey(p xds.Proxy) string {
-	k := "|certs=" + strconv.FormatBool(p.CertProviders)
-	if p.Workload != nil {
-		k += "|pod=" + p.Workload.Ref.String()
-	}
-	return k
 }

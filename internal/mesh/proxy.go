@@ -24,13 +24,18 @@ const GeneratorGRPC = "grpc"
 // plaintext port, where it is configured from its node metadata when that
 // names its namespace (development set-ups without pods). A verified
 // caller is configured only as a pod that runs as its identity: what it
-// says about itself in node metadata never widens what it gets.
+// says about itself in node metadata never widens what it gets. The
+// proxy says which generator serves it (Proxyless, CertProviders).
 func ProxyFor(m *model.Model, n Node) (xds.Proxy, bool) {
 	id, err := names.ParseNodeID(n.ID)
 	if err != nil {
 		return xds.Proxy{}, false
 	}
 	p := xds.Proxy{Type: id.Type, Namespace: id.Namespace, IP: id.IP}
+	// Which generator serves the node is part of the proxy: a proxyless
+	// gRPC node holds certificates exactly when it proved an identity.
+	p.Proxyless = generatorOf(n) == GeneratorGRPC
+	p.CertProviders = p.Proxyless && n.Identity != nil
 	w := m.Pods[types.NamespacedName{Namespace: id.Namespace, Name: id.Pod}]
 	if n.Identity != nil {
 		if w == nil || !runsAs(w, *n.Identity) {

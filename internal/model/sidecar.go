@@ -175,6 +175,20 @@ func (m *Model) SidecarFor(ns string, labels map[string]string) *Sidecar {
 	return m.sidecars.byNamespace[m.RootNamespace()]
 }
 
+// SidecarNamed returns the Sidecar ref names if it applies to some proxy
+// (SidecarFor may return it), else nil.
+func (m *Model) SidecarNamed(ref types.NamespacedName) *Sidecar {
+	if s := m.sidecars.byNamespace[ref.Namespace]; s != nil && s.Ref == ref {
+		return s
+	}
+	for _, s := range m.sidecars.selected[ref.Namespace] {
+		if s.Ref == ref {
+			return s
+		}
+	}
+	return nil
+}
+
 // RegistryOnly reports whether traffic to hosts outside the registry is
 // dropped for a proxy under s (nil: no Sidecar): the Sidecar's mode, else
 // the mesh's.

@@ -35,6 +35,31 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenOutputsHaveInputs: an expected output whose case is gone (or
+// renamed) fails, so goldens cannot outlive their input; -update deletes
+// it.
+func TestGoldenOutputsHaveInputs(t *testing.T) {
+	for _, pattern := range []string{"testdata/*.out.yaml", "testdata/*.status.txt"} {
+		outs, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range outs {
+			in := strings.TrimSuffix(strings.TrimSuffix(out, ".out.yaml"), ".status.txt") + ".in.yaml"
+			if _, err := os.Stat(in); err == nil {
+				continue
+			}
+			if *update {
+				if err := os.Remove(out); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			t.Errorf("%s has no case %s (go test ./internal/translate -run TestGolden -update deletes it)", out, in)
+		}
+	}
+}
+
 func translateCase(t *testing.T, in string) ([]byte, []byte) {
 	t.Helper()
 	h := header(t, in)

@@ -113,13 +113,14 @@ func Run(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return result(m, p, xds.Generate(m, p)), nil
+	return result(m, p, xds.Translate(m, p, nil)), nil
 }
 
 // RunProxyless is Run for a proxyless gRPC client in the pod (node
 // metadata GENERATOR: grpc) as the plaintext xDS port serves it: the pod's
-// namespace and labels decide what it sees, and it gets what
-// xds.GenerateProxyless and xds.GenerateProxylessInbound build.
+// namespace and labels decide what it sees, and it gets what xds.Translate
+// gives a proxyless node: client listeners, routes and clusters, and the
+// server listeners of the pod's ports.
 func RunProxyless(b *bundle.Bundle, proxy types.NamespacedName) (*Result, error) {
 	return runProxyless(b, proxy, false)
 }
@@ -138,8 +139,8 @@ func runProxyless(b *bundle.Bundle, proxy types.NamespacedName, certs bool) (*Re
 		return nil, err
 	}
 	p.Type = names.Sidecar // proxyless node ids are sidecar~...
-	p.CertProviders = certs
-	return result(m, p, xds.Combine(xds.GenerateProxyless(m, p), xds.GenerateProxylessInbound(m, p))), nil
+	p.Proxyless, p.CertProviders = true, certs
+	return result(m, p, xds.Translate(m, p, nil)), nil
 }
 
 func result(m *model.Model, p xds.Proxy, r *xds.Resources) *Result {

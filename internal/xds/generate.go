@@ -2,20 +2,16 @@ package xds
 
 import (
 	"github.com/sailplane/sailplane/internal/model"
-	"github.com/sailplane/sailplane/internal/names"
 )
 
-// Generate builds the configuration of one proxy (or of every proxy of
-// its group: the result depends only on what GroupKey captures plus the
-// workload's ports).
-//
-// A gateway proxy (type router) gets its Gateways' listeners instead of a
-// sidecar's capture listeners. Both get their tracing and access logs
-// (WithTelemetry).
-func Generate(m *model.Model, p Proxy) *Resources {
-	if p.Type != names.Router {
-		return WithTelemetry(m, p, Combine(GenerateOutbound(m, p), GenerateInbound(m, p)))
-	}
+// Generate is Translate without a memo: the configuration of one proxy
+// (or of every proxy of its group), with every problem found.
+func Generate(m *model.Model, p Proxy) *Resources { return Translate(m, p, nil) }
+
+// generateGateway builds a gateway proxy's configuration: its Gateways'
+// listeners instead of a sidecar's capture listeners, with its tracing
+// and access logs (WithTelemetry).
+func generateGateway(m *model.Model, p Proxy) *Resources {
 	g := &generator{m: m, proxy: p, out: &Resources{}}
 	g.gateways = p.gatewayNames(m)
 	g.gatewayConfig()

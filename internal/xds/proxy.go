@@ -5,9 +5,6 @@
 package xds
 
 import (
-	"sort"
-	"strings"
-
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
@@ -32,35 +29,10 @@ type Proxy struct {
 	// an identity on the authenticated xDS port. Only then does its
 	// configuration ask for mutual TLS (proxyless_mtls.go).
 	CertProviders bool
-}
-
-// GroupKey identifies proxies that get identical configuration: same
-// kind, same namespace (visibility), same labels (sourceLabels matches,
-// workloadSelectors, the services selecting the pod), same locality
-// (endpoint priorities and weights). Replicas of one Deployment in one
-// zone share a key and so share one translation.
-func GroupKey(p Proxy) string {
-	keys := make([]string, 0, len(p.Labels))
-	for k := range p.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(string(p.Type))
-	b.WriteString("|")
-	b.WriteString(p.Namespace)
-	for _, k := range keys {
-		b.WriteString("|")
-		b.WriteString(k)
-		b.WriteString("=")
-		b.WriteString(p.Labels[k])
-	}
-	if p.Locality != "" {
-		// "~" cannot appear in a label key, so this never reads as one.
-		b.WriteString("|~locality=")
-		b.WriteString(p.Locality)
-	}
-	return b.String()
+	// Proxyless says the node is a proxyless gRPC client or server (node
+	// metadata GENERATOR: grpc), not an Envoy: Translate gives it what
+	// gRPC's xDS support reads.
+	Proxyless bool
 }
 
 // gatewayNames returns the gateway names the proxy answers to: "mesh" for

@@ -22,9 +22,16 @@ import (
 // Envoy, but only part of them; what it cannot use is left out and the
 // rule that asked for it gets a status problem, so nothing is dropped
 // silently and the client never receives config it would NACK.
+//
+// It is the proxyless node's outbound half: it reads of p only what
+// OutboundOf keeps (p is taken as proxyless, whatever its Proxyless says).
 func GenerateProxyless(m *model.Model, p Proxy) *Resources {
-	g := &generator{m: m, proxy: p, out: &Resources{}, proxyless: true}
-	g.gateways = p.gatewayNames(m)
+	p.Proxyless = true
+	return proxylessOutbound(m, OutboundOf(m, p))
+}
+
+func proxylessOutbound(m *model.Model, k OutboundInput) *Resources {
+	g := outboundGenerator(m, k)
 	g.outboundClusters()
 	left := g.grpcClusters()
 	g.reportLoadToSelf()
@@ -39,7 +46,6 @@ func GenerateProxyless(m *model.Model, p Proxy) *Resources {
 	g.unresolvedClusters()
 	g.reportProxylessLimits()
 	g.reportProxylessJWT()
-	g.reportProxylessTelemetry()
 	g.validate()
 	g.out.sort()
 	return g.out

@@ -31,6 +31,9 @@ func GenerateProxylessInbound(m *model.Model, p Proxy) *Resources {
 		g.grpcServerListeners(ip)
 	}
 	g.proxylessRateLimit()
+	// Telemetry selects workloads by any label, so its report belongs to
+	// this per-pod part, not to the outbound half shared by source labels.
+	g.reportProxylessTelemetry()
 	g.validate()
 	g.out.sort()
 	return g.out

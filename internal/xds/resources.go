@@ -9,6 +9,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/sailplane/sailplane/internal/model"
 )
 
@@ -61,6 +63,10 @@ type generator struct {
 	scoped       bool
 	visible      []*model.Service
 	visibleDone  bool
+	// fromKey says the generator was built from an outbound key
+	// (outboundGenerator), whose Sidecar is sidecarRef.
+	fromKey    bool
+	sidecarRef types.NamespacedName
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 )
@@ -23,10 +25,7 @@ func (g *generator) scope() *sidecarScope {
 		return g.sidecarScope
 	}
 	g.scoped = true
-	if g.proxy.Type != names.Sidecar {
-		return nil
-	}
-	sc := g.m.SidecarFor(g.proxy.Namespace, g.proxy.Labels)
+	sc := g.sidecar()
 	if sc == nil {
 		return nil
 	}
@@ -110,13 +109,33 @@ func destinationHosts(vs *model.VirtualService) []string {
 // the part of the memoised outbound half's key that says which hosts and
 // which outbound policy its translation read.
 func SidecarKey(m *model.Model, p Proxy) string {
-	if p.Type != names.Sidecar {
-		return ""
-	}
-	if sc := m.SidecarFor(p.Namespace, p.Labels); sc != nil {
+	if sc := sidecarOf(m, p); sc != nil {
 		return sc.Ref.String()
 	}
 	return ""
+}
+
+// sidecarOf is the Sidecar that scopes p, nil for gateways and proxies
+// no Sidecar selects.
+func sidecarOf(m *model.Model, p Proxy) *model.Sidecar {
+	if p.Type != names.Sidecar {
+		return nil
+	}
+	return m.SidecarFor(p.Namespace, p.Labels)
+}
+
+// sidecar is the Sidecar that scopes the generator's proxy. A generator
+// built from an outbound key takes the key's: the labels it sees are only
+// those rules match sources on, which need not include those a Sidecar
+// selects by.
+func (g *generator) sidecar() *model.Sidecar {
+	if !g.fromKey {
+		return sidecarOf(g.m, g.proxy)
+	}
+	if g.proxy.Type != names.Sidecar || g.sidecarRef == (types.NamespacedName{}) {
+		return nil
+	}
+	return g.m.SidecarNamed(g.sidecarRef)
 }
 
 // inScopeVirtualServices keeps those of vss the proxy's Sidecar selects.

@@ -1,8 +1,6 @@
 package xds
 
 import (
-	"strings"
-
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -12,42 +10,15 @@ import (
 	"github.com/sailplane/sailplane/internal/model"
 )
 
-// A sidecar's configuration has two halves with different keys. The
-// outbound half (capture listener, HTTP and TCP listeners, routes, clusters,
-// endpoints) depends on what the proxy's namespace can see and on the few
-// labels rules select sources by; the inbound half depends on the workload's
-// own ports. Computing the outbound half once per OutboundKey, and not once
-// per distinct set of pod labels, is what keeps translation and memory
-// proportional to namespaces rather than to Deployments.
-
-// OutboundKey identifies proxies whose outbound configuration is the same:
-// kind, namespace, only those labels some rule matches sources on, the
-// locality when it matters, and the Sidecar resource that scopes the proxy
-// (which decides the hosts and the outbound policy the half reads).
-func OutboundKey(m *model.Model, p Proxy) string {
-	var b strings.Builder
-	b.WriteString(string(p.Type))
-	b.WriteString("|")
-	b.WriteString(p.Namespace)
-	for _, k := range m.SourceLabelKeys {
-		if v, ok := p.Labels[k]; ok {
-			b.WriteString("|" + k + "=" + v)
-		}
-	}
-	if m.LocalityAware && p.Locality != "" {
-		b.WriteString("|~locality=" + p.Locality)
-	}
-	if sc := SidecarKey(m, p); sc != "" {
-		// "~" cannot appear in a label key, so this never reads as one.
-		b.WriteString("|~sidecar=" + sc)
-	}
-	return b.String()
+// GenerateOutbound builds an Envoy sidecar's outbound half (of p as an
+// Envoy, whatever its Proxyless says).
+func GenerateOutbound(m *model.Model, p Proxy) *Resources {
+	p.Proxyless, p.CertProviders = false, false
+	return generateOutbound(m, OutboundOf(m, p))
 }
 
-// GenerateOutbound builds a sidecar's outbound half.
-func GenerateOutbound(m *model.Model, p Proxy) *Resources {
-	g := &generator{m: m, proxy: p, out: &Resources{}}
-	g.gateways = p.gatewayNames(m)
+func generateOutbound(m *model.Model, k OutboundInput) *Resources {
+	g := outboundGenerator(m, k)
 	g.specialClusters()
 	g.outboundClusters()
 	g.virtualOutbound()

@@ -12,8 +12,8 @@ import "github.com/sailplane/sailplane/internal/model"
 // follow from the clusters the routes send to (ReferencedClusters): a
 // caller that keeps the rest checks those are the same.
 func OutboundRoutes(m *model.Model, p Proxy) *Resources {
-	g := &generator{m: m, proxy: p, out: &Resources{}}
-	g.gateways = p.gatewayNames(m)
+	p.Proxyless, p.CertProviders = false, false
+	g := outboundGenerator(m, OutboundOf(m, p))
 	g.outboundListeners()
 	g.validate()
 	g.out.sort()
@@ -32,8 +32,7 @@ func ReferencedClusters(r *Resources) map[string]bool {
 // VirtualServices join the scope, see sidecarScope), so a caller keeping
 // the clusters across a VirtualService change checks it is the same.
 func OutboundScope(m *model.Model, p Proxy) map[string]bool {
-	g := &generator{m: m, proxy: p, out: &Resources{}}
-	g.gateways = p.gatewayNames(m)
+	g := outboundGenerator(m, OutboundOf(m, p))
 	if s := g.scope(); s != nil {
 		return s.hosts
 	}
