@@ -42,6 +42,13 @@ type Result struct {
 	Waiting []string
 	// Groups is how many distinct translations were run.
 	Groups int
+	// NewProblems counts the problems a Join found that Model's status
+	// does not hold (see Join); zero from Compute.
+	NewProblems int
+
+	// memo is Compute's translations, for Join; nil from the fast paths,
+	// whose groups it would not describe.
+	memo *translations
 }
 
 // Compute builds the model and every node's configuration, translating
@@ -75,6 +82,7 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 		}
 	}
 	res.Groups = len(t.byGroup)
+	res.memo = t
 	sort.Strings(res.Waiting)
 	return res
 }
