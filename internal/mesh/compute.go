@@ -147,7 +147,7 @@ func (t *translations) gatewayProblems(p xds.Proxy) {
 func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []Node, representatives []xds.Proxy) {
 	var outKeys, inKeys []string
 	var outProxy, inProxy []xds.Proxy
-	seen := map[string]bool{}
+	seen := t.translated() // a Join's memo holds halves already
 	covered := map[string]bool{}
 	// A connected sidecar stands for its namespace only under the Sidecar
 	// resource the representative gets: another one scopes other hosts.

@@ -62,6 +62,20 @@ func (t *translations) extended() *translations {
 	return &translations{m: t.m, byGroup: maps.Clone(t.byGroup), outbound: maps.Clone(t.outbound), inbound: maps.Clone(t.inbound)}
 }
 
+// translated marks the halves t holds as sidecarHalves marks those it
+// has queued ("out|" or "in|" and the key), so that a Join translates only
+// halves its previous result lacks.
+func (t *translations) translated() map[string]bool {
+	seen := make(map[string]bool, len(t.outbound)+len(t.inbound))
+	for k := range t.outbound {
+		seen["out|"+k] = true
+	}
+	for k := range t.inbound {
+		seen["in|"+k] = true
+	}
+	return seen
+}
+
 // partsSince are the translations t holds that old does not.
 func (t *translations) partsSince(old *translations) []*xds.Resources {
 	var out []*xds.Resources
