@@ -18,6 +18,14 @@ import (
 
 // Collect reads every object the mesh depends on into an input bundle,
 // from the informer cache (or, for tools, straight from the API server).
+//
+// The cache's objects are not deep-copied (a copy of every object per
+// reconcile was most of its cost): the bundle's items share their maps,
+// slices and pointers with the cache, so nothing that reads a bundle may
+// modify its objects. The mesh computations do not
+// (internal/translate/no_mutation_test.go proves it on every golden case),
+// and the console's previews copy before they change. A client that is
+// not a cache ignores the option.
 func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 	b := &bundle.Bundle{}
 	var (
@@ -38,7 +46,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 		rl  policyv1alpha1.RateLimitPolicyList
 	)
 	for _, l := range []client.ObjectList{&ns, &svc, &eps, &pod, &sec, &gw, &vs, &dr, &se, &sc, &pa, &ra, &ap, &tm, &rl} {
-		if err := c.List(ctx, l); err != nil {
+		if err := c.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("listing %T: %w", l, err)
 		}
 	}
@@ -64,7 +72,7 @@ func Collect(ctx context.Context, c client.Reader) (*bundle.Bundle, error) {
 func nodeLabels(ctx context.Context, c client.Reader) ([]corev1.Node, error) {
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("NodeList"))
-	if err := c.List(ctx, list); err != nil {
+	if err := c.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing Nodes: %w", err)
 	}
 	out := make([]corev1.Node, len(list.Items))

@@ -41,6 +41,13 @@ type Result struct {
 	Waiting []string
 	// Groups is how many distinct translations were run.
 	Groups int
+	// NewProblems counts the problems a Join found that Model's status
+	// does not hold (see Join); zero from Compute.
+	NewProblems int
+
+	// memo is Compute's translations, for Join; nil from the fast paths,
+	// whose groups it would not describe.
+	memo *translations
 }
 
 // Compute builds the model and every node's configuration, translating
@@ -74,6 +81,7 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 		}
 	}
 	res.Groups = len(t.byGroup)
+	res.memo = t
 	sort.Strings(res.Waiting)
 	return res
 }
@@ -129,7 +137,7 @@ func (t *translations) gatewayProblems(p xds.Proxy) {
 func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []Node, representatives []xds.Proxy) {
 	var outKeys, inKeys []string
 	var outProxy, inProxy []xds.Proxy
-	seen := map[string]bool{}
+	seen := t.translated() // a Join's memo holds halves already
 	covered := map[string]bool{}
 	// A connected sidecar stands for its namespace only under the Sidecar
 	// resource the representative gets: another one scopes other hosts.
