@@ -61,6 +61,9 @@ type generator struct {
 	scoped       bool
 	visible      []*model.Service
 	visibleDone  bool
+	// reuse, when set, keeps the previous translation of the hosts a
+	// rules change did not touch (rules_reusing.go).
+	reuse *rulesReuse
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

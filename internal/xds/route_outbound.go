@@ -24,11 +24,14 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 		if svc.CaseVariantOf != "" {
 			continue // reported by the model; the older host serves both
 		}
-		vh := &routev3.VirtualHost{
-			Name:    names.VirtualHost(svc.Hostname, port),
-			Domains: domains(svc, g.proxy.Namespace, port, taken),
-			Routes:  g.serviceRoutes(svc, port),
+		name, doms := names.VirtualHost(svc.Hostname, port), domains(svc, g.proxy.Namespace, port, taken)
+		if old, kept := g.reuse.virtualHost(rc.Name, svc.Hostname, name); kept {
+			if old != nil {
+				rc.VirtualHosts = append(rc.VirtualHosts, old)
+			}
+			continue
 		}
+		vh := &routev3.VirtualHost{Name: name, Domains: doms, Routes: g.serviceRoutes(svc, port)}
 		if len(vh.Domains) == 0 || len(vh.Routes) == 0 {
 			continue
 		}
