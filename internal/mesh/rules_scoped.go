@@ -25,7 +25,10 @@ import (
 //
 // ok is false, and the caller runs Compute, when prev is nil; something
 // besides rules changed, or the rules' precedence order did; a changed
-// DestinationRule names client certificates; prev's status holds
+// DestinationRule names client certificates; a changed VirtualService is
+// bound to a gateway (what it changes there is not confined to its
+// hosts: SNI and authority conflicts with other hosts' rules, policies
+// applied on the ports it opens); prev's status holds
 // problems of generated resources (kind Proxy: Envoy would refuse
 // something, and which part found it is not recorded); a node has no
 // previous result or no pod; or a sidecar's outbound key, group or

@@ -27,6 +27,10 @@ type OutboundUpdate struct {
 	drop      []string
 	clusters  []*clusterv3.Cluster
 	endpoints []*endpointv3.ClusterLoadAssignment
+	// sameClusters and sameEndpoints say the replacement gives before's
+	// lists back (a VirtualService change leaves clusters as they were):
+	// groups keep theirs without a copy.
+	sameClusters, sameEndpoints bool
 	// Problems are those found translating the touched hosts.
 	Problems []ObjectProblem
 }
@@ -54,11 +58,16 @@ func OutboundRulesUpdate(m *model.Model, p Proxy, before *Resources, touched map
 			u.fresh[l] = true
 		}
 	}
-	u.clusters = samePointers(g.out.Clusters, before.Clusters, func(c *clusterv3.Cluster) string { return c.Name })
-	u.endpoints = samePointers(g.out.Endpoints, before.Endpoints, func(e *endpointv3.ClusterLoadAssignment) string { return e.ClusterName })
+	u.clusters = samePointers(g.out.Clusters, before.Clusters, clusterName)
+	u.endpoints = samePointers(g.out.Endpoints, before.Endpoints, assignmentName)
+	u.sameClusters = samePointerList(splice(before.Clusters, u.drop, u.clusters, clusterName), before.Clusters)
+	u.sameEndpoints = samePointerList(splice(before.Endpoints, u.drop, u.endpoints, assignmentName), before.Endpoints)
 	u.Problems = g.out.Problems
 	return u
 }
+
+func clusterName(c *clusterv3.Cluster) string                   { return c.Name }
+func assignmentName(e *endpointv3.ClusterLoadAssignment) string { return e.ClusterName }
 
 // OutboundRulesProblems are the problems a full translation of p's
 // outbound half finds in the touched hosts, for a proxy with no previous
@@ -171,8 +180,12 @@ func (u *OutboundUpdate) Apply(m *model.Model, p Proxy, before *Resources) (*Res
 	out.Problems = nil
 	out.Listeners = listeners
 	out.Routes = u.routes
-	out.Clusters = splice(before.Clusters, u.drop, u.clusters, func(c *clusterv3.Cluster) string { return c.Name })
-	out.Endpoints = splice(before.Endpoints, u.drop, u.endpoints, func(e *endpointv3.ClusterLoadAssignment) string { return e.ClusterName })
+	if !u.sameClusters {
+		out.Clusters = splice(before.Clusters, u.drop, u.clusters, clusterName)
+	}
+	if !u.sameEndpoints {
+		out.Endpoints = splice(before.Endpoints, u.drop, u.endpoints, assignmentName)
+	}
 	if same && samePointerList(out.Routes, before.Routes) && samePointerList(out.Clusters, before.Clusters) && samePointerList(out.Endpoints, before.Endpoints) {
 		return before, true
 	}
