@@ -2,6 +2,7 @@ package xds
 
 import (
 	"sort"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -98,11 +99,13 @@ func rulesGenerator(m *model.Model, p Proxy, before *Resources, touched map[stri
 func replacedClusters(before []*clusterv3.Cluster, touched, visible map[string]bool) (drop []string, have, unresolved map[string]bool) {
 	have, unresolved = map[string]bool{}, map[string]bool{}
 	for _, c := range before {
-		key, ok := names.ParseCluster(c.Name)
+		// outbound|<port>|<subset>|<host>, read without splitting: there
+		// are thousands per half.
+		host := c.Name[strings.LastIndexByte(c.Name, '|')+1:]
 		switch {
-		case !ok || key.Direction != names.Outbound || visible[key.Host] && !touched[key.Host]:
+		case !strings.HasPrefix(c.Name, outboundPrefix) || visible[host] && !touched[host]:
 			have[c.Name] = true
-		case !visible[key.Host]:
+		case !visible[host]:
 			unresolved[c.Name] = true
 			drop = append(drop, c.Name)
 		default:
@@ -111,6 +114,8 @@ func replacedClusters(before []*clusterv3.Cluster, touched, visible map[string]b
 	}
 	return drop, have, unresolved
 }
+
+var outboundPrefix = string(names.Outbound) + "|"
 
 // addUnresolved is unresolvedClusters over the whole half: a kept route
 // may send to a host out of view, whose cluster was one of before's.
