@@ -40,16 +40,22 @@ func (g *generator) unresolvedClusters() {
 	}
 	sort.Strings(missing)
 	for _, name := range missing {
-		g.addCluster(&clusterv3.Cluster{
-			Name:                 name,
-			ConnectTimeout:       durationpb.New(defaults.ConnectTimeout),
-			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-			EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{EdsConfig: &corev3.ConfigSource{
-				ResourceApiVersion:    corev3.ApiVersion_V3,
-				ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
-			}},
-		})
+		g.addCluster(unresolvedCluster(name))
 		g.out.Endpoints = append(g.out.Endpoints, loadAssignment(name, nil))
+	}
+}
+
+// unresolvedCluster is the endpoint-less cluster of a destination the
+// proxy cannot see.
+func unresolvedCluster(name string) *clusterv3.Cluster {
+	return &clusterv3.Cluster{
+		Name:                 name,
+		ConnectTimeout:       durationpb.New(defaults.ConnectTimeout),
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{EdsConfig: &corev3.ConfigSource{
+			ResourceApiVersion:    corev3.ApiVersion_V3,
+			ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+		}},
 	}
 }
 

@@ -138,14 +138,10 @@ func (g *generator) outboundTCPListeners(svc *model.Service, p model.Port, wildc
 		}
 		addrs = []string{names.WildcardAddress}
 	}
-	chains := []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{tcpProxyFilter(g.tcpProxyFor(svc, p))}}}
+	var chains []*listenerv3.FilterChain
 	var listenerFilters []*listenerv3.ListenerFilter
-	if p.Protocol == model.TLS || p.Protocol == model.HTTPS {
-		if sni := g.tlsChains(svc, p); len(sni) > 0 {
-			// SNI chains first; the plain chain catches the rest.
-			chains = append(sni, chains...)
-			listenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
-		}
+	if !g.reuse.keeps(svc.Hostname) {
+		chains, listenerFilters = g.tcpChains(svc, p)
 	}
 	for _, a := range addrs {
 		if !isIP(a) {
@@ -157,6 +153,12 @@ func (g *generator) outboundTCPListeners(svc *model.Service, p model.Port, wildc
 				fmt.Sprintf("address %s port %d is already served for another host; host %q gets no TCP listener there", a, p.Number, svc.Hostname))
 			continue
 		}
+		if old, kept := g.reuse.listener(svc.Hostname, name); kept {
+			if old != nil {
+				g.out.Listeners = append(g.out.Listeners, old)
+			}
+			continue
+		}
 		g.out.Listeners = append(g.out.Listeners, &listenerv3.Listener{
 			Name:             name,
 			Address:          socketAddress(a, p.Number),
@@ -166,6 +168,18 @@ func (g *generator) outboundTCPListeners(svc *model.Service, p model.Port, wildc
 			FilterChains:     chains,
 		})
 	}
+}
+
+// tcpChains are a TCP service port's filter chains: SNI chains first when
+// its TLS rules give some, then the plain chain that catches the rest.
+func (g *generator) tcpChains(svc *model.Service, p model.Port) ([]*listenerv3.FilterChain, []*listenerv3.ListenerFilter) {
+	chains := []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{tcpProxyFilter(g.tcpProxyFor(svc, p))}}}
+	if p.Protocol == model.TLS || p.Protocol == model.HTTPS {
+		if sni := g.tlsChains(svc, p); len(sni) > 0 {
+			return append(sni, chains...), []*listenerv3.ListenerFilter{tlsInspector()}
+		}
+	}
+	return chains, nil
 }
 
 func (g *generator) hasListener(name string) bool {

@@ -46,6 +46,17 @@ func (g *generator) sniffedListeners(svc *model.Service, p model.Port) {
 				fmt.Sprintf("address %s port %d is already served for another host; host %q gets no listener there", a, p.Number, svc.Hostname))
 			continue
 		}
+		if old, kept := g.reuse.listener(svc.Hostname, name); kept {
+			if rc == nil {
+				if rc = g.reuse.route(names.SniffedRouteConfig(svc.Hostname, p.Number)); rc != nil {
+					g.out.Routes = append(g.out.Routes, rc)
+				}
+			}
+			if old != nil {
+				g.out.Listeners = append(g.out.Listeners, old)
+			}
+			continue
+		}
 		if rc == nil {
 			rc = g.sniffedRouteConfig(svc, p.Number)
 			g.out.Routes = append(g.out.Routes, rc)

@@ -67,6 +67,9 @@ type generator struct {
 	// (outboundGenerator), whose Sidecar is sidecarRef.
 	fromKey    bool
 	sidecarRef types.NamespacedName
+	// reuse, when set, keeps the previous translation of the hosts a
+	// rules change did not touch (rules_reusing.go).
+	reuse *rulesReuse
 }
 
 func (g *generator) problem(ref model.ObjectRef, field, reason string) {

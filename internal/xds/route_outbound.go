@@ -24,11 +24,21 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 		if svc.CaseVariantOf != "" {
 			continue // reported by the model; the older host serves both
 		}
-		vh := &routev3.VirtualHost{
-			Name:    names.VirtualHost(svc.Hostname, port),
-			Domains: domains(svc, g.proxy.Namespace, port, taken),
-			Routes:  g.serviceRoutes(svc, port),
+		name := names.VirtualHost(svc.Hostname, port)
+		old, kept := g.reuse.virtualHost(rc.Name, svc.Hostname, name)
+		if old != nil {
+			// The same services came first, so it claims what it claimed.
+			for _, d := range old.Domains {
+				taken[d] = true
+			}
+			rc.VirtualHosts = append(rc.VirtualHosts, old)
+			continue
 		}
+		doms := domains(svc, g.proxy.Namespace, port, taken)
+		if kept {
+			continue // it had no virtual host; its names are taken all the same
+		}
+		vh := &routev3.VirtualHost{Name: name, Domains: doms, Routes: g.serviceRoutes(svc, port)}
 		if len(vh.Domains) == 0 || len(vh.Routes) == 0 {
 			continue
 		}

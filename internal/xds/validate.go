@@ -49,21 +49,27 @@ func (g *generator) dropRefusedDomains() {
 	for _, rc := range g.out.Routes {
 		vhosts := rc.VirtualHosts[:0]
 		for _, vh := range rc.VirtualHosts {
-			domains := vh.Domains[:0]
-			for _, d := range vh.Domains {
-				if d == "" || strings.ContainsAny(d, "\x00\r\n") {
-					g.problem(generatorRef, "", fmt.Sprintf("route configuration %s, virtual host %s: domain %q left out: Envoy refuses it", rc.Name, vh.Name, d))
-					continue
-				}
-				domains = append(domains, d)
-			}
-			vh.Domains = domains
-			if len(domains) > 0 {
+			if g.keepRefusedOut(rc, vh) {
 				vhosts = append(vhosts, vh)
 			}
 		}
 		rc.VirtualHosts = vhosts
 	}
+}
+
+// keepRefusedOut takes the refused domains out of one virtual host of rc
+// and reports whether it has any left.
+func (g *generator) keepRefusedOut(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost) bool {
+	domains := vh.Domains[:0]
+	for _, d := range vh.Domains {
+		if d == "" || strings.ContainsAny(d, "\x00\r\n") {
+			g.problem(generatorRef, "", fmt.Sprintf("route configuration %s, virtual host %s: domain %q left out: Envoy refuses it", rc.Name, vh.Name, d))
+			continue
+		}
+		domains = append(domains, d)
+	}
+	vh.Domains = domains
+	return len(domains) > 0
 }
 
 // generatorRef stands for problems no single Istio object caused.
