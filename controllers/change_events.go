@@ -13,6 +13,13 @@ import (
 // path.
 const kindEndpointSlice = "EndpointSlice"
 
+// kindVirtualService and kindDestinationRule are the kinds whose changes
+// alone take the rules path (mesh.ComputeRulesSince).
+const (
+	kindVirtualService  = "VirtualService"
+	kindDestinationRule = "DestinationRule"
+)
+
 // changeOf is the change an event of o makes.
 func changeOf(o client.Object) push.Change {
 	return push.Config(push.Key{Kind: kindOf(o), Namespace: o.GetNamespace(), Name: o.GetName()})

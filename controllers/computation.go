@@ -12,6 +12,9 @@ type computation int
 const (
 	computedFull computation = iota
 	computedEndpoints
+	// computedRules recomputed the hosts a VirtualService or
+	// DestinationRule change touches; its status is the whole mesh's.
+	computedRules
 )
 
 // compute picks the mesh computation by what changed: the cheapest path
@@ -25,7 +28,10 @@ func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Res
 			return res, computedEndpoints
 		}
 	}
-	// A change of VirtualServices and DestinationRules only takes the
-	// rules path here (ch.OnlyKinds("VirtualService", "DestinationRule")).
+	if last != nil && ch.OnlyKinds(kindVirtualService, kindDestinationRule) {
+		if res, ok := mesh.ComputeRulesSince(b, nodes, last.Resources, last.Model); ok {
+			return res, computedRules
+		}
+	}
 	return mesh.Compute(b, nodes), computedFull
 }

@@ -211,7 +211,7 @@ func (r *MeshReconciler) rebuild(ctx context.Context, ch push.Change, start time
 	}
 	nodes, rejections := nodesOf(r.Server.Tracker().Snapshot(), nil)
 	res, how := compute(ch, b, nodes, r.last)
-	if how == computedFull {
+	if how != computedEndpoints {
 		r.report(b, res, rejections)
 	}
 	if err := r.publisher.Publish(ch, res.Resources, start); err != nil {
@@ -228,7 +228,11 @@ func (r *MeshReconciler) rebuild(ctx context.Context, ch push.Change, start time
 	if r.OnReconcile != nil {
 		r.OnReconcile(b, nodes, res)
 	}
-	r.Log.V(1).Info("mesh reconciled", "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "reasons", ch.Reasons, "took", time.Since(start).String())
+	msg := "mesh reconciled"
+	if how == computedRules {
+		msg = "rules reconciled"
+	}
+	r.Log.V(1).Info(msg, "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "reasons", ch.Reasons, "took", time.Since(start).String())
 	return nil
 }
 
