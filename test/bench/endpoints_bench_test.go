@@ -43,6 +43,7 @@ func BenchmarkEndpointChange(b *testing.B) {
 			builder := xdsserver.NewBuilder()
 			snapshots(b, builder, first)
 			b.ReportAllocs()
+			cpu := meterCPU()
 			for b.Loop() {
 				var res *mesh.Result
 				var ok bool
@@ -56,6 +57,7 @@ func BenchmarkEndpointChange(b *testing.B) {
 				}
 				snapshots(b, builder, res)
 			}
+			cpu.report(b)
 		})
 	}
 }
