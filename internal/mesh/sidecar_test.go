@@ -112,14 +112,13 @@ func TestOutboundHalfKeyedOnSidecar(t *testing.T) {
 }
 
 // sharesOutbound reports whether a and b hold the very same outbound
-// cluster protos: Combine keeps the memoised half's pointers.
+// route configuration protos: Combine keeps the memoised half's pointers.
+// (Clusters cannot tell: every half shares the outbound clusters that
+// its DestinationRules make equal.)
 func sharesOutbound(a, b *xds.Resources) bool {
-	for _, ca := range a.Clusters {
-		if !strings.HasPrefix(ca.Name, "outbound|") {
-			continue
-		}
-		for _, cb := range b.Clusters {
-			if cb == ca {
+	for _, ra := range a.Routes {
+		for _, rb := range b.Routes {
+			if rb == ra {
 				return true
 			}
 		}

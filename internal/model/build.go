@@ -15,6 +15,7 @@ func Build(b *bundle.Bundle) *Model {
 		Services: map[string]*Service{},
 		Pods:     map[types.NamespacedName]*Workload{},
 		Status:   NewStatus(),
+		memo:     &memo{},
 	}
 	m.addMeshConfig(b)
 	m.addPods(b)

@@ -253,12 +253,22 @@ func (s *Service) portByName(name string) *Port {
 	return nil
 }
 
+// sortedPodRefs lists the pods in "namespace/name" order. Each ref's
+// string is made once: made in the comparison, it was most of the sort.
 func sortedPodRefs(pods map[types.NamespacedName]*Workload) []types.NamespacedName {
-	out := make([]types.NamespacedName, 0, len(pods))
-	for r := range pods {
-		out = append(out, r)
+	type keyed struct {
+		key string
+		ref types.NamespacedName
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	all := make([]keyed, 0, len(pods))
+	for r := range pods {
+		all = append(all, keyed{r.String(), r})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
+	out := make([]types.NamespacedName, len(all))
+	for i := range all {
+		out[i] = all[i].ref
+	}
 	return out
 }
 

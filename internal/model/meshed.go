@@ -48,6 +48,7 @@ func (w *Workload) SPIFFE() string {
 // server's certificate against them. Both come from pods, never from
 // EndpointSlices alone, so an endpoint-only change cannot change them.
 func (m *Model) markMeshed() {
+	sidecars := m.sidecarPodsByNamespace()
 	for _, h := range m.Hostnames {
 		s := m.Services[h]
 		ids := map[string]bool{}
@@ -66,8 +67,8 @@ func (m *Model) markMeshed() {
 		}
 		if s.FromServiceEntry == nil && len(s.Selector) > 0 {
 			sel := labels.SelectorFromSet(s.Selector)
-			for ref, w := range m.Pods {
-				if w.Sidecar && ref.Namespace == s.Namespace && sel.Matches(labels.Set(w.Labels)) {
+			for _, w := range sidecars[s.Namespace] {
+				if sel.Matches(labels.Set(w.Labels)) {
 					ids[w.SPIFFE()] = true
 				}
 			}
@@ -81,4 +82,17 @@ func (m *Model) markMeshed() {
 		}
 		sort.Strings(s.ServiceAccounts)
 	}
+}
+
+// sidecarPodsByNamespace lists the pods that run a sidecar per namespace,
+// so that a service's selector is matched against its own namespace's
+// pods only, not every pod of the mesh once per service.
+func (m *Model) sidecarPodsByNamespace() map[string][]*Workload {
+	out := map[string][]*Workload{}
+	for ref, w := range m.Pods {
+		if w.Sidecar {
+			out[ref.Namespace] = append(out[ref.Namespace], w)
+		}
+	}
+	return out
 }

@@ -60,6 +60,8 @@ type Model struct {
 	sidecars sidecarIndex
 	// nodes are the nodes' localities by name, while building.
 	nodes map[string]Locality
+	// memo holds what translation derives once per model (memo.go).
+	memo *memo
 }
 
 // Resolution says how a proxy finds a service's endpoints.

@@ -133,12 +133,10 @@ func (m *Model) readMode(ref types.NamespacedName, field, mode string) MTLSMode 
 // reportSelectorConflicts reports, on the newer policy, every workload two
 // selecting policies of one namespace both select: Istio uses the oldest.
 func (m *Model) reportSelectorConflicts() {
-	refs := make([]types.NamespacedName, 0, len(m.Pods))
-	for r := range m.Pods {
-		refs = append(refs, r)
+	if len(m.MTLS.selecting) == 0 {
+		return // no two policies can select one pod
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
-	for _, r := range refs {
+	for _, r := range sortedPodRefs(m.Pods) {
 		w := m.Pods[r]
 		var first *PeerAuthentication
 		for _, p := range m.MTLS.selecting[r.Namespace] {

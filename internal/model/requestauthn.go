@@ -102,12 +102,7 @@ func (m *Model) addRequestAuthentications(b *bundle.Bundle) {
 // Found here, over the pods, so status does not depend on which proxies
 // are connected.
 func (m *Model) reportDuplicateIssuers() {
-	refs := make([]types.NamespacedName, 0, len(m.Pods))
-	for r := range m.Pods {
-		refs = append(refs, r)
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
-	for _, r := range refs {
+	for _, r := range sortedPodRefs(m.Pods) {
 		first := map[string]*JWTRule{}
 		for _, rule := range m.JWTRulesFor(r.Namespace, m.Pods[r].Labels) {
 			f, dup := first[rule.Issuer]

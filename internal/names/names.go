@@ -50,19 +50,23 @@ type ClusterKey struct {
 // ParseCluster splits a service cluster name; ok is false for the special
 // clusters and anything else not of the four-part shape.
 func ParseCluster(name string) (ClusterKey, bool) {
-	parts := strings.Split(name, "|")
-	if len(parts) != 4 {
+	// Four parts, cut in place: the endpoint-only path parses every
+	// cluster name of every outbound half, and splitting allocated.
+	if strings.Count(name, "|") != 3 {
 		return ClusterKey{}, false
 	}
-	port, err := strconv.ParseUint(parts[1], 10, 32)
+	dir, rest, _ := strings.Cut(name, "|")
+	portText, rest, _ := strings.Cut(rest, "|")
+	subset, host, _ := strings.Cut(rest, "|")
+	port, err := strconv.ParseUint(portText, 10, 32)
 	if err != nil {
 		return ClusterKey{}, false
 	}
-	d := Direction(parts[0])
+	d := Direction(dir)
 	if d != Outbound && d != Inbound {
 		return ClusterKey{}, false
 	}
-	return ClusterKey{Direction: d, Port: uint32(port), Subset: parts[2], Host: parts[3]}, true
+	return ClusterKey{Direction: d, Port: uint32(port), Subset: subset, Host: host}, true
 }
 
 // OutboundHTTPListener is `0.0.0.0_<port>`; HTTP traffic for every service

@@ -1,6 +1,9 @@
 package names
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Envoy extensions of tracing and access logging, as upstream Envoy names
 // them (all built into upstream Envoy and Istio's proxy).
@@ -22,6 +25,11 @@ func TelemetryCluster(port uint32, host string) string {
 
 // ParseTelemetryCluster reads a TelemetryCluster name back.
 func ParseTelemetryCluster(name string) (port uint32, host string, ok bool) {
+	if !strings.HasPrefix(name, "telemetry|") {
+		// What Sscanf would refuse, without its cost: the endpoint-only
+		// path asks this of every cluster of every outbound half.
+		return 0, "", false
+	}
 	var rest string
 	if _, err := fmt.Sscanf(name, "telemetry|%d||%s", &port, &rest); err != nil {
 		return 0, "", false

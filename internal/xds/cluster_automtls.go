@@ -40,10 +40,26 @@ func (g *generator) autoMTLS(c *clusterv3.Cluster, svc *model.Service, port mode
 		return
 	}
 	c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{
-		{Name: names.TransportSocketMatchIstio, Match: tlsModeIstio(), TransportSocket: mtls},
-		{Name: names.TransportSocketMatchDisabled, Match: &structpb.Struct{}, TransportSocket: rawBuffer()},
+		{Name: names.TransportSocketMatchIstio, Match: tlsModeIstioMatch, TransportSocket: mtls},
+		{Name: names.TransportSocketMatchDisabled, Match: matchAnything, TransportSocket: plaintextSocket},
 	}
 }
+
+// The constant parts of auto mTLS are one message each, shared by every
+// cluster and endpoint that carries them: translated protos are never
+// changed once built (TestSharedMessagesUnchanged checks these), and one
+// copy per endpoint and cluster of every outbound half was a large part
+// of a reconcile's memory.
+var (
+	// tlsModeIstioMatch is {tlsMode: istio}: the transport socket match
+	// of meshed endpoints, and what their metadata says.
+	tlsModeIstioMatch = tlsModeIstio()
+	matchAnything     = &structpb.Struct{}
+	plaintextSocket   = rawBuffer()
+	// meshedMetadata is the metadata of an endpoint whose pod runs a
+	// sidecar.
+	meshedMetadata = &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{names.TransportSocketMatchFilter: tlsModeIstioMatch}}
+)
 
 func tlsModeIstio() *structpb.Struct {
 	return &structpb.Struct{Fields: map[string]*structpb.Value{names.TLSModeKey: structpb.NewStringValue(names.TLSModeIstio)}}
@@ -76,5 +92,5 @@ func endpointMetadata(e model.Endpoint) *corev3.Metadata {
 	if !e.Meshed {
 		return nil
 	}
-	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{names.TransportSocketMatchFilter: tlsModeIstio()}}
+	return meshedMetadata
 }

@@ -44,7 +44,7 @@ func (g *generator) serviceClusters(svc *model.Service) {
 	}
 }
 
-func (g *generator) outboundCluster(svc *model.Service, port model.Port, dr *model.DestinationRule, subset *networkingv1.Subset, idx int) {
+func (g *generator) buildOutboundCluster(svc *model.Service, port model.Port, dr *model.DestinationRule, subset *networkingv1.Subset, idx int) {
 	subsetName := ""
 	if subset != nil {
 		subsetName = subset.Name

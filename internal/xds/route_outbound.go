@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -54,14 +55,20 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 // earlier virtual host is skipped: Envoy lowercases domains and rejects the
 // whole table when two are equal.
 func domains(svc *model.Service, clientNS string, port uint32, taken map[string]bool) []string {
-	var out []string
-	for _, n := range append(model.ShortNames(svc, clientNS), svc.Addresses...) {
-		n = strings.ToLower(n)
-		for _, d := range []string{n, fmt.Sprintf("%s:%d", n, port)} {
-			if !taken[d] {
-				taken[d] = true
-				out = append(out, d)
-			}
+	short := model.ShortNames(svc, clientNS)
+	out := make([]string, 0, 2*(len(short)+len(svc.Addresses)))
+	suffix := ":" + strconv.FormatUint(uint64(port), 10)
+	add := func(d string) {
+		if !taken[d] {
+			taken[d] = true
+			out = append(out, d)
+		}
+	}
+	for _, list := range [][]string{short, svc.Addresses} {
+		for _, n := range list {
+			n = strings.ToLower(n)
+			add(n)
+			add(n + suffix)
 		}
 	}
 	return out
@@ -80,6 +87,15 @@ func (g *generator) serviceRoutes(svc *model.Service, port uint32) []*routev3.Ro
 	if routes != nil {
 		return routes
 	}
+	if g.sharesDefaultRoutes(svc) {
+		return g.sharedDefaultRoutes(svc, port)
+	}
+	return g.defaultRoutes(svc, port)
+}
+
+// defaultRoutes is the route of a service no VirtualService binds: all of
+// its traffic to its own cluster on the port.
+func (g *generator) defaultRoutes(svc *model.Service, port uint32) []*routev3.Route {
 	self := &model.VirtualService{Ref: types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}, Gateways: g.gateways}
 	def := []networkingv1.HTTPRoute{{
 		Name:  "default",

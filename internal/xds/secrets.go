@@ -75,7 +75,7 @@ func (g *generator) addSecret(s *tlsv3.Secret) {
 // falling back to plain text.
 func (g *generator) clusterSecrets() {
 	for _, c := range g.out.Clusters {
-		for _, ref := range clusterSDSRefs(c) {
+		for _, ref := range g.clusterSDSRefs(c) {
 			if g.hasSecret(ref.name) || names.IsWorkloadSecret(ref.name) {
 				continue // workload secrets come per node, at snapshot time
 			}
@@ -162,6 +162,29 @@ func clusterSDSRefs(c *clusterv3.Cluster) []sdsRef {
 	return out
 }
 
+// clusterSDSRefs is clusterSDSRefs(c) reading each transport socket once
+// per model: the outbound clusters are shared by every sidecar's outbound
+// half (cluster_shared.go), and unpacking their sockets again for each
+// half was a large part of its translation. A socket is not changed once
+// built, so its pointer is the whole key.
+func (g *generator) clusterSDSRefs(c *clusterv3.Cluster) []sdsRef {
+	out := g.socketSDSRefs(c.GetTransportSocket())
+	for _, m := range c.GetTransportSocketMatches() {
+		out = append(out, g.socketSDSRefs(m.GetTransportSocket())...)
+	}
+	return out
+}
+
+type socketSDSKey struct{ ts *corev3.TransportSocket }
+
+func (g *generator) socketSDSRefs(ts *corev3.TransportSocket) []sdsRef {
+	if ts == nil {
+		return nil
+	}
+	refs := g.m.Memo(socketSDSKey{ts}, func() any { return sdsRefs(ts) }).([]sdsRef)
+	return refs[:len(refs):len(refs)] // shared: an append must copy
+}
+
 func commonSDSRefs(cc *tlsv3.CommonTlsContext) []sdsRef {
 	var out []sdsRef
 	for _, s := range cc.GetTlsCertificateSdsSecretConfigs() {
@@ -231,7 +254,7 @@ func policyCredentialField(at string, tp *networkingv1.TrafficPolicy, want func(
 func (g *generator) pruneSecrets() {
 	used := map[string]bool{}
 	for _, c := range g.out.Clusters {
-		for _, r := range clusterSDSRefs(c) {
+		for _, r := range g.clusterSDSRefs(c) {
 			used[r.name] = true
 		}
 	}

@@ -44,9 +44,11 @@ func TestSyntheticMeshTranslates(t *testing.T) {
 func BenchmarkModelBuild(b *testing.B) {
 	bu := NewMesh(referenceSpec).Bundle()
 	b.ReportAllocs()
+	cpu := meterCPU()
 	for b.Loop() {
 		model.Build(bu)
 	}
+	cpu.report(b)
 }
 
 // BenchmarkTranslateGroup is stage [3] for one proxy group on its own (a
@@ -70,9 +72,11 @@ func BenchmarkComputeMesh(b *testing.B) {
 	bu := m.Bundle()
 	nodes := meshNodes(m, len(m.Pods))
 	b.ReportAllocs()
+	cpu := meterCPU()
 	for b.Loop() {
 		mesh.Compute(bu, nodes)
 	}
+	cpu.report(b)
 }
 
 // BenchmarkSnapshots is publishing one full reconcile's result: one

@@ -28,7 +28,9 @@ func withExtraEndpoint(b *bundle.Bundle) *bundle.Bundle {
 // BenchmarkEndpointChange is one endpoint added at the reference size,
 // through the endpoint-only path and one publish's snapshots (a builder
 // that has seen the previous result, as the reconciler's): "every"
-// recomputes every load assignment, "scoped" only the changed service's.
+// recomputes every load assignment, "scoped" only the changed service's;
+// "scoped-compute" is scoped without the snapshots: model.Build and
+// mesh.ComputeEndpointsSince alone.
 func BenchmarkEndpointChange(b *testing.B) {
 	m := NewMesh(referenceSpec)
 	bu := m.Bundle()
@@ -36,13 +38,14 @@ func BenchmarkEndpointChange(b *testing.B) {
 	first := mesh.Compute(bu, nodes)
 	changed := withExtraEndpoint(bu)
 	for _, c := range []struct {
-		name string
-		prev bool
-	}{{"every", false}, {"scoped", true}} {
+		name       string
+		prev, snap bool
+	}{{"every", false, true}, {"scoped", true, true}, {"scoped-compute", true, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			builder := xdsserver.NewBuilder()
 			snapshots(b, builder, first)
 			b.ReportAllocs()
+			cpu := meterCPU()
 			for b.Loop() {
 				var res *mesh.Result
 				var ok bool
@@ -54,8 +57,11 @@ func BenchmarkEndpointChange(b *testing.B) {
 				if !ok {
 					b.Fatal("the fast path refused")
 				}
-				snapshots(b, builder, res)
+				if c.snap {
+					snapshots(b, builder, res)
+				}
 			}
+			cpu.report(b)
 		})
 	}
 }

@@ -117,18 +117,23 @@ func (b *builder) plain(at loc, in networkingv1.HTTPRoute) []rule {
 }
 
 // routes emits one route per applicable condition set. The action is
-// translated once per rule (so its errors are reported once) and copied.
+// translated once per rule (so its errors are reported once) and copied;
+// the last condition set takes the template itself, so a rule with one
+// match (most rules) copies nothing.
 func (b *builder) routes(r *rule) []*routev3.Route {
 	tmpl, ok := b.template(r)
 	if !ok {
 		return nil
 	}
 	var out []*routev3.Route
-	for _, cs := range r.conds {
+	for j, cs := range r.conds {
 		if !b.applies(cs) {
 			continue
 		}
-		rt := proto.Clone(tmpl).(*routev3.Route)
+		rt := tmpl
+		if j < len(r.conds)-1 {
+			rt = proto.Clone(tmpl).(*routev3.Route)
+		}
 		rt.Name = routeName(r.spec.Name, cs)
 		rt.Match = routeMatch(cs)
 		rt.StatPrefix = statPrefix(cs)
