@@ -47,8 +47,12 @@ type rdsService struct {
 	p *port
 }
 
-func (r rdsService) StreamRoutes(s sotwStreamServer) error { return r.p.serveSotW(s, resource.RouteType) }
-func (r rdsService) DeltaRoutes(s deltaStreamServer) error { return r.p.serveDelta(s, resource.RouteType) }
+func (r rdsService) StreamRoutes(s sotwStreamServer) error {
+	return r.p.serveSotW(s, resource.RouteType)
+}
+func (r rdsService) DeltaRoutes(s deltaStreamServer) error {
+	return r.p.serveDelta(s, resource.RouteType)
+}
 
 type cdsService struct {
 	clusterservice.UnimplementedClusterDiscoveryServiceServer
