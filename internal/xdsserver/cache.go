@@ -40,6 +40,10 @@ func newGroupCache(t *Tracker, budget *pushBudget) *groupCache {
 func (c *groupCache) node(id string) *nodeState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.nodeLocked(id)
+}
+
+func (c *groupCache) nodeLocked(id string) *nodeState {
 	ns, ok := c.nodes[id]
 	if !ok {
 		ns = &nodeState{streams: map[waker]struct{}{}}
@@ -49,9 +53,12 @@ func (c *groupCache) node(id string) *nodeState {
 }
 
 // attach registers a stream with its node; the stream is woken for every
-// new snapshot until it detaches.
+// new snapshot until it detaches. It holds the cache's lock, as Retain
+// does, so a node is never forgotten between being found and attached to.
 func (c *groupCache) attach(id string, w waker) *nodeState {
-	ns := c.node(id)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ns := c.nodeLocked(id)
 	ns.mu.Lock()
 	ns.streams[w] = struct{}{}
 	ns.mu.Unlock()
