@@ -1,7 +1,9 @@
 package xdsserver
 
 import (
+	"context"
 	"sync"
+	"time"
 )
 
 // groupCache is one port's configuration: each node's snapshot, and the
@@ -123,6 +125,26 @@ func (c *groupCache) Retain(keep func(nodeID string) bool) {
 		ns.mu.Unlock()
 		if idle {
 			delete(c.nodes, id)
+		}
+	}
+}
+
+// sweepEvery is how often encodings and differences are rotated even
+// without a publish: once the streams are quiet, what they were sent is
+// let go within two sweeps, and a steady control plane holds no bodies.
+const sweepEvery = 5 * time.Second
+
+// sweep rotates until ctx ends.
+func (c *groupCache) sweep(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.diffs.rotate()
+			c.enc.rotate()
 		}
 	}
 }

@@ -83,6 +83,7 @@ func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 	}))
 	for ch := range s.ports {
 		s.ports[ch] = &port{ctx: ctx, cache: newGroupCache(s.tracker, s.budget), cb: &callbacks{s: s, channel: channel(ch)}}
+		go s.ports[ch].cache.sweep(ctx)
 	}
 	return s
 }
