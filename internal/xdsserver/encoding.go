@@ -172,9 +172,10 @@ type encEntry struct {
 	enc  *encoded
 }
 
-// maxEncodingBytes bounds the cache; with 1000 services the distinct
-// bodies of a mass connect are a few tens of MiB.
-const maxEncodingBytes = 512 << 20
+// maxEncodingBytes bounds the cache. Cluster, route and load assignment
+// bodies are shared by whole namespaces; listener bodies are one per group
+// (their inbound half), which at 1000 services is some tens of MiB.
+const maxEncodingBytes = 256 << 20
 
 func newEncodings(budget *pushBudget, max int64) *encodings {
 	return &encodings{budget: budget, max: max, cur: map[encKey]*encEntry{}, prev: map[encKey]*encEntry{}}
