@@ -61,3 +61,25 @@ func TestEncodedResponseHoldsRoomUntilFreed(t *testing.T) {
 		t.Error("freeing the buffer must give the room back")
 	}
 }
+
+// A body shared by several streams counts once, until its last send is
+// written.
+func TestSharedBodyCountsOnce(t *testing.T) {
+	b := newPushBudget(4*budgetFrom, time.Minute)
+	enc := &encoded{body: make([]byte, 2*budgetFrom), budget: b}
+	c := newWireCodec(b)
+	one, _ := c.Marshal(&outgoing{enc: enc, nonce: "1", nonceField: sotwNonce})
+	two, _ := c.Marshal(&outgoing{enc: enc, nonce: "2", nonceField: sotwNonce})
+	if !b.sem.TryAcquire(2 * budgetFrom) {
+		t.Fatal("two sends of one body must hold its size once")
+	}
+	b.sem.Release(2 * budgetFrom)
+	one.Free()
+	if b.sem.TryAcquire(3 * budgetFrom) {
+		t.Fatal("the body is still being sent: its room must stay taken")
+	}
+	two.Free()
+	if !b.sem.TryAcquire(4 * budgetFrom) {
+		t.Error("the last send written must give the room back")
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -34,7 +32,7 @@ type Builder struct {
 
 // generation is what one publish interned.
 type generation struct {
-	byPtr   map[types.Resource]*item
+	byPtr   map[resourceMsg]*item
 	byFP    map[[sha256.Size]byte]*item
 	byID    map[setID]*typeSet
 	bySlice map[sliceKey]*typeSet
@@ -51,7 +49,7 @@ type sliceKey struct {
 }
 
 func newGeneration() generation {
-	return generation{byPtr: map[types.Resource]*item{}, byFP: map[[sha256.Size]byte]*item{}, byID: map[setID]*typeSet{}, bySlice: map[sliceKey]*typeSet{}}
+	return generation{byPtr: map[resourceMsg]*item{}, byFP: map[[sha256.Size]byte]*item{}, byID: map[setID]*typeSet{}, bySlice: map[sliceKey]*typeSet{}}
 }
 
 // NewBuilder returns an empty builder.
@@ -88,7 +86,7 @@ func (b *Builder) Snapshot(r *xds.Resources) (*Snapshot, error) {
 
 // setOf converts a list, or returns the set made for the same list (the
 // same elements of the same backing array) in this publish or the last.
-func setOf[T types.Resource](b *Builder, t int, list []T) (*typeSet, error) {
+func setOf[T resourceMsg](b *Builder, t int, list []T) (*typeSet, error) {
 	key := sliceKey{t: t, n: len(list)}
 	if len(list) > 0 {
 		key.first = &list[0]
@@ -101,7 +99,7 @@ func setOf[T types.Resource](b *Builder, t int, list []T) (*typeSet, error) {
 		b.cur.byID[setID{t, s.version}] = s
 		return s, nil
 	}
-	s, err := b.set(t, len(list), func(i int) types.Resource { return list[i] })
+	s, err := b.set(t, len(list), func(i int) resourceMsg { return list[i] })
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +108,7 @@ func setOf[T types.Resource](b *Builder, t int, list []T) (*typeSet, error) {
 }
 
 // set interns one type's resources as a set, sorted by name.
-func (b *Builder) set(t, n int, at func(int) types.Resource) (*typeSet, error) {
+func (b *Builder) set(t, n int, at func(int) resourceMsg) (*typeSet, error) {
 	items := make([]*item, n)
 	h := sha256.New()
 	for i := range n {
@@ -142,7 +140,7 @@ func (b *Builder) set(t, n int, at func(int) types.Resource) (*typeSet, error) {
 
 // item marshals a proto the builder has not seen, or returns the item it
 // already made for that pointer or for the same bytes.
-func (b *Builder) item(t int, r types.Resource) (*item, error) {
+func (b *Builder) item(t int, r resourceMsg) (*item, error) {
 	if it, ok := b.cur.byPtr[r]; ok {
 		return it, nil
 	}
@@ -150,7 +148,7 @@ func (b *Builder) item(t int, r types.Resource) (*item, error) {
 	if !ok {
 		raw, err := b.opts.Marshal(r)
 		if err != nil {
-			return nil, fmt.Errorf("marshalling %s %q: %w", typeURLs[t], cachev3.GetResourceName(r), err)
+			return nil, fmt.Errorf("marshalling %s %q: %w", typeURLs[t], resourceName(r), err)
 		}
 		fp := sha256.Sum256(raw)
 		if it, ok = b.cur.byFP[fp]; !ok {
@@ -164,8 +162,8 @@ func (b *Builder) item(t int, r types.Resource) (*item, error) {
 	return it, nil
 }
 
-func newItem(t int, r types.Resource, raw []byte, fp [sha256.Size]byte) *item {
-	name := cachev3.GetResourceName(r)
+func newItem(t int, r resourceMsg, raw []byte, fp [sha256.Size]byte) *item {
+	name := resourceName(r)
 	a := &anypb.Any{TypeUrl: typeURLs[t], Value: raw}
 	v := hexVersion(fp)
 	return &item{name: name, version: v, fp: fp, msg: r, any: a, delta: &discoveryv3.Resource{Name: name, Version: v, Resource: a}}

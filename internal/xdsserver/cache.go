@@ -2,57 +2,85 @@ package xdsserver
 
 import (
 	"context"
-	"errors"
 	"sync"
-
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"time"
 )
 
-// groupCache is the configuration cache behind go-control-plane's ADS
-// server, in place of its snapshot cache, which does per stream what only
-// needs doing per group: it wraps every resource of every response anew and
-// marshals it again (half of all CPU with 2000 proxies), and it diffs every
-// type of every Delta stream on every publish, changed or not.
-//
-// Here a snapshot is a set of shared, already marshalled items (see
-// Builder): a response is a slice of pointers into them. A publish that
-// hands a node the set it already has costs nothing, and a stream's type is
-// looked at only when its set changed.
+// groupCache is one port's configuration: each node's snapshot, and the
+// streams open for it, which it wakes when the snapshot changes. A
+// snapshot is a set per type of shared, already marshalled items (see
+// Builder), and a stream's state is references to those sets, so a publish
+// that hands a node the set it already has costs nothing.
 type groupCache struct {
 	mu      sync.Mutex
 	nodes   map[string]*nodeState
 	tracker *Tracker
-	sets    *setRegistry
+	diffs   *diffCache
+	enc     *encodings
+	lists   *listTable
 }
 
-var _ cachev3.Cache = (*groupCache)(nil)
-
-// nodeState is one proxy's snapshot and open watches. Each node has its own
-// lock, so publishing to one proxy does not stall the streams of others.
+// nodeState is one proxy's snapshot and open streams. Each node has its
+// own lock, so publishing to one proxy does not stall the streams of
+// others.
 type nodeState struct {
-	mu    sync.Mutex
-	snap  *Snapshot
-	sotw  map[*sotwWatch]struct{}
-	delta map[*deltaWatch]struct{}
+	mu      sync.Mutex
+	snap    *Snapshot
+	streams map[waker]struct{}
 }
 
-func newGroupCache(t *Tracker) *groupCache {
-	return &groupCache{nodes: map[string]*nodeState{}, tracker: t, sets: newSetRegistry()}
+// waker is an open stream: wake tells it the node's snapshot changed.
+type waker interface{ wake() }
+
+func newGroupCache(t *Tracker, budget *pushBudget) *groupCache {
+	return &groupCache{
+		nodes: map[string]*nodeState{}, tracker: t, diffs: newDiffCache(),
+		enc: newEncodings(budget, maxEncodingBytes), lists: newListTable(maxInternedLists),
+	}
 }
 
 func (c *groupCache) node(id string) *nodeState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.nodeLocked(id)
+}
+
+func (c *groupCache) nodeLocked(id string) *nodeState {
 	ns, ok := c.nodes[id]
 	if !ok {
-		ns = &nodeState{sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}}
+		ns = &nodeState{streams: map[waker]struct{}{}}
 		c.nodes[id] = ns
 	}
 	return ns
 }
 
-// SetSnapshot gives a node its configuration and answers the node's open
-// watches whose type changed.
+// attach registers a stream with its node; the stream is woken for every
+// new snapshot until it detaches. It holds the cache's lock, as Retain
+// does, so a node is never forgotten between being found and attached to.
+func (c *groupCache) attach(id string, w waker) *nodeState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ns := c.nodeLocked(id)
+	ns.mu.Lock()
+	ns.streams[w] = struct{}{}
+	ns.mu.Unlock()
+	return ns
+}
+
+func (ns *nodeState) detach(w waker) {
+	ns.mu.Lock()
+	delete(ns.streams, w)
+	ns.mu.Unlock()
+}
+
+// snapshot is the node's current snapshot (nil before the first).
+func (ns *nodeState) snapshot() *Snapshot {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.snap
+}
+
+// SetSnapshot gives a node its configuration and wakes its streams.
 func (c *groupCache) SetSnapshot(id string, snap *Snapshot) {
 	ns := c.node(id)
 	ns.mu.Lock()
@@ -61,17 +89,9 @@ func (c *groupCache) SetSnapshot(id string, snap *Snapshot) {
 		return
 	}
 	ns.snap = snap
-	c.sets.add(snap)
 	c.tracker.metrics.proxyBytes.WithLabelValues(id).Set(float64(snap.bytes()))
-	for w := range ns.sotw {
-		if w.answer(snap, c.sets, false) {
-			delete(ns.sotw, w)
-		}
-	}
-	for w := range ns.delta {
-		if w.answer(snap, c.sets) {
-			delete(ns.delta, w)
-		}
+	for w := range ns.streams {
+		w.wake()
 	}
 }
 
@@ -83,16 +103,17 @@ func (c *groupCache) GetSnapshot(id string) (*Snapshot, bool) {
 	if !ok {
 		return nil, false
 	}
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	return ns.snap, ns.snap != nil
+	snap := ns.snapshot()
+	return snap, snap != nil
 }
 
 // Retain forgets the snapshots of nodes that keep refuses and have no
 // open stream, so pods that come and go do not accumulate. It ends a
-// publish: sets older than the last two publishes are forgotten too.
+// publish: differences and encodings no stream used during the last two
+// publishes are let go.
 func (c *groupCache) Retain(keep func(nodeID string) bool) {
-	c.sets.rotate()
+	c.diffs.rotate()
+	c.enc.rotate()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, ns := range c.nodes {
@@ -100,7 +121,7 @@ func (c *groupCache) Retain(keep func(nodeID string) bool) {
 			continue
 		}
 		ns.mu.Lock()
-		idle := len(ns.sotw) == 0 && len(ns.delta) == 0
+		idle := len(ns.streams) == 0
 		ns.mu.Unlock()
 		if idle {
 			delete(c.nodes, id)
@@ -108,66 +129,42 @@ func (c *groupCache) Retain(keep func(nodeID string) bool) {
 	}
 }
 
-// CreateWatch opens a state-of-the-world watch; see sotwWatch.
-func (c *groupCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
-	id := req.GetNode().GetId()
-	w := &sotwWatch{req: req, sub: sub, out: out, known: req.GetVersionInfo()}
-	if req.GetErrorDetail() != nil {
-		w.known = c.rejected(id, req)
+// sweepEvery is how often encodings and differences are rotated even
+// without a publish: once the streams are quiet, what they were sent is
+// let go within two sweeps, and a steady control plane holds no bodies.
+const sweepEvery = 5 * time.Second
+
+// sweep rotates until ctx ends.
+func (c *groupCache) sweep(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.diffs.rotate()
+			c.enc.rotate()
+		}
 	}
-	ns := c.node(id)
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	if ns.snap != nil && w.answer(ns.snap, c.sets, true) {
-		return func() {}, nil
-	}
-	ns.sotw[w] = struct{}{}
-	return func() {
-		ns.mu.Lock()
-		delete(ns.sotw, w)
-		ns.mu.Unlock()
-	}, nil
 }
 
 // rejected records a state-of-the-world NACK and returns the version the
 // proxy rejected. A NACK carries the last version the proxy accepted; were
 // that taken as what it holds, the rejected version would go straight back
-// and be rejected again, in a tight loop. Holding the watch on the rejected
-// version instead sends the next version when the configuration changes.
-func (c *groupCache) rejected(id string, req *cachev3.Request) string {
-	v := c.tracker.sentVersion(id, req.GetTypeUrl())
+// and be rejected again, in a tight loop. Holding the stream on the
+// rejected version instead sends the next version when the configuration
+// changes.
+func (c *groupCache) rejected(id, typeURL, versionInfo, reason string) string {
+	v := c.tracker.sentVersion(id, typeURL)
 	if v == "" {
 		if snap, ok := c.GetSnapshot(id); ok {
-			v = snap.Version(req.GetTypeUrl())
+			v = snap.Version(typeURL)
 		}
 	}
-	c.tracker.nack(id, req.GetTypeUrl(), v, req.GetErrorDetail().GetMessage())
+	c.tracker.nack(id, typeURL, v, reason)
 	if v == "" {
-		return req.GetVersionInfo()
+		return versionInfo
 	}
 	return v
-}
-
-// CreateDeltaWatch opens a Delta watch; see deltaWatch. A Delta NACK needs
-// no special care: the server records what it sent, so the diff against a
-// NACKed response is empty until the configuration changes.
-func (c *groupCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
-	w := &deltaWatch{req: req, sub: sub, out: out}
-	ns := c.node(req.GetNode().GetId())
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	if ns.snap != nil && w.answer(ns.snap, c.sets) {
-		return func() {}, nil
-	}
-	ns.delta[w] = struct{}{}
-	return func() {
-		ns.mu.Lock()
-		delete(ns.delta, w)
-		ns.mu.Unlock()
-	}, nil
-}
-
-// Fetch serves REST polling, which sailplane does not offer.
-func (c *groupCache) Fetch(context.Context, *cachev3.Request) (cachev3.Response, error) {
-	return nil, errors.New("sailplane serves xDS over gRPC streams only (ADS or per-type), not REST polling")
 }

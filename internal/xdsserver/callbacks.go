@@ -15,7 +15,7 @@ import (
 	"github.com/sailplane/sailplane/internal/names"
 )
 
-// callbacks feed the tracker from one port's ADS server and turn away
+// callbacks feed the tracker from one port's streams and turn away
 // streams that may not have what they ask for: a node id that is not
 // Istio's shape (config is per pod), a verified caller claiming another
 // namespace's or pod's node id, and any request for secrets on the
@@ -89,13 +89,11 @@ func (c *callbacks) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest)
 	return c.s.tracker.request(c.key(id), req.GetNode(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail() != nil, req.GetResourceNames())
 }
 
-func (c *callbacks) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
-	c.s.tracker.sent(c.key(id), resp.GetTypeUrl(), resp.GetVersionInfo())
-	size := 0
-	for _, r := range resp.GetResources() {
-		size += len(r.GetValue())
-	}
-	c.s.observeSent(c.channel, c.key(id), resp.GetTypeUrl(), resp.GetVersionInfo(), size)
+// responded records a response about to be written to a stream: the
+// version sent and its size (size: bytes of its resources).
+func (c *callbacks) responded(id int64, typeURL, version string, size int) {
+	c.s.tracker.sent(c.key(id), typeURL, version)
+	c.s.observeSent(c.channel, c.key(id), typeURL, version, size)
 }
 
 func (c *callbacks) OnDeltaStreamOpen(ctx context.Context, id int64, typeURL string) error {
@@ -132,15 +130,7 @@ func (c *callbacks) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscove
 	return t.request(key, req.GetNode(), req.GetTypeUrl(), acked, false, nil)
 }
 
-func (c *callbacks) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	c.s.tracker.sent(c.deltaKey(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo())
-	size := 0
-	for _, r := range resp.GetResources() {
-		size += len(r.GetResource().GetValue())
-	}
-	c.s.observeSent(c.channel, c.deltaKey(id), resp.GetTypeUrl(), resp.GetSystemVersionInfo(), size)
-}
-
-func (c *callbacks) OnFetchRequest(context.Context, *discoveryv3.DiscoveryRequest) error { return nil }
-func (c *callbacks) OnFetchResponse(*discoveryv3.DiscoveryRequest, *discoveryv3.DiscoveryResponse) {
+func (c *callbacks) deltaResponded(id int64, typeURL, version string, size int) {
+	c.s.tracker.sent(c.deltaKey(id), typeURL, version)
+	c.s.observeSent(c.channel, c.deltaKey(id), typeURL, version, size)
 }

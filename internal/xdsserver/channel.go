@@ -30,9 +30,10 @@ func (c channel) String() string {
 }
 
 // streamKey tells apart the streams of the two ports, and on a port its
-// state-of-the-world and Delta streams: go-control-plane numbers each of
-// the four independently, so a SotW and a Delta stream share ids, and one
-// must never be taken for the other (the identity it proved, above all).
+// state-of-the-world and Delta streams: the key does not rely on how
+// streams are numbered (each port numbers its own), so a SotW and a Delta
+// stream with one id are never taken for each other (the identity each
+// proved, above all).
 func streamKey(ch channel, delta bool, id int64) int64 {
 	k := id<<2 | int64(ch)
 	if delta {

@@ -12,7 +12,9 @@ import (
 	_ "google.golang.org/grpc/encoding/proto"
 )
 
-// wireCodec is the gRPC server's codec. Discovery responses are written
+// wireCodec is the gRPC server's codec. The server's own responses are
+// bodies encoded once and shared (see encoding.go): the codec hands gRPC
+// those bytes and the stream's nonce. Other discovery responses are written
 // directly: their resources are already marshalled (see Builder), and the
 // generic encoder's walk over thousands of Anys per response, for every
 // proxy, was most of what remained of the cost of sending. The bytes are
@@ -44,6 +46,8 @@ func (c wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
 
 func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	switch m := v.(type) {
+	case *outgoing:
+		return m.wire(), nil
 	case *discoveryv3.DiscoveryResponse:
 		if size, ok := sotwSize(m); ok {
 			return c.encode(size, func(b []byte) []byte { return appendSotW(b, m) }), nil
@@ -141,13 +145,7 @@ func deltaSize(m *discoveryv3.DeltaDiscoveryResponse) (int, bool) {
 func appendDelta(b []byte, m *discoveryv3.DeltaDiscoveryResponse) []byte {
 	b = appendString(b, deltaVersion, m.SystemVersionInfo)
 	for _, r := range m.Resources {
-		s, _ := resourceSize(r)
-		b = appendString(appendLen(b, deltaResources, s), resVersion, r.Version)
-		if r.Resource != nil {
-			as, _ := anySize(r.Resource)
-			b = appendAny(appendLen(b, resResource, as), r.Resource)
-		}
-		b = appendString(b, resName, r.Name)
+		b = appendResource(b, r)
 	}
 	b = appendString(b, deltaTypeURL, m.TypeUrl)
 	b = appendString(b, deltaNonce, m.Nonce)
@@ -155,6 +153,18 @@ func appendDelta(b []byte, m *discoveryv3.DeltaDiscoveryResponse) []byte {
 		b = append(appendLen(b, deltaRemoved, len(name)), name...) // repeated: empty names are written too
 	}
 	return b
+}
+
+// appendResource writes one resource of a Delta response (resourceSize
+// has accepted it).
+func appendResource(b []byte, r *discoveryv3.Resource) []byte {
+	s, _ := resourceSize(r)
+	b = appendString(appendLen(b, deltaResources, s), resVersion, r.Version)
+	if r.Resource != nil {
+		as, _ := anySize(r.Resource)
+		b = appendAny(appendLen(b, resResource, as), r.Resource)
+	}
+	return appendString(b, resName, r.Name)
 }
 
 // plainResource reports whether a Delta resource has nothing but a name, a

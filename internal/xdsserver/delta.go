@@ -1,161 +1,264 @@
 package xdsserver
 
 import (
-	"context"
-	"maps"
 	"sort"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/grpc"
 )
 
-// deltaWatch is one Delta request waiting for a change.
-type deltaWatch struct {
-	req *cachev3.DeltaRequest
-	sub cachev3.Subscription
-	out chan cachev3.DeltaResponse
-	// seen is the set last compared with what the proxy has: a publish
-	// that hands the node the same set again needs no second look.
-	seen *typeSet
+// deltaStream is one Delta stream (ADS or one type's service).
+type deltaStream struct {
+	streamBase
+	types [numTypes]*deltaType
 }
 
-// answer sends the changed and removed resources, if there are any.
-func (w *deltaWatch) answer(snap *Snapshot, reg *setRegistry) bool {
-	set := snap.set(w.req.GetTypeUrl())
-	if set == nil || set == w.seen {
-		return false
+// deltaType is one type's state on a Delta stream. What the proxy holds is
+// a reference to the set it was last sent, for the subscription of then,
+// plus deviations only while it differs from that: the versions a
+// reconnecting proxy announces before its first answer, and names it
+// unsubscribed since.
+type deltaType struct {
+	sub     deltaSub
+	waiting bool
+	// held is the set last sent (or found equal to what the proxy has),
+	// for heldSub's names.
+	held    *typeSet
+	heldSub deltaSub
+	// dev overrides held: a name's version, or "" for a resource the
+	// proxy does not hold. Nil whenever the proxy holds exactly held.
+	dev map[string]string
+}
+
+// deltaSub is a Delta subscription: the names asked for (sorted,
+// interned) and whether everything is (legacy: a first request naming
+// nothing; or "*").
+type deltaSub struct {
+	legacy, wildcard bool
+	list             *nameList
+}
+
+func (s deltaSub) covers(name string) bool { return s.wildcard || s.list.has(name) }
+
+func (s deltaSub) sameAs(o deltaSub) bool {
+	return s.wildcard == o.wildcard && (s.wildcard || s.list.id == o.list.id)
+}
+
+func (p *port) serveDelta(g grpc.ServerStream, defaultType string) error {
+	x := &deltaStream{streamBase: newStreamBase(p, g, defaultType)}
+	defer func() {
+		x.leave(x)
+		p.cb.OnDeltaStreamClosed(x.id, x.node)
+	}()
+	if err := p.cb.OnDeltaStreamOpen(g.Context(), x.id, defaultType); err != nil {
+		return err
 	}
-	w.seen = set
-	r, ok := w.fromHeld(set, reg)
+	reqs := receive[discoveryv3.DeltaDiscoveryRequest](p.ctx, g)
+	for {
+		select {
+		case <-p.ctx.Done():
+			return nil
+		case <-x.kick:
+			if err := x.pushAll(); err != nil {
+				return err
+			}
+		case req, ok := <-reqs:
+			if !ok {
+				return nil
+			}
+			if err := x.handle(req); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// handle records a request's subscription changes and answers what the
+// proxy lacks. Every request (an ACK too) may be answered; a Delta NACK
+// needs no special care, as the stream records what it sent, so the diff
+// against a NACKed response is empty until the configuration changes.
+func (x *deltaStream) handle(req *discoveryv3.DeltaDiscoveryRequest) error {
+	if err := x.p.cb.OnStreamDeltaRequest(x.id, req); err != nil {
+		return err
+	}
+	x.fillNode(&req.Node)
+	if err := x.typeOf(&req.TypeUrl); err != nil {
+		return err
+	}
+	t, ok := typeIndex(req.GetTypeUrl())
 	if !ok {
-		r = w.diff(set)
+		return nil
 	}
-	r.next[heldKey] = "" // counted in the record's size
-	r.next[heldKey] = heldRecord(set.version, len(r.next))
-	if len(r.resources) == 0 && len(r.removed) == 0 {
-		return false
+	st := x.types[t]
+	if st == nil {
+		st = &deltaType{sub: deltaSub{legacy: true, wildcard: len(req.GetResourceNamesSubscribe()) == 0}}
+		if v := req.GetInitialResourceVersions(); len(v) > 0 {
+			st.dev = v // a reconnect: what the proxy still has
+		}
+		x.types[t] = st
 	}
-	w.out <- r
-	return true
+	st.update(x.p.cache.lists, req.GetResourceNamesSubscribe(), req.GetResourceNamesUnsubscribe())
+	st.waiting = true
+	x.follow(req.GetNode().GetId(), x)
+	return x.answer(t, x.snapshot())
 }
 
-// fromHeld answers from the set the stream holds (see held.go): what
-// changed between it and set, on a copy of the stream's map. It declines
-// when the request changed the subscription (the server has edited the
-// map), or the record is missing, or the held set is no longer known.
-func (w *deltaWatch) fromHeld(set *typeSet, reg *setRegistry) (*deltaResponse, bool) {
-	if len(w.req.GetResourceNamesSubscribe())+len(w.req.GetResourceNamesUnsubscribe())+len(w.req.GetInitialResourceVersions()) > 0 {
-		return nil, false
+// update applies a request's subscribe and unsubscribe lists. An
+// unsubscribed resource is one the proxy no longer holds.
+func (st *deltaType) update(lists *listTable, add, remove []string) {
+	if st.sub.legacy {
+		if len(add) == 0 {
+			return
+		}
+		st.sub.legacy = false
 	}
-	returned := w.sub.ReturnedResources()
-	version, size, ok := parseHeld(returned[heldKey])
-	if !ok || size != len(returned) {
-		return nil, false
-	}
-	old := reg.find(w.req.GetTypeUrl(), version)
-	if old == nil {
-		return nil, false
-	}
-	d := reg.diff(old, set)
-	wildcard, subscribed := w.sub.IsWildcard(), w.sub.SubscribedResources()
-	r := &deltaResponse{req: w.req, version: set.version, next: maps.Clone(returned)}
-	for _, it := range d.changed {
-		if _, ok := subscribed[it.name]; wildcard || ok {
-			r.resources = append(r.resources, it.delta)
-			r.next[it.name] = it.version
+	for _, n := range add {
+		if n == explicitWildcard {
+			st.sub.wildcard = true
 		}
 	}
-	for _, name := range d.removed {
-		if _, had := returned[name]; had {
-			r.removed = append(r.removed, name)
-			delete(r.next, name)
+	for _, n := range remove {
+		if n == explicitWildcard {
+			st.sub.wildcard = false
+			continue
 		}
-	}
-	return r, true
-}
-
-// diff compares the set with the versions the proxy was last sent. The
-// returned map is the server's and is only read; the response carries a
-// new one.
-func (w *deltaWatch) diff(set *typeSet) *deltaResponse {
-	returned := w.sub.ReturnedResources()
-	r := &deltaResponse{req: w.req, version: set.version}
-	if w.sub.IsWildcard() {
-		r.next = make(map[string]string, len(set.items))
-		known := 0
-		if _, ok := returned[heldKey]; ok {
-			known++ // not a resource
-		}
-		for _, it := range set.items {
-			r.next[it.name] = it.version
-			v, ok := returned[it.name]
-			if ok {
-				known++
+		if _, holds := st.view(n); holds {
+			if st.dev == nil {
+				st.dev = map[string]string{}
 			}
-			if !ok || v != it.version {
-				r.resources = append(r.resources, it.delta)
+			st.dev[n] = ""
+		}
+	}
+	if len(add)+len(remove) > 0 || st.sub.list == nil {
+		st.sub.list = lists.edited(st.sub.list, add, remove)
+	}
+}
+
+// view is the version of name the proxy holds, if it holds it.
+func (st *deltaType) view(name string) (string, bool) {
+	if v, ok := st.dev[name]; ok {
+		return v, v != ""
+	}
+	if st.held == nil || !st.heldSub.covers(name) {
+		return "", false
+	}
+	if it := st.held.lookup(name); it != nil {
+		return it.version, true
+	}
+	return "", false
+}
+
+func (x *deltaStream) pushAll() error {
+	snap := x.snapshot()
+	for _, t := range pushOrder {
+		if err := x.answer(t, snap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answer sends the changed and removed resources, if there are any. Once
+// compared, the proxy holds the set for its subscription, sent or not.
+func (x *deltaStream) answer(t int, snap *Snapshot) error {
+	st := x.types[t]
+	if st == nil || !st.waiting || snap == nil || snap.sets[t] == nil {
+		return nil
+	}
+	set := snap.sets[t]
+	if st.dev == nil && st.held == set && st.heldSub.sameAs(st.sub) {
+		return nil // it holds this set already
+	}
+	enc := x.response(t, st, set)
+	st.held, st.heldSub, st.dev = set, st.sub, nil
+	if enc == nil {
+		return nil
+	}
+	st.waiting = false
+	nonce := x.nextNonce()
+	x.p.cb.deltaResponded(x.id, typeURLs[t], enc.version, enc.size)
+	return x.grpc.SendMsg(&outgoing{enc: enc, nonce: nonce, nonceField: deltaNonce})
+}
+
+// response is the encoded difference between what the proxy holds and
+// set, shared by every stream making the same move; a proxy with
+// deviations gets one of its own.
+func (x *deltaStream) response(t int, st *deltaType, set *typeSet) *encoded {
+	held, heldSub, sub := st.held, st.heldSub, st.sub
+	build := func() *encoded {
+		var changed []*item
+		var removed []string
+		if st.dev == nil && held != nil && heldSub.sameAs(sub) {
+			changed, removed = x.fromHeld(held, set, sub)
+		} else {
+			changed, removed = st.diff(set)
+		}
+		if len(changed) == 0 && len(removed) == 0 {
+			return nil
+		}
+		return encDelta(typeURLs[t], set.version, changed, removed)
+	}
+	if st.dev != nil {
+		return x.p.cache.enc.own(build())
+	}
+	key := encKey{kind: deltaKind, from: held, to: set, fromAll: heldSub.wildcard, toAll: sub.wildcard}
+	if heldSub.list != nil {
+		key.fromNames = heldSub.list.id
+	}
+	if sub.list != nil {
+		key.toNames = sub.list.id
+	}
+	return x.p.cache.enc.get(key, build)
+}
+
+// fromHeld is what changed between the held set and set, of the names
+// the subscription covers: the pair's difference, computed once.
+func (x *deltaStream) fromHeld(held, set *typeSet, sub deltaSub) ([]*item, []string) {
+	d := x.p.cache.diffs.diff(held, set)
+	if sub.wildcard {
+		return d.changed, d.removed
+	}
+	var removed []string
+	for _, n := range d.removed {
+		if sub.list.has(n) {
+			removed = append(removed, n)
+		}
+	}
+	return itemsNamed(d.changed, sub.list), removed
+}
+
+// diff compares set, name by name, with what the proxy holds.
+func (st *deltaType) diff(set *typeSet) (changed []*item, removed []string) {
+	if !st.sub.wildcard {
+		for _, n := range st.sub.list.names {
+			it := set.lookup(n)
+			v, holds := st.view(n)
+			switch {
+			case it != nil && (!holds || v != it.version):
+				changed = append(changed, it)
+			case it == nil && holds:
+				removed = append(removed, n)
 			}
 		}
-		if known < len(returned) {
-			r.removed = removedFrom(returned, r.next)
-		}
-		return r
+		return changed, removed
 	}
-	subscribed := w.sub.SubscribedResources()
-	r.next = make(map[string]string, len(subscribed))
-	for name := range subscribed {
-		it := set.lookup(name)
-		v, had := returned[name]
-		switch {
-		case it != nil:
-			r.next[name] = it.version
-			if !had || v != it.version {
-				r.resources = append(r.resources, it.delta)
+	for _, it := range set.items {
+		if v, holds := st.view(it.name); !holds || v != it.version {
+			changed = append(changed, it)
+		}
+	}
+	if st.held != nil {
+		for _, it := range st.held.items {
+			if _, dev := st.dev[it.name]; !dev && st.heldSub.covers(it.name) && set.lookup(it.name) == nil {
+				removed = append(removed, it.name)
 			}
-		case had:
-			r.removed = append(r.removed, name)
 		}
 	}
-	sort.Slice(r.resources, func(i, j int) bool { return r.resources[i].Name < r.resources[j].Name })
-	sort.Strings(r.removed)
-	return r
-}
-
-// removedFrom lists, in order, the names the proxy has that the set no
-// longer holds.
-func removedFrom(returned, next map[string]string) []string {
-	var out []string
-	for name := range returned {
-		if _, ok := next[name]; !ok && name != heldKey {
-			out = append(out, name)
+	for n, v := range st.dev {
+		if v != "" && set.lookup(n) == nil {
+			removed = append(removed, n)
 		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(removed)
+	return changed, removed
 }
-
-// deltaResponse points at shared, already marshalled resources.
-type deltaResponse struct {
-	req       *cachev3.DeltaRequest
-	version   string
-	resources []*discoveryv3.Resource
-	removed   []string
-	next      map[string]string
-}
-
-var _ cachev3.DeltaResponse = (*deltaResponse)(nil)
-
-// GetDeltaDiscoveryResponse returns a new message each call: the server
-// writes the stream's nonce into it.
-func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoveryv3.DeltaDiscoveryResponse, error) {
-	return &discoveryv3.DeltaDiscoveryResponse{
-		SystemVersionInfo: r.version, Resources: r.resources, RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl(),
-	}, nil
-}
-
-func (r *deltaResponse) GetDeltaRequest() *discoveryv3.DeltaDiscoveryRequest { return r.req }
-func (r *deltaResponse) GetSystemVersion() (string, error)                   { return r.version, nil }
-func (r *deltaResponse) GetResponseVersion() string                          { return r.version }
-func (r *deltaResponse) GetNextVersionMap() map[string]string                { return r.next }
-func (r *deltaResponse) GetReturnedResources() map[string]string             { return r.next }
-func (r *deltaResponse) GetContext() context.Context                         { return context.Background() }

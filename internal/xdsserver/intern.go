@@ -8,9 +8,10 @@ import (
 
 // Envoy names every load assignment and route table it wants, on every
 // request: 2000 proxies of a 1000-service mesh hold some 3 million names,
-// and each stream's subscription, watch and status keep them. The names
+// and each stream's subscription and status keep them. The names
 // are the same few thousand for every proxy, so requests are decoded with
-// their names interned: the streams share one copy of each.
+// their names interned: the streams share one copy of each (and the
+// streams' subscriptions share whole lists, see names.go).
 //
 // The table is bounded: names come from clients, and a client sending ever
 // new names must not grow it without end. Past the bound it starts afresh;

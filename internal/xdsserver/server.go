@@ -1,8 +1,10 @@
-// Package xdsserver serves the translated configuration over ADS (state of
-// the world and Delta) with go-control-plane's server in front of a cache
-// of sailplane's own (resources marshalled once, sets shared by groups,
-// pushes of what changed), and keeps track of every connected proxy: what
-// it accepted, what it rejected.
+// Package xdsserver serves the translated configuration over ADS and the
+// per-type xDS services (state of the world and Delta) with a server of
+// its own: resources marshalled once, sets shared by groups, per-stream
+// state that is references to those sets, responses encoded once per
+// distinct content and shared by the streams that get it, pushes of what
+// changed. It keeps track of every connected proxy: what it accepted,
+// what it rejected.
 package xdsserver
 
 import (
@@ -14,14 +16,7 @@ import (
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
-	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	loadstatsv3 "github.com/envoyproxy/go-control-plane/envoy/service/load_stats/v3"
-	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
-	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
-	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -76,12 +71,6 @@ type Server struct {
 	loadSink LoadSink
 }
 
-// port is one listening port's xDS server and cache.
-type port struct {
-	cache *groupCache
-	xds   serverv3.Server
-}
-
 // New builds a server. Snapshots are keyed by node id; proxies of one group
 // are given the same snapshot object, so the config is computed once per
 // group and shared in memory.
@@ -93,8 +82,8 @@ func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 		Help: "Authenticated xDS streams refused because the node id they claimed is not the caller's (another namespace, pod or service account).",
 	}))
 	for ch := range s.ports {
-		c := newGroupCache(s.tracker)
-		s.ports[ch] = &port{cache: c, xds: serverv3.NewServer(ctx, c, &callbacks{s: s, channel: channel(ch)})}
+		s.ports[ch] = &port{ctx: ctx, cache: newGroupCache(s.tracker, s.budget), cb: &callbacks{s: s, channel: channel(ch)}}
+		go s.ports[ch].cache.sweep(ctx)
 	}
 	return s
 }
@@ -113,13 +102,7 @@ func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server 
 		grpc.ForceServerCodecV2(newWireCodec(s.budget)),
 	}, opts...)
 	g := grpc.NewServer(opts...)
-	x := s.ports[ch].xds
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, x)
-	listenerservice.RegisterListenerDiscoveryServiceServer(g, x)
-	routeservice.RegisterRouteDiscoveryServiceServer(g, x)
-	clusterservice.RegisterClusterDiscoveryServiceServer(g, x)
-	endpointservice.RegisterEndpointDiscoveryServiceServer(g, x)
-	secretservice.RegisterSecretDiscoveryServiceServer(g, x)
+	s.ports[ch].register(g)
 	loadstatsv3.RegisterLoadReportingServiceServer(g, &loadReporting{s: s, channel: ch})
 	return g
 }

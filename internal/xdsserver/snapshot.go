@@ -12,8 +12,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/sailplane/sailplane/internal/xds"
@@ -58,7 +58,7 @@ type item struct {
 	// go-control-plane would compute for Delta.
 	version string
 	fp      [sha256.Size]byte
-	msg     types.Resource
+	msg     resourceMsg
 	any     *anypb.Any
 	delta   *discoveryv3.Resource
 }
@@ -125,7 +125,7 @@ func (s *Snapshot) Resources() *xds.Resources {
 	return r
 }
 
-func msgs[T types.Resource](s *typeSet) []T {
+func msgs[T resourceMsg](s *typeSet) []T {
 	if s == nil {
 		return nil
 	}
@@ -147,3 +147,18 @@ func sortItems(items []*item) {
 }
 
 func hexVersion(fp [sha256.Size]byte) string { return hex.EncodeToString(fp[:]) }
+
+// resourceMsg is one xDS resource proto.
+type resourceMsg = proto.Message
+
+// resourceName is the name a resource is asked for by: a load
+// assignment's cluster name, every other type's name.
+func resourceName(r resourceMsg) string {
+	switch v := r.(type) {
+	case *endpointv3.ClusterLoadAssignment:
+		return v.GetClusterName()
+	case interface{ GetName() string }:
+		return v.GetName()
+	}
+	return ""
+}

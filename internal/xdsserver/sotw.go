@@ -1,167 +1,252 @@
 package xdsserver
 
 import (
-	"context"
-	"strconv"
-	"strings"
+	"slices"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/grpc"
 )
 
-// sotwWatch is one state-of-the-world request waiting for an answer.
-type sotwWatch struct {
-	req *cachev3.Request
-	sub cachev3.Subscription
-	out chan cachev3.Response
+// sotwStream is one state-of-the-world stream (ADS or one type's
+// service). Per type it keeps references, not maps: the subscription (an
+// interned name list), the set last sent, the nonce.
+type sotwStream struct {
+	streamBase
+	types [numTypes]*sotwType
+}
+
+// sotwType is one type's state on a stream.
+type sotwType struct {
+	sub sotwSub
+	// waiting: a request is unanswered (one response per request).
+	waiting bool
 	// known is the version the proxy holds: the one it ACKed, or after a
 	// NACK the one it rejected.
 	known string
-	// names hashes the names asked for, once: the server cancels a watch
-	// before it changes the subscription.
-	names  uint64
-	hashed bool
+	nonce string
+	// sent and sentSub are the set and subscription the last response
+	// answered.
+	sent    *typeSet
+	sentSub sotwSub
 }
 
-// answer sends the watch its response if the proxy lacks something:
-// another version of the type, or (on a new request) resources it has just
-// started to name. Sending never blocks: the server gives each watch room
-// for its one response.
-func (w *sotwWatch) answer(snap *Snapshot, reg *setRegistry, newRequest bool) bool {
-	typeURL := w.req.GetTypeUrl()
-	set := snap.set(typeURL)
-	if set == nil {
-		return false // a type sailplane does not serve; the watch stays open
-	}
-	if !w.sub.IsWildcard() && !cachev3.ResourceRequiresFullStateInSotw(typeURL) {
-		return w.answerNamed(set, reg)
-	}
-	if w.known == set.version && !(newRequest && w.namesNew(set)) {
-		return false
-	}
-	w.out <- w.response(set)
-	return true
+// sotwSub is a state-of-the-world subscription. The first request of a
+// type asking for nothing asks for everything (legacy wildcard), until a
+// request names something; "*" asks for everything explicitly.
+type sotwSub struct {
+	legacy, wildcard bool
+	list             *nameList
 }
 
-// answerNamed answers a request for routes or endpoints by name. For
-// these types a response need not repeat what the proxy has (it keeps
-// resources a response leaves out), so after a change a proxy is sent only
-// what changed since the set it holds, found from the record the last
-// response left (see held.go). A proxy that named other resources, or whose
-// set is no longer known, is sent every resource it names.
-func (w *sotwWatch) answerNamed(set *typeSet, reg *setRegistry) bool {
-	subscribed := w.sub.SubscribedResources()
-	if len(subscribed) == 0 {
+func newSotwSub(lists *listTable, names []string) sotwSub {
+	s := sotwSub{legacy: true, wildcard: len(names) == 0}
+	s.set(lists, names)
+	return s
+}
+
+func (s *sotwSub) set(lists *listTable, names []string) {
+	if s.legacy {
+		if len(names) == 0 {
+			return
+		}
+		s.legacy = false
+	}
+	s.wildcard = slices.Contains(names, explicitWildcard)
+	if s.wildcard {
+		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == explicitWildcard })
+	}
+	s.list = lists.intern(names)
+}
+
+func (p *port) serveSotW(g grpc.ServerStream, defaultType string) error {
+	x := &sotwStream{streamBase: newStreamBase(p, g, defaultType)}
+	defer func() {
+		x.leave(x)
+		p.cb.OnStreamClosed(x.id, x.node)
+	}()
+	if err := p.cb.OnStreamOpen(g.Context(), x.id, defaultType); err != nil {
+		return err
+	}
+	reqs := receive[discoveryv3.DiscoveryRequest](p.ctx, g)
+	for {
+		select {
+		case <-p.ctx.Done():
+			return nil
+		case <-x.kick:
+			if err := x.pushAll(); err != nil {
+				return err
+			}
+		case req, ok := <-reqs:
+			if !ok {
+				return nil
+			}
+			if err := x.handle(req); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// handle checks and records a request, then answers it if the proxy lacks
+// something. A request whose nonce is not the last one sent for its type
+// answers an older response and is ignored.
+func (x *sotwStream) handle(req *discoveryv3.DiscoveryRequest) error {
+	x.fillNode(&req.Node)
+	if err := x.typeOf(&req.TypeUrl); err != nil {
+		return err
+	}
+	if err := x.p.cb.OnStreamRequest(x.id, req); err != nil {
+		return err
+	}
+	t, ok := typeIndex(req.GetTypeUrl())
+	if !ok {
+		return nil // a type sailplane does not serve: never answered
+	}
+	lists := x.p.cache.lists
+	st := x.types[t]
+	switch {
+	case st == nil:
+		st = &sotwType{sub: newSotwSub(lists, req.GetResourceNames())}
+		x.types[t] = st
+	case st.nonce != "" && req.GetResponseNonce() != st.nonce:
+		return nil
+	default:
+		st.sub.set(lists, req.GetResourceNames())
+	}
+	st.known, st.waiting = req.GetVersionInfo(), true
+	if req.GetErrorDetail() != nil {
+		st.known = x.p.cache.rejected(req.GetNode().GetId(), req.GetTypeUrl(), req.GetVersionInfo(), req.GetErrorDetail().GetMessage())
+	}
+	x.follow(req.GetNode().GetId(), x)
+	return x.answer(t, x.snapshot(), true)
+}
+
+// pushAll answers what a new snapshot changed.
+func (x *sotwStream) pushAll() error {
+	snap := x.snapshot()
+	for _, t := range pushOrder {
+		if err := x.answer(t, snap, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fullState reports whether a response of the type must hold every
+// resource the proxy has (Listeners and Clusters in state of the world).
+func fullState(t int) bool { return t == typeListener || t == typeCluster }
+
+// answer sends the type's response if the proxy lacks something: another
+// version of the type, or (on a new request) resources it has just
+// started to name.
+func (x *sotwStream) answer(t int, snap *Snapshot, newRequest bool) error {
+	st := x.types[t]
+	if st == nil || !st.waiting || snap == nil || snap.sets[t] == nil {
+		return nil // no snapshot yet, or a type it lacks: the request waits
+	}
+	set := snap.sets[t]
+	var enc *encoded
+	if !st.sub.wildcard && !fullState(t) {
+		enc = x.named(t, st, set)
+	} else {
+		if st.known == set.version && !(newRequest && st.namesNew(set)) {
+			return nil
+		}
+		enc = x.whole(t, st, set)
+	}
+	if enc == nil {
+		return nil
+	}
+	st.sent, st.sentSub = set, st.sub
+	return x.send(t, st, enc)
+}
+
+// whole is every resource asked for: the whole set for a wildcard
+// request, otherwise the named resources that exist, in name order (for
+// Listeners and Clusters the complete state the protocol requires;
+// proxyless gRPC clients name them).
+func (x *sotwStream) whole(t int, st *sotwType, set *typeSet) *encoded {
+	key := encKey{kind: sotwWhole, to: set, toAll: st.sub.wildcard}
+	if !st.sub.wildcard {
+		key.toNames = st.sub.list.id
+	}
+	sub := st.sub
+	return x.p.cache.enc.get(key, func() *encoded {
+		items := set.items
+		if !sub.wildcard {
+			items = itemsNamed(set.items, sub.list)
+		}
+		return encSotW(typeURLs[t], set.version, items)
+	})
+}
+
+// named answers a request for routes or endpoints by name. For these
+// types a response need not repeat what the proxy has (it keeps resources
+// a response leaves out), so after a change a proxy is sent only what
+// changed since the set it holds. A proxy that named other resources is
+// sent every resource it names.
+func (x *sotwStream) named(t int, st *sotwType, set *typeSet) *encoded {
+	list := st.sub.list
+	if list.len() == 0 {
 		// The proxy names nothing (grpc-js unsubscribes from its last load
 		// assignment with an empty list, not a wildcard): there is nothing
-		// to send. An empty answer would leave no record of itself, so
-		// every ACK of it would be answered again, without end.
-		return false
+		// to send, and an empty answer would only be ACKed and answered
+		// again.
+		return nil
 	}
-	if !w.hashed {
-		w.names, w.hashed = namesHash(subscribed), true
+	same := st.sent != nil && !st.sentSub.wildcard && st.sentSub.list.id == list.id && st.sent.version == st.known
+	if same && st.known == set.version {
+		return nil
 	}
-	names := w.names
-	recVersion, recNames, ok := w.record()
-	sameNames := ok && recNames == names && recVersion == w.known
-	if sameNames && w.known == set.version {
-		return false
+	if !same {
+		return x.whole(t, st, set)
 	}
-	r := &sotwResponse{req: w.req, version: set.version}
-	if old := reg.find(w.req.GetTypeUrl(), w.known); sameNames && old != nil {
-		for _, it := range reg.diff(old, set).changed {
-			if _, ok := subscribed[it.name]; ok {
-				r.resources = append(r.resources, it.any)
-			}
+	from := st.sent
+	key := encKey{kind: sotwDiff, from: from, to: set, toNames: list.id}
+	return x.p.cache.enc.get(key, func() *encoded {
+		items := itemsNamed(x.p.cache.diffs.diff(from, set).changed, list)
+		if len(items) == 0 {
+			return nil // nothing this proxy names changed
 		}
-		if len(r.resources) == 0 {
-			return false // nothing this proxy names changed
-		}
-	} else {
-		for _, it := range set.items {
-			if _, ok := subscribed[it.name]; ok {
-				r.resources = append(r.resources, it.any)
-			}
-		}
-	}
-	for name := range subscribed {
-		r.returned = map[string]string{name: namedRecord(set.version, names)}
-		break
-	}
-	w.out <- r
-	return true
-}
-
-// record reads the entry answerNamed left in the stream's map.
-func (w *sotwWatch) record() (version string, names uint64, ok bool) {
-	for _, v := range w.sub.ReturnedResources() {
-		version, n, found := strings.Cut(v, "|")
-		if !found {
-			return "", 0, false
-		}
-		names, err := strconv.ParseUint(n, 16, 64)
-		return version, names, err == nil
-	}
-	return "", 0, false
+		return encSotW(typeURLs[t], set.version, items)
+	})
 }
 
 // namesNew reports whether the request names a resource that exists but
 // was not in the last response (Envoy asks for EDS and RDS names as it
 // learns them, with the version it already has).
-func (w *sotwWatch) namesNew(set *typeSet) bool {
-	if w.sub.IsWildcard() {
+func (st *sotwType) namesNew(set *typeSet) bool {
+	if st.sub.wildcard {
 		return false
 	}
-	returned := w.sub.ReturnedResources()
-	for name := range w.sub.SubscribedResources() {
-		if _, ok := returned[name]; !ok && set.lookup(name) != nil {
+	sent, prev := st.sent, st.sentSub
+	if sent == set && !prev.wildcard && prev.list.id == st.sub.list.id {
+		return false
+	}
+	for _, name := range st.sub.list.names {
+		if set.lookup(name) == nil {
+			continue
+		}
+		if sent == nil || prev.wildcard || !prev.list.has(name) || sent.lookup(name) == nil {
 			return true
 		}
 	}
 	return false
 }
 
-// response is the whole set for a wildcard request, otherwise the named
-// resources that exist, in name order: for Listeners and Clusters the
-// complete state the protocol requires (proxyless gRPC clients name them).
-func (w *sotwWatch) response(set *typeSet) *sotwResponse {
-	r := &sotwResponse{req: w.req, version: set.version}
-	if w.sub.IsWildcard() {
-		r.resources = set.anys
-		return r
-	}
-	subscribed := w.sub.SubscribedResources()
-	r.returned = make(map[string]string, len(subscribed))
-	for _, it := range set.items {
-		if _, ok := subscribed[it.name]; ok {
-			r.resources = append(r.resources, it.any)
-			r.returned[it.name] = set.version
+// itemsNamed keeps, in order, the items the list names.
+func itemsNamed(items []*item, list *nameList) []*item {
+	var out []*item
+	for _, it := range items {
+		if list.has(it.name) {
+			out = append(out, it)
 		}
 	}
-	return r
+	return out
 }
 
-// sotwResponse points at shared, already marshalled resources.
-type sotwResponse struct {
-	req       *cachev3.Request
-	version   string
-	resources []*anypb.Any
-	// returned are the names sent, which the server hands back with the
-	// next request (nil for a wildcard: everything was sent).
-	returned map[string]string
+func (x *sotwStream) send(t int, st *sotwType, enc *encoded) error {
+	st.nonce, st.waiting = x.nextNonce(), false
+	x.p.cb.responded(x.id, typeURLs[t], enc.version, enc.size)
+	return x.grpc.SendMsg(&outgoing{enc: enc, nonce: st.nonce, nonceField: sotwNonce})
 }
-
-var _ cachev3.Response = (*sotwResponse)(nil)
-
-// GetDiscoveryResponse returns a new message each call: the server writes
-// the stream's nonce into it. The resources are shared and never written.
-func (r *sotwResponse) GetDiscoveryResponse() (*discoveryv3.DiscoveryResponse, error) {
-	return &discoveryv3.DiscoveryResponse{VersionInfo: r.version, Resources: r.resources, TypeUrl: r.req.GetTypeUrl()}, nil
-}
-
-func (r *sotwResponse) GetRequest() *discoveryv3.DiscoveryRequest { return r.req }
-func (r *sotwResponse) GetVersion() (string, error)               { return r.version, nil }
-func (r *sotwResponse) GetResponseVersion() string                { return r.version }
-func (r *sotwResponse) GetReturnedResources() map[string]string   { return r.returned }
-func (r *sotwResponse) GetContext() context.Context               { return context.Background() }

@@ -44,12 +44,12 @@ const (
 	fnEndpoints = "internal/mesh.ComputeEndpoints"
 	fnPublish   = "controllers.(*MeshReconciler).publish"
 	fnSnapshot  = "internal/xdsserver.(*Builder).Snapshot"
-	fnSotW      = "server/v3.(*server).StreamAggregatedResources"
-	fnDelta     = "server/v3.(*server).DeltaAggregatedResources"
+	fnSotW      = "internal/xdsserver.(*port).serveSotW"
+	fnDelta     = "internal/xdsserver.(*port).serveDelta"
 	fnStatus    = "controllers.(*StatusWriter).Start"
 	fnMarshal   = "internal/xdsserver.(*Builder).item"
-	fnEncode    = "internal/xdsserver.wireCodec.Marshal"
-	fnDeltaDiff = "internal/xdsserver.(*deltaWatch).diff"
+	fnEncode    = "internal/xdsserver.(*encodings).get"
+	fnDeltaDiff = "internal/xdsserver.(*deltaStream).response"
 	fnSetSnap   = "internal/xdsserver.(*groupCache).SetSnapshot"
 )
 

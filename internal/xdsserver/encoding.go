@@ -1,0 +1,234 @@
+package xdsserver
+
+import (
+	"sync"
+
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Every stream answered the same content gets the same bytes: a response
+// is encoded once, without its nonce, and each stream's message is those
+// shared bytes followed by its own nonce field (decoders do not care about
+// field order). With 2000 proxies served by some twenty distinct sets,
+// that is twenty encodings instead of 2000, and the bytes waiting for the
+// wire are the encodings, not a copy per stream.
+
+// encoded is one response body: every field but the nonce. It is never
+// written after it is made.
+type encoded struct {
+	body []byte
+	// version is the response's version_info (SotW) or
+	// system_version_info (Delta); size the bytes of its resources, for
+	// pilot_xds_config_size_bytes.
+	version string
+	size    int
+
+	// Large bodies count against the push budget once, however many
+	// streams are sending them (see inFlight).
+	budget   *pushBudget
+	mu       sync.Mutex
+	inflight int
+	release  func()
+}
+
+// outgoing is what a stream hands gRPC: a shared body and the stream's
+// nonce. The codec writes it (wireCodec.Marshal).
+type outgoing struct {
+	enc   *encoded
+	nonce string
+	// nonceField is 5 in DiscoveryResponse and in DeltaDiscoveryResponse.
+	nonceField protowire.Number
+}
+
+// wire is the message as gRPC writes it: the shared body, read-only and
+// never handed to a pool, then the nonce.
+func (o *outgoing) wire() mem.BufferSlice {
+	tail := mem.SliceBuffer(appendString(nil, o.nonceField, o.nonce))
+	e := o.enc
+	if e.budget == nil || len(e.body) < budgetFrom {
+		return mem.BufferSlice{mem.SliceBuffer(e.body), tail}
+	}
+	e.hold()
+	return mem.BufferSlice{mem.NewBuffer(&e.body, inFlight{e}), tail}
+}
+
+// hold counts one more send of the body; the first of a batch of sends
+// waits for room in the budget.
+func (e *encoded) hold() {
+	e.mu.Lock()
+	e.inflight++
+	first := e.inflight == 1 && e.release == nil
+	e.mu.Unlock()
+	if !first {
+		return
+	}
+	r := e.budget.take(len(e.body))
+	e.mu.Lock()
+	e.release = r
+	e.mu.Unlock()
+}
+
+// done is one send's bytes on the wire (or its stream gone); the last one
+// gives the room back.
+func (e *encoded) done() {
+	e.mu.Lock()
+	e.inflight--
+	var r func()
+	if e.inflight == 0 {
+		r, e.release = e.release, nil
+	}
+	e.mu.Unlock()
+	if r != nil {
+		r()
+	}
+}
+
+// inFlight is the "pool" gRPC returns a shared body to when it has written
+// it: the bytes stay where they are, only the count of sends drops.
+type inFlight struct{ e *encoded }
+
+func (p inFlight) Get(n int) *[]byte {
+	b := make([]byte, n)
+	return &b
+}
+
+func (p inFlight) Put(*[]byte) { p.e.done() }
+
+// encSotW encodes a state-of-the-world response body.
+func encSotW(typeURL, version string, items []*item) *encoded {
+	n := stringSize(sotwVersion, version) + stringSize(sotwTypeURL, typeURL)
+	size := 0
+	for _, it := range items {
+		s, _ := anySize(it.any)
+		n += embeddedSize(sotwResources, s)
+		size += len(it.any.GetValue())
+	}
+	b := make([]byte, 0, n)
+	b = appendString(b, sotwVersion, version)
+	for _, it := range items {
+		s, _ := anySize(it.any)
+		b = appendAny(appendLen(b, sotwResources, s), it.any)
+	}
+	b = appendString(b, sotwTypeURL, typeURL)
+	return &encoded{body: b, version: version, size: size}
+}
+
+// encDelta encodes a Delta response body.
+func encDelta(typeURL, version string, items []*item, removed []string) *encoded {
+	n := stringSize(deltaVersion, version) + stringSize(deltaTypeURL, typeURL)
+	size := 0
+	for _, it := range items {
+		s, _ := resourceSize(it.delta)
+		n += embeddedSize(deltaResources, s)
+		size += len(it.any.GetValue())
+	}
+	for _, name := range removed {
+		n += embeddedSize(deltaRemoved, len(name))
+	}
+	b := make([]byte, 0, n)
+	b = appendString(b, deltaVersion, version)
+	for _, it := range items {
+		b = appendResource(b, it.delta)
+	}
+	b = appendString(b, deltaTypeURL, typeURL)
+	for _, name := range removed {
+		b = append(appendLen(b, deltaRemoved, len(name)), name...) // repeated: empty names are written too
+	}
+	return &encoded{body: b, version: version, size: size}
+}
+
+// encKey names a distinct response content: what the stream holds (from,
+// with the names it was sent for), what it gets (to, for the names it asks
+// for), and the kind of answer.
+type encKey struct {
+	kind               encKind
+	from, to           *typeSet
+	fromNames, toNames namesID
+	fromAll, toAll     bool // wildcard
+}
+
+type encKind uint8
+
+const (
+	sotwWhole encKind = iota // every resource asked for
+	sotwDiff                 // what changed since from, of the names asked for
+	deltaKind
+)
+
+// encodings caches encoded bodies for the last two publishes, bounded in
+// bytes: past the bound a body is encoded for its stream alone. Concurrent
+// streams asking for the same content wait for one encoding.
+type encodings struct {
+	budget    *pushBudget
+	mu        sync.Mutex
+	cur, prev map[encKey]*encEntry
+	bytes     int64
+	max       int64
+}
+
+type encEntry struct {
+	once sync.Once
+	enc  *encoded
+}
+
+// maxEncodingBytes bounds the cache. Cluster, route and load assignment
+// bodies are shared by whole namespaces; listener bodies are one per group
+// (their inbound half), which at 1000 services is some tens of MiB.
+const maxEncodingBytes = 256 << 20
+
+func newEncodings(budget *pushBudget, max int64) *encodings {
+	return &encodings{budget: budget, max: max, cur: map[encKey]*encEntry{}, prev: map[encKey]*encEntry{}}
+}
+
+// get returns the body for key, made by build once; nil (nothing to
+// send) is remembered too.
+func (c *encodings) get(key encKey, build func() *encoded) *encoded {
+	c.mu.Lock()
+	e, ok := c.cur[key]
+	if !ok {
+		if e, ok = c.prev[key]; ok {
+			c.cur[key] = e
+		}
+	}
+	if !ok && c.bytes < c.max {
+		e = &encEntry{}
+		c.cur[key] = e
+		ok = true
+	}
+	c.mu.Unlock()
+	if !ok {
+		return c.own(build())
+	}
+	e.once.Do(func() {
+		enc := c.own(build())
+		c.mu.Lock()
+		e.enc = enc // under the lock: rotate reads it
+		if enc != nil {
+			c.bytes += int64(len(enc.body))
+		}
+		c.mu.Unlock()
+	})
+	return e.enc
+}
+
+// own makes a body count against the budget.
+func (c *encodings) own(e *encoded) *encoded {
+	if e != nil {
+		e.budget = c.budget
+	}
+	return e
+}
+
+// rotate drops the bodies no stream asked for during the last publish.
+func (c *encodings) rotate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prev, c.cur = c.cur, map[encKey]*encEntry{}
+	c.bytes = 0
+	for _, e := range c.prev {
+		if e.enc != nil {
+			c.bytes += int64(len(e.enc.body))
+		}
+	}
+}

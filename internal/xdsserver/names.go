@@ -1,0 +1,150 @@
+package xdsserver
+
+import (
+	"hash/maphash"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/sailplane/sailplane/internal/sethash"
+)
+
+// A stream's subscription is a list of names, and most streams of a mesh
+// name the same few lists (every proxy of a group asks for the same load
+// assignments). So a list is interned: streams asking for equal lists hold
+// one shared, immutable nameList, and per stream the subscription costs a
+// pointer, not a map of every name.
+
+// namesID identifies a list of names regardless of order: two sums of
+// independent mixes of each name's hash, and the count.
+type namesID struct {
+	a, b uint64
+	n    int
+}
+
+var namesSeedA, namesSeedB = maphash.MakeSeed(), maphash.MakeSeed()
+
+func idOf(names []string) namesID {
+	id := namesID{n: len(names)}
+	for _, n := range names {
+		id.a += sethash.Mix(maphash.String(namesSeedA, n))
+		id.b += sethash.Mix(maphash.String(namesSeedB, n))
+	}
+	return id
+}
+
+// nameList is an immutable list of resource names, shared by every stream
+// that asks for the same list.
+type nameList struct {
+	names []string
+	id    namesID
+
+	sortOnce sync.Once
+	sorted   []string
+}
+
+// has reports whether the list holds name. The sorted copy is made on
+// first use (Delta lists are sorted already and share their slice).
+func (l *nameList) has(name string) bool {
+	if l == nil {
+		return false
+	}
+	l.sortOnce.Do(func() {
+		if sort.StringsAreSorted(l.names) {
+			l.sorted = l.names
+			return
+		}
+		l.sorted = slices.Clone(l.names)
+		sort.Strings(l.sorted)
+	})
+	_, ok := slices.BinarySearch(l.sorted, name)
+	return ok
+}
+
+func (l *nameList) len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.names)
+}
+
+// listTable interns name lists. It is bounded like nameTable: lists come
+// from clients, and past the bound it starts afresh (lists already handed
+// out stay valid).
+type listTable struct {
+	mu    sync.Mutex
+	lists map[namesID]*nameList
+	max   int
+}
+
+const maxInternedLists = 1 << 14
+
+func newListTable(max int) *listTable {
+	return &listTable{lists: map[namesID]*nameList{}, max: max}
+}
+
+// intern returns the shared list equal to names (same names, same order),
+// or a new one. names must not be modified afterwards.
+func (t *listTable) intern(names []string) *nameList {
+	id := idOf(names)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l, ok := t.lists[id]; ok && slices.Equal(l.names, names) {
+		return l
+	}
+	l := &nameList{names: names, id: id}
+	if len(t.lists) >= t.max {
+		clear(t.lists)
+	}
+	t.lists[id] = l
+	return l
+}
+
+// edited is the sorted list of base's names plus add minus remove ("*"
+// entries left out: they switch wildcard, see deltaSub); base is returned
+// as it is when nothing changes.
+func (t *listTable) edited(base *nameList, add, remove []string) *nameList {
+	var cur []string
+	if base != nil {
+		cur = base.names
+	}
+	drop := make(map[string]bool, len(remove))
+	for _, n := range remove {
+		drop[n] = true
+	}
+	out := make([]string, 0, len(cur)+len(add))
+	for _, n := range cur {
+		if !drop[n] {
+			out = append(out, n)
+		}
+	}
+	for _, n := range add {
+		if n != explicitWildcard && !drop[n] {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	out = slices.Compact(out)
+	if base != nil && slices.Equal(out, base.names) {
+		return base
+	}
+	return t.intern(out)
+}
+
+// intersect is the sorted names of a that b holds too.
+func (t *listTable) intersect(a, b *nameList) *nameList {
+	if a == b {
+		return a
+	}
+	var out []string
+	for _, n := range a.names {
+		if b.has(n) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return t.intern(out)
+}
+
+// explicitWildcard is the name that asks for every resource of a type.
+const explicitWildcard = "*"
