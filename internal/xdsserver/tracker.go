@@ -154,6 +154,9 @@ func (t *Tracker) join(p *ProxyStatus, info streamInfo) error {
 // request records a (possibly first) request on a stream, or refuses a
 // stream that would share a proxy with one of another port or identity.
 func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, subscribed []string) error {
+	// newVersion is set for a proxy seen for the first time; its gauge is
+	// raised after the lock is released (see closed).
+	var newVersion string
 	t.mu.Lock()
 	id := node.GetId()
 	if id == "" {
@@ -183,7 +186,7 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		}
 		p.version = versionOf(node)
 		t.proxies[id] = p
-		t.metrics.xds.WithLabelValues(p.version).Inc()
+		newVersion = p.version
 		if key, ok := podOf(id); ok {
 			t.pods[key]++
 		}
@@ -224,6 +227,9 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 	}
 	onNew, onSubscribe := t.onNew, t.onSubscribe
 	t.mu.Unlock()
+	if newVersion != "" {
+		t.metrics.xds.WithLabelValues(newVersion).Inc()
+	}
 	// Envoy names every load assignment it wants on each request: compare
 	// outside the lock every stream's callbacks share. The request is the
 	// stream's own and is not modified, so its list is kept as it is.
@@ -322,32 +328,46 @@ func (t *Tracker) nack(nodeID, typeURL, version, reason string) {
 }
 
 func (t *Tracker) closed(streamKey int64) {
+	// The metrics are updated after the lock is released: a scrape holds
+	// a vector's lock while it calls the connected-proxies gauge, which
+	// takes t.mu, so deleting a series under t.mu can deadlock both.
+	if gone := t.forget(streamKey); gone != nil {
+		t.metrics.xds.WithLabelValues(gone.version).Dec()
+		t.metrics.proxyBytes.DeleteLabelValues(gone.NodeID)
+	}
+}
+
+// forget drops a closed stream and returns its proxy when that was the
+// proxy's last stream.
+func (t *Tracker) forget(streamKey int64) *ProxyStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.openStreams, streamKey)
 	id, ok := t.streams[streamKey]
 	if !ok {
-		return
+		return nil
 	}
 	delete(t.streams, streamKey)
-	if p := t.proxies[id]; p != nil {
-		if _, had := p.streamSubs[streamKey]; had {
-			delete(p.streamSubs, streamKey)
-			for typeURL := range p.Subscribed {
-				p.Subscribed[typeURL] = p.unionOf(typeURL)
-			}
-		}
-		if p.Streams--; p.Streams <= 0 {
-			delete(t.proxies, id)
-			t.metrics.xds.WithLabelValues(p.version).Dec()
-			t.metrics.proxyBytes.DeleteLabelValues(id)
-			if key, ok := podOf(id); ok {
-				if t.pods[key]--; t.pods[key] <= 0 {
-					delete(t.pods, key)
-				}
-			}
+	p := t.proxies[id]
+	if p == nil {
+		return nil
+	}
+	if _, had := p.streamSubs[streamKey]; had {
+		delete(p.streamSubs, streamKey)
+		for typeURL := range p.Subscribed {
+			p.Subscribed[typeURL] = p.unionOf(typeURL)
 		}
 	}
+	if p.Streams--; p.Streams > 0 {
+		return nil
+	}
+	delete(t.proxies, id)
+	if key, ok := podOf(id); ok {
+		if t.pods[key]--; t.pods[key] <= 0 {
+			delete(t.pods, key)
+		}
+	}
+	return p
 }
 
 // Snapshot returns a copy of every connected proxy's status, by node id.
