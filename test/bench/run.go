@@ -60,6 +60,9 @@ type Result struct {
 	Setup       Setup
 	Translation Translation
 	Converge    Converge
+	// Return is the wait for the start-up's memory to be returned,
+	// before Idle.
+	Return      MemoryReturn
 	Idle        CPUPhase
 	Memory      Memory
 	ConfigSize  ConfigSize

@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"context"
+	"time"
+
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/sailplane/sailplane/internal/manager"
+)
+
+// The control plane gives a burst's freed memory back once its heap has
+// been quiet for an interval (internal/memlimit), which at the end of a
+// start-up is a full collection of a large heap. That is the start-up's
+// tail, not idling: the idle window starts after it, and what it cost is
+// a phase of its own ("memory return").
+
+// returnWait bounds the wait: the returner needs one quiet interval (5 s)
+// after the last burst, and ticks every interval.
+const returnWait = 11 * time.Second
+
+// MemoryReturn is the wait for the start-up's memory to be returned.
+type MemoryReturn struct {
+	// Returned says whether a return happened in the wait; After is how
+	// long the wait took.
+	Returned bool
+	After    time.Duration
+	// Returns is the returns since the control plane started, at the end
+	// of the wait.
+	Returns int
+	CPU     CPUPhase
+}
+
+// awaitReturn waits until the control plane has returned memory, for at
+// most returnWait.
+func (r *Run) awaitReturn(ctx context.Context) {
+	cpu := r.cp.startPhaseCPU("memory return", "")
+	start, before := time.Now(), r.cp.Returns()
+	m := &r.res.Return
+	for time.Since(start) < returnWait && ctx.Err() == nil {
+		if m.Returns = r.cp.Returns(); m.Returns > before {
+			m.Returned = true
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	m.After, m.CPU = time.Since(start), cpu.stop()
+}
+
+// memoryReturns reads the control plane's count of returns from
+// controller-runtime's metrics registry (this process's).
+func memoryReturns() int {
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range families {
+		if mf.GetName() == manager.MemoryReturnsMetric {
+			for _, m := range mf.GetMetric() {
+				return int(m.GetCounter().GetValue())
+			}
+		}
+	}
+	return 0
+}
