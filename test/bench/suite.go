@@ -126,11 +126,7 @@ func RunSuite(ctx context.Context, self string, s Suite, prev *Report, command s
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rep := &Report{}
-	if prev != nil {
-		*rep = *prev
-	}
-	var growth []*Result
+	var ran ranResults
 	var errs []string
 	plan := s.plan(prev)
 	for i, p := range plan {
@@ -148,18 +144,9 @@ func RunSuite(ctx context.Context, self string, s Suite, prev *Report, command s
 			errs = append(errs, fmt.Sprintf("%s run (%d services, %d proxies): %v", p.part, c.Spec.Services, c.Proxies, err))
 			continue
 		}
-		switch p.part {
-		case PartReference:
-			rep.Main = res
-		case PartScoped:
-			rep.Scoped = res
-		case PartGrowth:
-			growth = append(growth, res)
-		}
+		ran.add(p.part, res)
 	}
-	if s.runs(PartGrowth) {
-		rep.Scale = growthRows(s, rep.Main, growth)
-	}
+	rep := s.assemble(prev, ran)
 	if len(errs) > 0 {
 		err = fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -169,13 +156,69 @@ func RunSuite(ctx context.Context, self string, s Suite, prev *Report, command s
 	return rep, err
 }
 
-// growthRows orders the growth table's runs by size, with the reference
-// run as its own size's row.
-func growthRows(s Suite, main *Result, ran []*Result) []*Result {
+// ranResults are the results of one invocation's runs, by part.
+type ranResults struct {
+	reference, scoped *Result
+	growth            []*Result
+}
+
+func (r *ranResults) add(part string, res *Result) {
+	switch part {
+	case PartReference:
+		r.reference = res
+	case PartScoped:
+		r.scoped = res
+	case PartGrowth:
+		r.growth = append(r.growth, res)
+	}
+}
+
+// assemble is the report: prev's parts, with the ones run now in their
+// place.
+func (s Suite) assemble(prev *Report, ran ranResults) *Report {
+	rep := &Report{}
+	if prev != nil {
+		*rep = *prev
+	}
+	if ran.reference != nil {
+		rep.Main = ran.reference
+	}
+	if ran.scoped != nil {
+		rep.Scoped = ran.scoped
+	}
+	if s.runs(PartGrowth) || ran.reference != nil {
+		rep.Scale = s.mergeGrowth(prev, rep.Main, ran.growth)
+	}
+	return rep
+}
+
+// mergeGrowth is the growth table's rows: the sizes run now, the saved
+// sizes not run now, and the reference run as its size's row when the
+// table has that size.
+func (s Suite) mergeGrowth(prev *Report, main *Result, ran []*Result) []*Result {
 	out := slices.Clone(ran)
-	if main != nil && slices.Contains(s.Sizes, main.Config.Spec.Services) && sameSize(s.growthConfig(main.Config.Spec.Services), main.Config) {
+	withMain := main != nil && slices.Contains(s.Sizes, main.Config.Spec.Services) && sameSize(s.growthConfig(main.Config.Spec.Services), main.Config)
+	if prev != nil {
+		for _, r := range prev.Scale {
+			switch {
+			case main != nil && sameSize(r.Config, main.Config):
+				withMain = true
+			case !slices.ContainsFunc(ran, func(n *Result) bool { return sameSize(n.Config, r.Config) }):
+				out = append(out, r)
+			}
+		}
+	}
+	if withMain {
 		out = append(out, main)
 	}
+	return sortBySize(out)
+}
+
+// growthRows orders the growth table's runs by size, with the reference
+// run as its own size's row.
+func growthRows(s Suite, main *Result, ran []*Result) []*Result { return s.mergeGrowth(nil, main, ran) }
+
+func sortBySize(out []*Result) []*Result {
 	slices.SortStableFunc(out, func(a, b *Result) int { return a.Config.Spec.Services - b.Config.Spec.Services })
 	return out
 }

@@ -110,3 +110,41 @@ func TestReportHoldsEveryPart(t *testing.T) {
 		}
 	}
 }
+
+// TestAssembleReplacesWhatRan: with --from-json, the parts run again
+// replace the saved ones and the rest is kept; a new reference run is
+// also the growth table's row of its size.
+func TestAssembleReplacesWhatRan(t *testing.T) {
+	s := smallSuite()
+	old := fakeResult(1000, 0, "1")
+	prev := &Report{Main: old, Scoped: fakeResult(1000, 10, "2")}
+	prev.Scale = growthRows(s, old, []*Result{fakeResult(250, 0, "3"), fakeResult(4000, 0, "4")})
+
+	s.Parts = []string{PartReference}
+	fresh := fakeResult(1000, 0, "5")
+	rep := s.assemble(prev, ranResults{reference: fresh})
+	if rep.Main != fresh || rep.Scoped != prev.Scoped {
+		t.Errorf("reference again: main %p scoped %p, want the new reference and the saved scoped run", rep.Main, rep.Scoped)
+	}
+	if len(rep.Scale) != 3 || rep.Scale[0] != prev.Scale[0] || rep.Scale[1] != fresh || rep.Scale[2] != prev.Scale[2] {
+		t.Errorf("reference again: growth rows %v, want 250 and 4000 kept and the new 1000", loads(rep.Scale))
+	}
+
+	s.Parts = []string{PartGrowth}
+	big := fakeResult(4000, 0, "6")
+	rep = s.assemble(prev, ranResults{growth: []*Result{big}})
+	if rep.Main != old || len(rep.Scale) != 3 || rep.Scale[0] != prev.Scale[0] || rep.Scale[1] != old || rep.Scale[2] != big {
+		t.Errorf("growth again (4000 only): rows %v, want the saved 250, the saved reference and the new 4000", loads(rep.Scale))
+	}
+	if prev.Main != old || len(prev.Scale) != 3 {
+		t.Error("assemble changed the saved report")
+	}
+}
+
+func loads(rs []*Result) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%d:%s", r.Config.Spec.Services, r.Machine.LoadAvg))
+	}
+	return out
+}
