@@ -79,7 +79,7 @@ func parse(args []string) (*options, error) {
 	fs.IntVar(&c.InjectPods, "inject-pods", 500, "pods created through the injection webhook")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long idle CPU is measured")
 	fs.DurationVar(&c.PhaseBudget, "phase-budget", 20*time.Second, "stop starting new changes of a kind after this long (3 always run)")
-	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "longest wait for the proxies or the control plane")
+	fs.DurationVar(&c.Timeout, "timeout", 20*time.Minute, "longest wait for the proxies or the control plane (generous: the 4000-service size on a loaded 2-core machine)")
 	fs.IntVar(&c.Sample, "sample", 20, "proxies whose whole configuration goes through xds.CheckConsistency")
 	fs.IntVar(&c.TranslateSample, "translate-sample", 30, "proxy groups translated directly to time xds.Generate")
 	fs.IntVar(&o.maxRSS, "max-rss-mib", 0, "stop a run when the control plane's and the bench process's RSS together pass this (0: three quarters of the memory available at start)")
