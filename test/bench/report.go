@@ -25,11 +25,21 @@ type Report struct {
 
 // goalRuns are the runs the goals table judges, with their column names.
 func (rep *Report) goalRuns() ([]*Result, []string) {
-	runs, names := []*Result{rep.Main}, []string{"reference, unscoped"}
-	if rep.Scoped != nil {
-		runs, names = append(runs, rep.Scoped), append(names, fmt.Sprintf("scoped (%d services per Sidecar)", rep.Scoped.Config.Spec.Scoped))
+	runs, names := []*Result{rep.Main}, []string{runName(rep.Main)}
+	if rep.hasScoped() {
+		runs, names = append(runs, rep.Scoped), append(names, runName(rep.Scoped))
 	}
 	return runs, names
+}
+
+// hasScoped: a scoped run to set beside the main one.
+func (rep *Report) hasScoped() bool { return rep.Scoped != nil && rep.Scoped != rep.Main }
+
+func runName(r *Result) string {
+	if r.Config.Spec.Scoped > 0 {
+		return fmt.Sprintf("scoped (%d services per Sidecar)", r.Config.Spec.Scoped)
+	}
+	return "reference, unscoped"
 }
 
 // Print writes the report as plain-text tables.
@@ -50,7 +60,7 @@ func (rep *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Goal, t.Measured, t.Status)
 	}
 	tables := figures(r)
-	if rep.Scoped != nil {
+	if rep.hasScoped() {
 		tables = append(tables, scopedTable(r, rep.Scoped))
 	}
 	if len(rep.Scale) > 1 {
@@ -85,7 +95,7 @@ func (rep *Report) Markdown(w io.Writer) {
 	for _, t := range profileTables(r) {
 		writeTable(w, t, 3)
 	}
-	if rep.Scoped != nil {
+	if rep.hasScoped() {
 		writeScoped(w, r, rep.Scoped)
 	}
 	if len(rep.Scale) > 1 {

@@ -151,7 +151,7 @@ func RunSuite(ctx context.Context, self string, s Suite, prev *Report, command s
 		err = fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	if rep.Main == nil {
-		return rep, fmt.Errorf("no reference run to report: %v", err)
+		return rep, fmt.Errorf("no run to report: %v", err)
 	}
 	return rep, err
 }
@@ -189,6 +189,15 @@ func (s Suite) assemble(prev *Report, ran ranResults) *Report {
 	if s.runs(PartGrowth) || ran.reference != nil {
 		rep.Scale = s.mergeGrowth(prev, rep.Main, ran.growth)
 	}
+	if rep.Main == nil {
+		// No reference run (--parts growth or scoped alone): the figures
+		// in detail are the largest run's.
+		for _, r := range append([]*Result{rep.Scoped}, rep.Scale...) {
+			if r != nil && (rep.Main == nil || r.Config.Spec.Services >= rep.Main.Config.Spec.Services) {
+				rep.Main = r
+			}
+		}
+	}
 	return rep
 }
 
@@ -208,7 +217,7 @@ func (s Suite) mergeGrowth(prev *Report, main *Result, ran []*Result) []*Result 
 			}
 		}
 	}
-	if withMain {
+	if withMain && !slices.Contains(out, main) {
 		out = append(out, main)
 	}
 	return sortBySize(out)

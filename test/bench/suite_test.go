@@ -148,3 +148,15 @@ func loads(rs []*Result) []string {
 	}
 	return out
 }
+
+// TestAssembleGrowthAlone: --parts growth with no reference run reports
+// the largest size in detail, once per row.
+func TestAssembleGrowthAlone(t *testing.T) {
+	s := smallSuite()
+	s.Parts, s.Sizes = []string{PartGrowth}, []int{250, 4000}
+	small, big := fakeResult(250, 0, "1"), fakeResult(4000, 0, "2")
+	rep := s.assemble(nil, ranResults{growth: []*Result{big, small}})
+	if rep.Main != big || len(rep.Scale) != 2 || rep.Scale[0] != small || rep.Scale[1] != big {
+		t.Errorf("growth alone: main %d services, rows %v; want 4000 in detail and rows 250, 4000", rep.Main.Config.Spec.Services, loads(rep.Scale))
+	}
+}
