@@ -19,9 +19,11 @@ import (
 //
 // A return is a full collection, which costs about what marking the live
 // heap costs (hundreds of milliseconds of CPU at a large mesh). So it is
-// made once per burst, not once per quiet interval: a new return waits
-// until the process has allocated a burst's worth since the last one. An
-// idle process then costs one read of a few runtime counters per interval.
+// made only when memory can have been freed since the last one: the
+// process has allocated a burst's worth, or a collection has run (the
+// runtime's own, or the one it forces every two minutes, may find what
+// was dropped without allocating). An idle process then costs one read of
+// a few runtime counters per interval.
 
 // Returner decides when to return freed memory.
 type Returner struct {
@@ -35,9 +37,9 @@ type Returner struct {
 
 	lastAllocs uint64
 	// returnedAt is the bytes allocated since start right after the last
-	// return (0: none yet).
-	returnedAt uint64
-	samples    []metrics.Sample
+	// return (0: none yet), and cyclesAt the collections completed then.
+	returnedAt, cyclesAt uint64
+	samples              []metrics.Sample
 }
 
 // DefaultReturner returns 64 MiB or more once less than 16 MiB was
@@ -52,6 +54,8 @@ type heapStats struct {
 	allocs uint64
 	// live is what the last collection found reachable.
 	live uint64
+	// cycles is the collections completed since the process started.
+	cycles uint64
 	// free is heap memory still mapped that a collection and a release
 	// would give back: whole free spans, and the objects the last
 	// collection did not find live (garbage, or allocated since; a quiet
@@ -67,6 +71,7 @@ var heapMetrics = []string{
 	"/memory/classes/heap/free:bytes",
 	"/memory/classes/heap/objects:bytes",
 	"/gc/heap/live:bytes",
+	"/gc/cycles/total:gc-cycle",
 }
 
 // read takes one reading; the samples are reused, so an idle tick
@@ -79,13 +84,13 @@ func (r *Returner) read() heapStats {
 		}
 	}
 	metrics.Read(r.samples)
-	var v [4]uint64
+	var v [5]uint64
 	for i, x := range r.samples {
 		if x.Value.Kind() == metrics.KindUint64 {
 			v[i] = x.Value.Uint64()
 		}
 	}
-	h := heapStats{allocs: v[0], free: v[1], live: v[3]}
+	h := heapStats{allocs: v[0], free: v[1], live: v[3], cycles: v[4]}
 	if v[2] > v[3] {
 		h.free += v[2] - v[3]
 	}
@@ -99,14 +104,15 @@ func (r *Returner) read() heapStats {
 // grown by the live heap).
 func (r *Returner) burst(h heapStats) uint64 { return max(r.MinFree, h.live/2) }
 
-// due is the decision on one reading: a burst was allocated since the
-// last return, the process is quiet since the last reading and it holds
-// enough free memory.
+// due is the decision on one reading: memory can have been freed since
+// the last return (a burst was allocated, or a collection ran), the
+// process is quiet since the last reading and it holds enough free
+// memory.
 func (r *Returner) due(h heapStats) bool {
 	quiet := r.lastAllocs != 0 && h.allocs-r.lastAllocs <= r.QuietBytes
 	r.lastAllocs = h.allocs
-	burst := h.allocs-r.returnedAt >= r.burst(h)
-	return quiet && burst && h.free >= r.MinFree
+	freed := h.allocs-r.returnedAt >= r.burst(h) || h.cycles > r.cyclesAt
+	return quiet && freed && h.free >= r.MinFree
 }
 
 // Tick reads the heap and returns freed memory if it is due; it reports
@@ -116,9 +122,10 @@ func (r *Returner) Tick() bool {
 		return false
 	}
 	debug.FreeOSMemory()
-	// The next interval, and the next burst, count from after the return.
-	r.lastAllocs = r.read().allocs
-	r.returnedAt = r.lastAllocs
+	// The next interval, the next burst and the next collection count
+	// from after the return (whose own collection is among the cycles).
+	h := r.read()
+	r.lastAllocs, r.returnedAt, r.cyclesAt = h.allocs, h.allocs, h.cycles
 	return true
 }
 

@@ -36,30 +36,36 @@ func TestReturnerWaitsForQuietAndEnoughFree(t *testing.T) {
 // with free memory (say, a heap that cannot shrink further) do not start
 // another collection; a new burst's worth of allocation does.
 func TestReturnerWaitsForANewBurst(t *testing.T) {
-	r := &Returner{QuietBytes: 10, MinFree: 100, lastAllocs: 5000, returnedAt: 5000}
+	r := &Returner{QuietBytes: 10, MinFree: 100, lastAllocs: 5000, returnedAt: 5000, cyclesAt: 7}
 	steps := []struct {
 		h    heapStats
 		want bool
 		why  string
 	}{
-		{heapStats{allocs: 5005, free: 500, live: 40}, false, "quiet and free, but nothing allocated since the return"},
-		{heapStats{allocs: 5050, free: 500, live: 40}, false, "still less than MinFree allocated since the return"},
-		{heapStats{allocs: 9000, free: 500, live: 40}, false, "a new burst, still under way"},
-		{heapStats{allocs: 9005, free: 500, live: 40}, true, "the burst is over and its garbage is mapped"},
+		{heapStats{allocs: 5005, free: 500, live: 40, cycles: 7}, false, "quiet and free, but nothing allocated or collected since the return"},
+		{heapStats{allocs: 5050, free: 500, live: 40, cycles: 7}, false, "still less than MinFree allocated since the return"},
+		{heapStats{allocs: 9000, free: 500, live: 40, cycles: 7}, false, "a new burst, still under way"},
+		{heapStats{allocs: 9005, free: 500, live: 40, cycles: 7}, true, "the burst is over and its garbage is mapped"},
 	}
 	for _, s := range steps {
 		if got := r.due(s.h); got != s.want {
 			t.Errorf("%+v: due %v, want %v (%s)", s.h, got, s.want, s.why)
 		}
 	}
+	// A collection since the return may have found what was dropped
+	// without allocating.
+	r = &Returner{QuietBytes: 10, MinFree: 100, lastAllocs: 5000, returnedAt: 5000, cyclesAt: 7}
+	if !r.due(heapStats{allocs: 5005, free: 500, live: 40, cycles: 8}) {
+		t.Error("a collection since the return freed 500 bytes: not due, want due")
+	}
 	// A large live heap needs half of it allocated since the last return:
 	// returning more often would collect it more often than GOGC does.
-	r = &Returner{QuietBytes: 10, MinFree: 100, lastAllocs: 5300, returnedAt: 5000}
-	if r.due(heapStats{allocs: 5305, free: 500, live: 1000}) {
+	r = &Returner{QuietBytes: 10, MinFree: 100, lastAllocs: 5300, returnedAt: 5000, cyclesAt: 7}
+	if r.due(heapStats{allocs: 5305, free: 500, live: 1000, cycles: 7}) {
 		t.Error("305 bytes allocated since the return of a 1000-byte live heap: due, want not before 500")
 	}
 	r.lastAllocs = 5500
-	if !r.due(heapStats{allocs: 5505, free: 500, live: 1000}) {
+	if !r.due(heapStats{allocs: 5505, free: 500, live: 1000, cycles: 7}) {
 		t.Error("505 bytes allocated since the return of a 1000-byte live heap: not due, want due")
 	}
 }
@@ -147,4 +153,32 @@ func heapUnused() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/unused:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// keep holds memory live until the test drops it.
+var keep [][]byte
+
+// TestTickReturnsWhatACollectionFreed: memory dropped without allocating
+// anything (a large structure released while idle) is returned once a
+// collection has found it, with no new burst.
+func TestTickReturnsWhatACollectionFreed(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	for range 128 {
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	r := &Returner{QuietBytes: 4 << 20, MinFree: 32 << 20}
+	debug.FreeOSMemory()
+	r.Tick()
+	r.Tick() // whatever was free is returned; the 128 MiB is live
+	if r.Tick() {
+		t.Fatal("a third quiet tick with nothing new collected again")
+	}
+	keep = nil
+	if r.Tick() {
+		t.Fatal("collected before any collection found the dropped memory (nothing says it is free)")
+	}
+	runtime.GC() // the runtime's own, or its two-minute forced one
+	if !r.Tick() {
+		t.Errorf("the 128 MiB a collection freed was not returned (%d MiB free)", r.read().free>>20)
+	}
 }

@@ -389,9 +389,17 @@ func (w *phaseCPU) stop() CPUPhase {
 // steadyMemory reads the idle control plane's memory, keeping the peaks
 // already sampled, and the bench process's RSS beside it.
 func (r *Run) steadyMemory() error {
+	returns := r.cp.Returns()
 	m, err := r.cp.SteadyMemory()
 	if err != nil {
 		return err
+	}
+	// The collections SteadyMemory forces find what the control plane
+	// dropped while idle, as the runtime's two-minute forced collection
+	// does in a deployment; the steady RSS is what remains once the
+	// returner has had an interval to give that back.
+	if r.cp.awaitReturns(returns, returnWait) {
+		m.RSS, _ = r.cp.Status()
 	}
 	keep := r.res.Memory
 	m.PeakLive, m.PeakHeapInuse, m.PeakHeapAlloc = keep.PeakLive, keep.PeakHeapInuse, keep.PeakHeapAlloc

@@ -35,19 +35,22 @@ type MemoryReturn struct {
 // most returnWait.
 func (r *Run) awaitReturn(ctx context.Context) {
 	cpu := r.cp.startPhaseCPU("memory return", "")
-	start, before := time.Now(), r.cp.Returns()
+	start := time.Now()
 	m := &r.res.Return
-	for time.Since(start) < returnWait && ctx.Err() == nil {
-		if m.Returns = r.cp.Returns(); m.Returns > before {
-			m.Returned = true
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(250 * time.Millisecond):
+	m.Returned = r.cp.awaitReturns(r.cp.Returns(), returnWait)
+	m.Returns = r.cp.Returns()
+	m.After, m.CPU = time.Since(start), cpu.stop()
+}
+
+// awaitReturns waits until the control plane's returns pass before, for
+// at most d; it reports whether they did.
+func (p *ControlPlaneProcess) awaitReturns(before int, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		if p.Returns() > before {
+			return true
 		}
 	}
-	m.After, m.CPU = time.Since(start), cpu.stop()
+	return false
 }
 
 // memoryReturns reads the control plane's count of returns from
