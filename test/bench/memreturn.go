@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"time"
 
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -33,7 +32,7 @@ type MemoryReturn struct {
 
 // awaitReturn waits until the control plane has returned memory, for at
 // most returnWait.
-func (r *Run) awaitReturn(ctx context.Context) {
+func (r *Run) awaitReturn() {
 	cpu := r.cp.startPhaseCPU("memory return", "")
 	start := time.Now()
 	m := &r.res.Return
