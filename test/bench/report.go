@@ -63,7 +63,7 @@ func (rep *Report) Print(w io.Writer) {
 	if rep.hasScoped() {
 		tables = append(tables, scopedTable(r, rep.Scoped))
 	}
-	if len(rep.Scale) > 1 {
+	if len(rep.Scale) > 0 {
 		tables = append(tables, growthTable(rep.Scale))
 	}
 	for _, t := range tables {
@@ -98,7 +98,7 @@ func (rep *Report) Markdown(w io.Writer) {
 	if rep.hasScoped() {
 		writeScoped(w, r, rep.Scoped)
 	}
-	if len(rep.Scale) > 1 {
+	if len(rep.Scale) > 0 {
 		fmt.Fprintf(w, "## Growth with the mesh\n\n")
 		writeTable(w, growthTable(rep.Scale), 3)
 	}
