@@ -116,7 +116,15 @@ type ControlPlaneProcess struct {
 	exited     chan struct{}
 	mu         sync.Mutex // one request at a time
 	stopRSS    chan struct{}
+	// unanswered is closed once a request went unanswered for askWait:
+	// the process is then treated as gone, and a late answer is dropped.
+	unanswered chan struct{}
 }
+
+// askWait bounds the wait for one answer: a control plane that stops
+// answering must end the run with an error, not hang it. The longest
+// answer is the one to stop, after the process's own stopWait.
+const askWait = stopWait + time.Minute
 
 // SpawnControlPlane starts the control-plane process against the cluster
 // and waits until its xDS port is open. Log records go into sink; abort
@@ -171,6 +179,7 @@ func SpawnControlPlane(ctx context.Context, cl *Cluster, sink *captureSink, cfg 
 	p := &ControlPlaneProcess{
 		XDSAddress: set.XDSAddress, Started: started, cmd: cmd, pid: cmd.Process.Pid,
 		toChild: json.NewEncoder(reqW), replies: make(chan cpMessage), exited: make(chan struct{}), stopRSS: make(chan struct{}),
+		unanswered: make(chan struct{}),
 	}
 	go p.read(msgR, sink)
 	go func() { _ = cmd.Wait(); close(p.exited) }()
@@ -224,7 +233,10 @@ func (p *ControlPlaneProcess) read(r io.Reader, sink *captureSink) {
 		}
 		switch {
 		case m.Reply:
-			p.replies <- m
+			select {
+			case p.replies <- m:
+			case <-p.unanswered:
+			}
 		case m.Reconcile != nil:
 			sink.rec.addReconcile(*m.Reconcile)
 		case m.Rejection:
@@ -239,6 +251,11 @@ func (p *ControlPlaneProcess) read(r io.Reader, sink *captureSink) {
 func (p *ControlPlaneProcess) ask(req cpRequest) (cpMessage, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	select {
+	case <-p.unanswered:
+		return cpMessage{}, fmt.Errorf("the control-plane process stopped answering (%s not sent)", req.Op)
+	default:
+	}
 	if err := p.toChild.Encode(req); err != nil {
 		return cpMessage{}, fmt.Errorf("the control-plane process: %w", err)
 	}
@@ -250,6 +267,9 @@ func (p *ControlPlaneProcess) ask(req cpRequest) (cpMessage, error) {
 		return m, nil
 	case <-p.exited:
 		return cpMessage{}, fmt.Errorf("the control-plane process exited (%v)", p.cmd.ProcessState)
+	case <-time.After(askWait):
+		close(p.unanswered)
+		return cpMessage{}, fmt.Errorf("the control-plane process did not answer %s within %s", req.Op, askWait)
 	}
 }
 
