@@ -83,6 +83,8 @@ func TestManagerServesMonitoring(t *testing.T) {
 	waitFor(t, base+"/metrics", http.StatusOK,
 		fmt.Sprintf(`leader_election_master_status{name=%q} 1`, DefaultLeaderElectionID))
 	checkLease(t, mgr.GetAPIReader(), testNamespace, DefaultLeaderElectionID)
+	// Every replica runs the memory returner and counts its returns.
+	waitFor(t, base+"/metrics", http.StatusOK, "# TYPE "+MemoryReturnsMetric+" counter")
 
 	cancel()
 	select {

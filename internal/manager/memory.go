@@ -4,9 +4,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/sailplane/sailplane/internal/memlimit"
+	"github.com/sailplane/sailplane/internal/metrics"
 )
 
 // memoryReturnInterval is how often the returner looks for the end of a
@@ -14,16 +17,28 @@ import (
 // of the last push.
 const memoryReturnInterval = 5 * time.Second
 
+// MemoryReturnsMetric counts the returns of freed memory to the system:
+// about one per burst (a mass connect, a full reconcile at scale), none
+// while the control plane is idle.
+const MemoryReturnsMetric = "sailplane_memory_returns_total"
+
 // returnerRunnable gives a burst's freed memory back to the system on
 // every replica (see memlimit.Returner).
-type returnerRunnable struct{ r *memlimit.Returner }
+type returnerRunnable struct {
+	r       *memlimit.Returner
+	returns prometheus.Counter
+}
 
 func (returnerRunnable) NeedLeaderElection() bool { return false }
 
 func (x returnerRunnable) Start(ctx context.Context) error {
-	return x.r.Run(ctx, memoryReturnInterval)
+	return x.r.Run(ctx, memoryReturnInterval, x.returns.Inc)
 }
 
 func addMemoryReturner(m ctrlmanager.Manager) error {
-	return m.Add(returnerRunnable{r: memlimit.DefaultReturner()})
+	returns := metrics.Register(ctrlmetrics.Registry, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: MemoryReturnsMetric,
+		Help: "Times the control plane returned a burst's freed memory to the system at once (debug.FreeOSMemory).",
+	}))
+	return m.Add(returnerRunnable{r: memlimit.DefaultReturner(), returns: returns})
 }

@@ -15,8 +15,15 @@ import (
 // a burst (the heap has stopped growing: little was allocated over one
 // interval) while a large amount of freed memory is still mapped, and
 // then returns it all at once (debug.FreeOSMemory: one collection, then
-// the free pages are released). At steady state the control plane hardly
-// allocates, so the memory stays returned until the next burst.
+// the free pages are released).
+//
+// A return is a full collection, which costs about what marking the live
+// heap costs (hundreds of milliseconds of CPU at a large mesh). So it is
+// made only when memory can have been freed since the last one: the
+// process has allocated a burst's worth, or a collection has run (the
+// runtime's own, or the one it forces every two minutes, may find what
+// was dropped without allocating). An idle process then costs one read of
+// a few runtime counters per interval.
 
 // Returner decides when to return freed memory.
 type Returner struct {
@@ -24,10 +31,15 @@ type Returner struct {
 	// the process to count as quiet.
 	QuietBytes uint64
 	// MinFree is the freed-but-mapped memory worth returning; below it a
-	// forced collection costs more than it gives back.
+	// forced collection costs more than it gives back. It is also the
+	// least a burst allocates (see burst).
 	MinFree uint64
 
 	lastAllocs uint64
+	// returnedAt is the bytes allocated since start right after the last
+	// return (0: none yet), and cyclesAt the collections completed then.
+	returnedAt, cyclesAt uint64
+	samples              []metrics.Sample
 }
 
 // DefaultReturner returns 64 MiB or more once less than 16 MiB was
@@ -40,59 +52,87 @@ func DefaultReturner() *Returner {
 type heapStats struct {
 	// allocs is the bytes allocated since the process started.
 	allocs uint64
+	// live is what the last collection found reachable.
+	live uint64
+	// cycles is the collections completed since the process started.
+	cycles uint64
 	// free is heap memory still mapped that a collection and a release
-	// would give back: free and unused spans, and the objects the last
+	// would give back: whole free spans, and the objects the last
 	// collection did not find live (garbage, or allocated since; a quiet
-	// process allocates little, so it is garbage).
+	// process allocates little, so it is garbage). The unused slots of
+	// spans that still hold live objects are not counted: no return can
+	// give those back, and counting them made a fragmented heap look
+	// returnable on every quiet interval.
 	free uint64
 }
 
-func readHeap() heapStats {
-	s := []metrics.Sample{
-		{Name: "/gc/heap/allocs:bytes"},
-		{Name: "/memory/classes/heap/free:bytes"},
-		{Name: "/memory/classes/heap/unused:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"},
-		{Name: "/gc/heap/live:bytes"},
+var heapMetrics = []string{
+	"/gc/heap/allocs:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/gc/heap/live:bytes",
+	"/gc/cycles/total:gc-cycle",
+}
+
+// read takes one reading; the samples are reused, so an idle tick
+// allocates nothing.
+func (r *Returner) read() heapStats {
+	if r.samples == nil {
+		r.samples = make([]metrics.Sample, len(heapMetrics))
+		for i, n := range heapMetrics {
+			r.samples[i].Name = n
+		}
 	}
-	metrics.Read(s)
-	v := make([]uint64, len(s))
-	for i, x := range s {
+	metrics.Read(r.samples)
+	var v [5]uint64
+	for i, x := range r.samples {
 		if x.Value.Kind() == metrics.KindUint64 {
 			v[i] = x.Value.Uint64()
 		}
 	}
-	h := heapStats{allocs: v[0], free: v[1] + v[2]}
-	if v[3] > v[4] {
-		h.free += v[3] - v[4]
+	h := heapStats{allocs: v[0], free: v[1], live: v[3], cycles: v[4]}
+	if v[2] > v[3] {
+		h.free += v[2] - v[3]
 	}
 	return h
 }
 
-// due is the decision on one reading: the process is quiet since the
-// last reading and holds enough free memory.
+// burst is how much the process must allocate after a return before the
+// next one: at least MinFree, and at least half the live heap, so that a
+// process allocating slowly is not collected much more often than the
+// runtime would collect it anyway (GOGC=100 collects once the heap has
+// grown by the live heap).
+func (r *Returner) burst(h heapStats) uint64 { return max(r.MinFree, h.live/2) }
+
+// due is the decision on one reading: memory can have been freed since
+// the last return (a burst was allocated, or a collection ran), the
+// process is quiet since the last reading and it holds enough free
+// memory.
 func (r *Returner) due(h heapStats) bool {
 	quiet := r.lastAllocs != 0 && h.allocs-r.lastAllocs <= r.QuietBytes
 	r.lastAllocs = h.allocs
-	return quiet && h.free >= r.MinFree
+	freed := h.allocs-r.returnedAt >= r.burst(h) || h.cycles > r.cyclesAt
+	return quiet && freed && h.free >= r.MinFree
 }
 
 // Tick reads the heap and returns freed memory if it is due; it reports
 // whether it did.
 func (r *Returner) Tick() bool {
-	if !r.due(readHeap()) {
+	if !r.due(r.read()) {
 		return false
 	}
 	debug.FreeOSMemory()
-	// The forced collection allocates little, but start the next interval
-	// from after it.
-	r.lastAllocs = readHeap().allocs
+	// The next interval, the next burst and the next collection count
+	// from after the return (whose own collection is among the cycles).
+	h := r.read()
+	r.lastAllocs, r.returnedAt, r.cyclesAt = h.allocs, h.allocs, h.cycles
 	return true
 }
 
-// Run ticks every interval until ctx ends. It implements controller-
-// runtime's Runnable through manager.RunnableFunc at the caller.
-func (r *Returner) Run(ctx context.Context, interval time.Duration) error {
+// Run ticks every interval until ctx ends, calling returned (if not nil)
+// after each return. It implements controller-runtime's Runnable through
+// the caller.
+func (r *Returner) Run(ctx context.Context, interval time.Duration, returned func()) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -100,7 +140,9 @@ func (r *Returner) Run(ctx context.Context, interval time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			r.Tick()
+			if r.Tick() && returned != nil {
+				returned()
+			}
 		}
 	}
 }

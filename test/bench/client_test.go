@@ -113,8 +113,17 @@ func TestProfileSplitsByRole(t *testing.T) {
 	}
 }
 
+// spin burns d of this process's CPU time (not wall time: on a loaded
+// machine the spinning goroutine may get a fraction of the wall clock,
+// and the profile samples CPU time).
+//
 //go:noinline
 func spin(d time.Duration) {
-	for end := time.Now().Add(d); time.Now().Before(end); {
+	for end := processCPU() + d; processCPU() < end; {
+		for i := 0; i < 1e5; i++ {
+			spinSink += i
+		}
 	}
 }
+
+var spinSink int

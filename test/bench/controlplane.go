@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -79,7 +78,7 @@ func StartControlPlane(ctx context.Context, set cpSettings, sink *captureSink) (
 	go pprof.Do(runCtx, pprof.Labels(roleLabel, roleControlPlane), func(ctx context.Context) {
 		cp.done <- mgr.Start(ctx)
 	})
-	if err := waitListening(ctx, set.XDSAddress, 30*time.Second); err != nil {
+	if err := waitListening(ctx, set.XDSAddress, startWait); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -92,8 +91,8 @@ func (cp *ControlPlane) Stop() error {
 	select {
 	case err := <-cp.done:
 		return err
-	case <-time.After(30 * time.Second):
-		return errors.New("the control plane did not stop within 30s")
+	case <-time.After(stopWait):
+		return fmt.Errorf("the control plane did not stop within %s", stopWait)
 	}
 }
 

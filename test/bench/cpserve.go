@@ -109,6 +109,8 @@ func (h *cpHandler) handle(req cpRequest) cpMessage {
 	case opAuth:
 		a := readAuthCounts()
 		m.Auth = &a
+	case opReturns:
+		m.Count = memoryReturns()
 	case opHooks:
 		m.Hooks = h.cp.Hooks.take()
 	case opStop:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sailplane/sailplane/internal/defaults"
+	"github.com/sailplane/sailplane/internal/manager"
 )
 
 // table is a titled table of the report.
@@ -139,12 +140,24 @@ func idleTable(r *Result) table {
 	return kv("Idle CPU and memory", "The control plane runs in a process of its own (the operator's view: /proc/PID/status and /proc/PID/stat of that process); the simulated proxies and the harness run in the bench process, reported beside it. Heap figures are the control-plane process's Go heap.",
 		[]string{"control-plane RSS steady / peak (VmRSS / VmHWM)", mib(m.RSS) + " / " + mib(m.HWM)},
 		[]string{"bench process RSS steady / peak (proxies, harness)", mib(m.BenchRSS) + " / " + mib(m.BenchHWM)},
+		[]string{"the start-up's freed memory returned to the system (" + manager.MemoryReturnsMetric + "), before the idle window", returned(r.Return)},
 		[]string{"idle CPU: control-plane process / bench process", fmt.Sprintf("%.3f / %.3f cores over %s", r.Idle.Cores(), r.Idle.benchCores(), dur(r.Idle.Wall))},
 		[]string{"peak live heap (reachable at the last collection)", mib(m.PeakLive)},
 		[]string{"peak heap in use / allocated (with garbage)", mib(m.PeakHeapInuse) + " / " + mib(m.PeakHeapAlloc)},
 		[]string{"steady heap in use / allocated (idle)", mib(m.SteadyHeapInuse) + " / " + mib(m.SteadyHeapAlloc)},
 		[]string{"live heap after GC", mib(m.LiveHeap)},
 		[]string{"bench process heap in use before the control plane started", mib(m.BeforeControlPlane)})
+}
+
+func returned(m MemoryReturn) string {
+	if m.After == 0 {
+		return "not waited for"
+	}
+	cost := fmt.Sprintf("control-plane CPU in the wait %s", dur(m.CPU.Process))
+	if !m.Returned {
+		return fmt.Sprintf("no return within %s (%d since start; nothing worth returning, or the heap not quiet); %s", dur(m.After), m.Returns, cost)
+	}
+	return fmt.Sprintf("returned %s after the start-up was idle (%d returns since start); %s", dur(m.After), m.Returns, cost)
 }
 
 func holdersTable(r *Result) table {
@@ -210,7 +223,7 @@ func injectionTable(r *Result) table {
 func cpuTable(r *Result) table {
 	t := table{title: "CPU by phase", note: "The control-plane process's CPU from its /proc/PID/stat, split by its CPU profile: control plane is the manager's goroutines, runtime the unlabelled rest (mostly the garbage collector's background workers). The bench process (simulated proxies, harness) beside it, from /proc/self/stat.",
 		headers: []string{"phase", "wall", "control-plane process CPU", "cores", "control plane", "runtime", "bench process CPU"}}
-	for _, c := range []CPUPhase{r.Converge.CPU, r.Idle, r.VS.CPU, r.Endpoints.CPU, r.Churn.CPU, r.Injection.CPU} {
+	for _, c := range []CPUPhase{r.Converge.CPU, r.Return.CPU, r.Idle, r.VS.CPU, r.Endpoints.CPU, r.Churn.CPU, r.Injection.CPU} {
 		if c.Name == "" {
 			continue
 		}

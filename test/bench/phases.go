@@ -135,6 +135,7 @@ func (r *Run) idle(ctx context.Context) error {
 		r.res.Converge.StatusWritten = time.Since(r.cp.Started)
 	}
 	r.fleet.Compact()
+	r.awaitReturn()
 	cpu := r.cp.startPhaseCPU("idle", r.cfg.CPUProfile)
 	select {
 	case <-ctx.Done():

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -8,13 +9,37 @@ import (
 	"time"
 )
 
-// Report is what a `make bench` invocation prints and writes: one run's
-// figures, and with --scale the growth over several sizes.
+// Report is what a `make bench` invocation prints and writes: the
+// reference run's figures, the scoped run beside it, and the growth over
+// several sizes.
 type Report struct {
-	// Main is the run whose figures and targets are reported.
+	// Main is the reference run, whose figures and targets are reported.
 	Main *Result
-	// Scale holds every size's run, smallest first, when --scale was given.
+	// Scoped is the reference mesh with every workload's Sidecar (nil:
+	// not run).
+	Scoped *Result `json:",omitempty"`
+	// Scale holds every growth size's run, smallest first (the reference
+	// run among them).
 	Scale []*Result
+}
+
+// goalRuns are the runs the goals table judges, with their column names.
+func (rep *Report) goalRuns() ([]*Result, []string) {
+	runs, names := []*Result{rep.Main}, []string{runName(rep.Main)}
+	if rep.hasScoped() {
+		runs, names = append(runs, rep.Scoped), append(names, runName(rep.Scoped))
+	}
+	return runs, names
+}
+
+// hasScoped: a scoped run to set beside the main one.
+func (rep *Report) hasScoped() bool { return rep.Scoped != nil && rep.Scoped != rep.Main }
+
+func runName(r *Result) string {
+	if r.Config.Spec.Scoped > 0 {
+		return fmt.Sprintf("scoped (%d services per Sidecar)", r.Config.Spec.Scoped)
+	}
+	return "reference, unscoped"
 }
 
 // Print writes the report as plain-text tables.
@@ -25,16 +50,20 @@ func (rep *Report) Print(w io.Writer) {
 	if r.Aborted != "" {
 		fmt.Fprintf(tw, "ABORTED: %s\n", r.Aborted)
 	}
-	fmt.Fprintln(tw, "\nGoal (issue 15)\tGoal\tMeasured\tStatus")
-	for _, t := range Goals(r) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Goal, t.Measured, t.Status)
+	g := rep.goalsTable()
+	fmt.Fprintf(tw, "\n%s\n", strings.Join(g.headers, "\t"))
+	for _, row := range g.rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	fmt.Fprintln(tw, "\nTarget (issue 7)\tGoal\tMeasured\tStatus")
 	for _, t := range rep.targets() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Goal, t.Measured, t.Status)
 	}
 	tables := figures(r)
-	if len(rep.Scale) > 1 {
+	if rep.hasScoped() {
+		tables = append(tables, scopedTable(r, rep.Scoped))
+	}
+	if len(rep.Scale) > 0 {
 		tables = append(tables, growthTable(rep.Scale))
 	}
 	for _, t := range tables {
@@ -54,10 +83,10 @@ func (rep *Report) Print(w io.Writer) {
 func (rep *Report) Markdown(w io.Writer) {
 	r := rep.Main
 	fmt.Fprintf(w, "# sailplane scale benchmark\n\n")
-	fmt.Fprintf(w, "Written by `make bench` (`test/bench`, `test/bench/cmd/sailbench`) from the run below; running it again overwrites this file. ")
+	fmt.Fprintf(w, "Written by `make bench` (`test/bench`, `test/bench/cmd/sailbench`) from one invocation: the reference run below, the same mesh scoped by Sidecars, and the growth table; running it again overwrites this file. ")
 	fmt.Fprintf(w, "The harness starts the real kube-apiserver and etcd (envtest), creates a synthetic mesh through the API server, runs the real control plane in a process of its own (`manager.New`: the ADS server, the mesh reconciler and the status writer, plus the injector through `webhook.Register`; the bench binary re-executed, so its RSS and CPU are what an operator sees) and connects simulated sidecars that speak ADS over loopback gRPC the way Envoy does (CDS and LDS wildcard, then EDS and RDS by name, every response ACKed), each authenticated on the control plane's TLS port with a service-account token bound to its pod.\n\n")
 	writeMachine(w, r)
-	writeGoals(w, r)
+	rep.writeGoals(w)
 	writeTargets(w, rep.targets())
 	fmt.Fprintf(w, "## Figures (%d services, %d proxies)\n\n", r.Config.Spec.Services, r.Config.Proxies)
 	for _, t := range figures(r) {
@@ -66,7 +95,10 @@ func (rep *Report) Markdown(w io.Writer) {
 	for _, t := range profileTables(r) {
 		writeTable(w, t, 3)
 	}
-	if len(rep.Scale) > 1 {
+	if rep.hasScoped() {
+		writeScoped(w, r, rep.Scoped)
+	}
+	if len(rep.Scale) > 0 {
 		fmt.Fprintf(w, "## Growth with the mesh\n\n")
 		writeTable(w, growthTable(rep.Scale), 3)
 	}
@@ -164,12 +196,30 @@ func writeProblems(w io.Writer, r *Result) {
 
 const methodNotes = `## How it measures
 
+- **One invocation, several runs.** ` + "`make bench`" + ` runs the reference mesh (--services, --proxies, unscoped), then the same mesh with every workload's Sidecar listing --scoped-run services, then each --scale size at --scale-proxies (the reference run is its own size's row), each run in a process of its own with a fresh API server. --parts runs some of them; with --from-json the others come from the saved results.
 - **Mesh.** N services over the namespaces, each with one HTTP port (http, 8080) and an EndpointSlice listing its two pods (addresses in 10.16.0.0/12; targetRef to the pod). A seeded share of the services (default 30%) are canaries: a DestinationRule with subsets v1/v2 and a VirtualService splitting traffic by weight (a third of them also route a header to v2 with a timeout and retries); their pods are v1 and v2, the others' two pods are replicas of v1. A group of identical proxies is therefore a Deployment, as in a real cluster.
 - **Proxies.** Proxy i speaks for pod i (node id ` + "`sidecar~IP~POD.NS~NS.svc.cluster.local`" + `); with more proxies than pods, the extra ones reuse pods under other IPs. Each asks the way Envoy does (CDS and LDS by wildcard, then EDS and RDS by name, over state of the world or Delta), with Envoy's HTTP/2 windows, and ACKs what it accepts. Like Envoy, a state-of-the-world proxy keeps the load assignments and route tables a response leaves out and drops those it stops asking for. Every proxy holds what it ACKed; responses are read off the wire (protowire over the received bytes), a resource is decoded only the first time any proxy sees its bytes, and resources and sets are interned by content, so holding 2000 configurations costs the process little.
 - **Authentication.** Every service has a ServiceAccount of its own (1000 at the reference mesh) and its pods run as it; the plaintext xDS port is off. Once the pods exist, the harness requests one token per proxy with TokenRequest (audience ` + "`istio-ca`" + `, bound to the proxy's pod by name and UID, 8 requests in parallel): that is set-up, as the kubelet's in a cluster, and is reported apart from the control plane's figures. The control plane starts with no CA and creates one; the proxies connect once it has published its root (ConfigMap ` + "`istio-ca-root-cert`" + `) in every mesh namespace, over TLS verified against that root with the server name ` + "`sailplane.sailplane-system.svc`" + `. The 16 connections are shared by proxies of many pods, so each stream carries its own token (per-RPC credentials on the stream). TokenReviews and workload certificates are the control plane's own counters (` + "`sailplane_xds_token_reviews_total`" + `, ` + "`sailplane_workload_certificates_issued_total`" + `), read from controller-runtime's metrics registry before the start and once the controller is idle. A stream ended with Unauthenticated or PermissionDenied is a refusal: refusals are counted per proxy, the start-up fails 5 s after the first one and the command exits non-zero. Pod churn recreates pods, which gives them new UIDs: their proxies are restarted, as a new pod's sidecar would be, with a token bound to the new pod (requested inside the churn's write) and the new address in the node id.
 - **Complete and consistent.** A proxy is complete when it has ACKed CDS, EDS, LDS and RDS and holds a load assignment for every EDS cluster and every route table its listeners name. Every ACKed state is also checked for a route or listener naming a cluster the proxy does not have.
 - **Changes.** One at a time, each after the mesh controller has been idle for 300 ms (workqueue depth and active workers from controller-runtime's metrics). A VirtualService change shifts the weights and renames the weighted route; a proxy has it when its route table holds the new name. An endpoint change adds an address to a service's EndpointSlice, the next removes it; a proxy has it when the load assignment holds (or no longer holds) the address. Pod churn deletes the pods and takes them out of their slices, then recreates them with new addresses and puts them back; a proxy has it when every affected load assignment lists the new addresses and none of the old. The affected proxies are the ones whose configuration includes the changed service. Timings run from the start of the write to the ACK.
-- **CPU and memory.** The control plane runs in its own process (the bench binary re-executed with ` + "`--control-plane`" + `, answering the bench process's requests over two pipes); the simulated proxies and the harness stay in the bench process and reach it over loopback only (xDS on its TLS port, admissions through the API server). Its CPU is read from /proc/PID/stat, its RSS from /proc/PID/status (VmRSS steady, VmHWM peak); each phase runs under a CPU profile inside that process, which splits its CPU into the manager's goroutines and the runtime's; its Go heap peaks are sampled there every 200 ms. The bench process's CPU and RSS are reported beside them. A run stops itself when either process's RSS passes --max-rss. The control plane runs with its defaults unless --memory-limit or --xds-push-budget-mib say otherwise.
-- **Idle and injection.** Idle CPU is measured once the controller is quiet and every VirtualService and DestinationRule has its status for its generation (how long that took is a start-up figure). The injection namespace is created, and its reconcile allowed to finish, before pod creations are timed; the time inside the webhook is measured around its handler.
+- **CPU and memory.** The control plane runs in its own process (the bench binary re-executed with ` + "`--control-plane`" + `, answering the bench process's requests over two pipes); the simulated proxies and the harness stay in the bench process and reach it over loopback only (xDS on its TLS port, admissions through the API server). Its CPU is read from /proc/PID/stat, its RSS from /proc/PID/status (VmRSS steady, VmHWM peak; the steady RSS is read after two forced collections, which stand for the runtime's two-minute forced one, and up to 11 s for the returner to give back what they found); each phase runs under a CPU profile inside that process, which splits its CPU into the manager's goroutines and the runtime's; its Go heap peaks are sampled there every 200 ms. The bench process's CPU and RSS are reported beside them. A run stops itself when the two processes' RSS together pass --max-rss (by default three quarters of the memory available when the invocation started). The control plane runs with its defaults unless --memory-limit or --xds-push-budget-mib say otherwise.
+- **Idle and injection.** Idle CPU is measured once the controller is quiet, every VirtualService and DestinationRule has its status for its generation (how long that took is a start-up figure) and the control plane has returned the start-up's freed memory to the system (` + "`sailplane_memory_returns_total`" + ` grew; at most 11 s is waited, and the wait's CPU is the "memory return" phase). The injection namespace is created, and its reconcile allowed to finish, before pod creations are timed; the time inside the webhook is measured around its handler.
 - **Budgets.** A kind of change stops starting new changes after --phase-budget (three always run); the table says how many were done.
 `
+
+// Failed is why the invocation must not pass: a run whose proxies the
+// control plane refused.
+func (rep *Report) Failed() error {
+	var errs []error
+	seen := map[*Result]bool{}
+	for _, r := range append([]*Result{rep.Main, rep.Scoped}, rep.Scale...) {
+		if r == nil || seen[r] {
+			continue
+		}
+		seen[r] = true
+		if err := r.Failed(); err != nil {
+			errs = append(errs, fmt.Errorf("%d services, %s: %w", r.Config.Spec.Services, scoping(r.Config.Spec.Scoped), err))
+		}
+	}
+	return errors.Join(errs...)
+}

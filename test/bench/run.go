@@ -60,6 +60,9 @@ type Result struct {
 	Setup       Setup
 	Translation Translation
 	Converge    Converge
+	// Return is the wait for the start-up's memory to be returned,
+	// before Idle.
+	Return      MemoryReturn
 	Idle        CPUPhase
 	Memory      Memory
 	ConfigSize  ConfigSize
@@ -182,8 +185,12 @@ func (r *Run) finish() {
 	}
 	if r.fleet != nil {
 		r.res.Consistency.fromFleet(r.fleet)
-		r.fleet.Close()
+		// The counters are read before the streams close: a metrics read
+		// racing 2000 stream closes has deadlocked the control plane's
+		// stream tracker (internal/xdsserver Tracker.closed holds its lock
+		// while deleting a metric series that a Gather is collecting).
 		r.res.Auth = r.cp.Auth().minus(r.authBefore)
+		r.fleet.Close()
 		if c := r.res.Consistency; c.RefusedProxies > 0 {
 			r.res.Errors = append(r.res.Errors, fmt.Sprintf("the control plane refused %d proxies (%d streams); the first: %s", c.RefusedProxies, c.Refusals, c.FirstRefusal))
 		}

@@ -8,37 +8,10 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
-
-// RunScale runs one benchmark per config, each in a process of its own
-// (a fresh API server, heap and RSS per size), and returns the results in
-// order; on a failure, the results so far. self is this program; the child
-// runs ChildFlag.
-func RunScale(ctx context.Context, self string, cfgs []Config, command string, log io.Writer) ([]*Result, error) {
-	dir, err := os.MkdirTemp("", "sailbench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	var out []*Result
-	for i, c := range cfgs {
-		if c.CPUProfile != "" {
-			c.CPUProfile = phaseFile(c.CPUProfile, fmt.Sprintf("%d-%d", c.Spec.Services, c.Proxies))
-		}
-		fmt.Fprintf(log, "=== %d services, %d proxies\n", c.Spec.Services, c.Proxies)
-		res, err := runChild(ctx, self, filepath.Join(dir, strconv.Itoa(i)), c, command, log)
-		if err != nil {
-			return out, fmt.Errorf("%d services, %d proxies: %w", c.Spec.Services, c.Proxies, err)
-		}
-		out = append(out, res)
-	}
-	return out, nil
-}
 
 // ChildFlag makes sailbench run one size from a JSON config and write the
 // JSON result.
@@ -103,24 +76,37 @@ func secs(d time.Duration) (float64, bool)   { return d.Seconds(), d > 0 }
 func millis(d time.Duration) (float64, bool) { return float64(d) / 1e6, d > 0 }
 func mibs(b uint64) (float64, bool)          { return float64(b) / (1 << 20), b > 0 }
 
+func p99(c Changes) (float64, bool) { return millis(summarize(c.All).P99) }
+
+func complete(c Converge) bool { return c.Proxies > 0 && c.Completed == c.Proxies }
+
+// growthMetrics are issue 15's figures first (what an operator sees),
+// then the ones that explain them.
 var growthMetrics = []growthMetric{
-	{"setup: objects created, s", func(r *Result) (float64, bool) { return secs(r.Setup.Took) }},
-	{"start-up: all proxies complete, s", func(r *Result) (float64, bool) {
-		return r.Converge.FromStart.Seconds(), r.Converge.Proxies > 0 && r.Converge.Completed == r.Converge.Proxies
+	{"control-plane RSS, peak (VmHWM), MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.HWM) }},
+	{"control-plane RSS, steady (VmRSS, idle), MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.RSS) }},
+	{"Go heap: peak live, MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.PeakLive) }},
+	{"Go heap: steady live, MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.LiveHeap) }},
+	{"Go heap: peak in use (with garbage), MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.PeakHeapInuse) }},
+	{"time to configure every proxy (from start), s", func(r *Result) (float64, bool) {
+		return r.Converge.FromStart.Seconds(), complete(r.Converge)
 	}},
+	{"control-plane CPU to configure (start until idle), s", func(r *Result) (float64, bool) {
+		return r.Converge.CPU.Process.Seconds(), complete(r.Converge) && r.Converge.CPU.Wall > 0
+	}},
+	{"endpoint change, p99 ms", func(r *Result) (float64, bool) { return p99(r.Endpoints) }},
+	{"VirtualService change, p99 ms", func(r *Result) (float64, bool) { return p99(r.VS) }},
+	{"config per proxy (median), KiB", func(r *Result) (float64, bool) {
+		return float64(r.ConfigSize.Median) / 1024, r.ConfigSize.Median > 0
+	}},
+	{"idle CPU, cores", func(r *Result) (float64, bool) { return r.Idle.Cores(), r.Idle.Wall > 0 }},
+	{"setup: objects created, s", func(r *Result) (float64, bool) { return secs(r.Setup.Took) }},
 	{"full reconcile, median s", func(r *Result) (float64, bool) { return secs(median(r.Converge.ReconcileTook)) }},
 	{"VirtualService change, p50 ms", func(r *Result) (float64, bool) { return millis(median(r.VS.All)) }},
 	{"endpoint change, p50 ms", func(r *Result) (float64, bool) { return millis(median(r.Endpoints.All)) }},
 	{"pod churn, p50 ms", func(r *Result) (float64, bool) { return millis(median(r.Churn.All)) }},
 	{"control-plane CPU per VirtualService change, s", func(r *Result) (float64, bool) {
 		return secs(perChange(r.VS.CPU.ByRole[roleControlPlane], r.VS.Done))
-	}},
-	{"idle CPU, cores", func(r *Result) (float64, bool) { return r.Idle.Cores(), r.Idle.Wall > 0 }},
-	{"peak live heap, MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.PeakLive) }},
-	{"steady live heap, MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.LiveHeap) }},
-	{"peak RSS, MiB", func(r *Result) (float64, bool) { return mibs(r.Memory.HWM) }},
-	{"config per proxy (median), KiB", func(r *Result) (float64, bool) {
-		return float64(r.ConfigSize.Median) / 1024, r.ConfigSize.Median > 0
 	}},
 	{"model.Build, ms", func(r *Result) (float64, bool) { return millis(r.Translation.ModelBuild) }},
 	{"mesh.Compute for every proxy, ms", func(r *Result) (float64, bool) { return millis(r.Translation.Compute) }},
@@ -130,10 +116,21 @@ var growthMetrics = []growthMetric{
 	{"live heap of one reconcile's result, MiB", func(r *Result) (float64, bool) { return mibs(r.Translation.Retained) }},
 }
 
+// growthRuns are the rows naming each run: its proxies, the machine's
+// load and how long it took.
+var growthRuns = []struct {
+	name  string
+	value func(*Result) string
+}{
+	{"simulated proxies", func(r *Result) string { return fmt.Sprint(r.Config.Proxies) }},
+	{"load average (1, 5, 15 min) at start → end", func(r *Result) string { return r.Machine.LoadAvg + " → " + r.LoadAtEnd }},
+	{"run took", func(r *Result) string { return dur(r.Took) }},
+}
+
 // growthTable reports each metric per size and its least-squares slope
 // per 1000 services.
 func growthTable(rs []*Result) table {
-	t := table{title: fmt.Sprintf("Growth: each metric per size at %d proxies, and its slope per 1000 services", rs[0].Config.Proxies), note: "Each size is a run of its own (same flags, its own API server and process). The sizes vary the services at a fixed number of proxies; a size that was stopped early (why follows) has empty cells for what it did not reach."}
+	t := table{title: fmt.Sprintf("Growth: each metric per size at %d proxies, and its slope per 1000 services", rs[0].Config.Proxies), note: "Each size is a run of its own (same flags, its own API server and processes; the reference run is its size's row). The sizes vary the services at a fixed number of proxies, unscoped; a size that was stopped early (why follows) has empty cells for what it did not reach."}
 	t.headers = []string{"metric"}
 	for _, r := range rs {
 		h := fmt.Sprintf("%d services", r.Config.Spec.Services)
@@ -144,9 +141,19 @@ func growthTable(rs []*Result) table {
 				t.note += " What fills the memory is what the heap target's explanation names (state per proxy and resource), with four times the resources per proxy."
 			}
 		}
+		if len(r.Errors) > 0 {
+			t.note += fmt.Sprintf(" The %d-service run's errors: %s.", r.Config.Spec.Services, strings.Join(r.Errors, "; "))
+		}
 		t.headers = append(t.headers, h)
 	}
 	t.headers = append(t.headers, "slope per 1000 services")
+	for _, g := range growthRuns {
+		row := []string{g.name}
+		for _, r := range rs {
+			row = append(row, g.value(r))
+		}
+		t.rows = append(t.rows, append(row, ""))
+	}
 	for _, m := range growthMetrics {
 		row := []string{m.name}
 		var xs, ys []float64

@@ -1,13 +1,16 @@
 // Command sailbench is `make bench`: sailplane's scale benchmark against
 // the real API server and the real control plane, with simulated
-// sidecars. It prints a report and writes docs/benchmarks.md. Flags and
-// wiring only; the benchmark lives in test/bench.
+// sidecars. One invocation runs the reference mesh, the same mesh scoped
+// by Sidecars and the growth sizes, prints the report and writes
+// docs/benchmarks.md. Flags and wiring only; the benchmark lives in
+// test/bench.
 package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -49,6 +52,9 @@ type options struct {
 	out          string
 	saveJSON     string
 	fromJSON     string
+	parts        string
+	partsSet     bool
+	scopedRun    int
 	scale        string
 	scaleProxies int
 	maxRSS       int
@@ -72,10 +78,10 @@ func parse(args []string) (*options, error) {
 	fs.IntVar(&c.InjectPods, "inject-pods", 500, "pods created through the injection webhook")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Second, "how long idle CPU is measured")
 	fs.DurationVar(&c.PhaseBudget, "phase-budget", 20*time.Second, "stop starting new changes of a kind after this long (3 always run)")
-	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "longest wait for the proxies or the control plane")
+	fs.DurationVar(&c.Timeout, "timeout", 20*time.Minute, "longest wait for the proxies or the control plane (generous: the 4000-service size on a loaded 2-core machine)")
 	fs.IntVar(&c.Sample, "sample", 20, "proxies whose whole configuration goes through xds.CheckConsistency")
 	fs.IntVar(&c.TranslateSample, "translate-sample", 30, "proxy groups translated directly to time xds.Generate")
-	fs.IntVar(&o.maxRSS, "max-rss-mib", 0, "stop the run when the control plane's (or the bench's) RSS passes this (0: half the memory available at start)")
+	fs.IntVar(&o.maxRSS, "max-rss-mib", 0, "stop a run when the control plane's and the bench process's RSS together pass this (0: three quarters of the memory available at start)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write each phase's CPU profile next to this path (bench.pprof → bench.converge.pprof, ...)")
 	fs.StringVar(&c.MemoryLimit, "memory-limit", "auto", "the control plane's --memory-limit (Go soft memory limit: auto, off or a size such as 1536MiB)")
 	fs.IntVar(&c.PushBudgetMiB, "xds-push-budget-mib", -1, "the control plane's --xds-push-budget-mib (-1: its default)")
@@ -83,12 +89,15 @@ func parse(args []string) (*options, error) {
 	fs.BoolVar(&c.Verbose, "verbose", false, "print the control plane's log")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.saveJSON, "save-json", "", "also save the results as JSON here")
-	fs.StringVar(&o.fromJSON, "from-json", "", "run nothing: print and write the report of results saved with --save-json")
-	fs.StringVar(&o.scale, "scale", "", `sizes to run one after the other, e.g. "250,1000,4000" (services), for the growth table`)
-	fs.IntVar(&o.scaleProxies, "scale-proxies", 0, "proxies in every --scale size (0: --proxies); the main figures still come from --services and --proxies")
+	fs.StringVar(&o.fromJSON, "from-json", "", "start from the results saved with --save-json: run only the --parts given (none by default), then print and write the report")
+	fs.StringVar(&o.parts, "parts", strings.Join(bench.AllParts, ","), "what to run: reference (--services, --proxies), scoped (the reference mesh with --scoped-run), growth (--scale)")
+	fs.IntVar(&o.scopedRun, "scoped-run", 10, "services each workload's Sidecar lists in the scoped run (0: no scoped run)")
+	fs.StringVar(&o.scale, "scale", "250,1000,4000", `the growth table's sizes (services), each a run of its own; the size of the reference run reuses it`)
+	fs.IntVar(&o.scaleProxies, "scale-proxies", 0, "proxies in every --scale size (0: --proxies)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.partsSet = o.partsSet || f.Name == "parts" })
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
@@ -98,7 +107,9 @@ func parse(args []string) (*options, error) {
 	c.Commit = bench.GitCommit()
 	c.MaxRSS = uint64(o.maxRSS) << 20
 	if o.maxRSS == 0 {
-		c.MaxRSS = memAvailable() / 2
+		// Room for the 4000-service size on a shared machine, with a
+		// quarter of what was free left to the others.
+		c.MaxRSS = memAvailable() / 4 * 3
 	}
 	return o, nil
 }
@@ -115,17 +126,25 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		command += " BENCH_ARGS='" + strings.Join(args, " ") + "'"
 	}
-	rep := &bench.Report{}
-	switch {
-	case o.fromJSON != "":
-		if err := load(o.fromJSON, rep); err != nil {
+	suite, err := o.suite()
+	if err != nil {
+		return err
+	}
+	var prev *bench.Report
+	if o.fromJSON != "" {
+		prev = &bench.Report{}
+		if err := load(o.fromJSON, prev); err != nil {
 			return err
 		}
-	case o.scale == "":
-		rep.Main = bench.Execute(ctx, o.cfg, command, os.Stderr)
-	default:
-		if err := runScale(ctx, o, command, rep); err != nil {
-			return err
+	}
+	rep, runErr := prev, error(nil)
+	if len(suite.Parts) > 0 {
+		rep, runErr = bench.RunSuite(ctx, os.Args[0], suite, prev, command, os.Stderr)
+		if rep == nil || rep.Main == nil {
+			return runErr
+		}
+		if runErr != nil {
+			fmt.Fprintln(os.Stderr, "sailbench:", runErr)
 		}
 	}
 	rep.Print(os.Stdout)
@@ -135,7 +154,7 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	if o.out == "" {
-		return rep.Main.Failed()
+		return errors.Join(runErr, rep.Failed())
 	}
 	var md bytes.Buffer
 	rep.Markdown(&md)
@@ -146,7 +165,34 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", o.out)
-	return rep.Main.Failed()
+	return errors.Join(runErr, rep.Failed())
+}
+
+// suite is what the flags ask to run. With --from-json nothing runs
+// unless --parts names it.
+func (o *options) suite() (bench.Suite, error) {
+	s := bench.Suite{Reference: o.cfg, Scoped: o.scopedRun, GrowthProxies: o.cfg.Proxies}
+	if o.scaleProxies > 0 {
+		s.GrowthProxies = o.scaleProxies
+	}
+	if o.fromJSON == "" || o.partsSet {
+		parts, err := bench.ParseParts(o.parts)
+		if err != nil {
+			return s, err
+		}
+		s.Parts = parts
+	}
+	if o.fromJSON == "" && len(s.Parts) == 0 {
+		return s, fmt.Errorf("--parts %q names nothing to run", o.parts)
+	}
+	if strings.TrimSpace(o.scale) != "" {
+		sizes, err := parseSizes(o.scale)
+		if err != nil {
+			return s, err
+		}
+		s.Sizes = sizes
+	}
+	return s, nil
 }
 
 func save(path string, rep *bench.Report) error {
@@ -181,41 +227,6 @@ func parseSizes(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// runScale runs every --scale size, and the main size first unless it is
-// one of them.
-func runScale(ctx context.Context, o *options, command string, rep *bench.Report) error {
-	sizes, err := parseSizes(o.scale)
-	if err != nil {
-		return err
-	}
-	proxies := o.cfg.Proxies
-	if o.scaleProxies > 0 {
-		proxies = o.scaleProxies
-	}
-	cfgs, main := []bench.Config{}, -1
-	for _, n := range sizes {
-		c := o.cfg
-		c.Spec.Services, c.Proxies = n, proxies
-		if n == o.cfg.Spec.Services && proxies == o.cfg.Proxies {
-			main = len(cfgs)
-		}
-		cfgs = append(cfgs, c)
-	}
-	first := 0
-	if main < 0 {
-		cfgs, main, first = append([]bench.Config{o.cfg}, cfgs...), 0, 1
-	}
-	results, err := bench.RunScale(ctx, os.Args[0], cfgs, command, os.Stderr)
-	if len(results) <= main {
-		return err
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "sailbench:", err)
-	}
-	rep.Main, rep.Scale = results[main], results[min(first, len(results)):]
-	return nil
 }
 
 func memAvailable() uint64 {
