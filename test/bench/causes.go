@@ -58,7 +58,7 @@ func reviewWait(c Converge) string {
 }
 
 func vsCause(r *Result) string {
-	ran := fmt.Sprintf("%s ran %s (%s).%s", plural(r.VS.Done, "VirtualService change"), plural(r.VS.FullReconciles, "full reconcile"), durList(r.VS.ReconcileTook), twice(r.VS))
+	ran := fmt.Sprintf("%s ran %s and %s (%s).%s", plural(r.VS.Done, "VirtualService change"), plural(r.VS.RulesReconciles, "rules-path reconcile"), plural(r.VS.FullReconciles, "full reconcile"), durList(r.VS.ReconcileTook), twice(r.VS))
 	return strings.Join(nonEmpty(ran, translated(r.Translation), stages(r.VS.CPU)), " ")
 }
 

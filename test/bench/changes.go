@@ -25,9 +25,11 @@ type Changes struct {
 	Writes []time.Duration
 	// FullReconciles and EndpointReconciles ran during the phase.
 	FullReconciles, EndpointReconciles int
-	ReconcileTook                      []time.Duration
-	CPU                                CPUPhase
-	Error                              string
+	// RulesReconciles took the VirtualService/DestinationRule path.
+	RulesReconciles int
+	ReconcileTook   []time.Duration
+	CPU             CPUPhase
+	Error           string
 }
 
 // change is one edit and how to see it arrive.
@@ -83,10 +85,15 @@ func (r *Run) repeat(ctx context.Context, kind string, n int, next func(i int) c
 	res.CPU = cpu.stop()
 	res.Affected = medianInt(affected)
 	for _, rc := range r.sink.reconcilesSince(since) {
-		if rc.Full {
+		switch rc.Kind {
+		case "full":
 			res.FullReconciles++
-		} else {
+		case "rules":
+			res.RulesReconciles++
+		case "endpoints":
 			res.EndpointReconciles++
+		default:
+			continue // proxies joining (pods churned) are not the change's reconciles
 		}
 		res.ReconcileTook = append(res.ReconcileTook, rc.Took)
 	}

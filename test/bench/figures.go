@@ -69,6 +69,7 @@ func startupTable(r *Result) table {
 		[]string{"per proxy, from start (p50 / p99)", fmt.Sprintf("%s / %s over %d proxies", dur(c.PerProxy.P50), dur(c.PerProxy.P99), c.PerProxy.N)},
 		[]string{"first reconcile began, from start (caches filled from the API server)", dur(c.FirstReconcile)},
 		[]string{"full reconciles until idle", fmt.Sprintf("%d (%s)", c.FullReconciles, durList(c.ReconcileTook))},
+		[]string{"proxy joins until idle (configured from the last reconcile)", fmt.Sprintf("%d (%s)", c.Joins, durList(c.JoinTook))},
 		[]string{"status of every VirtualService and DestinationRule written, from start", statusWrittenOr(c)},
 		[]string{"proxy groups translated per reconcile", fmt.Sprint(c.Groups)},
 		[]string{"CPU from start until idle: control-plane process / bench process (proxies, harness)", fmt.Sprintf("%s / %s over %s", dur(c.CPU.Process), dur(c.CPU.Bench), dur(c.CPU.Wall))})
@@ -120,7 +121,7 @@ func changesTable(r *Result) table {
 		title: "Changes: time until every affected proxy ACKed",
 		note:  "Per change, the time from the write to the last affected proxy's ACK; percentiles are over the changes (nearest rank: with 20 changes p99 is the maximum). Per proxy pools every affected proxy's delay. CPU per change is the phase's CPU (including the follow-up work until the controller is idle) divided by the changes.",
 		headers: []string{"change", "done", "affected proxies", "p50", "p90", "p99", "max", "per proxy p50 / p99",
-			"write", "CPU per change: control-plane process / bench process", "reconciles: full / endpoints"},
+			"write", "CPU per change: control-plane process / bench process", "reconciles: full / rules / endpoints"},
 	}
 	for _, c := range []struct {
 		name string
@@ -130,7 +131,7 @@ func changesTable(r *Result) table {
 		t.rows = append(t.rows, []string{c.name, fmt.Sprintf("%d of %d", c.ch.Done, c.ch.Requested), fmt.Sprint(c.ch.Affected),
 			dur(s.P50), dur(s.P90), dur(s.P99), dur(s.Max), dur(pp.P50) + " / " + dur(pp.P99), dur(median(c.ch.Writes)),
 			dur(perChange(c.ch.CPU.Process, c.ch.Done)) + " / " + dur(perChange(c.ch.CPU.Bench, c.ch.Done)),
-			fmt.Sprintf("%d / %d", c.ch.FullReconciles, c.ch.EndpointReconciles)})
+			fmt.Sprintf("%d / %d / %d", c.ch.FullReconciles, c.ch.RulesReconciles, c.ch.EndpointReconciles)})
 	}
 	return t
 }

@@ -11,8 +11,11 @@ import (
 
 // Reconcile is one run of the mesh reconciler, as it logs it.
 type Reconcile struct {
-	At      time.Time
-	Full    bool // false: the endpoints-only fast path
+	At   time.Time
+	Full bool // false: a fast path (Kind says which)
+	// Kind is "full", "rules" (VirtualService/DestinationRule path),
+	// "endpoints" or "join" (proxies joined to the last reconcile).
+	Kind    string
 	Took    time.Duration
 	Groups  int
 	Proxies int
@@ -67,6 +70,9 @@ func (l *logRecord) addError(e string) {
 	}
 }
 
+// reconcileKinds names the reconciler's log messages' paths.
+var reconcileKinds = map[string]string{"mesh reconciled": "full", "endpoints reconciled": "endpoints", "rules reconciled": "rules", "proxies joined": "join"}
+
 func newCaptureSink(verbose io.Writer) *captureSink {
 	return &captureSink{rec: &logRecord{}, verbose: verbose}
 }
@@ -81,8 +87,8 @@ func (s *captureSink) Info(level int, msg string, kv ...any) {
 		fmt.Fprintf(s.verbose, "%s %s: %s %v\n", time.Now().Format("15:04:05.000"), s.name, msg, kv)
 	}
 	switch msg {
-	case "mesh reconciled", "endpoints reconciled":
-		r := Reconcile{At: time.Now(), Full: msg == "mesh reconciled"}
+	case "mesh reconciled", "endpoints reconciled", "rules reconciled", "proxies joined":
+		r := Reconcile{At: time.Now(), Full: msg == "mesh reconciled", Kind: reconcileKinds[msg]}
 		for i := 0; i+1 < len(kv); i += 2 {
 			switch kv[i] {
 			case "took":

@@ -23,7 +23,11 @@ type Converge struct {
 	// PerProxy: each proxy's completion, from the start.
 	PerProxy       Summary
 	FullReconciles int
-	ReconcileTook  []time.Duration
+	// Joins configured proxies that connected from the last reconcile
+	// (no cache read, no model build); JoinTook is how long each took.
+	Joins         int
+	JoinTook      []time.Duration
+	ReconcileTook []time.Duration
 	// FirstReconcile is when the first reconcile began, after start: before
 	// it the control plane is starting (its caches filling from the API
 	// server).
@@ -88,11 +92,15 @@ func (r *Run) converge(ctx context.Context) error {
 		if i == 0 {
 			c.FirstReconcile = rc.At.Add(-rc.Took).Sub(cp.Started)
 		}
+		c.Groups = max(c.Groups, rc.Groups)
+		if rc.Kind == "join" {
+			c.Joins, c.JoinTook = c.Joins+1, append(c.JoinTook, rc.Took)
+			continue
+		}
 		if rc.Full {
 			c.FullReconciles++
 		}
 		c.ReconcileTook = append(c.ReconcileTook, rc.Took)
-		c.Groups = max(c.Groups, rc.Groups)
 	}
 	return waitErr
 }
