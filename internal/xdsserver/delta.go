@@ -53,24 +53,7 @@ func (p *port) serveDelta(g grpc.ServerStream, defaultType string) error {
 	if err := p.cb.OnDeltaStreamOpen(g.Context(), x.id, defaultType); err != nil {
 		return err
 	}
-	reqs := receive[discoveryv3.DeltaDiscoveryRequest](p.ctx, g)
-	for {
-		select {
-		case <-p.ctx.Done():
-			return nil
-		case <-x.kick:
-			if err := x.pushAll(); err != nil {
-				return err
-			}
-		case req, ok := <-reqs:
-			if !ok {
-				return nil
-			}
-			if err := x.handle(req); err != nil {
-				return err
-			}
-		}
-	}
+	return serveLoop[discoveryv3.DeltaDiscoveryRequest](p.ctx, g, x.kick, x.pushAll, x.handle)
 }
 
 // handle records a request's subscription changes and answers what the

@@ -67,24 +67,7 @@ func (p *port) serveSotW(g grpc.ServerStream, defaultType string) error {
 	if err := p.cb.OnStreamOpen(g.Context(), x.id, defaultType); err != nil {
 		return err
 	}
-	reqs := receive[discoveryv3.DiscoveryRequest](p.ctx, g)
-	for {
-		select {
-		case <-p.ctx.Done():
-			return nil
-		case <-x.kick:
-			if err := x.pushAll(); err != nil {
-				return err
-			}
-		case req, ok := <-reqs:
-			if !ok {
-				return nil
-			}
-			if err := x.handle(req); err != nil {
-				return err
-			}
-		}
-	}
+	return serveLoop[discoveryv3.DiscoveryRequest](p.ctx, g, x.kick, x.pushAll, x.handle)
 }
 
 // handle checks and records a request, then answers it if the proxy lacks

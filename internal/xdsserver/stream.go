@@ -126,6 +126,34 @@ func receive[T any, P interface {
 	return out
 }
 
+// serveLoop runs one stream until it ends: each request is handled as it
+// arrives, and a kick (a new snapshot for the stream's node) pushes what
+// the proxy lacks. Requests and pushes take turns on this goroutine, so a
+// stream's state needs no lock of its own.
+func serveLoop[T any, P interface {
+	*T
+	proto.Message
+}](ctx context.Context, g grpc.ServerStream, kick <-chan struct{}, push func() error, handle func(P) error) error {
+	reqs := receive[T, P](ctx, g)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-kick:
+			if err := push(); err != nil {
+				return err
+			}
+		case req, ok := <-reqs:
+			if !ok {
+				return nil
+			}
+			if err := handle(req); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // pushOrder is the order a stream's types are looked at after a change:
 // what others depend on first (secrets, then clusters and their load
 // assignments, then listeners and their routes).
