@@ -151,6 +151,21 @@ func (t *Tracker) join(p *ProxyStatus, info streamInfo) error {
 	return nil
 }
 
+// adoptNewerPod takes the identity of a stream that proved the same
+// service account for another pod (a pod recreated under its name, whose
+// old proxy's stream has not closed yet): its token was checked against
+// the pod the informers hold now, so it names the live pod. Keeping the old
+// pod's UID would leave the proxy unconfigured, matched to a pod that is
+// gone. It reports whether the identity changed (callers hold t.mu).
+func (p *ProxyStatus) adoptNewerPod(ident *identity.Identity) bool {
+	if ident == nil || p.ident == nil || ident.PodUID == p.ident.PodUID {
+		return false
+	}
+	id := *ident
+	p.ident, p.Identity = &id, id.String()
+	return true
+}
+
 // request records a (possibly first) request on a stream, or refuses a
 // stream that would share a proxy with one of another port or identity.
 func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVersion string, isNack bool, subscribed []string) error {
@@ -168,12 +183,17 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 	}
 	info := t.openStreams[streamKey]
 	p, known := t.proxies[id]
+	// renewed is set when a stream of a recreated pod joins the proxy a
+	// stream of the old pod still holds open: the proxy is then
+	// configured again, as the new pod (see adoptNewerPod).
+	renewed := false
 	if known {
 		if _, joined := t.streams[streamKey]; !joined {
 			if err := t.join(p, info); err != nil {
 				t.mu.Unlock()
 				return err
 			}
+			renewed = p.adoptNewerPod(info.ident)
 		}
 	} else {
 		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}, Subscribed: map[string][]string{}}
@@ -239,7 +259,7 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		p.Subscribed[typeURL] = subscribed
 		t.mu.Unlock()
 	}
-	if !known && onNew != nil {
+	if (!known || renewed) && onNew != nil {
 		onNew(node)
 	}
 	if known && changed && onSubscribe != nil {
