@@ -66,7 +66,7 @@ func TestEncodedResponseHoldsRoomUntilFreed(t *testing.T) {
 // written.
 func TestSharedBodyCountsOnce(t *testing.T) {
 	b := newPushBudget(4*budgetFrom, time.Minute)
-	enc := &encoded{body: make([]byte, 2*budgetFrom), budget: b}
+	enc := &encoded{parts: [][]byte{make([]byte, budgetFrom), make([]byte, budgetFrom)}, n: 2 * budgetFrom, budget: b}
 	c := newWireCodec(b)
 	one, _ := c.Marshal(&outgoing{enc: enc, nonce: "1", nonceField: sotwNonce})
 	two, _ := c.Marshal(&outgoing{enc: enc, nonce: "2", nonceField: sotwNonce})

@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // Every stream answered the same content gets the same bytes: a response
@@ -15,9 +16,15 @@ import (
 // wire are the encodings, not a copy per stream.
 
 // encoded is one response body: every field but the nonce. It is never
-// written after it is made.
+// written after it is made. Its bytes are parts in order: small pieces
+// encoded for it (versions, tags, lengths) and, between them, each
+// resource's marshalled bytes as the builder made them, referenced rather
+// than copied. A listener set is distinct per group, but its listeners are
+// mostly the same protos as other groups': referencing their bytes makes a
+// body cost its framing, not its size.
 type encoded struct {
-	body []byte
+	parts [][]byte
+	n     int // len of all parts
 	// version is the response's version_info (SotW) or
 	// system_version_info (Delta); size the bytes of its resources, for
 	// pilot_xds_config_size_bytes.
@@ -44,13 +51,20 @@ type outgoing struct {
 // wire is the message as gRPC writes it: the shared body, read-only and
 // never handed to a pool, then the nonce.
 func (o *outgoing) wire() mem.BufferSlice {
-	tail := mem.SliceBuffer(appendString(nil, o.nonceField, o.nonce))
 	e := o.enc
-	if e.budget == nil || len(e.body) < budgetFrom {
-		return mem.BufferSlice{mem.SliceBuffer(e.body), tail}
+	out := make(mem.BufferSlice, 0, len(e.parts)+1)
+	for _, p := range e.parts {
+		out = append(out, mem.SliceBuffer(p))
 	}
+	out = append(out, mem.SliceBuffer(appendString(nil, o.nonceField, o.nonce)))
+	if e.budget == nil || e.n < budgetFrom || len(e.parts) == 0 {
+		return out
+	}
+	// One part carries the send's accounting: gRPC frees it once the
+	// message is on the wire.
 	e.hold()
-	return mem.BufferSlice{mem.NewBuffer(&e.body, inFlight{e}), tail}
+	out[0] = mem.NewBuffer(&e.parts[0], inFlight{e})
+	return out
 }
 
 // hold counts one more send of the body; the first of a batch of sends
@@ -63,7 +77,7 @@ func (e *encoded) hold() {
 	if !first {
 		return
 	}
-	r := e.budget.take(len(e.body))
+	r := e.budget.take(e.n)
 	e.mu.Lock()
 	e.release = r
 	e.mu.Unlock()
@@ -97,45 +111,77 @@ func (p inFlight) Put(*[]byte) { p.e.done() }
 
 // encSotW encodes a state-of-the-world response body.
 func encSotW(typeURL, version string, items []*item) *encoded {
-	n := stringSize(sotwVersion, version) + stringSize(sotwTypeURL, typeURL)
+	var w partWriter
 	size := 0
+	w.small = appendString(w.small, sotwVersion, version)
 	for _, it := range items {
 		s, _ := anySize(it.any)
-		n += embeddedSize(sotwResources, s)
+		w.small = appendLen(w.small, sotwResources, s)
+		w.any(it.any)
 		size += len(it.any.GetValue())
 	}
-	b := make([]byte, 0, n)
-	b = appendString(b, sotwVersion, version)
-	for _, it := range items {
-		s, _ := anySize(it.any)
-		b = appendAny(appendLen(b, sotwResources, s), it.any)
-	}
-	b = appendString(b, sotwTypeURL, typeURL)
-	return &encoded{body: b, version: version, size: size}
+	w.small = appendString(w.small, sotwTypeURL, typeURL)
+	return w.done(version, size)
 }
 
 // encDelta encodes a Delta response body.
 func encDelta(typeURL, version string, items []*item, removed []string) *encoded {
-	n := stringSize(deltaVersion, version) + stringSize(deltaTypeURL, typeURL)
+	var w partWriter
 	size := 0
+	w.small = appendString(w.small, deltaVersion, version)
 	for _, it := range items {
-		s, _ := resourceSize(it.delta)
-		n += embeddedSize(deltaResources, s)
+		r := it.delta
+		s, _ := resourceSize(r)
+		w.small = appendString(appendLen(w.small, deltaResources, s), resVersion, r.Version)
+		if r.Resource != nil {
+			as, _ := anySize(r.Resource)
+			w.small = appendLen(w.small, resResource, as)
+			w.any(r.Resource)
+		}
+		w.small = appendString(w.small, resName, r.Name)
 		size += len(it.any.GetValue())
 	}
+	w.small = appendString(w.small, deltaTypeURL, typeURL)
 	for _, name := range removed {
-		n += embeddedSize(deltaRemoved, len(name))
+		w.small = append(appendLen(w.small, deltaRemoved, len(name)), name...) // repeated: empty names are written too
 	}
-	b := make([]byte, 0, n)
-	b = appendString(b, deltaVersion, version)
-	for _, it := range items {
-		b = appendResource(b, it.delta)
+	return w.done(version, size)
+}
+
+// partWriter assembles a body's parts: what it encodes goes to small, and
+// each Any's value is a part of its own, the builder's bytes.
+type partWriter struct {
+	parts [][]byte
+	small []byte
+	from  int // start in small of the piece not yet a part
+	n     int
+}
+
+// any writes an Any's fields, its value by reference.
+func (w *partWriter) any(a *anypb.Any) {
+	w.small = appendString(w.small, anyTypeURL, a.TypeUrl)
+	if len(a.Value) == 0 {
+		return
 	}
-	b = appendString(b, deltaTypeURL, typeURL)
-	for _, name := range removed {
-		b = append(appendLen(b, deltaRemoved, len(name)), name...) // repeated: empty names are written too
+	w.small = appendLen(w.small, anyValue, len(a.Value))
+	w.cut()
+	w.parts = append(w.parts, a.Value)
+	w.n += len(a.Value)
+}
+
+// cut makes what small holds since the last cut a part. The part is capped
+// at its length, so later writes to small never reach it.
+func (w *partWriter) cut() {
+	if len(w.small) > w.from {
+		w.parts = append(w.parts, w.small[w.from:len(w.small):len(w.small)])
+		w.n += len(w.small) - w.from
 	}
-	return &encoded{body: b, version: version, size: size}
+	w.from = len(w.small)
+}
+
+func (w *partWriter) done(version string, size int) *encoded {
+	w.cut()
+	return &encoded{parts: w.parts, n: w.n, version: version, size: size}
 }
 
 // encKey names a distinct response content: what the stream holds (from,
@@ -205,7 +251,7 @@ func (c *encodings) get(key encKey, build func() *encoded) *encoded {
 		c.mu.Lock()
 		e.enc = enc // under the lock: rotate reads it
 		if enc != nil {
-			c.bytes += int64(len(enc.body))
+			c.bytes += int64(enc.n)
 		}
 		c.mu.Unlock()
 	})
@@ -228,7 +274,7 @@ func (c *encodings) rotate() {
 	c.bytes = 0
 	for _, e := range c.prev {
 		if e.enc != nil {
-			c.bytes += int64(len(e.enc.body))
+			c.bytes += int64(e.enc.n)
 		}
 	}
 }
