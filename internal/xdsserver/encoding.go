@@ -25,6 +25,9 @@ import (
 type encoded struct {
 	parts [][]byte
 	n     int // len of all parts
+	// own is the bytes of the parts encoded for this body (the rest are
+	// the builder's): what caching the body costs.
+	own int
 	// version is the response's version_info (SotW) or
 	// system_version_info (Delta); size the bytes of its resources, for
 	// pilot_xds_config_size_bytes.
@@ -57,13 +60,20 @@ func (o *outgoing) wire() mem.BufferSlice {
 		out = append(out, mem.SliceBuffer(p))
 	}
 	out = append(out, mem.SliceBuffer(appendString(nil, o.nonceField, o.nonce)))
-	if e.budget == nil || e.n < budgetFrom || len(e.parts) == 0 {
+	if e.budget == nil || e.n < budgetFrom {
 		return out
 	}
 	// One part carries the send's accounting: gRPC frees it once the
-	// message is on the wire.
-	e.hold()
-	out[0] = mem.NewBuffer(&e.parts[0], inFlight{e})
+	// message is on the wire. gRPC frees small buffers without telling
+	// their pool, so the part must be a large one; a body made only of
+	// small parts is not counted (its bytes are the builder's, held anyway).
+	for i, p := range e.parts {
+		if !mem.IsBelowBufferPoolingThreshold(cap(p)) {
+			e.hold()
+			out[i] = mem.NewBuffer(&e.parts[i], inFlight{e})
+			break
+		}
+	}
 	return out
 }
 
@@ -111,7 +121,9 @@ func (p inFlight) Put(*[]byte) { p.e.done() }
 
 // encSotW encodes a state-of-the-world response body.
 func encSotW(typeURL, version string, items []*item) *encoded {
-	var w partWriter
+	// Sized up front: a part is a piece of small, so a small that grew
+	// would keep each array it outgrew alive.
+	w := partWriter{small: make([]byte, 0, 2*len(typeURL)+len(version)+16+len(items)*(len(typeURL)+24))}
 	size := 0
 	w.small = appendString(w.small, sotwVersion, version)
 	for _, it := range items {
@@ -126,7 +138,14 @@ func encSotW(typeURL, version string, items []*item) *encoded {
 
 // encDelta encodes a Delta response body.
 func encDelta(typeURL, version string, items []*item, removed []string) *encoded {
-	var w partWriter
+	n := 2*len(typeURL) + len(version) + 16
+	for _, it := range items {
+		n += len(typeURL) + len(it.delta.Version) + len(it.delta.Name) + 40
+	}
+	for _, name := range removed {
+		n += len(name) + 8
+	}
+	w := partWriter{small: make([]byte, 0, n)}
 	size := 0
 	w.small = appendString(w.small, deltaVersion, version)
 	for _, it := range items {
@@ -181,7 +200,7 @@ func (w *partWriter) cut() {
 
 func (w *partWriter) done(version string, size int) *encoded {
 	w.cut()
-	return &encoded{parts: w.parts, n: w.n, version: version, size: size}
+	return &encoded{parts: w.parts, n: w.n, own: len(w.small), version: version, size: size}
 }
 
 // encKey names a distinct response content: what the stream holds (from,
@@ -218,9 +237,10 @@ type encEntry struct {
 	enc  *encoded
 }
 
-// maxEncodingBytes bounds the cache. Cluster, route and load assignment
-// bodies are shared by whole namespaces; listener bodies are one per group
-// (their inbound half), which at 1000 services is some tens of MiB.
+// maxEncodingBytes bounds the cache by what bodies hold of their own (their
+// framing; the resources' bytes are the builder's). Cluster, route and
+// load assignment bodies are shared by whole namespaces; listener bodies
+// are one per group (their inbound half).
 const maxEncodingBytes = 256 << 20
 
 func newEncodings(budget *pushBudget, max int64) *encodings {
@@ -251,7 +271,7 @@ func (c *encodings) get(key encKey, build func() *encoded) *encoded {
 		c.mu.Lock()
 		e.enc = enc // under the lock: rotate reads it
 		if enc != nil {
-			c.bytes += int64(enc.n)
+			c.bytes += int64(enc.own)
 		}
 		c.mu.Unlock()
 	})
@@ -274,7 +294,7 @@ func (c *encodings) rotate() {
 	c.bytes = 0
 	for _, e := range c.prev {
 		if e.enc != nil {
-			c.bytes += int64(e.enc.n)
+			c.bytes += int64(e.enc.own)
 		}
 	}
 }
