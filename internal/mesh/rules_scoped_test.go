@@ -3,14 +3,12 @@ package mesh_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/mesh"
-	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
 )
@@ -220,7 +218,7 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 				}
 				kept += keptClusters(last.Resources[n.ID], got.Resources[n.ID])
 			}
-			if w, g := statusText(want.Model.Status), statusText(got.Model.Status); w != g {
+			if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
 				t.Fatalf("seed %d step %d (%s): status differs\nfull:\n%s\nscoped:\n%s\nrules:\n%s", seq, step, did, w, g, state.yaml())
 			}
 			last = got
@@ -247,19 +245,4 @@ func keptClusters(before, after *xds.Resources) int {
 		}
 	}
 	return n
-}
-
-// statusText is every object's problems, each object's sorted (Compute
-// gathers them from its translations in no fixed order).
-func statusText(st *model.Status) string {
-	var out []string
-	for _, ref := range st.Objects() {
-		var probs []string
-		for _, p := range st.Problems(ref) {
-			probs = append(probs, model.FormatProblem(ref, p))
-		}
-		sort.Strings(probs)
-		out = append(out, ref.String()+": "+strings.Join(probs, " | "))
-	}
-	return strings.Join(out, "\n")
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -73,6 +74,23 @@ func (s *Status) Lines() []string {
 		}
 	}
 	return out
+}
+
+// Canonical renders every object seen, each with its problems sorted, one
+// object a line: the same text for the same status however its problems
+// were gathered (Compute adds them from its translations in no fixed
+// order), so two computations' statuses compare as strings.
+func (s *Status) Canonical() string {
+	var out []string
+	for _, ref := range s.Objects() {
+		var probs []string
+		for _, p := range s.problems[ref] {
+			probs = append(probs, FormatProblem(ref, p))
+		}
+		sort.Strings(probs)
+		out = append(out, ref.String()+": "+strings.Join(probs, " | "))
+	}
+	return strings.Join(out, "\n")
 }
 
 // FormatProblem renders one problem.

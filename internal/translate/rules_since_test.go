@@ -3,8 +3,6 @@ package translate
 import (
 	"fmt"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -13,7 +11,6 @@ import (
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/mesh"
-	"github.com/sailplane/sailplane/internal/model"
 )
 
 // ruleEdit is one VirtualService or DestinationRule change applied to
@@ -158,7 +155,7 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 				for _, n := range nodes {
 					sameResources(t, what, want.Resources[n.ID], got.Resources[n.ID])
 				}
-				if w, g := statusOf(want.Model.Status), statusOf(got.Model.Status); w != g {
+				if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
 					t.Errorf("%s: status differs\nfull:\n%s\nscoped:\n%s", what, w, g)
 				}
 			}
@@ -189,19 +186,4 @@ func caseNodes(t *testing.T, in string, h caseHeader) []mesh.Node {
 		n.Metadata = &structpb.Struct{Fields: map[string]*structpb.Value{mesh.MetaGenerator: structpb.NewStringValue(mesh.GeneratorGRPC)}}
 	}
 	return []mesh.Node{n}
-}
-
-// statusOf is every object's problems, each object's sorted: Compute
-// gathers them from its translations in no fixed order.
-func statusOf(st *model.Status) string {
-	var out []string
-	for _, ref := range st.Objects() {
-		var probs []string
-		for _, p := range st.Problems(ref) {
-			probs = append(probs, model.FormatProblem(ref, p))
-		}
-		sort.Strings(probs)
-		out = append(out, ref.String()+"\n  "+strings.Join(probs, "\n  "))
-	}
-	return strings.Join(out, "\n")
 }

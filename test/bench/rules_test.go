@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/console"
 	"github.com/sailplane/sailplane/internal/mesh"
-	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
@@ -100,7 +98,7 @@ func TestRulesSinceOverGeneratedMesh(t *testing.T) {
 					t.Fatalf("seed %d step %d (%s), %s: %s differs from the full translation", seed, step, did, n.ID, d)
 				}
 			}
-			if w, g := problemsText(want.Model.Status), problemsText(got.Model.Status); w != g {
+			if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
 				t.Fatalf("seed %d step %d (%s): status differs\nfull:\n%s\nscoped:\n%s", seed, step, did, w, g)
 			}
 			b, last = next, got
@@ -140,19 +138,6 @@ func msgList[T proto.Message](in []T) []proto.Message {
 		out[i] = m
 	}
 	return out
-}
-
-func problemsText(st *model.Status) string {
-	var out []string
-	for _, ref := range st.Objects() {
-		var probs []string
-		for _, p := range st.Problems(ref) {
-			probs = append(probs, model.FormatProblem(ref, p))
-		}
-		sort.Strings(probs)
-		out = append(out, ref.String()+": "+strings.Join(probs, " | "))
-	}
-	return strings.Join(out, "\n")
 }
 
 // BenchmarkRuleChange is one VirtualService weight change and one
