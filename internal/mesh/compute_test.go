@@ -3,8 +3,6 @@ package mesh_test
 import (
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
@@ -32,25 +30,8 @@ func TestComputeEqualsTranslatingEachProxy(t *testing.T) {
 	for i, n := range nodes {
 		want := xds.Generate(alone, bench.ProxyFor(alone, m.Pods[i]))
 		got := res.Resources[n.ID]
-		if !sameResources(got, want) {
+		if !got.Equal(want) {
 			t.Fatalf("%s: Compute's resources differ from translating the proxy alone", n.ID)
 		}
 	}
-}
-
-func sameResources(a, b *xds.Resources) bool {
-	return same(a.Listeners, b.Listeners) && same(a.Routes, b.Routes) && same(a.Clusters, b.Clusters) &&
-		same(a.Endpoints, b.Endpoints) && same(a.Secrets, b.Secrets)
-}
-
-func same[T proto.Message](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !proto.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -120,7 +120,7 @@ func sameResult(a, b *mesh.Result, nodes []mesh.Node) error {
 		if ra == nil {
 			continue
 		}
-		if !sameResources(ra, rb) {
+		if !ra.Equal(rb) {
 			return fmt.Errorf("%s: resources differ from Compute's", n.ID)
 		}
 		for _, o := range nodes[:i] {

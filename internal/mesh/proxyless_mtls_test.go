@@ -149,7 +149,7 @@ func TestProxylessEndpointChangeRetranslates(t *testing.T) {
 	if c := clusterNamed(fast.Resources[node.ID], cart); c.GetTransportSocket() != nil {
 		t.Errorf("an unmeshed cart endpoint joined: want plaintext, got %v", c.GetTransportSocket())
 	}
-	if full := mesh.Compute(after, []mesh.Node{node}); !sameResources(fast.Resources[node.ID], full.Resources[node.ID]) {
+	if full := mesh.Compute(after, []mesh.Node{node}); !fast.Resources[node.ID].Equal(full.Resources[node.ID]) {
 		t.Error("the fast path's resources differ from a full Compute's")
 	}
 }

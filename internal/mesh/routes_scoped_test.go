@@ -3,11 +3,8 @@ package mesh_test
 import (
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/mesh"
-	"github.com/sailplane/sailplane/internal/xds"
 )
 
 // scopedRoutesMesh: scoped-1 and open in namespace app; scoped-1's Sidecar
@@ -97,32 +94,8 @@ func TestRoutesOnlyDeclinesAScopeChange(t *testing.T) {
 	}
 	full = mesh.Compute(timed, nodes)
 	for _, n := range nodes {
-		if !sameAll(full.Resources[n.ID], fast.Resources[n.ID]) {
+		if !full.Resources[n.ID].Equal(fast.Resources[n.ID]) {
 			t.Errorf("%s: the routes-only path differs from the full translation", n.ID)
 		}
 	}
-}
-
-func sameAll(a, b *xds.Resources) bool {
-	eq := func(x, y []proto.Message) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !proto.Equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return eq(msgs(a.Clusters), msgs(b.Clusters)) && eq(msgs(a.Endpoints), msgs(b.Endpoints)) &&
-		eq(msgs(a.Listeners), msgs(b.Listeners)) && eq(msgs(a.Routes), msgs(b.Routes)) && eq(msgs(a.Secrets), msgs(b.Secrets))
-}
-
-func msgs[T proto.Message](list []T) []proto.Message {
-	out := make([]proto.Message, len(list))
-	for i, m := range list {
-		out[i] = m
-	}
-	return out
 }

@@ -213,7 +213,7 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 			}
 			taken++
 			for _, n := range nodes {
-				if !sameAll(want.Resources[n.ID], got.Resources[n.ID]) {
+				if !want.Resources[n.ID].Equal(got.Resources[n.ID]) {
 					t.Fatalf("seed %d step %d (%s), %s: the scoped path differs from the full translation\nrules:\n%s", seq, step, did, n.ID, state.yaml())
 				}
 				kept += keptClusters(last.Resources[n.ID], got.Resources[n.ID])

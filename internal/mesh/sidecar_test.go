@@ -139,7 +139,7 @@ func TestComputeEqualsTranslatingEachProxyUnderSidecars(t *testing.T) {
 	res := mesh.Compute(b, nodes)
 	alone := model.Build(b)
 	for i, n := range nodes {
-		if !sameResources(res.Resources[n.ID], xds.Generate(alone, bench.ProxyFor(alone, m.Pods[i]))) {
+		if !res.Resources[n.ID].Equal(xds.Generate(alone, bench.ProxyFor(alone, m.Pods[i]))) {
 			t.Fatalf("%s: Compute's resources differ from translating the proxy alone", n.ID)
 		}
 	}

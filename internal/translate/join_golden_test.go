@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -16,7 +15,6 @@ import (
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
-	"github.com/sailplane/sailplane/internal/xds"
 )
 
 // TestJoinMatchesComputeOnGoldenCases: on every golden case, proxies
@@ -117,7 +115,7 @@ func sameJoined(a, b *mesh.Result, nodes []mesh.Node) error {
 		if ra == nil {
 			continue
 		}
-		if !equalResources(ra, rb) {
+		if !ra.Equal(rb) {
 			return fmt.Errorf("%s: resources differ from Compute's", n.ID)
 		}
 		for _, o := range nodes[:i] {
@@ -127,23 +125,6 @@ func sameJoined(a, b *mesh.Result, nodes []mesh.Node) error {
 		}
 	}
 	return nil
-}
-
-func equalResources(a, b *xds.Resources) bool {
-	return equalList(a.Listeners, b.Listeners) && equalList(a.Routes, b.Routes) && equalList(a.Clusters, b.Clusters) &&
-		equalList(a.Endpoints, b.Endpoints) && equalList(a.Secrets, b.Secrets)
-}
-
-func equalList[T proto.Message](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !proto.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // missingLines are the lines of want that got lacks.
