@@ -67,7 +67,8 @@ func TestEncodedResponseHoldsRoomUntilFreed(t *testing.T) {
 func TestSharedBodyCountsOnce(t *testing.T) {
 	b := newPushBudget(4*budgetFrom, time.Minute)
 	// As a real body: small framing first, then a resource's large bytes.
-	enc := &encoded{parts: [][]byte{make([]byte, 10), make([]byte, 2*budgetFrom-10)}, n: 2 * budgetFrom, budget: b}
+	enc := assemble(make([]byte, 10), []*chunk{{parts: [][]byte{make([]byte, 2*budgetFrom-10)}}}, nil, "", 0)
+	enc.budget = b
 	c := newWireCodec(b)
 	one, _ := c.Marshal(&outgoing{enc: enc, nonce: "1", nonceField: sotwNonce})
 	two, _ := c.Marshal(&outgoing{enc: enc, nonce: "2", nonceField: sotwNonce})

@@ -179,7 +179,7 @@ func (x *deltaStream) response(t int, st *deltaType, set *typeSet) *encoded {
 		if len(changed) == 0 && len(removed) == 0 {
 			return nil
 		}
-		return encDelta(typeURLs[t], set.version, changed, removed)
+		return encDelta(x.p.cache.enc.chunks, typeURLs[t], set.version, changed, removed)
 	}
 	if st.dev != nil {
 		return x.p.cache.enc.own(build())

@@ -16,17 +16,17 @@ import (
 // wire are the encodings, not a copy per stream.
 
 // encoded is one response body: every field but the nonce. It is never
-// written after it is made. Its bytes are parts in order: small pieces
-// encoded for it (versions, tags, lengths) and, between them, each
-// resource's marshalled bytes as the builder made them, referenced rather
-// than copied. A listener set is distinct per group, but its listeners are
-// mostly the same protos as other groups': referencing their bytes makes a
-// body cost its framing, not its size.
+// written after it is made. Its bytes are parts in order: its own framing
+// (version, type, removed names) around the chunks of its resources (see
+// chunks.go), which it shares with every body holding the same runs.
 type encoded struct {
 	parts [][]byte
-	n     int // len of all parts
-	// own is the bytes of the parts encoded for this body (the rest are
-	// the builder's): what caching the body costs.
+	// bufs is parts as gRPC takes them, made once: a stream's message
+	// copies this slice, not one conversion per part per send.
+	bufs mem.BufferSlice
+	n    int // len of all parts
+	// own is what the body holds of its own (its framing and part
+	// lists; the chunks are the chunk cache's): what caching it costs.
 	own int
 	// version is the response's version_info (SotW) or
 	// system_version_info (Delta); size the bytes of its resources, for
@@ -55,10 +55,8 @@ type outgoing struct {
 // never handed to a pool, then the nonce.
 func (o *outgoing) wire() mem.BufferSlice {
 	e := o.enc
-	out := make(mem.BufferSlice, 0, len(e.parts)+1)
-	for _, p := range e.parts {
-		out = append(out, mem.SliceBuffer(p))
-	}
+	out := make(mem.BufferSlice, len(e.bufs), len(e.bufs)+1)
+	copy(out, e.bufs)
 	out = append(out, mem.SliceBuffer(appendString(nil, o.nonceField, o.nonce)))
 	if e.budget == nil || e.n < budgetFrom {
 		return out
@@ -119,70 +117,85 @@ func (p inFlight) Get(n int) *[]byte {
 
 func (p inFlight) Put(*[]byte) { p.e.done() }
 
-// encSotW encodes a state-of-the-world response body.
-func encSotW(typeURL, version string, items []*item) *encoded {
-	// Sized up front: a part is a piece of small, so a small that grew
-	// would keep each array it outgrew alive.
-	w := partWriter{small: make([]byte, 0, 2*len(typeURL)+len(version)+16+len(items)*(len(typeURL)+24))}
-	size := 0
-	w.small = appendString(w.small, sotwVersion, version)
-	for _, it := range items {
-		s, _ := anySize(it.any)
-		w.small = appendLen(w.small, sotwResources, s)
-		w.any(it.any)
-		size += len(it.any.GetValue())
-	}
-	w.small = appendString(w.small, sotwTypeURL, typeURL)
-	return w.done(version, size)
+// encSotW encodes a state-of-the-world response body, its resources in
+// chunks of cc (nil: referenced one by one).
+func encSotW(cc *chunkCache, typeURL, version string, items []*item) *encoded {
+	head := appendString(nil, sotwVersion, version)
+	tail := appendString(nil, sotwTypeURL, typeURL)
+	return assemble(head, cc.chunks(sotwEntry, items), tail, version, valueBytes(items))
 }
 
 // encDelta encodes a Delta response body.
-func encDelta(typeURL, version string, items []*item, removed []string) *encoded {
-	n := 2*len(typeURL) + len(version) + 16
-	for _, it := range items {
-		n += len(typeURL) + len(it.delta.Version) + len(it.delta.Name) + 40
-	}
+func encDelta(cc *chunkCache, typeURL, version string, items []*item, removed []string) *encoded {
+	head := appendString(nil, deltaVersion, version)
+	n := len(typeURL) + 8
 	for _, name := range removed {
 		n += len(name) + 8
 	}
-	w := partWriter{small: make([]byte, 0, n)}
-	size := 0
-	w.small = appendString(w.small, deltaVersion, version)
-	for _, it := range items {
-		r := it.delta
-		s, _ := resourceSize(r)
-		w.small = appendString(appendLen(w.small, deltaResources, s), resVersion, r.Version)
-		if r.Resource != nil {
-			as, _ := anySize(r.Resource)
-			w.small = appendLen(w.small, resResource, as)
-			w.any(r.Resource)
-		}
-		w.small = appendString(w.small, resName, r.Name)
-		size += len(it.any.GetValue())
-	}
-	w.small = appendString(w.small, deltaTypeURL, typeURL)
+	tail := appendString(make([]byte, 0, n), deltaTypeURL, typeURL)
 	for _, name := range removed {
-		w.small = append(appendLen(w.small, deltaRemoved, len(name)), name...) // repeated: empty names are written too
+		tail = append(appendLen(tail, deltaRemoved, len(name)), name...) // repeated: empty names are written too
 	}
-	return w.done(version, size)
+	return assemble(head, cc.chunks(deltaEntry, items), tail, version, valueBytes(items))
 }
 
-// partWriter assembles a body's parts: what it encodes goes to small, and
-// each Any's value is a part of its own, the builder's bytes.
+// assemble makes a body of its framing and its resources' chunks.
+func assemble(head []byte, chunks []*chunk, tail []byte, version string, size int) *encoded {
+	count := 2
+	for _, c := range chunks {
+		count += len(c.parts)
+	}
+	e := &encoded{parts: make([][]byte, 0, count), version: version, size: size}
+	add := func(p []byte) {
+		if len(p) > 0 {
+			e.parts = append(e.parts, p)
+			e.n += len(p)
+		}
+	}
+	add(head)
+	for _, c := range chunks {
+		for _, p := range c.parts {
+			add(p)
+		}
+	}
+	add(tail)
+	e.bufs = make(mem.BufferSlice, len(e.parts))
+	for i, p := range e.parts {
+		e.bufs[i] = mem.SliceBuffer(p)
+	}
+	e.own = len(head) + len(tail) + 40*len(e.parts) // a part and its buffer
+	return e
+}
+
+func valueBytes(items []*item) int {
+	n := 0
+	for _, it := range items {
+		n += len(it.any.GetValue())
+	}
+	return n
+}
+
+// partWriter assembles parts: what it encodes goes to small, and an Any's
+// value of refFrom bytes or more is a part of its own, the builder's bytes.
 type partWriter struct {
-	parts [][]byte
-	small []byte
-	from  int // start in small of the piece not yet a part
-	n     int
+	parts   [][]byte
+	small   []byte
+	from    int // start in small of the piece not yet a part
+	n       int
+	refFrom int
 }
 
-// any writes an Any's fields, its value by reference.
+// any writes an Any's fields, its value copied or referenced.
 func (w *partWriter) any(a *anypb.Any) {
 	w.small = appendString(w.small, anyTypeURL, a.TypeUrl)
 	if len(a.Value) == 0 {
 		return
 	}
 	w.small = appendLen(w.small, anyValue, len(a.Value))
+	if len(a.Value) < w.refFrom {
+		w.small = append(w.small, a.Value...)
+		return
+	}
 	w.cut()
 	w.parts = append(w.parts, a.Value)
 	w.n += len(a.Value)
@@ -196,11 +209,6 @@ func (w *partWriter) cut() {
 		w.n += len(w.small) - w.from
 	}
 	w.from = len(w.small)
-}
-
-func (w *partWriter) done(version string, size int) *encoded {
-	w.cut()
-	return &encoded{parts: w.parts, n: w.n, own: len(w.small), version: version, size: size}
 }
 
 // encKey names a distinct response content: what the stream holds (from,
@@ -226,6 +234,7 @@ const (
 // streams asking for the same content wait for one encoding.
 type encodings struct {
 	budget    *pushBudget
+	chunks    *chunkCache
 	mu        sync.Mutex
 	cur, prev map[encKey]*encEntry
 	bytes     int64
@@ -244,7 +253,7 @@ type encEntry struct {
 const maxEncodingBytes = 256 << 20
 
 func newEncodings(budget *pushBudget, max int64) *encodings {
-	return &encodings{budget: budget, max: max, cur: map[encKey]*encEntry{}, prev: map[encKey]*encEntry{}}
+	return &encodings{budget: budget, chunks: newChunkCache(maxChunkBytes), max: max, cur: map[encKey]*encEntry{}, prev: map[encKey]*encEntry{}}
 }
 
 // get returns the body for key, made by build once; nil (nothing to
@@ -288,6 +297,7 @@ func (c *encodings) own(e *encoded) *encoded {
 
 // rotate drops the bodies no stream asked for during the last publish.
 func (c *encodings) rotate() {
+	c.chunks.rotate()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.prev, c.cur = c.cur, map[encKey]*encEntry{}

@@ -159,7 +159,7 @@ func (x *sotwStream) whole(t int, st *sotwType, set *typeSet) *encoded {
 		if !sub.wildcard {
 			items = itemsNamed(set.items, sub.list)
 		}
-		return encSotW(typeURLs[t], set.version, items)
+		return encSotW(x.p.cache.enc.chunks, typeURLs[t], set.version, items)
 	})
 }
 
@@ -191,7 +191,7 @@ func (x *sotwStream) named(t int, st *sotwType, set *typeSet) *encoded {
 		if len(items) == 0 {
 			return nil // nothing this proxy names changed
 		}
-		return encSotW(typeURLs[t], set.version, items)
+		return encSotW(x.p.cache.enc.chunks, typeURLs[t], set.version, items)
 	})
 }
 
