@@ -37,11 +37,13 @@ func newWireCodec(budget *pushBudget) wireCodec {
 func (wireCodec) Name() string { return "proto" }
 
 func (c wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	if err := c.proto.Unmarshal(data, v); err != nil {
-		return err
+	switch m := v.(type) {
+	case *discoveryv3.DiscoveryRequest:
+		return c.names.decodeRequest(data, m, &m.ResourceNames)
+	case *discoveryv3.DeltaDiscoveryRequest:
+		return c.names.decodeRequest(data, m, &m.ResourceNamesSubscribe, &m.ResourceNamesUnsubscribe)
 	}
-	c.names.internRequest(v)
-	return nil
+	return c.proto.Unmarshal(data, v)
 }
 
 func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {

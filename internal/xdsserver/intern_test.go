@@ -4,7 +4,10 @@ import (
 	"testing"
 	"unsafe"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 )
@@ -39,13 +42,44 @@ func TestDecodedRequestsShareTheirNames(t *testing.T) {
 
 func TestNameTableIsBounded(t *testing.T) {
 	n := newNameTable(2)
-	n.intern([]string{"a", "b", "c", "d", "e"})
+	n.strings(raws("a", "b", "c", "d", "e"))
 	if len(n.table) > 2 {
 		t.Errorf("%d names kept, bound 2", len(n.table))
 	}
-	l := []string{"e"}
-	n.intern(l)
-	if l[0] != "e" {
+	if l := n.strings(raws("e")); l[0] != "e" {
 		t.Error("interning must keep the name")
 	}
+}
+
+// Reading the names from the wire decodes the same request proto does,
+// every other field included, and refuses what proto refuses.
+func TestDecodedRequestsAreWhatProtoDecodes(t *testing.T) {
+	c := newWireCodec(nil)
+	node := &corev3.Node{Id: "sidecar~10.0.0.1~a.ns~ns.svc.cluster.local", Cluster: "a.ns"}
+	for _, m := range []proto.Message{
+		&discoveryv3.DiscoveryRequest{VersionInfo: "v1", Node: node, ResourceNames: []string{"b", "a", ""}, TypeUrl: "t", ResponseNonce: "7", ErrorDetail: &statuspb.Status{Code: 3, Message: "bad"}},
+		&discoveryv3.DeltaDiscoveryRequest{Node: node, TypeUrl: "t", ResourceNamesSubscribe: []string{"x", "y"}, ResourceNamesUnsubscribe: []string{"z"}, InitialResourceVersions: map[string]string{"x": "1"}, ResponseNonce: "3"},
+		&discoveryv3.DiscoveryRequest{TypeUrl: "t"},
+	} {
+		got := m.ProtoReflect().New().Interface()
+		decodeRequest(t, c, m, got)
+		if !proto.Equal(got, m) {
+			t.Errorf("decoded %v, want %v", got, m)
+		}
+	}
+	bad := protowire.AppendString(protowire.AppendTag(nil, sotwNames, protowire.BytesType), "\xff")
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &discoveryv3.DiscoveryRequest{}); err == nil {
+		t.Error("a resource name that is not UTF-8 must be refused, as proto refuses it")
+	}
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer([]byte{0x1a, 0x05, 'a'})}, &discoveryv3.DiscoveryRequest{}); err == nil {
+		t.Error("a truncated request must be refused")
+	}
+}
+
+func raws(names ...string) [][]byte {
+	out := make([][]byte, len(names))
+	for i, n := range names {
+		out[i] = []byte(n)
+	}
+	return out
 }

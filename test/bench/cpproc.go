@@ -403,6 +403,7 @@ func (w *phaseCPU) stop() CPUPhase {
 		}
 	}
 	c.Wall, c.Bench = time.Since(w.start), bench
+	_, c.HWM = w.p.Status()
 	return c
 }
 

@@ -30,6 +30,8 @@ type CPUPhase struct {
 	Watched map[string]time.Duration
 	// Profile is the file the phase's profile was written to, if asked.
 	Profile string
+	// HWM is the control-plane process's VmHWM at the phase's end.
+	HWM uint64
 }
 
 // The stages of a reconcile, by function.

@@ -222,14 +222,14 @@ func injectionTable(r *Result) table {
 }
 
 func cpuTable(r *Result) table {
-	t := table{title: "CPU by phase", note: "The control-plane process's CPU from its /proc/PID/stat, split by its CPU profile: control plane is the manager's goroutines, runtime the unlabelled rest (mostly the garbage collector's background workers). The bench process (simulated proxies, harness) beside it, from /proc/self/stat.",
-		headers: []string{"phase", "wall", "control-plane process CPU", "cores", "control plane", "runtime", "bench process CPU"}}
+	t := table{title: "CPU by phase", note: "The control-plane process's CPU from its /proc/PID/stat, split by its CPU profile: control plane is the manager's goroutines, runtime the unlabelled rest (mostly the garbage collector's background workers). The bench process (simulated proxies, harness) beside it, from /proc/self/stat. RSS peak so far is the control plane's VmHWM at the phase's end: the phase that raises it made the peak.",
+		headers: []string{"phase", "wall", "control-plane process CPU", "cores", "control plane", "runtime", "bench process CPU", "RSS peak so far"}}
 	for _, c := range []CPUPhase{r.Converge.CPU, r.Return.CPU, r.Idle, r.VS.CPU, r.Endpoints.CPU, r.Churn.CPU, r.Injection.CPU} {
 		if c.Name == "" {
 			continue
 		}
 		t.rows = append(t.rows, []string{c.Name, dur(c.Wall), dur(c.Process), fmt.Sprintf("%.2f", c.Cores()),
-			dur(c.ByRole[roleControlPlane]), dur(c.ByRole["runtime"]), dur(c.Bench)})
+			dur(c.ByRole[roleControlPlane]), dur(c.ByRole["runtime"]), dur(c.Bench), mib(c.HWM)})
 	}
 	return t
 }
