@@ -1,7 +1,9 @@
 package xdsserver
 
 import (
+	"bytes"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"unicode/utf8"
 
@@ -25,11 +27,33 @@ type nameTable struct {
 	mu    sync.Mutex
 	table map[string]string
 	max   int
+	// lists are whole lists by their wire bytes: a state-of-the-world
+	// proxy repeats its 1635 load assignment names in every ACK, and an
+	// ACK naming what the last one named gets the very same slice (which
+	// the streams' subscriptions and the tracker then recognise by
+	// pointer). Bounded by the bytes of the wire spans kept.
+	lists     map[uint64]wireList
+	listBytes int
 }
 
-const maxInternedNames = 1 << 20
+// wireList is a decoded list and the wire bytes it was decoded from.
+type wireList struct {
+	raw   []byte
+	names []string
+}
 
-func newNameTable(max int) *nameTable { return &nameTable{table: map[string]string{}, max: max} }
+const (
+	maxInternedNames = 1 << 20
+	maxListBytes     = 64 << 20
+	// listFrom is the shortest list (in wire bytes) worth keeping whole.
+	listFrom = 256
+)
+
+var listSeed = maphash.MakeSeed()
+
+func newNameTable(max int) *nameTable {
+	return &nameTable{table: map[string]string{}, max: max, lists: map[uint64]wireList{}}
+}
 
 // Field numbers of the name lists decodeRequest interns: resource_names
 // in DiscoveryRequest; resource_names_subscribe and _unsubscribe in
@@ -48,10 +72,13 @@ const (
 func (n *nameTable) decodeRequest(data mem.BufferSlice, m proto.Message, lists ...*[]string) error {
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	b := buf.ReadOnlyData()
+	whole := buf.ReadOnlyData()
+	b := whole
 	raw := make([][][]byte, len(lists))
+	spans := make([]span, len(lists))
 	rest := make([]byte, 0, 256)
 	for len(b) > 0 {
+		at := len(whole) - len(b)
 		num, typ, tn := protowire.ConsumeTag(b)
 		if tn < 0 {
 			return protowire.ParseError(tn)
@@ -66,6 +93,7 @@ func (n *nameTable) decodeRequest(data mem.BufferSlice, m proto.Message, lists .
 				return fmt.Errorf("resource name %q: invalid UTF-8", v)
 			}
 			raw[i] = append(raw[i], v)
+			spans[i].add(at, at+tn+fn)
 		} else {
 			rest = append(rest, b[:tn+fn]...)
 		}
@@ -75,12 +103,57 @@ func (n *nameTable) decodeRequest(data mem.BufferSlice, m proto.Message, lists .
 		return err
 	}
 	for i, l := range lists {
-		*l = n.strings(raw[i])
+		*l = n.list(whole, spans[i], raw[i])
 	}
 	return nil
 }
 
-// strings returns the table's string for each name.
+// span is where a list's entries lie in a message; split is set when
+// other fields come between them.
+type span struct {
+	from, to int
+	split    bool
+}
+
+func (s *span) add(from, to int) {
+	switch {
+	case s.to == 0:
+		s.from, s.to = from, to
+	case s.to == from:
+		s.to = to
+	default:
+		s.split = true
+	}
+}
+
+// list returns the names of a list: the slice handed out for the same
+// wire bytes before, or a new one of the table's strings.
+func (n *nameTable) list(msg []byte, sp span, raw [][]byte) []string {
+	w := msg[sp.from:sp.to]
+	if sp.split || len(w) < listFrom {
+		return n.strings(raw)
+	}
+	h := maphash.Bytes(listSeed, w)
+	n.mu.Lock()
+	l, ok := n.lists[h]
+	n.mu.Unlock()
+	if ok && bytes.Equal(l.raw, w) {
+		return l.names
+	}
+	names := n.strings(raw)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.listBytes+len(w) > maxListBytes {
+		clear(n.lists)
+		n.listBytes = 0
+	}
+	n.lists[h] = wireList{raw: bytes.Clone(w), names: names}
+	n.listBytes += len(w)
+	return names
+}
+
+// strings returns the table's string for each name. Lists handed out are
+// shared: nothing may modify a decoded request's names.
 func (n *nameTable) strings(raw [][]byte) []string {
 	if len(raw) == 0 {
 		return nil

@@ -1,14 +1,16 @@
 package xdsserver
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -82,4 +84,29 @@ func raws(names ...string) [][]byte {
 		out[i] = []byte(n)
 	}
 	return out
+}
+
+// A proxy repeating its list in every ACK is handed the same slice, and
+// its subscription the same interned list, without the names being
+// hashed again.
+func TestRepeatedListsAreOneSlice(t *testing.T) {
+	c := newWireCodec(nil)
+	var names []string
+	for i := range 100 {
+		names = append(names, fmt.Sprintf("outbound|80||svc-%d.ns.svc.cluster.local", i))
+	}
+	var a, b, other discoveryv3.DiscoveryRequest
+	decodeRequest(t, c, &discoveryv3.DiscoveryRequest{ResourceNames: names, ResponseNonce: "1"}, &a)
+	decodeRequest(t, c, &discoveryv3.DiscoveryRequest{ResourceNames: names, ResponseNonce: "2", VersionInfo: "v"}, &b)
+	if unsafe.SliceData(a.ResourceNames) != unsafe.SliceData(b.ResourceNames) {
+		t.Error("two requests naming the same list must share one slice")
+	}
+	decodeRequest(t, c, &discoveryv3.DiscoveryRequest{ResourceNames: append(slices.Clone(names[1:]), "other")}, &other)
+	if unsafe.SliceData(other.ResourceNames) == unsafe.SliceData(a.ResourceNames) || other.ResourceNames[len(names)-1] != "other" {
+		t.Error("another list must be decoded as itself")
+	}
+	lists := newListTable(maxInternedLists)
+	if lists.intern(a.ResourceNames) != lists.intern(b.ResourceNames) {
+		t.Error("the same slice must intern as the same list")
+	}
 }

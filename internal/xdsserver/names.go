@@ -74,31 +74,59 @@ func (l *nameList) len() int {
 type listTable struct {
 	mu    sync.Mutex
 	lists map[namesID]*nameList
-	max   int
+	// bySlice finds a list by the slice it was made of: decoded requests
+	// repeating a list hand over the same slice (see nameTable.list), and
+	// it is not hashed again.
+	bySlice map[sliceOf]*nameList
+	max     int
+}
+
+type sliceOf struct {
+	first *string
+	n     int
 }
 
 const maxInternedLists = 1 << 14
 
 func newListTable(max int) *listTable {
-	return &listTable{lists: map[namesID]*nameList{}, max: max}
+	return &listTable{lists: map[namesID]*nameList{}, bySlice: map[sliceOf]*nameList{}, max: max}
 }
 
 // intern returns the shared list equal to names (same names, same order),
 // or a new one. names must not be modified afterwards.
 func (t *listTable) intern(names []string) *nameList {
+	key := sliceOf{n: len(names)}
+	bySlice := len(names) >= bySliceFrom
+	if bySlice {
+		key.first = &names[0]
+		t.mu.Lock()
+		l, ok := t.bySlice[key]
+		t.mu.Unlock()
+		if ok {
+			return l
+		}
+	}
 	id := idOf(names)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if l, ok := t.lists[id]; ok && slices.Equal(l.names, names) {
-		return l
-	}
-	l := &nameList{names: names, id: id}
-	if len(t.lists) >= t.max {
+	if len(t.lists) >= t.max || len(t.bySlice) >= t.max {
 		clear(t.lists)
+		clear(t.bySlice)
 	}
-	t.lists[id] = l
+	l, ok := t.lists[id]
+	if !ok || !slices.Equal(l.names, names) {
+		l = &nameList{names: names, id: id}
+		t.lists[id] = l
+	}
+	if bySlice {
+		t.bySlice[key] = l
+	}
 	return l
 }
+
+// bySliceFrom is the shortest list found by its slice: shorter ones are
+// cheap to hash, and come as new slices.
+const bySliceFrom = 16
 
 // edited is the sorted list of base's names plus add minus remove ("*"
 // entries left out: they switch wildcard, see deltaSub); base is returned

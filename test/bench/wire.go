@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -38,6 +39,13 @@ type rawCodec struct{}
 func (rawCodec) Name() string { return "proto" }
 
 func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if w, ok := v.(*withNames); ok {
+		b, err := proto.Marshal(w.req)
+		if err != nil {
+			return nil, err
+		}
+		return mem.BufferSlice{mem.SliceBuffer(b), mem.SliceBuffer(w.names)}, nil
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("rawCodec: cannot marshal %T", v)
@@ -58,6 +66,25 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 
+// withNames is a DiscoveryRequest (without resource names) followed by its
+// resource_names field, already encoded: a message proto decodes as the
+// request with those names (fields may come in any order).
+type withNames struct {
+	req   *discoveryv3.DiscoveryRequest
+	names []byte
+}
+
+// resourceNamesField is DiscoveryRequest.resource_names.
+const resourceNamesField = 3
+
+func namesField(names []string) []byte {
+	var b []byte
+	for _, n := range names {
+		b = protowire.AppendString(protowire.AppendTag(b, resourceNamesField, protowire.BytesType), n)
+	}
+	return b
+}
+
 // adsStream is one ADS stream read as raw frames.
 type adsStream struct{ cs grpc.ClientStream }
 
@@ -73,7 +100,7 @@ func openADS(ctx context.Context, conn *grpc.ClientConn, method, token string) (
 	return &adsStream{cs: cs}, nil
 }
 
-func (s *adsStream) send(m proto.Message) error { return s.cs.SendMsg(m) }
+func (s *adsStream) send(m any) error { return s.cs.SendMsg(m) }
 
 // recv returns the next message; the caller frees it when done with its
 // bytes (the store keeps copies of what it interns).

@@ -69,3 +69,23 @@ func TestParseDeltaReadsTheEncoding(t *testing.T) {
 		t.Errorf("removed %v", f.removed)
 	}
 }
+
+// A request sent with its names encoded ahead decodes as the request with
+// those names.
+func TestRequestsWithEncodedNamesDecodeAsTheRequest(t *testing.T) {
+	names := []string{"outbound|80||a.ns.svc.cluster.local", "outbound|80||b.ns.svc.cluster.local"}
+	req := &discoveryv3.DiscoveryRequest{TypeUrl: resource.EndpointType, VersionInfo: "v1", ResponseNonce: "3"}
+	wire, err := rawCodec{}.Marshal(&withNames{req: req, names: namesField(names)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got discoveryv3.DiscoveryRequest
+	if err := proto.Unmarshal(wire.Materialize(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Clone(req).(*discoveryv3.DiscoveryRequest)
+	want.ResourceNames = names
+	if !proto.Equal(&got, want) {
+		t.Errorf("decoded %v, want %v", &got, want)
+	}
+}
