@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/pprof"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -383,12 +384,24 @@ type phaseCPU struct {
 	start time.Time
 	bench time.Duration
 	err   error
+	// own is the bench process's profile of the phase, written next to
+	// the control plane's (<phase>-bench) when profiles are asked for.
+	own *os.File
 }
 
 // startPhaseCPU starts the control plane's profile of the phase.
 func (p *ControlPlaneProcess) startPhaseCPU(name, prefix string) *phaseCPU {
 	w := &phaseCPU{p: p, start: time.Now(), bench: processCPU()}
 	_, w.err = p.ask(cpRequest{Op: opCPUStart, Name: name, Profile: prefix})
+	if prefix != "" {
+		if f, err := os.Create(phaseFile(prefix, name+"-bench")); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				w.own = f
+			} else {
+				_ = f.Close()
+			}
+		}
+	}
 	return w
 }
 
@@ -396,6 +409,10 @@ func (p *ControlPlaneProcess) startPhaseCPU(name, prefix string) *phaseCPU {
 // profile's split, and the bench process's CPU beside it.
 func (w *phaseCPU) stop() CPUPhase {
 	bench := processCPU() - w.bench
+	if w.own != nil {
+		pprof.StopCPUProfile()
+		_ = w.own.Close()
+	}
 	var c CPUPhase
 	if w.err == nil {
 		if m, err := w.p.ask(cpRequest{Op: opCPUStop}); err == nil && m.CPU != nil {
