@@ -73,39 +73,63 @@ func (n *nameTable) decodeRequest(data mem.BufferSlice, m proto.Message, lists .
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
 	whole := buf.ReadOnlyData()
-	b := whole
-	raw := make([][][]byte, len(lists))
 	spans := make([]span, len(lists))
+	rest, err := splitNames(whole, spans)
+	if err != nil {
+		return err
+	}
+	if err := proto.Unmarshal(rest, m); err != nil {
+		return err
+	}
+	for i, l := range lists {
+		if *l, err = n.list(whole, sotwNames+i, spans[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitNames finds where each list's entries lie (spans[i] for field
+// number sotwNames+i) and returns the message's other fields.
+func splitNames(msg []byte, spans []span) ([]byte, error) {
 	rest := make([]byte, 0, 256)
-	for len(b) > 0 {
-		at := len(whole) - len(b)
+	for b := msg; len(b) > 0; {
+		at := len(msg) - len(b)
 		num, typ, tn := protowire.ConsumeTag(b)
 		if tn < 0 {
-			return protowire.ParseError(tn)
+			return nil, protowire.ParseError(tn)
 		}
 		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
 		if fn < 0 {
-			return protowire.ParseError(fn)
+			return nil, protowire.ParseError(fn)
 		}
-		if i := int(num) - sotwNames; typ == protowire.BytesType && i >= 0 && i < len(lists) {
-			v, _ := protowire.ConsumeBytes(b[tn:])
-			if !utf8.Valid(v) {
-				return fmt.Errorf("resource name %q: invalid UTF-8", v)
-			}
-			raw[i] = append(raw[i], v)
+		if i := int(num) - sotwNames; typ == protowire.BytesType && i >= 0 && i < len(spans) {
 			spans[i].add(at, at+tn+fn)
 		} else {
 			rest = append(rest, b[:tn+fn]...)
 		}
 		b = b[tn+fn:]
 	}
-	if err := proto.Unmarshal(rest, m); err != nil {
-		return err
+	return rest, nil
+}
+
+// namesIn reads the values of field num in msg (all of them, wherever
+// they are), each checked to be UTF-8 as proto checks strings.
+func namesIn(msg []byte, num protowire.Number) ([][]byte, error) {
+	var out [][]byte
+	for b := msg; len(b) > 0; {
+		n, typ, tn := protowire.ConsumeTag(b)
+		fn := protowire.ConsumeFieldValue(n, typ, b[tn:])
+		if n == num && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b[tn:])
+			if !utf8.Valid(v) {
+				return nil, fmt.Errorf("resource name %q: invalid UTF-8", v)
+			}
+			out = append(out, v)
+		}
+		b = b[tn+fn:] // splitNames has checked the message
 	}
-	for i, l := range lists {
-		*l = n.list(whole, spans[i], raw[i])
-	}
-	return nil
+	return out, nil
 }
 
 // span is where a list's entries lie in a message; split is set when
@@ -126,21 +150,32 @@ func (s *span) add(from, to int) {
 	}
 }
 
-// list returns the names of a list: the slice handed out for the same
-// wire bytes before, or a new one of the table's strings.
-func (n *nameTable) list(msg []byte, sp span, raw [][]byte) []string {
-	w := msg[sp.from:sp.to]
-	if sp.split || len(w) < listFrom {
-		return n.strings(raw)
+// list returns the names of field num: the slice handed out for the same
+// wire bytes before (they were checked then), or a new one of the table's
+// strings.
+func (n *nameTable) list(msg []byte, num int, sp span) ([]string, error) {
+	if sp.to == 0 {
+		return nil, nil
 	}
-	h := maphash.Bytes(listSeed, w)
-	n.mu.Lock()
-	l, ok := n.lists[h]
-	n.mu.Unlock()
-	if ok && bytes.Equal(l.raw, w) {
-		return l.names
+	w := msg[sp.from:sp.to]
+	if sp.split {
+		w = msg // names between other fields: read them from the whole
+	}
+	if !sp.split && len(w) >= listFrom {
+		h := maphash.Bytes(listSeed, w)
+		n.mu.Lock()
+		l, ok := n.lists[h]
+		n.mu.Unlock()
+		if ok && bytes.Equal(l.raw, w) {
+			return l.names, nil
+		}
+	}
+	raw, err := namesIn(w, protowire.Number(num))
+	if sp.split || len(w) < listFrom || err != nil {
+		return n.strings(raw), err
 	}
 	names := n.strings(raw)
+	h := maphash.Bytes(listSeed, w)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.listBytes+len(w) > maxListBytes {
@@ -149,7 +184,7 @@ func (n *nameTable) list(msg []byte, sp span, raw [][]byte) []string {
 	}
 	n.lists[h] = wireList{raw: bytes.Clone(w), names: names}
 	n.listBytes += len(w)
-	return names
+	return names, nil
 }
 
 // strings returns the table's string for each name. Lists handed out are

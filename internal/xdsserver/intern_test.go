@@ -69,6 +69,14 @@ func TestDecodedRequestsAreWhatProtoDecodes(t *testing.T) {
 			t.Errorf("decoded %v, want %v", got, m)
 		}
 	}
+	var split []byte
+	split = protowire.AppendString(protowire.AppendTag(split, sotwNames, protowire.BytesType), "a")
+	split = protowire.AppendString(protowire.AppendTag(split, 4, protowire.BytesType), "t")
+	split = protowire.AppendString(protowire.AppendTag(split, sotwNames, protowire.BytesType), "b")
+	var got discoveryv3.DiscoveryRequest
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(split)}, &got); err != nil || !slices.Equal(got.ResourceNames, []string{"a", "b"}) || got.TypeUrl != "t" {
+		t.Errorf("names between other fields: decoded %v (%v)", &got, err)
+	}
 	bad := protowire.AppendString(protowire.AppendTag(nil, sotwNames, protowire.BytesType), "\xff")
 	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bad)}, &discoveryv3.DiscoveryRequest{}); err == nil {
 		t.Error("a resource name that is not UTF-8 must be refused, as proto refuses it")
