@@ -129,10 +129,7 @@ func (b *Builder) set(t, n int, at func(int) resourceMsg) (*typeSet, error) {
 	}
 	s, ok := b.prev.byID[key]
 	if !ok {
-		s = &typeSet{version: version, items: items, anys: make([]*anypb.Any, len(items))}
-		for i, it := range items {
-			s.anys[i] = it.any
-		}
+		s = &typeSet{version: version, items: items}
 	}
 	b.cur.byID[key] = s
 	return s, nil

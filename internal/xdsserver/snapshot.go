@@ -70,8 +70,6 @@ type item struct {
 type typeSet struct {
 	version string
 	items   []*item
-	// anys is the answer to a wildcard state-of-the-world request.
-	anys []*anypb.Any
 
 	indexOnce sync.Once
 	byName    map[string]*item
