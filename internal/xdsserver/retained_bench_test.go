@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"sort"
 	"testing"
 	"time"
 
@@ -172,16 +173,30 @@ func liveHeap() uint64 {
 // mesh's sidecars (half SotW, half Delta) over the real gRPC server and
 // reports the live heap each adds once answered and ACKed, as the metric
 // retained-KiB/stream. The figure includes the clients' side of each
-// stream (same process), which no server change moves. With
-// SAILPLANE_HEAPPROFILE set it writes the heap profiles of that moment
-// there and of the moment before the streams opened to <path>.before, to
-// see who holds it (go tool pprof -base <path>.before <path>).
+// stream (same process), which no server change moves. The SotW streams
+// name their load assignments in Envoy's order (not sorted) or sorted, as
+// sailbench's proxies do; Delta subscriptions are kept sorted either way.
+// With SAILPLANE_HEAPPROFILE set it writes the heap profiles of that
+// moment there and of the moment before the streams opened to
+// <path>.before, to see who holds it (go tool pprof -base <path>.before
+// <path>).
 func BenchmarkRetainedPerStream(b *testing.B) {
 	const services, streams = 1635, 200
 	if os.Getenv("SAILPLANE_HEAPPROFILE") != "" {
 		runtime.MemProfileRate = 1 << 10 // fine enough to tell who holds small things
 	}
-	m := newEnvoyLike(b, services)
+	for _, order := range []string{"envoy", "sorted"} {
+		b.Run("names="+order, func(b *testing.B) {
+			m := newEnvoyLike(b, services)
+			if order == "sorted" {
+				sort.Strings(m.eds)
+			}
+			retainedPerStream(b, m, streams)
+		})
+	}
+}
+
+func retainedPerStream(b *testing.B, m envoyLike, streams int) {
 	ts := newTestServer(b, Options{}, m.snap)
 	var perStream float64
 	round := 0
@@ -200,7 +215,7 @@ func BenchmarkRetainedPerStream(b *testing.B) {
 		}
 		allAcked(b, ts, streams)
 		after := liveHeap()
-		perStream = float64(after-min(before, after)) / streams / 1024
+		perStream = float64(after-min(before, after)) / float64(streams) / 1024
 		if path := os.Getenv("SAILPLANE_HEAPPROFILE"); path != "" {
 			writeHeapProfile(b, path)
 		}
