@@ -161,19 +161,22 @@ func waitProxies(t testing.TB, ts *testServer, n int) {
 	}
 }
 
-func liveHeap() uint64 {
+// live is the heap in use after a collection and the goroutine stacks'
+// memory (which RSS holds too: each stream has two goroutines).
+func live() (heap, stacks uint64) {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	return ms.HeapAlloc, ms.StackInuse
 }
 
 // BenchmarkRetainedPerStream opens streams asking like the reference
 // mesh's sidecars (half SotW, half Delta) over the real gRPC server and
 // reports the live heap each adds once answered and ACKed, as the metric
-// retained-KiB/stream. The figure includes the clients' side of each
-// stream (same process), which no server change moves. The SotW streams
+// retained-KiB/stream, and the goroutine stacks each adds as
+// stack-KiB/stream. The figures include the clients' side of each stream
+// (same process), which no server change moves. The SotW streams
 // name their load assignments in Envoy's order (not sorted) or sorted, as
 // sailbench's proxies do; Delta subscriptions are kept sorted either way.
 // With SAILPLANE_HEAPPROFILE set it writes the heap profiles of that
@@ -198,13 +201,13 @@ func BenchmarkRetainedPerStream(b *testing.B) {
 
 func retainedPerStream(b *testing.B, m envoyLike, streams int) {
 	ts := newTestServer(b, Options{}, m.snap)
-	var perStream float64
+	var heap, stacks float64
 	round := 0
 	for b.Loop() {
 		round++
 		waitProxies(b, ts, 0) // the last round's streams have closed
 		ctx, cancel := context.WithCancel(context.Background())
-		before := liveHeap()
+		heap0, stacks0 := live()
 		if path := os.Getenv("SAILPLANE_HEAPPROFILE"); path != "" {
 			writeHeapProfile(b, path+".before")
 		}
@@ -214,15 +217,17 @@ func retainedPerStream(b *testing.B, m envoyLike, streams int) {
 			clients[i] = m.open(ctx, b, ts, id, i%2 == 1)
 		}
 		allAcked(b, ts, streams)
-		after := liveHeap()
-		perStream = float64(after-min(before, after)) / float64(streams) / 1024
+		heap1, stacks1 := live()
+		heap = float64(heap1-min(heap0, heap1)) / float64(streams) / 1024
+		stacks = float64(stacks1-min(stacks0, stacks1)) / float64(streams) / 1024
 		if path := os.Getenv("SAILPLANE_HEAPPROFILE"); path != "" {
 			writeHeapProfile(b, path)
 		}
 		runtime.KeepAlive(clients)
 		cancel()
 	}
-	b.ReportMetric(perStream, "retained-KiB/stream")
+	b.ReportMetric(heap, "retained-KiB/stream")
+	b.ReportMetric(stacks, "stack-KiB/stream")
 }
 
 func writeHeapProfile(b *testing.B, path string) {
