@@ -9,7 +9,9 @@ import (
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
-// Istio's node metadata keys that sailplane reads.
+// Istio's node metadata keys that sailplane reads. The xDS server's
+// tracker keeps only the keys it names (xdsserver's keptMetadata) of the
+// metadata a proxy announces: a key read here must be named there too.
 const (
 	MetaGenerator = "GENERATOR" // "grpc" for proxyless gRPC clients
 	MetaNamespace = "NAMESPACE"

@@ -72,12 +72,20 @@ func Joined(nodeIDs ...string) Change {
 
 // Merge returns the union of two changes; neither is modified.
 func (c Change) Merge(o Change) Change {
-	return Change{
-		Full:    c.Full || o.Full,
-		Configs: union(c.Configs, o.Configs),
-		Proxies: union(c.Proxies, o.Proxies),
-		Reasons: sum(c.Reasons, o.Reasons),
-	}
+	var out Change
+	out.add(c)
+	out.add(o)
+	return out
+}
+
+// add merges o into c in place, at the cost of o's size: c's maps must
+// be c's own (Merge's fresh ones, Pending's), and o's are only read, never
+// kept, so a caller may go on changing the change it handed over.
+func (c *Change) add(o Change) {
+	c.Full = c.Full || o.Full
+	c.Configs = addKeys(c.Configs, o.Configs)
+	c.Proxies = addKeys(c.Proxies, o.Proxies)
+	c.Reasons = addCounts(c.Reasons, o.Reasons)
 }
 
 // Empty reports whether nothing changed.
@@ -129,29 +137,33 @@ func (c Change) NodeIDs() []string {
 	return out
 }
 
-func union[K comparable](a, b map[K]struct{}) map[K]struct{} {
-	if len(a)+len(b) == 0 {
-		return nil
+// addKeys adds src's keys to dst, made when needed; nil stays nil when
+// nothing is added.
+func addKeys[K comparable](dst, src map[K]struct{}) map[K]struct{} {
+	if len(src) == 0 {
+		return dst
 	}
-	out := make(map[K]struct{}, len(a)+len(b))
-	for k := range a {
-		out[k] = struct{}{}
+	if dst == nil {
+		dst = make(map[K]struct{}, len(src))
 	}
-	for k := range b {
-		out[k] = struct{}{}
+	for k := range src {
+		dst[k] = struct{}{}
 	}
-	return out
+	return dst
 }
 
-func sum(a, b map[Reason]int) map[Reason]int {
-	out := make(map[Reason]int, len(a)+len(b))
-	for k, n := range a {
-		out[k] += n
+// addCounts adds src's counts to dst, made when needed.
+func addCounts(dst, src map[Reason]int) map[Reason]int {
+	if len(src) == 0 {
+		return dst
 	}
-	for k, n := range b {
-		out[k] += n
+	if dst == nil {
+		dst = make(map[Reason]int, len(src))
 	}
-	return out
+	for k, n := range src {
+		dst[k] += n
+	}
+	return dst
 }
 
 func contains(list []string, s string) bool {

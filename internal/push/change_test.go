@@ -2,6 +2,7 @@ package push
 
 import (
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -84,5 +85,77 @@ func TestPendingMergesConcurrentAdds(t *testing.T) {
 	}
 	if !p.Take().Empty() {
 		t.Fatal("nothing should be pending after Take")
+	}
+}
+
+func TestPendingTakeHandsOutTheMergedChange(t *testing.T) {
+	var p Pending
+	p.Add(Config(Key{Kind: "EndpointSlice", Namespace: "a", Name: "x"}))
+	p.Add(Config(Key{Kind: "VirtualService", Namespace: "a", Name: "r"}))
+	p.Add(Config(Key{Kind: "EndpointSlice", Namespace: "a", Name: "x"}))
+	p.Add(Joined("n1", "n2"))
+	p.Add(FullChange(Poke))
+	got := p.Take()
+	want := Change{
+		Full:    true,
+		Configs: map[Key]struct{}{{Kind: "EndpointSlice", Namespace: "a", Name: "x"}: {}, {Kind: "VirtualService", Namespace: "a", Name: "r"}: {}},
+		Proxies: map[string]struct{}{"n1": {}, "n2": {}},
+		Reasons: map[Reason]int{Event: 3, NewProxy: 2, Poke: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("took %+v, want %+v", got, want)
+	}
+	if c := p.Take(); !c.Empty() || len(c.Reasons) != 0 {
+		t.Fatalf("pending after Take: %+v", c)
+	}
+}
+
+// TestPendingKeepsNoCallersMaps: a change added and then modified by its
+// caller leaves the pending one alone, as does a taken change modified
+// after Take, or merged back on a retry.
+func TestPendingKeepsNoCallersMaps(t *testing.T) {
+	var p Pending
+	x, y := Key{Kind: "Service", Namespace: "a", Name: "x"}, Key{Kind: "Service", Namespace: "a", Name: "y"}
+	c := Config(x)
+	p.Add(c) // onto nothing pending: the one Add that could take c's maps as they are
+	c.Configs[y] = struct{}{}
+	c.Reasons[Event] = 99
+	c.Reasons[Poke] = 1
+	taken := p.Take()
+	if len(taken.Configs) != 1 || taken.Reasons[Event] != 1 || len(taken.Reasons) != 1 {
+		t.Fatalf("the caller's later changes reached the pending change: %+v", taken)
+	}
+
+	p.Add(Joined("n1"))
+	taken.Configs[y] = struct{}{}
+	if got := p.Take(); len(got.Configs) != 0 || len(got.Proxies) != 1 {
+		t.Fatalf("a taken change modified afterwards reached the pending one: %+v", got)
+	}
+
+	ch := Config(x)
+	p.Add(ch.Merge(FullChange(Retry))) // the reconcile's retry
+	p.Add(Config(y))
+	if len(ch.Configs) != 1 || len(ch.Reasons) != 1 || ch.Full {
+		t.Fatalf("merging back on a retry modified the change: %+v", ch)
+	}
+	if got := p.Take(); !got.Full || len(got.Configs) != 2 || got.Reasons[Event] != 2 || got.Reasons[Retry] != 1 {
+		t.Fatalf("took %+v", got)
+	}
+}
+
+// TestPendingAddCostsTheAddedChange: adding to a large pending change
+// allocates nothing for what is pending already (Merge copied all of it
+// on every event, quadratic in a cache fill's thousands of events).
+func TestPendingAddCostsTheAddedChange(t *testing.T) {
+	var p Pending
+	for i := range 5000 {
+		p.Add(Config(Key{Kind: "Service", Namespace: "a", Name: strconv.Itoa(i)}))
+	}
+	again := Config(Key{Kind: "Service", Namespace: "a", Name: "1"})
+	if n := testing.AllocsPerRun(100, func() { p.Add(again) }); n != 0 {
+		t.Errorf("adding a change of one pending key allocates %.0f times, want 0", n)
+	}
+	if got := p.Take(); len(got.Configs) != 5000 || got.Reasons[Event] != 5000+101 {
+		t.Fatalf("took %d configs, %d events", len(got.Configs), got.Reasons[Event])
 	}
 }

@@ -25,7 +25,7 @@ func withEndpoints(r *xds.Resources, port uint32, names ...string) *xds.Resource
 	return r
 }
 
-func mustSnapshot(t *testing.T, b *Builder, r *xds.Resources) *Snapshot {
+func mustSnapshot(t testing.TB, b *Builder, r *xds.Resources) *Snapshot {
 	t.Helper()
 	s, err := b.Snapshot(r)
 	if err != nil {

@@ -52,7 +52,7 @@ type testServer struct {
 	current atomic.Pointer[Snapshot]
 }
 
-func newTestServer(t *testing.T, opts Options, first *Snapshot) *testServer {
+func newTestServer(t testing.TB, opts Options, first *Snapshot) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

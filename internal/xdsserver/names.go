@@ -71,9 +71,16 @@ func (l *nameList) len() int {
 // listTable interns name lists. It is bounded like nameTable: lists come
 // from clients, and past the bound it starts afresh (lists already handed
 // out stay valid).
+//
+// A list's id does not depend on its order, so the same names in another
+// order (a state-of-the-world Envoy names them in its own order, a Delta
+// subscription is kept sorted) have the same id: each id keeps a few
+// lists, or streams of the two orders would take turns replacing each
+// other's list and share none.
 type listTable struct {
 	mu    sync.Mutex
-	lists map[namesID]*nameList
+	lists map[namesID][]*nameList
+	count int
 	// bySlice finds a list by the slice it was made of: decoded requests
 	// repeating a list hand over the same slice (see nameTable.list), and
 	// it is not hashed again.
@@ -88,8 +95,12 @@ type sliceOf struct {
 
 const maxInternedLists = 1 << 14
 
+// maxOrders is how many orders of one list are kept; past it the oldest
+// goes, so a client reordering its names cannot make a lookup long.
+const maxOrders = 4
+
 func newListTable(max int) *listTable {
-	return &listTable{lists: map[namesID]*nameList{}, bySlice: map[sliceOf]*nameList{}, max: max}
+	return &listTable{lists: map[namesID][]*nameList{}, bySlice: map[sliceOf]*nameList{}, max: max}
 }
 
 // intern returns the shared list equal to names (same names, same order),
@@ -109,18 +120,35 @@ func (t *listTable) intern(names []string) *nameList {
 	id := idOf(names)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.lists) >= t.max || len(t.bySlice) >= t.max {
-		clear(t.lists)
+	if len(t.bySlice) >= t.max {
 		clear(t.bySlice)
 	}
-	l, ok := t.lists[id]
-	if !ok || !slices.Equal(l.names, names) {
-		l = &nameList{names: names, id: id}
-		t.lists[id] = l
-	}
+	l := t.find(id, names)
 	if bySlice {
 		t.bySlice[key] = l
 	}
+	return l
+}
+
+// find returns the list of id equal to names, adding it if there is none.
+func (t *listTable) find(id namesID, names []string) *nameList {
+	same := t.lists[id]
+	for _, l := range same {
+		if slices.Equal(l.names, names) {
+			return l
+		}
+	}
+	if t.count >= t.max {
+		clear(t.lists)
+		t.count, same = 0, nil
+	}
+	if len(same) >= maxOrders {
+		same = slices.Delete(same, 0, 1)
+		t.count--
+	}
+	l := &nameList{names: names, id: id}
+	t.lists[id] = append(same, l)
+	t.count++
 	return l
 }
 

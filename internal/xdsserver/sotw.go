@@ -38,24 +38,24 @@ type sotwSub struct {
 	list             *nameList
 }
 
-func newSotwSub(lists *listTable, names []string) sotwSub {
-	s := sotwSub{legacy: true, wildcard: len(names) == 0}
-	s.set(lists, names)
+func newSotwSub(lists *listTable, asked *nameList) sotwSub {
+	s := sotwSub{legacy: true, wildcard: asked.len() == 0}
+	s.set(lists, asked)
 	return s
 }
 
-func (s *sotwSub) set(lists *listTable, names []string) {
+// set takes the names a request asked for (interned).
+func (s *sotwSub) set(lists *listTable, asked *nameList) {
 	if s.legacy {
-		if len(names) == 0 {
+		if asked.len() == 0 {
 			return
 		}
 		s.legacy = false
 	}
-	s.wildcard = slices.Contains(names, explicitWildcard)
-	if s.wildcard {
-		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == explicitWildcard })
+	s.list = asked
+	if s.wildcard = slices.Contains(asked.names, explicitWildcard); s.wildcard {
+		s.list = lists.intern(slices.DeleteFunc(slices.Clone(asked.names), func(n string) bool { return n == explicitWildcard }))
 	}
-	s.list = lists.intern(names)
 }
 
 func (p *port) serveSotW(g grpc.ServerStream, defaultType string) error {
@@ -73,11 +73,18 @@ func (p *port) serveSotW(g grpc.ServerStream, defaultType string) error {
 // handle checks and records a request, then answers it if the proxy lacks
 // something. A request whose nonce is not the last one sent for its type
 // answers an older response and is ignored.
+//
+// The request's names are interned first: the stream and the tracker keep
+// the list every stream naming the same resources shares, not the list
+// each request decoded (Envoy names every load assignment on every ACK).
 func (x *sotwStream) handle(req *discoveryv3.DiscoveryRequest) error {
 	x.fillNode(&req.Node)
 	if err := x.typeOf(&req.TypeUrl); err != nil {
 		return err
 	}
+	lists := x.p.cache.lists
+	asked := lists.intern(req.GetResourceNames())
+	req.ResourceNames = asked.names
 	if err := x.p.cb.OnStreamRequest(x.id, req); err != nil {
 		return err
 	}
@@ -85,16 +92,15 @@ func (x *sotwStream) handle(req *discoveryv3.DiscoveryRequest) error {
 	if !ok {
 		return nil // a type sailplane does not serve: never answered
 	}
-	lists := x.p.cache.lists
 	st := x.types[t]
 	switch {
 	case st == nil:
-		st = &sotwType{sub: newSotwSub(lists, req.GetResourceNames())}
+		st = &sotwType{sub: newSotwSub(lists, asked)}
 		x.types[t] = st
 	case st.nonce != "" && req.GetResponseNonce() != st.nonce:
 		return nil
 	default:
-		st.sub.set(lists, req.GetResourceNames())
+		st.sub.set(lists, asked)
 	}
 	st.known, st.waiting = req.GetVersionInfo(), true
 	if req.GetErrorDetail() != nil {

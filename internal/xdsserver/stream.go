@@ -90,11 +90,14 @@ func (b *streamBase) typeOf(typeURL *string) error {
 	return nil
 }
 
-// fillNode keeps the node of the stream's first request: later requests
-// may leave it out.
+// fillNode keeps the id of the stream's first request's node: later
+// requests may leave the node out, and are given one holding that id. Only
+// the id is kept: Envoy's node lists every extension it was built with,
+// and a stream kept its first request's node for as long as it was open.
+// The tracker copies what it keeps of a new proxy's node.
 func (b *streamBase) fillNode(n **corev3.Node) {
 	if *n != nil {
-		b.node = *n
+		b.node = &corev3.Node{Id: (*n).GetId()}
 	} else {
 		*n = b.node
 	}

@@ -26,13 +26,14 @@ type ProxyStatus struct {
 	Acked     map[string]string `json:"acked"`
 	Sent      map[string]string `json:"sent"`
 	Nacks     map[string]Nack   `json:"nacks,omitempty"`
-	// Metadata is the node metadata the proxy announced (GENERATOR,
-	// NAMESPACE, LABELS, ...).
+	// Metadata is what sailplane reads of the node metadata the proxy
+	// announced: the keys keptMetadata names.
 	Metadata *structpb.Struct `json:"-"`
 	// Locality is the node locality the proxy announced, if any.
 	Locality *corev3.Locality `json:"-"`
 	// Subscribed lists, per type, the resource names the proxy asked for;
-	// empty means all (wildcard).
+	// empty means all (wildcard). The lists are shared with the streams
+	// (and other proxies naming the same): read them, never modify them.
 	Subscribed map[string][]string `json:"subscribed,omitempty"`
 	// Port is "authenticated" (15012) or "plaintext" (15010).
 	Port string `json:"port,omitempty"`
@@ -198,7 +199,7 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 	} else {
 		p = &ProxyStatus{NodeID: id, Connected: time.Now(), Acked: map[string]string{}, Sent: map[string]string{}, Nacks: map[string]Nack{}, Subscribed: map[string][]string{}}
 		p.Generator = generatorOf(node)
-		p.Metadata = node.GetMetadata()
+		p.Metadata = keptMetadataOf(node)
 		p.Locality = node.GetLocality()
 		p.channel, p.ident, p.Port = info.channel, info.ident, info.channel.String()
 		if info.ident != nil {
@@ -251,8 +252,9 @@ func (t *Tracker) request(streamKey int64, node *corev3.Node, typeURL, ackedVers
 		t.metrics.xds.WithLabelValues(newVersion).Inc()
 	}
 	// Envoy names every load assignment it wants on each request: compare
-	// outside the lock every stream's callbacks share. The request is the
-	// stream's own and is not modified, so its list is kept as it is.
+	// outside the lock every stream's callbacks share. The stream hands the
+	// list interned (sotw.go), shared with every proxy naming the same, so
+	// it is kept as it is, and compared by reference first.
 	if typeURL != "" && !shared && !sameNames(had, subscribed) {
 		changed = true
 		t.mu.Lock()
@@ -306,6 +308,9 @@ func (p *ProxyStatus) unionOf(typeURL string) []string {
 func sameNames(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true // one interned list
 	}
 	for i := range a {
 		if a[i] != b[i] {
@@ -409,6 +414,29 @@ func copyMap[V any](m map[string]V) map[string]V {
 	out := make(map[string]V, len(m))
 	for k, v := range m {
 		out[k] = v
+	}
+	return out
+}
+
+// keptMetadata are the node metadata keys sailplane reads: the
+// generator, namespace and labels that internal/mesh configures a proxy
+// from (mesh.MetaGenerator, MetaNamespace, MetaLabels), and the version
+// syncz reports. The rest of what Istio's agent announces (annotations,
+// proxy config, platform metadata: kilobytes a proxy) is not kept.
+var keptMetadata = []string{"GENERATOR", "NAMESPACE", "LABELS", "ISTIO_VERSION"}
+
+// keptMetadataOf is the node's metadata of keptMetadata's keys. The
+// values are the decoded ones, which hold nothing else of the request.
+func keptMetadataOf(node *corev3.Node) *structpb.Struct {
+	fields := node.GetMetadata().GetFields()
+	if fields == nil {
+		return node.GetMetadata()
+	}
+	out := &structpb.Struct{Fields: make(map[string]*structpb.Value, len(keptMetadata))}
+	for _, k := range keptMetadata {
+		if v, ok := fields[k]; ok {
+			out.Fields[k] = v
+		}
 	}
 	return out
 }
