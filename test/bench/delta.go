@@ -38,7 +38,7 @@ func (p *proxy) runDelta(ctx context.Context, c streamAuth) error {
 		if err != nil {
 			return err
 		}
-		resp, err := parseDelta(frame.bytes())
+		resp, err := parseDeltaFrom(frame.rope())
 		if err == nil {
 			err = d.handle(resp)
 		}

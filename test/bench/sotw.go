@@ -49,7 +49,7 @@ func (p *proxy) runSotW(ctx context.Context, c streamAuth) error {
 		if err != nil {
 			return err
 		}
-		resp, err := parseSotW(frame.bytes())
+		resp, err := parseSotWFrom(frame.rope())
 		if err == nil {
 			err = s.handle(resp)
 		}

@@ -89,3 +89,34 @@ func TestRequestsWithEncodedNamesDecodeAsTheRequest(t *testing.T) {
 		t.Errorf("decoded %v, want %v", &got, want)
 	}
 }
+
+// A response read where gRPC's buffers left it, cut anywhere, is read as
+// the same response.
+func TestResponsesInPiecesReadAsWhole(t *testing.T) {
+	raw, err := proto.Marshal(&discoveryv3.DeltaDiscoveryResponse{
+		SystemVersionInfo: "v7", TypeUrl: resource.ClusterType, Nonce: "42", RemovedResources: []string{"gone"},
+		Resources: []*discoveryv3.Resource{{Name: "a", Version: "1", Resource: clusterAny(t, "a")}, {Name: "b", Version: "2", Resource: clusterAny(t, "b")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := parseDelta(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(raw); i++ {
+		for j := i; j < len(raw); j += 7 {
+			got, err := parseDeltaFrom(&rope{bufs: [][]byte{raw[:i:i], raw[i:j:j], raw[j:]}})
+			if err != nil {
+				t.Fatalf("cut at %d and %d: %v", i, j, err)
+			}
+			if got.typeURL != whole.typeURL || got.nonce != whole.nonce || len(got.values) != 2 ||
+				!bytes.Equal(got.values[0], whole.values[0]) || !bytes.Equal(got.values[1], whole.values[1]) || got.removed[0] != "gone" {
+				t.Fatalf("cut at %d and %d: read %+v, want %+v", i, j, got, whole)
+			}
+		}
+	}
+	if _, err := parseDeltaFrom(&rope{bufs: [][]byte{raw[:10], raw[10 : len(raw)-2]}}); err == nil {
+		t.Error("a truncated response must be an error")
+	}
+}
