@@ -35,7 +35,7 @@ type Secure struct {
 // the port needs TLS, rather than left with a failed handshake.
 func (s *Server) ServeSecure(ctx context.Context, lis net.Listener, sec Secure) error {
 	g := s.grpcServer(authenticated,
-		grpc.Creds(credentials.NewTLS(sec.TLS)),
+		grpc.Creds(newBatchedTLS(credentials.NewTLS(sec.TLS))),
 		grpc.StreamInterceptor(authStream(sec.Auth)),
 		grpc.UnaryInterceptor(authUnary(sec.Auth)),
 	)

@@ -88,6 +88,10 @@ func New(ctx context.Context, log logr.Logger, opts Options) *Server {
 	return s
 }
 
+// writeBufferSize is how much gRPC gathers before it writes to a
+// connection.
+const writeBufferSize = 128 << 10
+
 // grpcServer builds a gRPC server for one port with the xDS services
 // registered; opts add the port's own (credentials, interceptors).
 func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server {
@@ -100,6 +104,11 @@ func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server 
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxConcurrentStreams(1 << 20),
 		grpc.ForceServerCodecV2(newWireCodec(s.budget)),
+		// Larger flushes (see batchedTLS), from a pool: a connection holds
+		// its write buffer only while it writes, so 2000 proxies' idle
+		// connections hold none.
+		grpc.WriteBufferSize(writeBufferSize),
+		grpc.SharedWriteBuffer(true),
 	}, opts...)
 	g := grpc.NewServer(opts...)
 	s.ports[ch].register(g)
