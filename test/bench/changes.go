@@ -125,10 +125,15 @@ func (r *Run) quiesce(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(quietPoll):
 		}
 	}
 }
+
+// quietPoll is how often quiesce asks: each answer gathers the control
+// plane's whole metrics registry (its per-proxy series too), CPU the
+// control plane's process is charged with.
+const quietPoll = 150 * time.Millisecond
 
 // meshBusy reads the mesh controller's queue depth and active workers
 // from controller-runtime's metrics registry (this process's).
