@@ -128,57 +128,78 @@ type verdict struct {
 	inconsistent string
 }
 
-// check judges a combination of sets; the store caches the answer, since
-// proxies of one group hold the same combination.
-func (s *store) check(states [numTypes]*typeState) verdict {
-	s.mu.Lock()
-	v, ok := s.verdict[states]
-	s.mu.Unlock()
-	if ok {
-		return v
-	}
-	v = judge(states)
-	s.mu.Lock()
-	s.verdict[states] = v
-	s.mu.Unlock()
-	return v
-}
-
-func judge(st [numTypes]*typeState) verdict {
+// check judges a combination of sets. A verdict is three checks, each
+// cached on the sets it reads, since proxies of one group hold the same
+// sets and an endpoint change gives every group new load assignments but
+// leaves its clusters, listeners and routes as they were.
+func (s *store) check(st [numTypes]*typeState) verdict {
 	cds, eds, lds, rds := st[typeCDS], st[typeEDS], st[typeLDS], st[typeRDS]
 	v := verdict{complete: cds != nil && eds != nil && lds != nil && rds != nil}
 	if cds == nil {
 		return v
 	}
-	missing := func(name string) bool { return cds.entries[name] == nil }
+	v.inconsistent = memoCheck(s, s.refs, [3]*typeState{cds, lds, rds}, func() string { return danglingRef(cds, lds, rds) })
+	if !v.complete {
+		return v
+	}
+	v.complete = memoCheck(s, s.edsCovered, [2]*typeState{cds, eds}, func() bool { return covered(cds, eds) }) &&
+		memoCheck(s, s.rdsCovered, [2]*typeState{lds, rds}, func() bool { return routesCovered(lds, rds) })
+	return v
+}
+
+func memoCheck[K comparable, V any](s *store, m map[K]V, k K, f func() V) V {
+	s.mu.Lock()
+	v, ok := m[k]
+	s.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = f()
+	s.mu.Lock()
+	m[k] = v
+	s.mu.Unlock()
+	return v
+}
+
+// danglingRef names the first cluster a listener or route sends to that
+// the proxy does not have ("" when there is none).
+func danglingRef(cds, lds, rds *typeState) string {
 	for _, sets := range []*typeState{lds, rds} {
 		if sets == nil {
 			continue
 		}
 		for _, e := range sets.entries {
 			for _, c := range e.clusters {
-				if missing(c) && v.inconsistent == "" {
-					v.inconsistent = fmt.Sprintf("%s names cluster %s, which the proxy does not have", e.name, c)
+				if cds.entries[c] == nil {
+					return fmt.Sprintf("%s names cluster %s, which the proxy does not have", e.name, c)
 				}
 			}
 		}
 	}
-	if !v.complete {
-		return v
-	}
+	return ""
+}
+
+// covered reports whether every EDS cluster has its load assignment.
+func covered(cds, eds *typeState) bool {
 	for _, e := range cds.entries {
 		if e.eds && eds.entries[e.name] == nil {
-			v.complete = false
+			return false
 		}
 	}
+	return true
+}
+
+// routesCovered reports whether every route configuration a listener
+// names was received.
+func routesCovered(lds, rds *typeState) bool {
 	for _, e := range lds.entries {
 		for _, r := range e.rds {
 			if rds.entries[r] == nil {
-				v.complete = false
+				return false
 			}
 		}
 	}
-	return v
+	return true
 }
 
 // decodeResources turns a proxy's sets back into protos, for

@@ -63,7 +63,10 @@ type store struct {
 	mu      sync.Mutex
 	entries [numTypes]map[uint64]*entry
 	states  [numTypes]map[uint64]*typeState
-	verdict map[[numTypes]*typeState]verdict
+	// The checks of a proxy's sets (see check), by the sets they read.
+	refs       map[[3]*typeState]string
+	edsCovered map[[2]*typeState]bool
+	rdsCovered map[[2]*typeState]bool
 }
 
 func newStore() *store {
@@ -77,7 +80,9 @@ func (s *store) reset() {
 		s.entries[t] = map[uint64]*entry{}
 		s.states[t] = map[uint64]*typeState{}
 	}
-	s.verdict = map[[numTypes]*typeState]verdict{}
+	s.refs = map[[3]*typeState]string{}
+	s.edsCovered = map[[2]*typeState]bool{}
+	s.rdsCovered = map[[2]*typeState]bool{}
 }
 
 // entry returns the interned entry for raw; the first time, it decodes the
@@ -187,11 +192,13 @@ func (s *store) compact(held [][numTypes]*typeState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reset()
+	seen := map[*typeState]bool{}
 	for _, states := range held {
 		for t, st := range states {
-			if st == nil {
+			if st == nil || seen[st] {
 				continue
 			}
+			seen[st] = true
 			s.states[t][st.sum] = st
 			for _, e := range st.entries {
 				s.entries[t][e.hash] = e
