@@ -16,7 +16,9 @@ import (
 
 // batchedTLS is TLS transport credentials whose server connections batch
 // their records.
-type batchedTLS struct{ credentials.TransportCredentials }
+type batchedTLS struct {
+	credentials.TransportCredentials
+}
 
 func newBatchedTLS(c credentials.TransportCredentials) credentials.TransportCredentials {
 	return batchedTLS{c}

@@ -3,7 +3,6 @@ package xdsserver
 import (
 	"encoding/binary"
 	"slices"
-	"sync"
 )
 
 // Most proxies of a mesh share most of their resources but not whole sets:
@@ -65,33 +64,15 @@ type chunkKey struct {
 // chunkCache shares chunks between the bodies of the last two publishes,
 // like encodings: concurrent bodies needing one chunk wait for one copy.
 type chunkCache struct {
-	mu        sync.Mutex
-	cur, prev map[chunkKey]*chunkEntry
-	bytes     int64
-	max       int64
-}
-
-type chunkEntry struct {
-	once sync.Once
-	c    *chunk
+	cache *rotating[chunkKey, *chunk]
 }
 
 func newChunkCache(max int64) *chunkCache {
-	return &chunkCache{max: max, cur: map[chunkKey]*chunkEntry{}, prev: map[chunkKey]*chunkEntry{}}
+	return &chunkCache{cache: newRotating[chunkKey](max, func(c *chunk) int { return c.own })}
 }
 
 // rotate drops the chunks no body asked for since the last rotation.
-func (cc *chunkCache) rotate() {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	cc.prev, cc.cur = cc.cur, map[chunkKey]*chunkEntry{}
-	cc.bytes = 0
-	for _, e := range cc.prev {
-		if e.c != nil {
-			cc.bytes += int64(e.c.own)
-		}
-	}
-}
+func (cc *chunkCache) rotate() { cc.cache.rotate() }
 
 // chunks encodes items as the entries of one kind, in order, in runs.
 // A nil cache makes every run reference its items' bytes.
@@ -130,32 +111,14 @@ func (cc *chunkCache) chunk(kind entryKind, run []*item) *chunk {
 		return encodeRun(kind, run, 1)
 	}
 	key := chunkKey{kind: kind, first: run[0], n: len(run), h: runHash(run)}
-	cc.mu.Lock()
-	e, ok := cc.cur[key]
-	if !ok {
-		if e, ok = cc.prev[key]; ok {
-			cc.cur[key] = e
-		}
-	}
-	if !ok && cc.bytes < cc.max {
-		e, ok = &chunkEntry{}, true
-		cc.cur[key] = e
-	}
-	cc.mu.Unlock()
+	c, ok := cc.cache.get(key, func() *chunk { return encodeRun(kind, run, referenceFrom) })
 	if !ok {
 		return encodeRun(kind, run, 1)
 	}
-	e.once.Do(func() {
-		c := encodeRun(kind, run, referenceFrom)
-		cc.mu.Lock()
-		e.c = c // under the lock: rotate reads it
-		cc.bytes += int64(c.own)
-		cc.mu.Unlock()
-	})
-	if !slices.Equal(e.c.items, run) {
+	if !slices.Equal(c.items, run) {
 		return encodeRun(kind, run, 1) // another run with the same hash
 	}
-	return e.c
+	return c
 }
 
 func runHash(run []*item) uint64 {

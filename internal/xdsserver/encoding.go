@@ -233,58 +233,32 @@ const (
 // bytes: past the bound a body is encoded for its stream alone. Concurrent
 // streams asking for the same content wait for one encoding.
 type encodings struct {
-	budget    *pushBudget
-	chunks    *chunkCache
-	mu        sync.Mutex
-	cur, prev map[encKey]*encEntry
-	bytes     int64
-	max       int64
-}
-
-type encEntry struct {
-	once sync.Once
-	enc  *encoded
+	budget *pushBudget
+	chunks *chunkCache
+	bodies *rotating[encKey, *encoded]
 }
 
 // maxEncodingBytes bounds the cache by what bodies hold of their own (their
-// framing; the resources' bytes are the builder's). Cluster, route and
-// load assignment bodies are shared by whole namespaces; listener bodies
-// are one per group (their inbound half).
+// framing and part lists; the chunks are the chunk cache's).
 const maxEncodingBytes = 256 << 20
 
 func newEncodings(budget *pushBudget, max int64) *encodings {
-	return &encodings{budget: budget, chunks: newChunkCache(maxChunkBytes), max: max, cur: map[encKey]*encEntry{}, prev: map[encKey]*encEntry{}}
+	own := func(e *encoded) int {
+		if e == nil {
+			return 0
+		}
+		return e.own
+	}
+	return &encodings{budget: budget, chunks: newChunkCache(maxChunkBytes), bodies: newRotating[encKey](max, own)}
 }
 
 // get returns the body for key, made by build once; nil (nothing to
 // send) is remembered too.
 func (c *encodings) get(key encKey, build func() *encoded) *encoded {
-	c.mu.Lock()
-	e, ok := c.cur[key]
-	if !ok {
-		if e, ok = c.prev[key]; ok {
-			c.cur[key] = e
-		}
+	if e, ok := c.bodies.get(key, func() *encoded { return c.own(build()) }); ok {
+		return e
 	}
-	if !ok && c.bytes < c.max {
-		e = &encEntry{}
-		c.cur[key] = e
-		ok = true
-	}
-	c.mu.Unlock()
-	if !ok {
-		return c.own(build())
-	}
-	e.once.Do(func() {
-		enc := c.own(build())
-		c.mu.Lock()
-		e.enc = enc // under the lock: rotate reads it
-		if enc != nil {
-			c.bytes += int64(enc.own)
-		}
-		c.mu.Unlock()
-	})
-	return e.enc
+	return c.own(build())
 }
 
 // own makes a body count against the budget.
@@ -298,13 +272,5 @@ func (c *encodings) own(e *encoded) *encoded {
 // rotate drops the bodies no stream asked for during the last publish.
 func (c *encodings) rotate() {
 	c.chunks.rotate()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.prev, c.cur = c.cur, map[encKey]*encEntry{}
-	c.bytes = 0
-	for _, e := range c.prev {
-		if e.enc != nil {
-			c.bytes += int64(e.enc.own)
-		}
-	}
+	c.bodies.rotate()
 }

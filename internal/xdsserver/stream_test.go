@@ -147,7 +147,7 @@ func TestStreamsWithOneSetGetOneEncoding(t *testing.T) {
 		}
 	}
 	p := ts.s.ports[plaintext].cache.enc
-	if n := len(p.cur) + len(p.prev); n != 2 {
+	if n := len(p.bodies.cur) + len(p.bodies.prev); n != 2 {
 		t.Errorf("%d encodings cached, want 2 (one per type)", n)
 	}
 }
