@@ -39,7 +39,7 @@ func received(t *testing.T, s *store, r *xds.Resources) [numTypes]*typeState {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := s.entry(typ, raw)
+			e, err := s.entry(typ, ropeOf(raw))
 			if err != nil {
 				t.Fatal(err)
 			}

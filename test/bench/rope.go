@@ -7,25 +7,77 @@ import (
 )
 
 // rope reads a protobuf message lying in several buffers, in order. A
-// field's value is a slice of the buffer it lies in; only a value that
-// straddles two buffers is copied.
-type rope struct{ bufs [][]byte }
+// field's value is a rope of its own over the same buffers: nothing is
+// copied, not even a route table of 600 KiB lying across forty buffers
+// (its hash is computed piece by piece, and it is joined only when the
+// store first sees it). A rope is a view, n bytes from offset off of
+// bufs[i]; bufs is shared and never modified, so taking a field costs no
+// allocation.
+type rope struct {
+	bufs   [][]byte
+	i, off int
+	n      int
+}
+
+func ropeOf(bufs ...[]byte) rope {
+	r := rope{bufs: bufs}
+	for _, b := range bufs {
+		r.n += len(b)
+	}
+	return r
+}
 
 var errTruncated = errors.New("truncated message")
 
-func (r *rope) empty() bool {
-	for len(r.bufs) > 0 && len(r.bufs[0]) == 0 {
-		r.bufs = r.bufs[1:]
+// each calls f with the rope's bytes, piece by piece.
+func (r rope) each(f func([]byte)) {
+	for i, off, n := r.i, r.off, r.n; n > 0; i, off = i+1, 0 {
+		k := min(n, len(r.bufs[i])-off)
+		if k > 0 {
+			f(r.bufs[i][off : off+k])
+		}
+		n -= k
 	}
-	return len(r.bufs) == 0
+}
+
+// flat returns the rope's bytes in one slice, copying only when they lie
+// in several buffers.
+func (r rope) flat() []byte {
+	if b := r.flatIfOne(); b != nil || r.n == 0 {
+		return b
+	}
+	out := make([]byte, 0, r.n)
+	r.each(func(b []byte) { out = append(out, b...) })
+	return out
+}
+
+// flatIfOne returns the rope's bytes when they lie in one buffer (nil
+// otherwise).
+func (r rope) flatIfOne() []byte {
+	if r.n == 0 {
+		return nil
+	}
+	r.skipEmpty()
+	if len(r.bufs[r.i])-r.off >= r.n {
+		return r.bufs[r.i][r.off : r.off+r.n : r.off+r.n]
+	}
+	return nil
+}
+
+func (r *rope) skipEmpty() {
+	for r.n > 0 && r.off == len(r.bufs[r.i]) {
+		r.i, r.off = r.i+1, 0
+	}
 }
 
 func (r *rope) byte() (byte, error) {
-	if r.empty() {
+	if r.n == 0 {
 		return 0, errTruncated
 	}
-	c := r.bufs[0][0]
-	r.bufs[0] = r.bufs[0][1:]
+	r.skipEmpty()
+	c := r.bufs[r.i][r.off]
+	r.off++
+	r.n--
 	return c, nil
 }
 
@@ -44,46 +96,28 @@ func (r *rope) varint() (uint64, error) {
 	return 0, errors.New("varint overflows 64 bits")
 }
 
-func (r *rope) len() int {
-	n := 0
-	for _, b := range r.bufs {
-		n += len(b)
+// sub takes the next n bytes as a rope of their own.
+func (r *rope) sub(n int) (rope, error) {
+	if n > r.n {
+		return rope{}, errTruncated
 	}
-	return n
-}
-
-// take returns the next n bytes.
-func (r *rope) take(n int) ([]byte, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	if r.empty() {
-		return nil, errTruncated
-	}
-	if len(r.bufs[0]) >= n {
-		v := r.bufs[0][:n:n]
-		r.bufs[0] = r.bufs[0][n:]
-		return v, nil
-	}
-	if r.len() < n {
-		return nil, errTruncated
-	}
-	out := make([]byte, 0, n)
-	for len(out) < n {
-		if r.empty() {
-			return nil, errTruncated
+	out := rope{bufs: r.bufs, i: r.i, off: r.off, n: n}
+	r.n -= n
+	for n > 0 {
+		k := min(n, len(r.bufs[r.i])-r.off)
+		r.off += k
+		n -= k
+		if n > 0 {
+			r.i, r.off = r.i+1, 0
 		}
-		k := min(n-len(out), len(r.bufs[0]))
-		out = append(out, r.bufs[0][:k]...)
-		r.bufs[0] = r.bufs[0][k:]
 	}
 	return out, nil
 }
 
 // eachField calls f with every length-delimited field and skips the others,
 // as eachField does for a message in one buffer.
-func (r *rope) eachField(f func(protowire.Number, []byte) error) error {
-	for !r.empty() {
+func (r *rope) eachField(f func(protowire.Number, rope) error) error {
+	for r.n > 0 {
 		tag, err := r.varint()
 		if err != nil {
 			return err
@@ -92,18 +126,21 @@ func (r *rope) eachField(f func(protowire.Number, []byte) error) error {
 		if num < protowire.MinValidNumber {
 			return errors.New("invalid field number")
 		}
-		var v []byte
+		var v rope
 		switch typ {
 		case protowire.VarintType:
 			_, err = r.varint()
 		case protowire.Fixed32Type:
-			_, err = r.take(4)
+			_, err = r.sub(4)
 		case protowire.Fixed64Type:
-			_, err = r.take(8)
+			_, err = r.sub(8)
 		case protowire.BytesType:
 			var n uint64
 			if n, err = r.varint(); err == nil {
-				v, err = r.take(int(n))
+				if n > uint64(r.n) {
+					return errTruncated
+				}
+				v, err = r.sub(int(n))
 			}
 		default:
 			err = errors.New("unsupported wire type")

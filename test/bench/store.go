@@ -87,17 +87,17 @@ func (s *store) reset() {
 
 // entry returns the interned entry for raw; the first time, it decodes the
 // resource (outside the lock: decoding a route table takes a while).
-func (s *store) entry(typ int, raw []byte) (*entry, error) {
-	h := maphash.Bytes(s.seed, raw)
+func (s *store) entry(typ int, raw rope) (*entry, error) {
+	h := s.hash(raw)
 	s.mu.Lock()
 	e := s.entries[typ][h]
 	s.mu.Unlock()
 	if e != nil {
 		return e, nil
 	}
-	// raw is a slice of a whole response: keep a copy of its own, so the
-	// response's buffer can go.
-	e, err := decodeEntry(typ, bytes.Clone(raw))
+	// raw lies in the response's buffers: keep a copy of its own, so the
+	// buffers can go.
+	e, err := decodeEntry(typ, bytes.Clone(raw.flat()))
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +109,17 @@ func (s *store) entry(typ int, raw []byte) (*entry, error) {
 	}
 	s.entries[typ][h] = e
 	return e, nil
+}
+
+// hash is maphash.Bytes of the rope's bytes, written piece by piece.
+func (s *store) hash(r rope) uint64 {
+	if b := r.flatIfOne(); b != nil || r.n == 0 {
+		return maphash.Bytes(s.seed, b)
+	}
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	r.each(func(b []byte) { _, _ = h.Write(b) })
+	return h.Sum64()
 }
 
 // mix spreads an entry hash so that sums of hashes identify sets.

@@ -34,11 +34,12 @@ const (
 type rawFrame struct{ data mem.BufferSlice }
 
 func (f *rawFrame) rope() *rope {
-	r := &rope{bufs: make([][]byte, len(f.data))}
+	bufs := make([][]byte, len(f.data))
 	for i, b := range f.data {
-		r.bufs[i] = b.ReadOnlyData()
+		bufs[i] = b.ReadOnlyData()
 	}
-	return r
+	r := ropeOf(bufs...)
+	return &r
 }
 
 func (f *rawFrame) free() { f.data.Free() }
@@ -131,34 +132,37 @@ func (s *adsStream) recv() (*rawFrame, error) {
 type sotwFrame struct {
 	version, typeURL, nonce string
 	// values are the resources' encodings (Any.value), in order.
-	values [][]byte
+	values []rope
 }
 
 // deltaFrame is what a proxy reads of a DeltaDiscoveryResponse.
 type deltaFrame struct {
 	typeURL, nonce string
-	values         [][]byte
+	values         []rope
 	removed        []string
 }
 
 // parseSotW reads DiscoveryResponse fields 1 (version_info), 2 (resources),
 // 4 (type_url) and 5 (nonce).
-func parseSotW(b []byte) (sotwFrame, error) { return parseSotWFrom(&rope{bufs: [][]byte{b}}) }
+func parseSotW(b []byte) (sotwFrame, error) {
+	r := ropeOf(b)
+	return parseSotWFrom(&r)
+}
 
 func parseSotWFrom(r *rope) (sotwFrame, error) {
 	var f sotwFrame
-	err := r.eachField(func(num protowire.Number, v []byte) error {
+	err := r.eachField(func(num protowire.Number, v rope) error {
 		switch num {
 		case 1:
-			f.version = string(v)
+			f.version = string(v.flat())
 		case 2:
 			val, err := anyValue(v)
 			f.values = append(f.values, val)
 			return err
 		case 4:
-			f.typeURL = string(v)
+			f.typeURL = string(v.flat())
 		case 5:
-			f.nonce = string(v)
+			f.nonce = string(v.flat())
 		}
 		return nil
 	})
@@ -168,15 +172,18 @@ func parseSotWFrom(r *rope) (sotwFrame, error) {
 // parseDelta reads DeltaDiscoveryResponse fields 2 (resources: Resource,
 // whose field 2 is the Any), 4 (type_url), 5 (nonce) and 6
 // (removed_resources).
-func parseDelta(b []byte) (deltaFrame, error) { return parseDeltaFrom(&rope{bufs: [][]byte{b}}) }
+func parseDelta(b []byte) (deltaFrame, error) {
+	r := ropeOf(b)
+	return parseDeltaFrom(&r)
+}
 
 func parseDeltaFrom(r *rope) (deltaFrame, error) {
 	var f deltaFrame
-	err := r.eachField(func(num protowire.Number, v []byte) error {
+	err := r.eachField(func(num protowire.Number, v rope) error {
 		switch num {
 		case 2:
-			var a []byte
-			if err := eachField(v, func(n protowire.Number, rv []byte) error {
+			var a rope
+			if err := v.eachField(func(n protowire.Number, rv rope) error {
 				if n == 2 {
 					a = rv
 				}
@@ -188,11 +195,11 @@ func parseDeltaFrom(r *rope) (deltaFrame, error) {
 			f.values = append(f.values, val)
 			return err
 		case 4:
-			f.typeURL = string(v)
+			f.typeURL = string(v.flat())
 		case 5:
-			f.nonce = string(v)
+			f.nonce = string(v.flat())
 		case 6:
-			f.removed = append(f.removed, string(v))
+			f.removed = append(f.removed, string(v.flat()))
 		}
 		return nil
 	})
@@ -200,9 +207,9 @@ func parseDeltaFrom(r *rope) (deltaFrame, error) {
 }
 
 // anyValue returns an Any's field 2 (value).
-func anyValue(b []byte) ([]byte, error) {
-	var out []byte
-	err := eachField(b, func(num protowire.Number, v []byte) error {
+func anyValue(r rope) (rope, error) {
+	var out rope
+	err := r.eachField(func(num protowire.Number, v rope) error {
 		if num == 2 {
 			out = v
 		}

@@ -40,7 +40,7 @@ func TestParseSotWReadsTheEncoding(t *testing.T) {
 	if f.version != "v7" || f.typeURL != resource.ClusterType || f.nonce != "42" || len(f.values) != 2 {
 		t.Fatalf("read %+v", f)
 	}
-	if !bytes.Equal(f.values[0], a.Value) || !bytes.Equal(f.values[1], b.Value) {
+	if !bytes.Equal(f.values[0].flat(), a.Value) || !bytes.Equal(f.values[1].flat(), b.Value) {
 		t.Error("resource bytes differ from the Anys' values")
 	}
 	if _, err := parseSotW(raw[:len(raw)-3]); err == nil {
@@ -62,7 +62,7 @@ func TestParseDeltaReadsTheEncoding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.typeURL != resource.ClusterType || f.nonce != "3" || len(f.values) != 1 || !bytes.Equal(f.values[0], a.Value) {
+	if f.typeURL != resource.ClusterType || f.nonce != "3" || len(f.values) != 1 || !bytes.Equal(f.values[0].flat(), a.Value) {
 		t.Fatalf("read %+v", f)
 	}
 	if len(f.removed) != 2 || f.removed[0] != "gone" || f.removed[1] != "old" {
@@ -106,17 +106,22 @@ func TestResponsesInPiecesReadAsWhole(t *testing.T) {
 	}
 	for i := 1; i < len(raw); i++ {
 		for j := i; j < len(raw); j += 7 {
-			got, err := parseDeltaFrom(&rope{bufs: [][]byte{raw[:i:i], raw[i:j:j], raw[j:]}})
+			got, err := parseDeltaFrom(new(ropeOf(raw[:i:i], raw[i:j:j], raw[j:])))
 			if err != nil {
 				t.Fatalf("cut at %d and %d: %v", i, j, err)
 			}
 			if got.typeURL != whole.typeURL || got.nonce != whole.nonce || len(got.values) != 2 ||
-				!bytes.Equal(got.values[0], whole.values[0]) || !bytes.Equal(got.values[1], whole.values[1]) || got.removed[0] != "gone" {
+				!bytes.Equal(got.values[0].flat(), whole.values[0].flat()) || !bytes.Equal(got.values[1].flat(), whole.values[1].flat()) || got.removed[0] != "gone" {
 				t.Fatalf("cut at %d and %d: read %+v, want %+v", i, j, got, whole)
 			}
 		}
 	}
-	if _, err := parseDeltaFrom(&rope{bufs: [][]byte{raw[:10], raw[10 : len(raw)-2]}}); err == nil {
+	s := newStore()
+	one := ropeOf(raw[:5], raw[5:])
+	if s.hash(one) != s.hash(ropeOf(raw)) {
+		t.Error("a rope's hash must be its bytes' hash, however they are cut")
+	}
+	if _, err := parseDeltaFrom(new(ropeOf(raw[:10], raw[10 : len(raw)-2]))); err == nil {
 		t.Error("a truncated response must be an error")
 	}
 }
