@@ -121,7 +121,7 @@ func TestResponsesInPiecesReadAsWhole(t *testing.T) {
 	if s.hash(one) != s.hash(ropeOf(raw)) {
 		t.Error("a rope's hash must be its bytes' hash, however they are cut")
 	}
-	if _, err := parseDeltaFrom(new(ropeOf(raw[:10], raw[10 : len(raw)-2]))); err == nil {
+	if _, err := parseDeltaFrom(new(ropeOf(raw[:10], raw[10:len(raw)-2]))); err == nil {
 		t.Error("a truncated response must be an error")
 	}
 }
