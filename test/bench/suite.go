@@ -19,11 +19,16 @@ import (
 const (
 	PartReference = "reference"
 	PartScoped    = "scoped"
-	PartGrowth    = "growth"
+	// PartConnections is the reference run with one connection per proxy,
+	// as Envoys connect: the reference run's proxies share --conns
+	// connections, so the control plane's per-connection cost (TLS and
+	// HTTP/2 state, buffers, goroutines) shows only here.
+	PartConnections = "connections"
+	PartGrowth      = "growth"
 )
 
 // AllParts is what `make bench` runs by default.
-var AllParts = []string{PartReference, PartScoped, PartGrowth}
+var AllParts = []string{PartReference, PartScoped, PartConnections, PartGrowth}
 
 // Suite is one invocation's runs.
 type Suite struct {
@@ -74,6 +79,13 @@ func (s Suite) scopedConfig() Config {
 	return c
 }
 
+// connectionsConfig is the reference run with a connection per proxy.
+func (s Suite) connectionsConfig() Config {
+	c := s.Reference
+	c.Conns = c.Proxies
+	return c
+}
+
 // growthConfig is the reference run at n services.
 func (s Suite) growthConfig(n int) Config {
 	c := s.Reference
@@ -101,6 +113,9 @@ func (s Suite) plan(prev *Report) []plannedRun {
 	}
 	if s.runs(PartScoped) && s.Scoped > 0 {
 		out = append(out, plannedRun{PartScoped, s.scopedConfig()})
+	}
+	if s.runs(PartConnections) && s.Reference.Conns < s.Reference.Proxies {
+		out = append(out, plannedRun{PartConnections, s.connectionsConfig()})
 	}
 	if s.runs(PartGrowth) {
 		sizes := slices.Clone(s.Sizes)
@@ -158,8 +173,8 @@ func RunSuite(ctx context.Context, self string, s Suite, prev *Report, command s
 
 // ranResults are the results of one invocation's runs, by part.
 type ranResults struct {
-	reference, scoped *Result
-	growth            []*Result
+	reference, scoped, connections *Result
+	growth                         []*Result
 }
 
 func (r *ranResults) add(part string, res *Result) {
@@ -168,6 +183,8 @@ func (r *ranResults) add(part string, res *Result) {
 		r.reference = res
 	case PartScoped:
 		r.scoped = res
+	case PartConnections:
+		r.connections = res
 	case PartGrowth:
 		r.growth = append(r.growth, res)
 	}
@@ -185,6 +202,9 @@ func (s Suite) assemble(prev *Report, ran ranResults) *Report {
 	}
 	if ran.scoped != nil {
 		rep.Scoped = ran.scoped
+	}
+	if ran.connections != nil {
+		rep.Connections = ran.connections
 	}
 	if s.runs(PartGrowth) || ran.reference != nil {
 		rep.Scale = s.mergeGrowth(prev, rep.Main, ran.growth)

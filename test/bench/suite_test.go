@@ -10,7 +10,7 @@ import (
 )
 
 func smallSuite() Suite {
-	ref := Config{Spec: Spec{Services: 1000, Namespaces: 20, Seed: 1, RuleShare: 0.3}, Proxies: 2000}
+	ref := Config{Spec: Spec{Services: 1000, Namespaces: 20, Seed: 1, RuleShare: 0.3}, Proxies: 2000, Conns: 16}
 	return Suite{Reference: ref, Scoped: 10, Sizes: []int{4000, 250, 1000}, GrowthProxies: 2000, Parts: AllParts}
 }
 
@@ -22,18 +22,23 @@ func planned(p []plannedRun) []string {
 	return out
 }
 
-// TestSuitePlan: one invocation runs the reference, the scoped run and
-// each growth size once, smallest first, the reference's size not again.
+// TestSuitePlan: one invocation runs the reference, the scoped run, the
+// reference with a connection per proxy and each growth size once,
+// smallest first, the reference's size not again.
 func TestSuitePlan(t *testing.T) {
 	s := smallSuite()
-	got := strings.Join(planned(s.plan(nil)), " ")
-	want := "reference:1000/2000/0 scoped:1000/2000/10 growth:250/2000/0 growth:4000/2000/0"
+	plan := s.plan(nil)
+	got := strings.Join(planned(plan), " ")
+	want := "reference:1000/2000/0 scoped:1000/2000/10 connections:1000/2000/0 growth:250/2000/0 growth:4000/2000/0"
 	if got != want {
 		t.Errorf("plan %s, want %s", got, want)
 	}
+	if plan[0].cfg.Conns != 16 || plan[2].cfg.Conns != 2000 {
+		t.Errorf("connections: the reference runs over %d connections and the connections run over %d, want 16 and 2000", plan[0].cfg.Conns, plan[2].cfg.Conns)
+	}
 	// Growth at other proxies than the reference: every size runs.
 	s.GrowthProxies = 500
-	if got := planned(s.plan(nil)); len(got) != 5 || got[3] != "growth:1000/500/0" {
+	if got := planned(s.plan(nil)); len(got) != 6 || got[4] != "growth:1000/500/0" {
 		t.Errorf("growth at 500 proxies: plan %v, want the 1000-service size run at 500 proxies", got)
 	}
 	// Parts: only the growth, against a saved reference of the same size.
@@ -44,7 +49,7 @@ func TestSuitePlan(t *testing.T) {
 		t.Errorf("growth only: plan %s", got)
 	}
 	s.Scoped, s.Parts = 0, AllParts
-	if got := planned(s.plan(nil)); len(got) != 3 || got[1] != "growth:250/2000/0" {
+	if got := planned(s.plan(nil)); len(got) != 4 || got[2] != "growth:250/2000/0" {
 		t.Errorf("--scoped-run 0: plan %v, want no scoped run", got)
 	}
 }

@@ -90,7 +90,7 @@ func parse(args []string) (*options, error) {
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "Markdown report to write (empty: none)")
 	fs.StringVar(&o.saveJSON, "save-json", "", "also save the results as JSON here")
 	fs.StringVar(&o.fromJSON, "from-json", "", "start from the results saved with --save-json: run only the --parts given (none by default), then print and write the report")
-	fs.StringVar(&o.parts, "parts", strings.Join(bench.AllParts, ","), "what to run: reference (--services, --proxies), scoped (the reference mesh with --scoped-run), growth (--scale)")
+	fs.StringVar(&o.parts, "parts", strings.Join(bench.AllParts, ","), "what to run: reference (--services, --proxies), scoped (the reference mesh with --scoped-run), connections (the reference mesh with a connection per proxy), growth (--scale)")
 	fs.IntVar(&o.scopedRun, "scoped-run", 10, "services each workload's Sidecar lists in the scoped run (0: no scoped run)")
 	fs.StringVar(&o.scale, "scale", "250,1000,4000", `the growth table's sizes (services), each a run of its own; the size of the reference run reuses it`)
 	fs.IntVar(&o.scaleProxies, "scale-proxies", 0, "proxies in every --scale size (0: --proxies)")
