@@ -70,7 +70,7 @@ run: envtest ## Run sailplane locally on an embedded API server (no cluster need
 	go run ./cmd/sailplane --local --local-apply config/samples
 
 .PHONY: bench
-bench: envtest ## Run the reference mesh, its scoped run and the 250/1000/4000 growth sizes, and write docs/benchmarks.md (one part: BENCH_ARGS='--parts reference --services 100 --proxies 200').
+bench: envtest ## Run the reference mesh, its scoped run, the reference with a connection per proxy and the 250/1000/4000 growth sizes, and write docs/benchmarks.md (one part: BENCH_ARGS='--parts reference --services 100 --proxies 200').
 	go run ./test/bench/cmd/sailbench $(BENCH_ARGS)
 
 .PHONY: deploy-render
