@@ -109,10 +109,6 @@ func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server 
 		// connections hold none.
 		grpc.WriteBufferSize(writeBufferSize),
 		grpc.SharedWriteBuffer(true),
-		// No read buffer of gRPC's own: under TLS the connection already
-		// holds a decrypted record, and gRPC's 32 KiB per connection was a
-		// fifth of what 2000 idle connections held.
-		grpc.ReadBufferSize(0),
 	}, opts...)
 	g := grpc.NewServer(opts...)
 	s.ports[ch].register(g)
