@@ -18,6 +18,7 @@ type rotating[K comparable, V any] struct {
 type slot[V any] struct {
 	once sync.Once
 	v    V
+	made bool // v is built (under the cache's lock)
 }
 
 func newRotating[K comparable, V any](max int64, size func(V) int) *rotating[K, V] {
@@ -46,7 +47,7 @@ func (r *rotating[K, V]) get(key K, build func() V) (v V, ok bool) {
 	s.once.Do(func() {
 		made := build()
 		r.mu.Lock()
-		s.v = made // under the lock: rotate reads it
+		s.v, s.made = made, true // under the lock: rotate reads them
 		r.bytes += int64(r.size(made))
 		r.mu.Unlock()
 	})
@@ -61,6 +62,8 @@ func (r *rotating[K, V]) rotate() {
 	r.prev, r.cur = r.cur, map[K]*slot[V]{}
 	r.bytes = 0
 	for _, s := range r.prev {
-		r.bytes += int64(r.size(s.v))
+		if s.made { // one being built is counted when it is done
+			r.bytes += int64(r.size(s.v))
+		}
 	}
 }

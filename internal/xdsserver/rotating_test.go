@@ -37,3 +37,22 @@ func TestRotatingCacheKeepsWhatIsAskedFor(t *testing.T) {
 		t.Error("past its bound the cache must not take a new key")
 	}
 }
+
+// A rotation while a value is being built does not read it: the build
+// counts it when it is done.
+func TestRotatingCacheRotatesDuringABuild(t *testing.T) {
+	r := newRotating[string](100, func(v *int) int { return *v })
+	building, release := make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.get("a", func() *int { close(building); <-release; n := 10; return &n })
+	}()
+	<-building
+	r.rotate() // must not read the value not built yet
+	close(release)
+	<-done
+	if r.bytes != 10 {
+		t.Errorf("the cache counts %d bytes, want the built value's 10", r.bytes)
+	}
+}
