@@ -170,6 +170,11 @@ func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []
 		if !known[i] || p.Type == names.Router || generatorOf(nodes[i]) == GeneratorGRPC {
 			continue
 		}
+		if _, done := t.byGroup[xds.GroupKey(p)]; done {
+			// A Join to a group configured already: forProxy takes its
+			// configuration, whose halves a pod path's memo does not hold.
+			continue
+		}
 		if k := xds.OutboundKey(t.m, p); !seen["out|"+k] {
 			seen["out|"+k] = true
 			outKeys, outProxy = append(outKeys, k), append(outProxy, p)

@@ -1,6 +1,7 @@
 package mesh_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sailplane/sailplane/internal/bundle"
@@ -45,5 +46,39 @@ func BenchmarkPodChurnPodsSince(b *testing.B) {
 	before, after, nodes := churnMesh(b)
 	for b.Loop() {
 		mesh.ComputePodsSince(after, nodes, before)
+	}
+}
+
+// One pod moved to a new IP, its own proxy not connected: the endpoint
+// path and the pod path both recompute one service's load assignments;
+// the controller now tries the pod path first (its result can be joined
+// and pod-changed again), so it must not cost much more.
+func movedMesh(b *testing.B) (before *mesh.Result, after *bundle.Bundle, nodes []mesh.Node) {
+	bm := bench.NewMesh(bench.Spec{Services: 200, Namespaces: 20, Seed: 1, RuleShare: 0.3})
+	for _, n := range benchNodes(bm) {
+		if n.Metadata == nil && !strings.Contains(n.ID, "~"+bm.Pods[0].IP+"~") && !strings.Contains(n.ID, "~gone.") {
+			nodes = append(nodes, n)
+		}
+	}
+	before = mesh.Compute(bm.Bundle(), nodes)
+	bm.Pods[0].IP = bench.ChurnIP(0)
+	return before, bm.Bundle(), nodes
+}
+
+func BenchmarkPodMovedEndpointsSince(b *testing.B) {
+	before, after, nodes := movedMesh(b)
+	for b.Loop() {
+		if _, ok := mesh.ComputeEndpointsSince(after, nodes, before.Resources, before.Model); !ok {
+			b.Fatal("declined")
+		}
+	}
+}
+
+func BenchmarkPodMovedPodsSince(b *testing.B) {
+	before, after, nodes := movedMesh(b)
+	for b.Loop() {
+		if _, ok := mesh.ComputePodsSince(after, nodes, before); !ok {
+			b.Fatal("declined")
+		}
 	}
 }

@@ -1,9 +1,8 @@
 package mesh
 
 import (
+	"sort"
 	"strings"
-
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
@@ -62,8 +61,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 	old, t := prev.memo, newTranslations(m)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}, memo: t}
 	unchanged := unchangedSince(prev.Model, m)
-	// Groups of one outbound input share the recomputed assignments.
-	shared := map[string]map[string]*endpointv3.ClusterLoadAssignment{}
+	shared := sharedAssignments{}
 	sidecars := map[string]xds.Proxy{} // by group, for status
 	for _, n := range nodes {
 		p, known := ProxyFor(m, n)
@@ -85,6 +83,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 	}
 	podsStatus(t)
 	res.Groups = len(t.byGroup)
+	sort.Strings(res.Waiting)
 	return res, true
 }
 
@@ -92,7 +91,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 // old's with new load assignments when old translated the group for a
 // pod read alike; else translated here, as Compute would (t holds no
 // stale half, so every half it lacks is translated from m).
-func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, unchanged func(string) bool, shared map[string]map[string]*endpointv3.ClusterLoadAssignment) (*xds.Resources, bool) {
+func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, unchanged func(string) bool, shared sharedAssignments) (*xds.Resources, bool) {
 	group := xds.GroupKey(p)
 	if r, ok := t.byGroup[group]; ok {
 		return r, true
@@ -101,11 +100,7 @@ func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, uncha
 	if !ok || old.workloads[group] != xds.WorkloadKey(p) {
 		return t.forProxy(p, n), true
 	}
-	key := xds.OutboundKey(t.m, p)
-	if shared[key] == nil {
-		shared[key] = map[string]*endpointv3.ClusterLoadAssignment{}
-	}
-	eps, ok := xds.EndpointsSharing(t.m, p, before.Clusters, before.Endpoints, unchanged, shared[key])
+	eps, ok := shared.assignments(t.m, p, before, unchanged)
 	if !ok {
 		return nil, false
 	}

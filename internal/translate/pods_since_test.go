@@ -185,6 +185,7 @@ func podNodes(b *bundle.Bundle, caseNode mesh.Node) []mesh.Node {
 func TestPodsSinceMatchesFullTranslation(t *testing.T) {
 	cases, _ := filepath.Glob("testdata/*.in.yaml")
 	taken, declined := 0, 0
+	declinedBy := map[string]int{}
 	for _, in := range cases {
 		h := header(t, in)
 		if h.generator == "grpc-mtls" {
@@ -204,6 +205,7 @@ func TestPodsSinceMatchesFullTranslation(t *testing.T) {
 				got, ok := mesh.ComputePodsSince(edited, nodes, before)
 				if !ok {
 					declined++
+					declinedBy[e.name]++
 					continue
 				}
 				taken++
@@ -228,7 +230,7 @@ func TestPodsSinceMatchesFullTranslation(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d pod edits took the pod path, %d declined", taken, declined)
+	t.Logf("%d pod edits took the pod path, %d declined (%v)", taken, declined, declinedBy)
 	if taken == 0 || declined > taken {
 		t.Errorf("the pod path took %d edits and declined %d", taken, declined)
 	}
