@@ -13,6 +13,10 @@ import (
 // path.
 const kindEndpointSlice = "EndpointSlice"
 
+// kindPod is the kind whose changes, with EndpointSlices', take the pod
+// path (mesh.ComputePodsSince).
+const kindPod = "Pod"
+
 // kindVirtualService and kindDestinationRule are the kinds whose changes
 // alone take the rules path (mesh.ComputeRulesSince).
 const (

@@ -15,6 +15,10 @@ const (
 	// computedRules recomputed the hosts a VirtualService or
 	// DestinationRule change touches; its status is the whole mesh's.
 	computedRules
+	// computedPods reused the groups' translations for a change of Pods
+	// and EndpointSlices (pods recreated under new IPs); its status is
+	// the whole mesh's, and its result can be joined to.
+	computedPods
 )
 
 // compute picks the mesh computation by what changed: the cheapest path
@@ -23,6 +27,13 @@ const (
 // update). last is the previous reconcile's result (nil before the
 // first).
 func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Result) (*mesh.Result, computation) {
+	// Tried before the endpoint-only path: its result keeps what a later
+	// pod change or join starts from, the endpoint-only path's does not.
+	if last != nil && podChurn(ch) {
+		if res, ok := mesh.ComputePodsSince(b, nodes, last); ok {
+			return res, computedPods
+		}
+	}
 	if last != nil && ch.OnlyKinds(kindEndpointSlice) {
 		if res, ok := mesh.ComputeEndpointsSince(b, nodes, last.Resources, last.Model); ok {
 			return res, computedEndpoints
@@ -34,4 +45,19 @@ func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Res
 		}
 	}
 	return mesh.Compute(b, nodes), computedFull
+}
+
+// podChurn reports a change of Pods and EndpointSlices only, proxies
+// joining or not: pods recreated under new IPs come with their proxies
+// reconnecting under new node ids.
+func podChurn(ch push.Change) bool {
+	if ch.Full || len(ch.Configs) == 0 {
+		return false
+	}
+	for k := range ch.Configs {
+		if k.Kind != kindPod && k.Kind != kindEndpointSlice {
+			return false
+		}
+	}
+	return true
 }

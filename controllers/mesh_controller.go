@@ -228,10 +228,7 @@ func (r *MeshReconciler) rebuild(ctx context.Context, ch push.Change, start time
 	if r.OnReconcile != nil {
 		r.OnReconcile(b, nodes, res)
 	}
-	msg := "mesh reconciled"
-	if how == computedRules {
-		msg = "rules reconciled"
-	}
+	msg := map[computation]string{computedFull: "mesh reconciled", computedRules: "rules reconciled", computedPods: "pods reconciled"}[how]
 	r.Log.V(1).Info(msg, "proxies", len(nodes), "groups", res.Groups, "waiting", len(res.Waiting), "reasons", ch.Reasons, "took", time.Since(start).String())
 	return nil
 }

@@ -58,7 +58,7 @@ type Result struct {
 func Compute(b *bundle.Bundle, nodes []Node) *Result {
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
-	t := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
+	t := newTranslations(m)
 	proxies := make([]xds.Proxy, len(nodes))
 	known := make([]bool, len(nodes))
 	for i, n := range nodes {
@@ -95,6 +95,20 @@ func Compute(b *bundle.Bundle, nodes []Node) *Result {
 type translations struct {
 	m                          *model.Model
 	byGroup, outbound, inbound map[string]*xds.Resources
+	// workloads is, by group, the xds.WorkloadKey of the proxy whose
+	// translation the group got: another pod may take it only with the
+	// same (ComputePodsSince).
+	workloads map[string]string
+	// carried are problems of halves this memo does not hold, by
+	// "out|" or "in|" and the key, still true of its model: the halves a
+	// pod-only change kept (ComputePodsSince), whose load assignments
+	// went stale.
+	carried map[string][]xds.ObjectProblem
+}
+
+func newTranslations(m *model.Model) *translations {
+	return &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{},
+		workloads: map[string]string{}, carried: map[string][]xds.ObjectProblem{}}
 }
 
 // forProxy is the configuration of proxy p (node n: ProxyFor put in p
@@ -105,7 +119,7 @@ func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
 		return r
 	}
 	r := xds.Translate(t.m, p, t)
-	t.byGroup[group] = r
+	t.byGroup[group], t.workloads[group] = r, xds.WorkloadKey(p)
 	return r
 }
 
@@ -154,6 +168,11 @@ func (t *translations) sidecarHalves(proxies []xds.Proxy, known []bool, nodes []
 	}
 	for i, p := range proxies {
 		if !known[i] || p.Type == names.Router || generatorOf(nodes[i]) == GeneratorGRPC {
+			continue
+		}
+		if _, done := t.byGroup[xds.GroupKey(p)]; done {
+			// A Join to a group configured already: forProxy takes its
+			// configuration, whose halves a pod path's memo does not hold.
 			continue
 		}
 		if k := xds.OutboundKey(t.m, p); !seen["out|"+k] {

@@ -42,7 +42,7 @@ func ComputeEndpointsSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.
 	// ISTIO_MUTUAL cluster of a client without certificates must stay
 	// without endpoints), so proxyless nodes are translated in full, as
 	// Compute does, sharing what Compute would share.
-	proxyless := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
+	proxyless := newTranslations(m)
 	for _, n := range nodes {
 		before, ok := last[n.ID]
 		if !ok {

@@ -59,7 +59,8 @@ func Join(prev *Result, nodes []Node) (*Result, bool) {
 // extended is a copy of t to translate more nodes into: its maps are new,
 // the translations in them shared.
 func (t *translations) extended() *translations {
-	return &translations{m: t.m, byGroup: maps.Clone(t.byGroup), outbound: maps.Clone(t.outbound), inbound: maps.Clone(t.inbound)}
+	return &translations{m: t.m, byGroup: maps.Clone(t.byGroup), outbound: maps.Clone(t.outbound), inbound: maps.Clone(t.inbound),
+		workloads: maps.Clone(t.workloads), carried: maps.Clone(t.carried)}
 }
 
 // translated marks the halves t holds as sidecarHalves marks those it

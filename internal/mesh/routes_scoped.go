@@ -39,7 +39,7 @@ func ComputeRoutesSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Res
 	}
 	m := model.Build(b)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
-	full := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
+	full := newTranslations(m)
 	proxies := make([]xds.Proxy, len(nodes))
 	keys := make([]string, len(nodes))
 	index := map[string]int{}

@@ -53,7 +53,7 @@ func ComputeRulesSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Reso
 		updates[i] = xds.OutboundRulesUpdate(m, plan.reps[i], last[plan.repNodes[i]], change.touched)
 	})
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
-	full := &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{}}
+	full := newTranslations(m)
 	type shared struct {
 		before *xds.Resources
 		key    string

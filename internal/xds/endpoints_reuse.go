@@ -18,6 +18,16 @@ import (
 // endpoints and visibility) is as it was when prev was computed. The
 // result equals EndpointsFor's.
 func EndpointsReusing(m *model.Model, p Proxy, clusters []*clusterv3.Cluster, prev []*endpointv3.ClusterLoadAssignment, unchanged func(host string) bool) ([]*endpointv3.ClusterLoadAssignment, bool) {
+	return EndpointsSharing(m, p, clusters, prev, unchanged, nil)
+}
+
+// EndpointsSharing is EndpointsReusing for proxies of one outbound input
+// (OutboundKey) whose cluster lists differ: shared holds, by cluster name,
+// the load assignments recomputed for another of them, which this proxy
+// would compute equal (a load assignment depends on the cluster's name
+// and the outbound input only), and takes those it computes. A nil shared
+// shares nothing.
+func EndpointsSharing(m *model.Model, p Proxy, clusters []*clusterv3.Cluster, prev []*endpointv3.ClusterLoadAssignment, unchanged func(host string) bool, shared map[string]*endpointv3.ClusterLoadAssignment) ([]*endpointv3.ClusterLoadAssignment, bool) {
 	g := &generator{m: m, proxy: p, out: &Resources{}, gateways: p.gatewayNames(m)}
 	out := make([]*endpointv3.ClusterLoadAssignment, 0, len(prev))
 	for _, c := range clusters {
@@ -30,9 +40,16 @@ func EndpointsReusing(m *model.Model, p Proxy, clusters []*clusterv3.Cluster, pr
 			out = append(out, prev[i])
 			continue
 		}
+		if a, ok := shared[c.Name]; ok {
+			out = append(out, a)
+			continue
+		}
 		a, ok := g.assignmentFor(c)
 		if !ok {
 			return nil, false
+		}
+		if shared != nil {
+			shared[c.Name] = a
 		}
 		out = append(out, a)
 	}

@@ -25,11 +25,12 @@ type Changes struct {
 	Writes []time.Duration
 	// FullReconciles and EndpointReconciles ran during the phase.
 	FullReconciles, EndpointReconciles int
-	// RulesReconciles took the VirtualService/DestinationRule path.
-	RulesReconciles int
-	ReconcileTook   []time.Duration
-	CPU             CPUPhase
-	Error           string
+	// RulesReconciles took the VirtualService/DestinationRule path,
+	// PodReconciles the Pod/EndpointSlice path (mesh.ComputePodsSince).
+	RulesReconciles, PodReconciles int
+	ReconcileTook                  []time.Duration
+	CPU                            CPUPhase
+	Error                          string
 }
 
 // change is one edit and how to see it arrive.
@@ -92,6 +93,8 @@ func (r *Run) repeat(ctx context.Context, kind string, n int, next func(i int) c
 			res.RulesReconciles++
 		case "endpoints":
 			res.EndpointReconciles++
+		case "pods":
+			res.PodReconciles++
 		default:
 			continue // proxies joining (pods churned) are not the change's reconciles
 		}

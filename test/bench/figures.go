@@ -121,7 +121,7 @@ func changesTable(r *Result) table {
 		title: "Changes: time until every affected proxy ACKed",
 		note:  "Per change, the time from the write to the last affected proxy's ACK; percentiles are over the changes (nearest rank: with 20 changes p99 is the maximum). Per proxy pools every affected proxy's delay. CPU per change is the phase's CPU (including the follow-up work until the controller is idle) divided by the changes.",
 		headers: []string{"change", "done", "affected proxies", "p50", "p90", "p99", "max", "per proxy p50 / p99",
-			"write", "CPU per change: control-plane process / bench process", "reconciles: full / rules / endpoints"},
+			"write", "CPU per change: control-plane process / bench process", "reconciles: full / rules / endpoints / pods"},
 	}
 	for _, c := range []struct {
 		name string
@@ -131,7 +131,7 @@ func changesTable(r *Result) table {
 		t.rows = append(t.rows, []string{c.name, fmt.Sprintf("%d of %d", c.ch.Done, c.ch.Requested), fmt.Sprint(c.ch.Affected),
 			dur(s.P50), dur(s.P90), dur(s.P99), dur(s.Max), dur(pp.P50) + " / " + dur(pp.P99), dur(median(c.ch.Writes)),
 			dur(perChange(c.ch.CPU.Process, c.ch.Done)) + " / " + dur(perChange(c.ch.CPU.Bench, c.ch.Done)),
-			fmt.Sprintf("%d / %d / %d", c.ch.FullReconciles, c.ch.RulesReconciles, c.ch.EndpointReconciles)})
+			fmt.Sprintf("%d / %d / %d / %d", c.ch.FullReconciles, c.ch.RulesReconciles, c.ch.EndpointReconciles, c.ch.PodReconciles)})
 	}
 	return t
 }

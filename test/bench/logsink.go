@@ -71,7 +71,7 @@ func (l *logRecord) addError(e string) {
 }
 
 // reconcileKinds names the reconciler's log messages' paths.
-var reconcileKinds = map[string]string{"mesh reconciled": "full", "endpoints reconciled": "endpoints", "rules reconciled": "rules", "proxies joined": "join"}
+var reconcileKinds = map[string]string{"mesh reconciled": "full", "endpoints reconciled": "endpoints", "rules reconciled": "rules", "pods reconciled": "pods", "proxies joined": "join"}
 
 func newCaptureSink(verbose io.Writer) *captureSink {
 	return &captureSink{rec: &logRecord{}, verbose: verbose}
@@ -87,7 +87,7 @@ func (s *captureSink) Info(level int, msg string, kv ...any) {
 		fmt.Fprintf(s.verbose, "%s %s: %s %v\n", time.Now().Format("15:04:05.000"), s.name, msg, kv)
 	}
 	switch msg {
-	case "mesh reconciled", "endpoints reconciled", "rules reconciled", "proxies joined":
+	case "mesh reconciled", "endpoints reconciled", "rules reconciled", "pods reconciled", "proxies joined":
 		r := Reconcile{At: time.Now(), Full: msg == "mesh reconciled", Kind: reconcileKinds[msg]}
 		for i := 0; i+1 < len(kv); i += 2 {
 			switch kv[i] {
