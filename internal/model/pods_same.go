@@ -16,22 +16,12 @@ func (m *Model) SameBesidesPods(o *Model) bool {
 	if m == nil || o == nil {
 		return false
 	}
-	return m.OutboundTrafficPolicy == o.OutboundTrafficPolicy &&
+	return m.samePolicies(o) &&
 		m.LocalityAware == o.LocalityAware &&
 		reflect.DeepEqual(m.SourceLabelKeys, o.SourceLabelKeys) &&
-		reflect.DeepEqual(m.Hostnames, o.Hostnames) &&
 		sameServicesBesidesEndpoints(m.Services, o.Services) &&
 		reflect.DeepEqual(m.VirtualServices, o.VirtualServices) &&
-		reflect.DeepEqual(m.DestinationRules, o.DestinationRules) &&
-		reflect.DeepEqual(m.Gateways, o.Gateways) &&
-		sameSecrets(m.Secrets, o.Secrets) &&
-		reflect.DeepEqual(m.MTLS, o.MTLS) &&
-		reflect.DeepEqual(m.JWT, o.JWT) &&
-		reflect.DeepEqual(m.Authz, o.Authz) &&
-		reflect.DeepEqual(m.Mesh, o.Mesh) &&
-		reflect.DeepEqual(m.Telemetry, o.Telemetry) &&
-		reflect.DeepEqual(m.RateLimits, o.RateLimits) &&
-		reflect.DeepEqual(m.sidecars, o.sidecars)
+		reflect.DeepEqual(m.DestinationRules, o.DestinationRules)
 }
 
 // sameServicesBesidesEndpoints compares the services with the endpoints

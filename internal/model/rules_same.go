@@ -15,11 +15,18 @@ func (m *Model) SameBesidesRules(o *Model) bool {
 	if m == nil || o == nil {
 		return false
 	}
+	return m.samePolicies(o) &&
+		reflect.DeepEqual(m.Services, o.Services) &&
+		reflect.DeepEqual(m.Pods, o.Pods)
+}
+
+// samePolicies compares what both fast paths' conditions need unchanged:
+// the mesh-wide settings, hostnames, gateways, secrets, policies and
+// Sidecars.
+func (m *Model) samePolicies(o *Model) bool {
 	return m.OutboundTrafficPolicy == o.OutboundTrafficPolicy &&
 		reflect.DeepEqual(m.Hostnames, o.Hostnames) &&
-		reflect.DeepEqual(m.Services, o.Services) &&
 		reflect.DeepEqual(m.Gateways, o.Gateways) &&
-		reflect.DeepEqual(m.Pods, o.Pods) &&
 		sameSecrets(m.Secrets, o.Secrets) &&
 		reflect.DeepEqual(m.MTLS, o.MTLS) &&
 		reflect.DeepEqual(m.JWT, o.JWT) &&
