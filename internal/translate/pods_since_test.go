@@ -15,14 +15,8 @@ import (
 	"github.com/sailplane/sailplane/internal/names"
 )
 
-// podEdit is one Pod (and EndpointSlice) change applied to the i-th pod
-// of a case; false when it does not apply there.
-type podEdit struct {
-	name  string
-	apply func(b *bundle.Bundle, i int) bool
-}
-
-var podEdits = []podEdit{
+// podEdits change the i-th pod (and its EndpointSlices).
+var podEdits = []bundleEdit{
 	{"pod deleted", func(b *bundle.Bundle, i int) bool {
 		if i >= len(b.Pods) {
 			return false

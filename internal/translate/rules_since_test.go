@@ -13,14 +13,15 @@ import (
 	"github.com/sailplane/sailplane/internal/mesh"
 )
 
-// ruleEdit is one VirtualService or DestinationRule change applied to
-// the i-th rule of a case; false when it does not apply there.
-type ruleEdit struct {
+// bundleEdit is one change applied to the i-th object of its kind in a
+// case (a rule, a pod); false when it does not apply there.
+type bundleEdit struct {
 	name  string
 	apply func(b *bundle.Bundle, i int) bool
 }
 
-var ruleEdits = []ruleEdit{
+// ruleEdits change the i-th VirtualService or DestinationRule.
+var ruleEdits = []bundleEdit{
 	{"VirtualService weights", func(b *bundle.Bundle, i int) bool {
 		if i >= len(b.VirtualServices) {
 			return false
