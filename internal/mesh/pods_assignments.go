@@ -1,6 +1,8 @@
 package mesh
 
 import (
+	"slices"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
@@ -34,7 +36,7 @@ func (s sharedAssignments) assignments(m *model.Model, p xds.Proxy, before *xds.
 		s[key] = o
 	}
 	aligned := alignedEDS(before.Clusters, before.Endpoints)
-	if aligned && o.prev != nil && samePointers(o.prev, before.Endpoints) {
+	if aligned && o.prev != nil && slices.Equal(o.prev, before.Endpoints) {
 		return o.next, true
 	}
 	next, ok := xds.EndpointsSharing(m, p, before.Clusters, before.Endpoints, unchanged, o.byName)
@@ -59,16 +61,4 @@ func alignedEDS(clusters []*clusterv3.Cluster, eps []*endpointv3.ClusterLoadAssi
 		i++
 	}
 	return i == len(eps)
-}
-
-func samePointers(a, b []*endpointv3.ClusterLoadAssignment) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
