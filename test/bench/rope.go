@@ -114,8 +114,8 @@ func (r *rope) sub(n int) (rope, error) {
 	return out, nil
 }
 
-// eachField calls f with every length-delimited field and skips the others,
-// as eachField does for a message in one buffer.
+// eachField calls f with every length-delimited field and skips the
+// others.
 func (r *rope) eachField(f func(protowire.Number, rope) error) error {
 	for r.n > 0 {
 		tag, err := r.varint()
