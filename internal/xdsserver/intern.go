@@ -55,13 +55,11 @@ func newNameTable(max int) *nameTable {
 	return &nameTable{table: map[string]string{}, max: max, lists: map[uint64]wireList{}}
 }
 
-// Field numbers of the name lists decodeRequest interns: resource_names
-// in DiscoveryRequest; resource_names_subscribe and _unsubscribe in
-// DeltaDiscoveryRequest.
-const (
-	sotwNames                        = 3
-	deltaSubscribe, deltaUnsubscribe = 3, 4
-)
+// sotwNames is the field number of the first name list decodeRequest
+// interns: resource_names in DiscoveryRequest, and in
+// DeltaDiscoveryRequest resource_names_subscribe (3) then
+// resource_names_unsubscribe (4).
+const sotwNames = 3
 
 // decodeRequest decodes a discovery request whose name lists (lists, in
 // field order from 3) are read straight from the wire into the table's
