@@ -10,6 +10,8 @@ import (
 
 	// The proto codec must be registered before wireCodec asks for it.
 	_ "google.golang.org/grpc/encoding/proto"
+
+	"github.com/sailplane/sailplane/internal/bufpool"
 )
 
 // wireCodec is the gRPC server's codec. The server's own responses are
@@ -66,7 +68,7 @@ func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 // once the push budget has room for it; gRPC returns the buffer to the
 // pool, and the room to the budget, once the message is on the wire.
 func (c wireCodec) encode(size int, write func([]byte) []byte) mem.BufferSlice {
-	pool := releasingPool{BufferPool: mem.DefaultBufferPool(), release: c.budget.take(size)}
+	pool := releasingPool{BufferPool: bufpool.Dirty, release: c.budget.take(size)}
 	buf := pool.Get(size)
 	*buf = write((*buf)[:0])
 	return mem.BufferSlice{mem.NewBuffer(buf, pool)}

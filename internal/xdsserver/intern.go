@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sailplane/sailplane/internal/bufpool"
 )
 
 // Envoy names every load assignment and route table it wants, on every
@@ -34,6 +36,11 @@ type nameTable struct {
 	// pointer). Bounded by the bytes of the wire spans kept.
 	lists     map[uint64]wireList
 	listBytes int
+	// byStart finds those lists from where they start in a message, by
+	// the hash of their first listKey bytes: an ACK repeating a known
+	// list is then recognised with one comparison of its bytes, without
+	// walking its 1635 entries or hashing all of them.
+	byStart map[uint64][]*wireList
 }
 
 // wireList is a decoded list and the wire bytes it was decoded from.
@@ -47,12 +54,16 @@ const (
 	maxListBytes     = 64 << 20
 	// listFrom is the shortest list (in wire bytes) worth keeping whole.
 	listFrom = 256
+	// listKey is how many of a list's first bytes find it (byStart), and
+	// maxSameStart how many lists one start holds (newest kept).
+	listKey      = 64
+	maxSameStart = 8
 )
 
 var listSeed = maphash.MakeSeed()
 
 func newNameTable(max int) *nameTable {
-	return &nameTable{table: map[string]string{}, max: max, lists: map[uint64]wireList{}}
+	return &nameTable{table: map[string]string{}, max: max, lists: map[uint64]wireList{}, byStart: map[uint64][]*wireList{}}
 }
 
 // sotwNames is the field number of the first name list decodeRequest
@@ -68,11 +79,11 @@ const sotwNames = 3
 // allocated only to be replaced. The rest of the message goes through
 // proto.
 func (n *nameTable) decodeRequest(data mem.BufferSlice, m proto.Message, lists ...*[]string) error {
-	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	buf := data.MaterializeToBuffer(bufpool.Dirty)
 	defer buf.Free()
 	whole := buf.ReadOnlyData()
 	spans := make([]span, len(lists))
-	rest, err := splitNames(whole, spans)
+	rest, err := n.splitNames(whole, spans)
 	if err != nil {
 		return err
 	}
@@ -88,8 +99,10 @@ func (n *nameTable) decodeRequest(data mem.BufferSlice, m proto.Message, lists .
 }
 
 // splitNames finds where each list's entries lie (spans[i] for field
-// number sotwNames+i) and returns the message's other fields.
-func splitNames(msg []byte, spans []span) ([]byte, error) {
+// number sotwNames+i) and returns the message's other fields. Where a list
+// starts with a whole known list (knownAt), its entries are skipped in
+// one step.
+func (n *nameTable) splitNames(msg []byte, spans []span) ([]byte, error) {
 	rest := make([]byte, 0, 256)
 	for b := msg; len(b) > 0; {
 		at := len(msg) - len(b)
@@ -97,11 +110,20 @@ func splitNames(msg []byte, spans []span) ([]byte, error) {
 		if tn < 0 {
 			return nil, protowire.ParseError(tn)
 		}
+		i := int(num) - sotwNames
+		names := typ == protowire.BytesType && i >= 0 && i < len(spans)
+		if names && spans[i].to == 0 {
+			if l := n.knownAt(b); l != nil {
+				spans[i].from, spans[i].to, spans[i].known = at, at+len(l.raw), l
+				b = b[len(l.raw):]
+				continue
+			}
+		}
 		fn := protowire.ConsumeFieldValue(num, typ, b[tn:])
 		if fn < 0 {
 			return nil, protowire.ParseError(fn)
 		}
-		if i := int(num) - sotwNames; typ == protowire.BytesType && i >= 0 && i < len(spans) {
+		if names {
 			spans[i].add(at, at+tn+fn)
 		} else {
 			rest = append(rest, b[:tn+fn]...)
@@ -109,6 +131,25 @@ func splitNames(msg []byte, spans []span) ([]byte, error) {
 		b = b[tn+fn:]
 	}
 	return rest, nil
+}
+
+// knownAt is the known list b starts with, when the list ends there: what
+// follows is not another entry of the same field (the list's first byte
+// is its field's tag, one byte for fields 3 and 4).
+func (n *nameTable) knownAt(b []byte) *wireList {
+	if len(b) < listKey {
+		return nil
+	}
+	h := maphash.Bytes(listSeed, b[:listKey])
+	n.mu.Lock()
+	candidates := n.byStart[h]
+	n.mu.Unlock()
+	for _, l := range candidates {
+		if len(l.raw) <= len(b) && bytes.Equal(l.raw, b[:len(l.raw)]) && (len(b) == len(l.raw) || b[len(l.raw)] != l.raw[0]) {
+			return l
+		}
+	}
+	return nil
 }
 
 // namesIn reads the values of field num in msg (all of them, wherever
@@ -135,6 +176,8 @@ func namesIn(msg []byte, num protowire.Number) ([][]byte, error) {
 type span struct {
 	from, to int
 	split    bool
+	// known is the list these bytes are, when splitNames recognised them.
+	known *wireList
 }
 
 func (s *span) add(from, to int) {
@@ -142,7 +185,7 @@ func (s *span) add(from, to int) {
 	case s.to == 0:
 		s.from, s.to = from, to
 	case s.to == from:
-		s.to = to
+		s.to, s.known = to, nil
 	default:
 		s.split = true
 	}
@@ -154,6 +197,9 @@ func (s *span) add(from, to int) {
 func (n *nameTable) list(msg []byte, num int, sp span) ([]string, error) {
 	if sp.to == 0 {
 		return nil, nil
+	}
+	if sp.known != nil && !sp.split {
+		return sp.known.names, nil
 	}
 	w := msg[sp.from:sp.to]
 	if sp.split {
@@ -178,10 +224,18 @@ func (n *nameTable) list(msg []byte, num int, sp span) ([]string, error) {
 	defer n.mu.Unlock()
 	if n.listBytes+len(w) > maxListBytes {
 		clear(n.lists)
+		clear(n.byStart)
 		n.listBytes = 0
 	}
-	n.lists[h] = wireList{raw: bytes.Clone(w), names: names}
+	l := &wireList{raw: bytes.Clone(w), names: names}
+	n.lists[h] = *l
 	n.listBytes += len(w)
+	start := maphash.Bytes(listSeed, l.raw[:listKey])
+	same := n.byStart[start]
+	if len(same) == maxSameStart {
+		same = same[1:]
+	}
+	n.byStart[start] = append(same, l)
 	return names, nil
 }
 

@@ -118,3 +118,49 @@ func TestRepeatedListsAreOneSlice(t *testing.T) {
 		t.Error("the same slice must intern as the same list")
 	}
 }
+
+// A list recognised from where it starts (knownAt) is that list only when
+// it ends where the known one ends: a list that goes on, one that stops
+// short and one continued after other fields are each decoded as
+// themselves, as proto decodes them.
+func TestKnownListsAreRecognisedOnlyWhole(t *testing.T) {
+	c := newWireCodec(nil)
+	var names []string
+	for i := range 50 {
+		names = append(names, fmt.Sprintf("outbound|8080||svc-%d.ns-%d.svc.cluster.local", i, i%7))
+	}
+	var known discoveryv3.DiscoveryRequest
+	decodeRequest(t, c, &discoveryv3.DiscoveryRequest{VersionInfo: "1", ResourceNames: names, TypeUrl: "t", ResponseNonce: "1"}, &known)
+	longer := append(slices.Clone(names), "outbound|8080||extra.ns.svc.cluster.local")
+	for _, want := range []*discoveryv3.DiscoveryRequest{
+		{VersionInfo: "2", ResourceNames: names, TypeUrl: "t", ResponseNonce: "2"},
+		{VersionInfo: "2", ResourceNames: longer, TypeUrl: "t", ResponseNonce: "3"},
+		{VersionInfo: "2", ResourceNames: names[:len(names)-1], TypeUrl: "t", ResponseNonce: "4"},
+		{ResourceNames: names},
+	} {
+		var got discoveryv3.DiscoveryRequest
+		decodeRequest(t, c, want, &got)
+		if !proto.Equal(&got, want) {
+			t.Errorf("decoded %d names, want %d", len(got.ResourceNames), len(want.ResourceNames))
+		}
+	}
+	var same discoveryv3.DiscoveryRequest
+	decodeRequest(t, c, &discoveryv3.DiscoveryRequest{VersionInfo: "9", ResourceNames: names, TypeUrl: "t", ResponseNonce: "9"}, &same)
+	if unsafe.SliceData(same.ResourceNames) != unsafe.SliceData(known.ResourceNames) {
+		t.Error("an ACK repeating a known list must get its slice")
+	}
+	// The known list, then another field, then one more name.
+	raw, err := proto.Marshal(&discoveryv3.DiscoveryRequest{ResourceNames: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = protowire.AppendString(protowire.AppendTag(raw, 4, protowire.BytesType), "t")
+	raw = protowire.AppendString(protowire.AppendTag(raw, sotwNames, protowire.BytesType), "tail")
+	var split discoveryv3.DiscoveryRequest
+	if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(raw)}, &split); err != nil {
+		t.Fatal(err)
+	}
+	if want := append(slices.Clone(names), "tail"); !slices.Equal(split.ResourceNames, want) || split.TypeUrl != "t" {
+		t.Errorf("a known list continued after another field: %d names (type %q), want %d", len(split.ResourceNames), split.TypeUrl, len(want))
+	}
+}

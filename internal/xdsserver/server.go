@@ -20,8 +20,10 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/sailplane/sailplane/internal/bufpool"
 	"github.com/sailplane/sailplane/internal/metrics"
 )
 
@@ -109,6 +111,8 @@ func (s *Server) grpcServer(ch channel, opts ...grpc.ServerOption) *grpc.Server 
 		// connections hold none.
 		grpc.WriteBufferSize(writeBufferSize),
 		grpc.SharedWriteBuffer(true),
+		// Frames are read into buffers that are not cleared first.
+		experimental.BufferPool(bufpool.Dirty),
 	}, opts...)
 	g := grpc.NewServer(opts...)
 	s.ports[ch].register(g)

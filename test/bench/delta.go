@@ -38,10 +38,14 @@ func (p *proxy) runDelta(ctx context.Context, c streamAuth) error {
 		if err != nil {
 			return err
 		}
-		resp, err := parseDeltaFrom(frame.rope())
+		buf := valueBufs.Get().(*[]rope)
+		resp, err := parseDeltaFrom(frame.rope(), *buf)
 		if err == nil {
 			err = d.handle(resp)
 		}
+		clear(resp.values) // let the response's buffers go
+		*buf = resp.values[:0]
+		valueBufs.Put(buf)
 		frame.free()
 		if err != nil {
 			return err

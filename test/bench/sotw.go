@@ -49,10 +49,14 @@ func (p *proxy) runSotW(ctx context.Context, c streamAuth) error {
 		if err != nil {
 			return err
 		}
-		resp, err := parseSotWFrom(frame.rope())
+		buf := valueBufs.Get().(*[]rope)
+		resp, err := parseSotWFrom(frame.rope(), *buf)
 		if err == nil {
 			err = s.handle(resp)
 		}
+		clear(resp.values) // let the response's buffers go
+		*buf = resp.values[:0]
+		valueBufs.Put(buf)
 		frame.free()
 		if err != nil {
 			return err

@@ -106,7 +106,7 @@ func TestResponsesInPiecesReadAsWhole(t *testing.T) {
 	}
 	for i := 1; i < len(raw); i++ {
 		for j := i; j < len(raw); j += 7 {
-			got, err := parseDeltaFrom(new(ropeOf(raw[:i:i], raw[i:j:j], raw[j:])))
+			got, err := parseDeltaFrom(new(ropeOf(raw[:i:i], raw[i:j:j], raw[j:])), nil)
 			if err != nil {
 				t.Fatalf("cut at %d and %d: %v", i, j, err)
 			}
@@ -121,7 +121,7 @@ func TestResponsesInPiecesReadAsWhole(t *testing.T) {
 	if s.hash(one) != s.hash(ropeOf(raw)) {
 		t.Error("a rope's hash must be its bytes' hash, however they are cut")
 	}
-	if _, err := parseDeltaFrom(new(ropeOf(raw[:10], raw[10:len(raw)-2]))); err == nil {
+	if _, err := parseDeltaFrom(new(ropeOf(raw[:10], raw[10:len(raw)-2])), nil); err == nil {
 		t.Error("a truncated response must be an error")
 	}
 }
