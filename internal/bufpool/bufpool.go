@@ -12,8 +12,7 @@ import (
 // out. gRPC's default pool clears a buffer's whole capacity on every Get:
 // a state-of-the-world ACK of 1635 load assignment names is some 80 KiB,
 // which the default pool serves from its 1 MiB tier, so every such ACK
-// cleared 1 MiB (the largest single cost of an endpoint change, 2000
-// proxies ACKing). Every user of this pool overwrites what it reads: gRPC
+// cleared 1 MiB (2000 proxies ACK every change). Every user of this pool overwrites what it reads: gRPC
 // reads a frame's payload with io.ReadFull into exactly the length it
 // asked for, MaterializeToBuffer copies exactly the message's bytes, and
 // xdsserver's encode writes the whole response it sized. So stale bytes are never

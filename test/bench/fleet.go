@@ -13,10 +13,8 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/grpc"
 	grpccreds "google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/experimental"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/sailplane/sailplane/internal/bufpool"
 	"github.com/sailplane/sailplane/internal/defaults"
 	"github.com/sailplane/sailplane/internal/names"
 )
@@ -90,13 +88,10 @@ func NewFleet(addr string, tlsConf *tls.Config, m *Mesh, tokens []string, o Flee
 			// a control plane's pushes. Fixed windows also turn off BDP
 			// probing.
 			grpc.WithInitialWindowSize(64<<20), grpc.WithInitialConnWindowSize(256<<20),
-			// The simulated side reads what the control plane sends with
-			// as few copies as it can, so that it takes less of the cores
-			// the control plane is measured on: frames straight from the
-			// TLS connection (which holds a decrypted record already),
-			// into buffers not cleared first, as the control plane reads.
-			grpc.WithReadBufferSize(0),
-			experimental.WithBufferPool(bufpool.Dirty),
+			// gRPC's read buffer and its cleared buffers stay: without them
+			// the simulated side took more CPU, not less (the first touch
+			// of a frame's buffer moved into the copy from TLS, which then
+			// cost more than clearing and copying through the buffer had).
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.WaitForReady(true)),
 		)
 		if err != nil {
