@@ -40,7 +40,7 @@ func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Res
 		}
 	}
 	if last != nil && ch.OnlyKinds(kindVirtualService, kindDestinationRule) {
-		if res, ok := mesh.ComputeRulesSince(b, nodes, last.Resources, last.Model); ok {
+		if res, ok := mesh.ComputeRulesSince(b, nodes, last); ok {
 			return res, computedRules
 		}
 	}

@@ -45,7 +45,9 @@ type Result struct {
 	// does not hold (see Join); zero from Compute.
 	NewProblems int
 
-	// memo is Compute's translations, for Join; nil from the fast paths,
+	// memo is the translations a Join or the pod path starts from:
+	// Compute's, or what ComputePodsSince and ComputeRulesSince leave in
+	// the same shape; nil from the endpoint-only and routes-only paths,
 	// whose groups it would not describe.
 	memo *translations
 }

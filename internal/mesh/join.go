@@ -15,8 +15,9 @@ import (
 // has not. The result is what Compute gives prev's nodes and these
 // together (join_test.go checks it), and prev is not modified.
 //
-// ok is false when prev carries no translations (it came from a fast path:
-// its groups' halves are not those of its model); the caller runs Compute.
+// ok is false when prev carries no translations (it came from the
+// endpoint-only or routes-only path: its groups' halves are not those of
+// its model); the caller runs Compute.
 //
 // Status is prev's: Join adds nothing to it. NewProblems counts what the
 // new translations found that the status lacks (a proxyless client's

@@ -46,7 +46,8 @@ import (
 // namespaces' representatives (prev's memo holds them, or carried them:
 // a half's problems are those of its key, the model besides pods being
 // equal), and those of the full translations. ok is false, and the caller
-// runs Compute, when prev has no memo (it came from another fast path),
+// runs Compute, when prev has no memo (it came from the endpoint-only or
+// routes-only path),
 // anything but pods and EDS endpoints changed, a DestinationRule
 // DISABLEs TLS, or a sidecar's group, workload or a half is one prev
 // lacks.

@@ -35,10 +35,15 @@ import (
 // Sidecar scope changed (a sourceLabels match or a locality-aware rule
 // splits groups, an in-scope VirtualService's destinations join the
 // scope).
-func ComputeRulesSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Resources, prev *model.Model) (*Result, bool) {
-	if prev == nil || hasProxyProblems(prev.Status) {
+//
+// When before came with translations (Compute, Join, ComputePodsSince or
+// this path gave it), the result does too (rulesMemo), so that a later pod
+// change or join need not run Compute.
+func ComputeRulesSince(b *bundle.Bundle, nodes []Node, before *Result) (*Result, bool) {
+	if before == nil || before.Model == nil || hasProxyProblems(before.Model.Status) {
 		return nil, false
 	}
+	last, prev := before.Resources, before.Model
 	m := model.Build(b)
 	change, ok := rulesChangeOf(prev, m)
 	if !ok {
@@ -76,9 +81,11 @@ func ComputeRulesSince(b *bundle.Bundle, nodes []Node, last map[string]*xds.Reso
 		}
 		applied[s], res.Resources[n.ID] = r, r
 	}
-	problems := rulesProblems(m, full, updates, representativeProblems(m, plan, change.touched))
+	reps := representativeProblems(m, plan, change.touched)
+	problems := rulesProblems(m, full, updates, reps.problems)
 	rulesStatus(m, prev, change, problems)
 	res.Groups = len(applied) + len(full.byGroup)
+	res.memo = rulesMemo(before.memo, full, plan, nodes, res, updates, reps, change.affected)
 	return res, true
 }
 
@@ -130,11 +137,19 @@ func planRules(m, prev *model.Model, nodes []Node, last map[string]*xds.Resource
 	return plan, true
 }
 
+// repProblems are the touched hosts' problems in the representatives'
+// outbound halves, by the halves' keys.
+type repProblems struct {
+	keys     []string
+	problems [][]xds.ObjectProblem
+}
+
 // representativeProblems are the touched hosts' problems in the outbound
 // halves of the namespaces no connected sidecar stands for, the
 // representatives Compute translates for status.
-func representativeProblems(m *model.Model, plan *rulesPlan, touched map[string]bool) [][]xds.ObjectProblem {
+func representativeProblems(m *model.Model, plan *rulesPlan, touched map[string]bool) repProblems {
 	var reps []xds.Proxy
+	var keys []string
 	seen := map[string]bool{}
 	for _, p := range representativeSidecars(m) {
 		k := xds.OutboundKey(m, p)
@@ -145,9 +160,9 @@ func representativeProblems(m *model.Model, plan *rulesPlan, touched map[string]
 			continue
 		}
 		seen[k] = true
-		reps = append(reps, p)
+		reps, keys = append(reps, p), append(keys, k)
 	}
 	out := make([][]xds.ObjectProblem, len(reps))
 	parallel.Each(len(reps), func(i int) { out[i] = xds.OutboundRulesProblems(m, reps[i], touched) })
-	return out
+	return repProblems{keys: keys, problems: out}
 }

@@ -195,7 +195,7 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 		}
 		return &b
 	}
-	taken, declined, kept := 0, 0, 0
+	taken, declined, kept, memoChecked, memoJoined := 0, 0, 0, 0, 0
 	for seq := range 1000 {
 		rng := rand.New(rand.NewPCG(uint64(seq), 19))
 		state := randomRules(rng)
@@ -205,7 +205,7 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 			state, did = state.change(rng)
 			b := with(state.yaml())
 			want := mesh.Compute(b, nodes)
-			got, ok := mesh.ComputeRulesSince(b, nodes, last.Resources, last.Model)
+			got, ok := mesh.ComputeRulesSince(b, nodes, last)
 			if !ok {
 				declined++
 				last = want
@@ -221,10 +221,25 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 			if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
 				t.Fatalf("seed %d step %d (%s): status differs\nfull:\n%s\nscoped:\n%s\nrules:\n%s", seq, step, did, w, g, state.yaml())
 			}
+			// The translations it leaves: the pod path from them, for the
+			// same pods, and a join of half the nodes, are Compute's.
+			what := fmt.Sprintf("seed %d step %d (%s), after the rules path", seq, step, did)
+			if pods, ok := mesh.ComputePodsSince(b, nodes, got); ok {
+				samePodsResult(t, what, want, pods, nodes)
+				memoChecked++
+			}
+			if joinHalf(t, what, b, got, nodes, want) {
+				memoJoined++
+			}
 			last = got
 		}
 	}
-	t.Logf("%d changes took the scoped path, %d declined; %d clusters kept by pointer", taken, declined, kept)
+	t.Logf("%d changes took the scoped path, %d declined; %d clusters kept by pointer; the pod path from its result checked %d times, a join %d", taken, declined, kept, memoChecked, memoJoined)
+	// The pod path declines models with a DestinationRule disabling TLS,
+	// which these rules often hold; it must take the rest.
+	if memoChecked < taken/5 || memoJoined < taken/5 {
+		t.Errorf("the pod path took the rules path's result %d times and a join %d, of %d", memoChecked, memoJoined, taken)
+	}
 	if declined > taken/3 {
 		t.Errorf("the scoped path declined %d changes of %d", declined, taken+declined)
 	}

@@ -144,7 +144,7 @@ func TestRulesSinceMatchesFullTranslation(t *testing.T) {
 				if !e.apply(edited, i) {
 					break
 				}
-				got, ok := mesh.ComputeRulesSince(edited, nodes, before.Resources, before.Model)
+				got, ok := mesh.ComputeRulesSince(edited, nodes, before)
 				if !ok {
 					declined++
 					t.Logf("declined: %s, %s of rule %d", in, e.name, i)

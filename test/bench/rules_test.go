@@ -88,7 +88,7 @@ func TestRulesSinceOverGeneratedMesh(t *testing.T) {
 		last := mesh.Compute(b, nodes)
 		for step := 0; step < 3; step++ {
 			next, did := randomRuleChange(r, m, b)
-			got, ok := mesh.ComputeRulesSince(next, nodes, last.Resources, last.Model)
+			got, ok := mesh.ComputeRulesSince(next, nodes, last)
 			if !ok {
 				t.Fatalf("seed %d step %d (%s): the scoped rules path declined", seed, step, did)
 			}
@@ -171,7 +171,7 @@ func BenchmarkRuleChange(b *testing.B) {
 					var res *mesh.Result
 					if scoped {
 						var ok bool
-						if res, ok = mesh.ComputeRulesSince(c.change, nodes, first.Resources, first.Model); !ok {
+						if res, ok = mesh.ComputeRulesSince(c.change, nodes, first); !ok {
 							b.Fatal("the scoped rules path declined")
 						}
 					} else {
