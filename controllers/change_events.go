@@ -17,6 +17,9 @@ const kindEndpointSlice = "EndpointSlice"
 // path (mesh.ComputePodsSince).
 const kindPod = "Pod"
 
+// kindNamespace changes take the pod path too (see podChurn).
+const kindNamespace = "Namespace"
+
 // kindVirtualService and kindDestinationRule are the kinds whose changes
 // alone take the rules path (mesh.ComputeRulesSince).
 const (

@@ -47,15 +47,20 @@ func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Res
 	return mesh.Compute(b, nodes), computedFull
 }
 
-// podChurn reports a change of Pods and EndpointSlices only, proxies
-// joining or not: pods recreated under new IPs come with their proxies
-// reconnecting under new node ids.
+// podChurn reports a change of Pods, EndpointSlices and Namespaces only,
+// proxies joining or not: pods recreated under new IPs come with their
+// proxies reconnecting under new node ids. The model reads nothing of a
+// Namespace object (a namespace is where objects are, not what it says),
+// so a namespace created or relabelled changes no translation: the pod
+// path, which compares the models itself, gives what a full reconcile
+// would at a fraction of its cost and memory (a full reconcile at 1000
+// services is the control plane's largest allocation after start-up).
 func podChurn(ch push.Change) bool {
 	if ch.Full || len(ch.Configs) == 0 {
 		return false
 	}
 	for k := range ch.Configs {
-		if k.Kind != kindPod && k.Kind != kindEndpointSlice {
+		if k.Kind != kindPod && k.Kind != kindEndpointSlice && k.Kind != kindNamespace {
 			return false
 		}
 	}

@@ -72,3 +72,27 @@ func TestPodChurnTakesThePodPath(t *testing.T) {
 		t.Error("a Service change took the pod path")
 	}
 }
+
+// A namespace created beside the mesh changes nothing the translation
+// reads: the pod path answers it with what a full reconcile gives.
+func TestNamespaceChangeTakesThePodPath(t *testing.T) {
+	nodes := []mesh.Node{churnNode("web-0", "10.1.0.1"), churnNode("web-1", "10.1.0.2"), churnNode("api-0", "10.1.1.1")}
+	last := mesh.Compute(churnBundle(t, "10.1.0.2"), nodes)
+	b := churnBundle(t, "10.1.0.2")
+	if _, err := b.Decode("ns.yaml", strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: inject, labels: {istio-injection: enabled}}\n")); err != nil {
+		t.Fatal(err)
+	}
+	got, how := compute(push.Config(push.Key{Kind: kindNamespace, Name: "inject"}), b, nodes, last)
+	if how != computedPods {
+		t.Fatalf("computation %d, want the pod path (%d)", how, computedPods)
+	}
+	want := mesh.Compute(b, nodes)
+	for _, n := range nodes {
+		if !want.Resources[n.ID].Equal(got.Resources[n.ID]) {
+			t.Errorf("%s: the pod path differs from a full reconcile", n.ID)
+		}
+	}
+	if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
+		t.Errorf("status differs\nfull:\n%s\npod path:\n%s", w, g)
+	}
+}
