@@ -53,16 +53,7 @@ func TestPodChurnTakesThePodPath(t *testing.T) {
 	ch := push.Config(push.Key{Kind: kindPod, Namespace: "shop", Name: "web-1"}).
 		Merge(push.Config(push.Key{Kind: kindEndpointSlice, Namespace: "shop", Name: "web-1"})).
 		Merge(push.Joined(recreated[1].ID))
-	got, how := compute(ch, b, recreated, last)
-	if how != computedPods {
-		t.Fatalf("computation %d, want the pod path (%d)", how, computedPods)
-	}
-	want := mesh.Compute(b, recreated)
-	for _, n := range recreated {
-		if !want.Resources[n.ID].Equal(got.Resources[n.ID]) {
-			t.Errorf("%s: the pod path differs from a full reconcile", n.ID)
-		}
-	}
+	got := podPathAsFull(t, ch, b, recreated, last)
 	if _, ok := got.Resources[nodes[1].ID]; ok {
 		t.Error("the recreated pod's old node is still configured")
 	}
@@ -82,7 +73,14 @@ func TestNamespaceChangeTakesThePodPath(t *testing.T) {
 	if _, err := b.Decode("ns.yaml", strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata: {name: inject, labels: {istio-injection: enabled}}\n")); err != nil {
 		t.Fatal(err)
 	}
-	got, how := compute(push.Config(push.Key{Kind: kindNamespace, Name: "inject"}), b, nodes, last)
+	podPathAsFull(t, push.Config(push.Key{Kind: kindNamespace, Name: "inject"}), b, nodes, last)
+}
+
+// podPathAsFull computes ch by compute, which must take the pod path and
+// give every node, and the status, what a full reconcile gives.
+func podPathAsFull(t *testing.T, ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Result) *mesh.Result {
+	t.Helper()
+	got, how := compute(ch, b, nodes, last)
 	if how != computedPods {
 		t.Fatalf("computation %d, want the pod path (%d)", how, computedPods)
 	}
@@ -95,4 +93,5 @@ func TestNamespaceChangeTakesThePodPath(t *testing.T) {
 	if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
 		t.Errorf("status differs\nfull:\n%s\npod path:\n%s", w, g)
 	}
+	return got
 }

@@ -203,24 +203,7 @@ func TestPodsSinceMatchesFullTranslation(t *testing.T) {
 					continue
 				}
 				taken++
-				want := mesh.Compute(edited, nodes)
-				what := fmt.Sprintf("%s, %s of pod %d", in, e.name, i)
-				for _, n := range nodes {
-					w, g := want.Resources[n.ID], got.Resources[n.ID]
-					if (w == nil) != (g == nil) {
-						t.Errorf("%s, %s: configured %v, by the full translation %v", what, n.ID, g != nil, w != nil)
-						continue
-					}
-					if w != nil {
-						sameResources(t, what+", "+n.ID, w, g)
-					}
-				}
-				if fmt.Sprint(want.Waiting) != fmt.Sprint(got.Waiting) {
-					t.Errorf("%s: waiting %v, the full translation %v", what, got.Waiting, want.Waiting)
-				}
-				if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
-					t.Errorf("%s: status differs\nfull:\n%s\npod path:\n%s", what, w, g)
-				}
+				samePodPath(t, fmt.Sprintf("%s, %s of pod %d", in, e.name, i), nodes, mesh.Compute(edited, nodes), got)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -124,16 +123,11 @@ var ruleEdits = []bundleEdit{
 // change, gives the case's proxy exactly what mesh.Compute gives, with the
 // same status; and that it takes most of them.
 func TestRulesSinceMatchesFullTranslation(t *testing.T) {
-	cases, _ := filepath.Glob("testdata/*.in.yaml")
 	taken, declined := 0, 0
-	for _, in := range cases {
-		h := header(t, in)
-		if h.generator == "grpc-mtls" {
-			continue // its node needs a verified identity
-		}
-		files := append(h.with, in)
+	for _, c := range editableCases(t) {
+		in, files := c.in, c.files
 		b := load(t, files)
-		nodes := caseNodes(t, in, h)
+		nodes := caseNodes(t, in, c.h)
 		before := mesh.Compute(b, nodes)
 		if len(before.Waiting) > 0 {
 			continue // the node waits for its pod

@@ -18,16 +18,11 @@ import (
 // and waiting nodes; and a Join of the same nodes gives what the rules
 // path gave. Most must be taken: without the memo none would be.
 func TestPodsAfterRulesMatchesFullTranslation(t *testing.T) {
-	cases, _ := filepath.Glob("testdata/*.in.yaml")
 	taken, declined := 0, 0
-	for _, in := range cases {
-		h := header(t, in)
-		if h.generator == "grpc-mtls" {
-			continue // its node needs a verified identity
-		}
-		files := append(h.with, in)
+	for _, c := range editableCases(t) {
+		in, files := c.in, c.files
 		b := load(t, files)
-		caseNode := caseNodes(t, in, h)[0]
+		caseNode := caseNodes(t, in, c.h)[0]
 		nodes := podNodes(b, caseNode)
 		before := mesh.Compute(b, nodes)
 		for _, re := range ruleEdits {
@@ -72,7 +67,14 @@ func podsAfter(t *testing.T, what string, b *bundle.Bundle, caseNode mesh.Node, 
 	if !ok {
 		return false
 	}
-	want := mesh.Compute(b, nodes)
+	samePodPath(t, what, nodes, mesh.Compute(b, nodes), got)
+	return true
+}
+
+// samePodPath compares the pod path's result with the full translation's:
+// every node's resources, the waiting nodes and the status.
+func samePodPath(t *testing.T, what string, nodes []mesh.Node, want, got *mesh.Result) {
+	t.Helper()
 	for _, n := range nodes {
 		w, g := want.Resources[n.ID], got.Resources[n.ID]
 		if (w == nil) != (g == nil) {
@@ -89,7 +91,6 @@ func podsAfter(t *testing.T, what string, b *bundle.Bundle, caseNode mesh.Node, 
 	if w, g := want.Model.Status.Canonical(), got.Model.Status.Canonical(); w != g {
 		t.Errorf("%s: status differs\nfull:\n%s\npod path:\n%s", what, w, g)
 	}
-	return true
 }
 
 // joinedAgain joins the nodes res configured to res: a Join must accept
@@ -109,4 +110,26 @@ func joinedAgain(t *testing.T, what string, res *mesh.Result, nodes []mesh.Node)
 	if joined.NewProblems != 0 {
 		t.Errorf("%s: joining the same nodes again found %d new problems", what, joined.NewProblems)
 	}
+}
+
+// editableCase is a golden case the change paths are checked on.
+type editableCase struct {
+	in    string
+	h     caseHeader
+	files []string
+}
+
+// editableCases are the golden cases but those whose node needs a
+// verified identity (grpc-mtls), with the files each loads.
+func editableCases(t *testing.T) []editableCase {
+	cases, _ := filepath.Glob("testdata/*.in.yaml")
+	var out []editableCase
+	for _, in := range cases {
+		h := header(t, in)
+		if h.generator == "grpc-mtls" {
+			continue
+		}
+		out = append(out, editableCase{in: in, h: h, files: append(h.with, in)})
+	}
+	return out
 }
