@@ -12,12 +12,13 @@ import (
 // out. gRPC's default pool clears a buffer's whole capacity on every Get:
 // a state-of-the-world ACK of 1635 load assignment names is some 80 KiB,
 // which the default pool serves from its 1 MiB tier, so every such ACK
-// cleared 1 MiB (2000 proxies ACK every change). Every user of this pool overwrites what it reads: gRPC
-// reads a frame's payload with io.ReadFull into exactly the length it
-// asked for, MaterializeToBuffer copies exactly the message's bytes, and
-// xdsserver's encode writes the whole response it sized. So stale bytes are never
-// read, and nothing from this pool reaches a peer beyond what was written.
-// Anyone using it must keep to that: never read a byte it has not written.
+// cleared 1 MiB (2000 proxies ACK every change). Every user of this pool
+// overwrites what it reads: gRPC reads a frame's payload with io.ReadFull
+// into exactly the length it asked for, MaterializeToBuffer copies
+// exactly the message's bytes, and xdsserver's encode writes the whole
+// response it sized. So stale bytes are never read, and nothing from this
+// pool reaches a peer beyond what was written. Anyone using it must keep
+// to that: never read a byte it has not written.
 type Pool struct {
 	tiers [dirtyTiers]sync.Pool
 }

@@ -12,16 +12,16 @@ import (
 // the path runs only when no group changed, and takes inbound halves from
 // old), and the outbound halves' problems carried, not the halves (this
 // path updates groups, not halves: a join translates a half it lacks);
-// the full translations' own parts. A half's problems are old's, but for
+// the full translations' own parts (t holds them, and is what is
+// returned, filled with the rest). A half's problems are old's, but for
 // the rules the change affected, whose problems in the half are all
 // found again translating its touched hosts (rulesChange), plus those.
 // nil, and the caller runs Compute next time, when old is nil or lacks
 // what a sidecar's group or half needs.
-func rulesMemo(old, full *translations, plan *rulesPlan, nodes []Node, res *Result, updates []*xds.OutboundUpdate, reps repProblems, affected map[model.ObjectRef]bool) *translations {
+func rulesMemo(old, t *translations, plan *rulesPlan, nodes []Node, res *Result, updates []*xds.OutboundUpdate, reps repProblems, affected map[model.ObjectRef]bool) *translations {
 	if old == nil {
 		return nil
 	}
-	t := full
 	for i, n := range nodes {
 		if plan.keys[i] == "" {
 			continue
