@@ -20,7 +20,9 @@ import (
 // allow_any for everything else.
 func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *routev3.RouteConfiguration {
 	rc := &routev3.RouteConfiguration{Name: names.OutboundRouteConfig(port)}
-	taken := map[string]bool{}
+	// Sized for a service's usual names (short forms and addresses, with
+	// and without the port): growing it rehashed ~10k names per table.
+	taken := make(map[string]bool, 8*len(svcs))
 	for _, svc := range svcs {
 		if svc.CaseVariantOf != "" {
 			continue // reported by the model; the older host serves both

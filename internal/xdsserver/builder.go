@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -28,6 +29,8 @@ import (
 type Builder struct {
 	cur, prev generation
 	opts      proto.MarshalOptions
+	// hostsMarshalled counts virtual hosts encoded anew (builder_routes.go).
+	hostsMarshalled int
 }
 
 // generation is what one publish interned.
@@ -36,6 +39,10 @@ type generation struct {
 	byFP    map[[sha256.Size]byte]*item
 	byID    map[setID]*typeSet
 	bySlice map[sliceKey]*typeSet
+	// hosts are the virtual-host bytes of the route configurations this
+	// publish holds, by pointer; hostsKept the items they came from.
+	hosts     map[*routev3.VirtualHost][]byte
+	hostsKept map[*item]bool
 }
 
 // sliceKey identifies a list of resources by where it lives: groups share
@@ -49,7 +56,8 @@ type sliceKey struct {
 }
 
 func newGeneration() generation {
-	return generation{byPtr: map[resourceMsg]*item{}, byFP: map[[sha256.Size]byte]*item{}, byID: map[setID]*typeSet{}, bySlice: map[sliceKey]*typeSet{}}
+	return generation{byPtr: map[resourceMsg]*item{}, byFP: map[[sha256.Size]byte]*item{}, byID: map[setID]*typeSet{}, bySlice: map[sliceKey]*typeSet{},
+		hosts: map[*routev3.VirtualHost][]byte{}, hostsKept: map[*item]bool{}}
 }
 
 // NewBuilder returns an empty builder.
@@ -97,6 +105,9 @@ func setOf[T resourceMsg](b *Builder, t int, list []T) (*typeSet, error) {
 	if s, ok := b.prev.bySlice[key]; ok {
 		b.cur.bySlice[key] = s
 		b.cur.byID[setID{t, s.version}] = s
+		for _, it := range s.items {
+			b.keepHosts(it)
+		}
 		return s, nil
 	}
 	s, err := b.set(t, len(list), func(i int) resourceMsg { return list[i] })
@@ -143,7 +154,7 @@ func (b *Builder) item(t int, r resourceMsg) (*item, error) {
 	}
 	it, ok := b.prev.byPtr[r]
 	if !ok {
-		raw, err := b.opts.Marshal(r)
+		raw, parts, err := b.marshal(r)
 		if err != nil {
 			return nil, fmt.Errorf("marshalling %s %q: %w", typeURLs[t], resourceName(r), err)
 		}
@@ -151,12 +162,24 @@ func (b *Builder) item(t int, r resourceMsg) (*item, error) {
 		if it, ok = b.cur.byFP[fp]; !ok {
 			if it, ok = b.prev.byFP[fp]; !ok {
 				it = newItem(t, r, raw, fp)
+				it.parts = parts
 			}
 		}
 	}
 	b.cur.byPtr[r] = it
 	b.cur.byFP[it.fp] = it
+	b.keepHosts(it)
 	return it, nil
+}
+
+// marshal encodes a resource; a route configuration of several virtual
+// hosts host by host (builder_routes.go), giving the same bytes.
+func (b *Builder) marshal(r resourceMsg) ([]byte, [][]byte, error) {
+	if rc, ok := r.(*routev3.RouteConfiguration); ok && len(rc.VirtualHosts) >= spliceMinHosts {
+		return b.marshalRoutes(rc)
+	}
+	raw, err := b.opts.Marshal(r)
+	return raw, nil, err
 }
 
 func newItem(t int, r resourceMsg, raw []byte, fp [sha256.Size]byte) *item {

@@ -61,6 +61,9 @@ type item struct {
 	msg     resourceMsg
 	any     *anypb.Any
 	delta   *discoveryv3.Resource
+	// parts are a route configuration's virtual hosts' bytes inside
+	// any.Value, in msg's order (nil unless encoded host by host).
+	parts [][]byte
 }
 
 // typeSet is one type's resources for a group, sorted by name. Sets are
@@ -103,6 +106,20 @@ func (s *Snapshot) Version(typeURL string) string {
 		return s.sets[i].version
 	}
 	return ""
+}
+
+// Encoded is the named resource of a type as proxies receive it: the
+// bytes inside the Any of every response that carries it (nil if the
+// snapshot has no such resource).
+func (s *Snapshot) Encoded(typeURL, name string) []byte {
+	set := s.set(typeURL)
+	if set == nil {
+		return nil
+	}
+	if it := set.lookup(name); it != nil {
+		return it.any.Value
+	}
+	return nil
 }
 
 func (s *Snapshot) set(typeURL string) *typeSet {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ type CPUPhase struct {
 	Profile string
 	// HWM is the control-plane process's VmHWM at the phase's end.
 	HWM uint64
+	// Allocated is what the profiled process's heap allocated in the
+	// phase (runtime/metrics /gc/heap/allocs): how quiet an idle phase is.
+	Allocated uint64
 }
 
 // The stages of a reconcile, by function.
@@ -72,13 +76,14 @@ type cpuWindow struct {
 	prefix string
 	start  time.Time
 	proc   time.Duration
+	allocs uint64
 	buf    *bytes.Buffer
 }
 
 // startCPU starts the phase's profile; prefix, when set, is the
 // --cpuprofile path, and the phase's profile is written next to it.
 func startCPU(name, prefix string) *cpuWindow {
-	w := &cpuWindow{name: name, prefix: prefix, start: time.Now(), proc: processCPU(), buf: &bytes.Buffer{}}
+	w := &cpuWindow{name: name, prefix: prefix, start: time.Now(), proc: processCPU(), allocs: heapAllocated(), buf: &bytes.Buffer{}}
 	if err := pprof.StartCPUProfile(w.buf); err != nil {
 		w.buf = nil // another profile is running; report /proc figures only
 	}
@@ -86,7 +91,7 @@ func startCPU(name, prefix string) *cpuWindow {
 }
 
 func (w *cpuWindow) stop() CPUPhase {
-	c := CPUPhase{Name: w.name, Wall: time.Since(w.start), Process: processCPU() - w.proc}
+	c := CPUPhase{Name: w.name, Wall: time.Since(w.start), Process: processCPU() - w.proc, Allocated: heapAllocated() - w.allocs}
 	if w.buf == nil {
 		return c
 	}
@@ -106,6 +111,16 @@ func (w *cpuWindow) stop() CPUPhase {
 	c.TopFlat = p.top(roleControlPlane, 12, nil, true)
 	c.Watched = p.cumOf(roleControlPlane, watchedFuncs)
 	return c
+}
+
+// heapAllocated is the bytes this process has allocated since it started.
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // ownCode keeps sailplane's functions and go-control-plane's server and

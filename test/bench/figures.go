@@ -142,19 +142,30 @@ func idleTable(r *Result) table {
 		[]string{"control-plane RSS steady / peak (VmRSS / VmHWM)", mib(m.RSS) + " / " + mib(m.HWM)},
 		[]string{"bench process RSS steady / peak (proxies, harness)", mib(m.BenchRSS) + " / " + mib(m.BenchHWM)},
 		[]string{"the start-up's freed memory returned to the system (" + manager.MemoryReturnsMetric + "), before the idle window", returned(r.Return)},
-		[]string{"idle CPU: control-plane process / bench process", fmt.Sprintf("%.3f / %.3f cores over %s", r.Idle.Cores(), r.Idle.benchCores(), dur(r.Idle.Wall))},
+		[]string{"idle CPU: control-plane process / bench process", fmt.Sprintf("%.3f / %.3f cores over %s (control plane allocated %s)", r.Idle.Cores(), r.Idle.benchCores(), dur(r.Idle.Wall), mib(r.Idle.Allocated))},
 		[]string{"peak live heap (reachable at the last collection)", mib(m.PeakLive)},
 		[]string{"peak heap in use / allocated (with garbage)", mib(m.PeakHeapInuse) + " / " + mib(m.PeakHeapAlloc)},
 		[]string{"steady heap in use / allocated (idle)", mib(m.SteadyHeapInuse) + " / " + mib(m.SteadyHeapAlloc)},
 		[]string{"live heap after GC", mib(m.LiveHeap)},
+		[]string{"mapped memory after the forced collections, by runtime/metrics class (resident unless returned since)", classes(m.Classes)},
 		[]string{"bench process heap in use before the control plane started", mib(m.BeforeControlPlane)})
+}
+
+func classes(cs []MemoryClass) string {
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		if c.Bytes >= 1<<20 {
+			parts = append(parts, c.Name+" "+mib(c.Bytes))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func returned(m MemoryReturn) string {
 	if m.After == 0 {
 		return "not waited for"
 	}
-	cost := fmt.Sprintf("control-plane CPU in the wait %s", dur(m.CPU.Process))
+	cost := fmt.Sprintf("control-plane CPU in the wait %s, allocated %s", dur(m.CPU.Process), mib(m.CPU.Allocated))
 	if !m.Returned {
 		return fmt.Sprintf("no return within %s (%d since start; nothing worth returning, or the heap not quiet); %s", dur(m.After), m.Returns, cost)
 	}

@@ -35,10 +35,44 @@ type Memory struct {
 	// BeforeControlPlane is the bench process's HeapInuse with the mesh
 	// created and the control plane not started: the harness's own share.
 	BeforeControlPlane uint64
+	// Classes is the runtime's account of the memory it has mapped,
+	// read with the steady heap (after the forced collections): what of
+	// the RSS is live objects, freed but still mapped, stacks, and the
+	// runtime's own.
+	Classes []MemoryClass
 	// Holders are the functions that allocated most of the steady live
 	// heap (from the heap profile, by the nearest frame in sailplane,
 	// go-control-plane, client-go, controller-runtime or gRPC).
 	Holders []Holder
+}
+
+// MemoryClass is one of runtime/metrics' /memory/classes.
+type MemoryClass struct {
+	Name  string
+	Bytes uint64
+}
+
+// memoryClasses are the classes that make up the mapped memory (their
+// sum is /memory/classes/total); released heap is mapped but not
+// resident, so it is left out of what the RSS holds.
+var memoryClasses = []string{
+	"heap/objects", "heap/unused", "heap/free", "heap/stacks", "os-stacks",
+	"metadata/mspan/inuse", "metadata/mcache/inuse", "metadata/other", "profiling/buckets", "other",
+}
+
+func readMemoryClasses() []MemoryClass {
+	samples := make([]metrics.Sample, len(memoryClasses))
+	for i, c := range memoryClasses {
+		samples[i].Name = "/memory/classes/" + c + ":bytes"
+	}
+	metrics.Read(samples)
+	out := make([]MemoryClass, 0, len(samples))
+	for i, s := range samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			out = append(out, MemoryClass{Name: memoryClasses[i], Bytes: s.Value.Uint64()})
+		}
+	}
+	return out
 }
 
 // Holder is live heap attributed to the function that allocated it.
@@ -115,6 +149,7 @@ func steadyMemory(m *Memory) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	m.LiveHeap = ms.HeapAlloc
+	m.Classes = readMemoryClasses()
 	m.LiveProxies = proxiesHeap()
 	m.Holders = heapHolders(10)
 	st := procStatus("/proc/self/status", "VmRSS", "VmHWM")

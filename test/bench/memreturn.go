@@ -33,7 +33,7 @@ type MemoryReturn struct {
 // awaitReturn waits until the control plane has returned memory, for at
 // most returnWait.
 func (r *Run) awaitReturn() {
-	cpu := r.cp.startPhaseCPU("memory return", "")
+	cpu := r.cp.startPhaseCPU("memory return", r.cfg.CPUProfile)
 	start := time.Now()
 	m := &r.res.Return
 	m.Returned = r.cp.awaitReturns(r.cp.Returns(), returnWait)
