@@ -106,6 +106,11 @@ type translations struct {
 	// pod-only change kept (ComputePodsSince), whose load assignments
 	// went stale.
 	carried map[string][]xds.ObjectProblem
+	// stale are outbound halves of earlier memos whose load assignments
+	// may be out of date (pods_stale_halves.go); translating is the
+	// proxy forProxy is translating, which a stale half is refreshed for.
+	stale       map[string]staleHalf
+	translating *xds.Proxy
 }
 
 func newTranslations(m *model.Model) *translations {
@@ -120,14 +125,26 @@ func (t *translations) forProxy(p xds.Proxy, n Node) *xds.Resources {
 	if r, ok := t.byGroup[group]; ok {
 		return r
 	}
+	if p.Type == names.Sidecar && !p.Proxyless {
+		t.translating = &p // proxyless halves' load assignments are gRPC's
+	}
 	r := xds.Translate(t.m, p, t)
+	t.translating = nil
 	t.byGroup[group], t.workloads[group] = r, xds.WorkloadKey(p)
 	return r
 }
 
 // Outbound and Group make translations an xds.Memo.
 func (t *translations) Outbound(k xds.OutboundInput, f func() *xds.Resources) *xds.Resources {
-	return memo(t.outbound, k.String(), f)
+	key := k.String()
+	return memo(t.outbound, key, func() *xds.Resources {
+		if s, ok := t.stale[key]; ok && t.translating != nil {
+			if r, ok := t.refreshed(s, *t.translating); ok {
+				return r
+			}
+		}
+		return f()
+	})
 }
 
 func (t *translations) Group(k xds.GroupInput, f func() *xds.Resources) *xds.Resources {

@@ -61,7 +61,7 @@ func Join(prev *Result, nodes []Node) (*Result, bool) {
 // the translations in them shared.
 func (t *translations) extended() *translations {
 	return &translations{m: t.m, byGroup: maps.Clone(t.byGroup), outbound: maps.Clone(t.outbound), inbound: maps.Clone(t.inbound),
-		workloads: maps.Clone(t.workloads), carried: maps.Clone(t.carried)}
+		workloads: maps.Clone(t.workloads), carried: maps.Clone(t.carried), stale: t.stale}
 }
 
 // translated marks the halves t holds as sidecarHalves marks those it

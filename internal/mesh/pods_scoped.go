@@ -60,6 +60,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 		return nil, false
 	}
 	old, t := prev.memo, newTranslations(m)
+	t.stale = staleHalves(old, changedHosts(prev.Model, m))
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}, memo: t}
 	unchanged := unchangedSince(prev.Model, m)
 	shared := sharedAssignments{}
@@ -90,8 +91,9 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 
 // reusedGroup is the sidecar's group resources: those t made already;
 // old's with new load assignments when old translated the group for a
-// pod read alike; else translated here, as Compute would (t holds no
-// stale half, so every half it lacks is translated from m).
+// pod read alike; else translated here, as Compute would, but for its
+// outbound half, which an earlier memo's half gives with its load
+// assignments refreshed when t.stale holds one (pods_stale_halves.go).
 func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, unchanged func(string) bool, shared sharedAssignments) (*xds.Resources, bool) {
 	group := xds.GroupKey(p)
 	if r, ok := t.byGroup[group]; ok {
