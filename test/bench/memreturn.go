@@ -13,8 +13,10 @@ import (
 // a phase of its own ("memory return").
 
 // returnWait bounds the wait: the returner needs one quiet interval (5 s)
-// after the last burst, and ticks every interval.
-const returnWait = 11 * time.Second
+// after the last burst, and ticks every interval. The steady reading
+// itself allocates (it reads the heap profile twice, tens of MiB), so the
+// interval it falls in is not quiet: three intervals and a second.
+const returnWait = 16 * time.Second
 
 // MemoryReturn is the wait for the start-up's memory to be returned.
 type MemoryReturn struct {
