@@ -44,6 +44,7 @@ func rulesMemo(old, t *translations, plan *rulesPlan, nodes []Node, res *Result,
 		if !carryOutbound(old, t, k, affected, updates[i].Problems) {
 			return nil
 		}
+		t.keepUpdatedHalf(old, k, updates[i])
 	}
 	for i, k := range reps.keys {
 		if !carryOutbound(old, t, k, affected, reps.problems[i]) {
@@ -76,4 +77,29 @@ func carryOutbound(old, t *translations, k string, affected map[model.ObjectRef]
 	}
 	t.carried["out|"+k] = out
 	return true
+}
+
+// keepUpdatedHalf keeps, as a stale half for the pod path and joins
+// (pods_stale_halves.go), old's outbound half k with the rules update
+// applied and the problems carryOutbound found: a pod back under a new
+// name after a rules change then refreshes it instead of translating it.
+// Nothing is kept when old holds no half for k.
+func (t *translations) keepUpdatedHalf(old *translations, k string, u *xds.OutboundUpdate) {
+	half, changed := old.outbound[k], map[string]bool(nil)
+	if half == nil {
+		s, ok := old.stale[k]
+		if !ok {
+			return
+		}
+		half, changed = s.half, s.changed
+	}
+	h, ok := u.ApplyToHalf(half)
+	if !ok {
+		return
+	}
+	h.Problems = t.carried["out|"+k]
+	if t.stale == nil {
+		t.stale = map[string]staleHalf{}
+	}
+	t.stale[k] = staleHalf{half: h, changed: changed}
 }
