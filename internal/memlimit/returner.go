@@ -71,7 +71,7 @@ var heapMetrics = []string{
 	"/memory/classes/heap/free:bytes",
 	"/memory/classes/heap/objects:bytes",
 	"/gc/heap/live:bytes",
-	"/gc/cycles/total:gc-cycle",
+	"/gc/cycles/total:gc-cycles",
 }
 
 // read takes one reading; the samples are reused, so an idle tick

@@ -182,3 +182,19 @@ func TestTickReturnsWhatACollectionFreed(t *testing.T) {
 		t.Errorf("the 128 MiB a collection freed was not returned (%d MiB free)", r.read().free>>20)
 	}
 }
+
+// TestHeapMetricsExist: runtime/metrics answers an unknown name with no
+// value rather than an error, and the returner read 0 collections for
+// a misspelt name (a collection's freed memory then waited for the next
+// burst). Every name it reads must be one the runtime serves.
+func TestHeapMetricsExist(t *testing.T) {
+	known := map[string]bool{}
+	for _, d := range metrics.All() {
+		known[d.Name] = true
+	}
+	for _, n := range heapMetrics {
+		if !known[n] {
+			t.Errorf("runtime/metrics has no %s", n)
+		}
+	}
+}
