@@ -1,13 +1,6 @@
 package xds
 
-import (
-	"sort"
-
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-
-	"github.com/sailplane/sailplane/internal/names"
-)
+import "sort"
 
 // ApplyToHalf is Apply for the outbound half itself rather than a group:
 // half is what the previous rules gave the half (generateOutbound's
@@ -16,15 +9,7 @@ import (
 // are half's own, by name, since the update keeps the group's (with
 // telemetry). ok is false when half lacks a listener the update kept.
 func (u *OutboundUpdate) ApplyToHalf(half *Resources) (*Resources, bool) {
-	byName := map[string]*listenerv3.Listener{}
-	var listeners []*listenerv3.Listener
-	for _, l := range half.Listeners {
-		if l.TrafficDirection == corev3.TrafficDirection_OUTBOUND && l.Name != names.VirtualOutbound {
-			byName[l.Name] = l
-		} else {
-			listeners = append(listeners, l)
-		}
-	}
+	byName, listeners := outboundByName(half.Listeners)
 	for _, l := range u.listeners {
 		if !u.fresh[l] {
 			if l = byName[l.Name]; l == nil {

@@ -200,15 +200,8 @@ func (u *OutboundUpdate) Apply(m *model.Model, p Proxy, before *Resources) (*Res
 // groupListeners is before's listeners with the update's outbound ones;
 // same when every one is before's own.
 func (u *OutboundUpdate) groupListeners(m *model.Model, p Proxy, before []*listenerv3.Listener) ([]*listenerv3.Listener, bool, bool) {
-	byName := map[string]*listenerv3.Listener{}
-	var out, fresh []*listenerv3.Listener
-	for _, l := range before {
-		if l.TrafficDirection == corev3.TrafficDirection_OUTBOUND && l.Name != names.VirtualOutbound {
-			byName[l.Name] = l
-		} else {
-			out = append(out, l)
-		}
-	}
+	byName, out := outboundByName(before)
+	var fresh []*listenerv3.Listener
 	for _, l := range u.listeners {
 		if u.fresh[l] {
 			fresh = append(fresh, l)
@@ -233,6 +226,21 @@ func (u *OutboundUpdate) groupListeners(m *model.Model, p Proxy, before []*liste
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, same, true
+}
+
+// outboundByName splits listeners into the outbound ones a rules update
+// may replace (by name) and the rest (virtualOutbound, inbound), kept.
+func outboundByName(listeners []*listenerv3.Listener) (map[string]*listenerv3.Listener, []*listenerv3.Listener) {
+	byName := map[string]*listenerv3.Listener{}
+	var rest []*listenerv3.Listener
+	for _, l := range listeners {
+		if l.TrafficDirection == corev3.TrafficDirection_OUTBOUND && l.Name != names.VirtualOutbound {
+			byName[l.Name] = l
+		} else {
+			rest = append(rest, l)
+		}
+	}
+	return byName, rest
 }
 
 // splice is list (sorted by name) without the resources named in drop
