@@ -60,9 +60,12 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 		return nil, false
 	}
 	old, t := prev.memo, newTranslations(m)
-	t.stale = staleHalves(old, changedHosts(prev.Model, m))
+	// One comparison of the two models serves both the groups' load
+	// assignments and the stale halves; unchanged is unchangedSince's.
+	changed := changedHosts(prev.Model, m)
+	t.stale = staleHalves(old, changed)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}, memo: t}
-	unchanged := unchangedSince(prev.Model, m)
+	unchanged := func(h string) bool { return m.Services[h] != nil && !changed[h] }
 	shared := sharedAssignments{}
 	sidecars := map[string]xds.Proxy{} // by group, for status
 	for _, n := range nodes {
