@@ -104,10 +104,24 @@ func newListTable(max int) *listTable {
 }
 
 // intern returns the shared list equal to names (same names, same order),
-// or a new one. names must not be modified afterwards.
+// or a new one. names must not be modified afterwards. names is a decoded
+// request's (nameTable hands the same slice for the same names), so the
+// list is also found by its slice next time.
 func (t *listTable) intern(names []string) *nameList {
+	return t.internSlice(names, len(names) >= bySliceFrom)
+}
+
+// internBuilt is intern for a slice made here (an edit, an intersection):
+// the list is found by its names only. Keyed by its slice, the table would
+// keep every such slice alive, one per edit, even when an equal list was
+// there already: a Delta stream's subscription edits held 24 MiB of dead
+// copies at the reference mesh.
+func (t *listTable) internBuilt(names []string) *nameList {
+	return t.internSlice(names, false)
+}
+
+func (t *listTable) internSlice(names []string, bySlice bool) *nameList {
 	key := sliceOf{n: len(names)}
-	bySlice := len(names) >= bySliceFrom
 	if bySlice {
 		key.first = &names[0]
 		t.mu.Lock()
@@ -184,7 +198,7 @@ func (t *listTable) edited(base *nameList, add, remove []string) *nameList {
 	if base != nil && slices.Equal(out, base.names) {
 		return base
 	}
-	return t.intern(out)
+	return t.internBuilt(out)
 }
 
 // intersect is the sorted names of a that b holds too.
@@ -199,7 +213,7 @@ func (t *listTable) intersect(a, b *nameList) *nameList {
 		}
 	}
 	sort.Strings(out)
-	return t.intern(out)
+	return t.internBuilt(out)
 }
 
 // explicitWildcard is the name that asks for every resource of a type.

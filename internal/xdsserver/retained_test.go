@@ -1,6 +1,7 @@
 package xdsserver
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -122,5 +123,34 @@ func TestStreamKeepsOnlyItsNodeID(t *testing.T) {
 	}
 	if len(b.node.GetExtensions()) != 0 || b.node.GetMetadata() != nil {
 		t.Error("the stream keeps its first request's node")
+	}
+}
+
+// TestEditedListsKeepNoCopies: Delta streams editing their subscriptions
+// to the same names share one list, and the table keeps nothing of the
+// slices each edit built (keyed by such a slice, it kept one dead copy of
+// the names per edit).
+func TestEditedListsKeepNoCopies(t *testing.T) {
+	lt := newListTable(maxInternedLists)
+	var base []string
+	for i := range 2 * bySliceFrom {
+		base = append(base, fmt.Sprintf("outbound|80||s%02d.ns.svc.cluster.local", i))
+	}
+	start := lt.intern(base)
+	var first *nameList
+	for range 100 {
+		l := lt.edited(start, []string{"outbound|80||z.ns.svc.cluster.local"}, []string{base[0]})
+		if first == nil {
+			first = l
+		}
+		if l != first {
+			t.Fatal("equal edits gave two lists; want one shared")
+		}
+	}
+	if got := len(lt.bySlice); got != 1 {
+		t.Errorf("the table keys %d slices; want 1 (the decoded request's), none per edit", got)
+	}
+	if lt.count != 2 {
+		t.Errorf("the table holds %d lists; want 2", lt.count)
 	}
 }

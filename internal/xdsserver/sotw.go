@@ -54,7 +54,7 @@ func (s *sotwSub) set(lists *listTable, asked *nameList) {
 	}
 	s.list = asked
 	if s.wildcard = slices.Contains(asked.names, explicitWildcard); s.wildcard {
-		s.list = lists.intern(slices.DeleteFunc(slices.Clone(asked.names), func(n string) bool { return n == explicitWildcard }))
+		s.list = lists.internBuilt(slices.DeleteFunc(slices.Clone(asked.names), func(n string) bool { return n == explicitWildcard }))
 	}
 }
 
