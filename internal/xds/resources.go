@@ -83,7 +83,11 @@ func (g *generator) visibleServices() []*model.Service {
 		return g.visible
 	}
 	var out []*model.Service
-	for _, h := range g.m.Hostnames {
+	hosts := g.m.Hostnames
+	if sc := g.scope(); sc != nil {
+		hosts = sc.services // the same order, only those in scope
+	}
+	for _, h := range hosts {
 		if s := g.m.Services[h]; s.ExportTo.VisibleTo(g.proxy.Namespace) && g.serviceInScope(s) {
 			out = append(out, s)
 		}

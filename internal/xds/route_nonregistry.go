@@ -30,7 +30,13 @@ func (g *generator) nonRegistryVirtualHosts(port uint32, svcs []*model.Service, 
 		onPortHosts[s.Hostname] = true
 	}
 	scope := g.scope()
-	for _, vs := range g.m.VirtualServices {
+	vss := g.m.VirtualServices
+	if scope != nil {
+		// A VirtualService the egress does not select has no host it
+		// lists (egressHosts would keep none): only the selected count.
+		vss = scope.virtualServices
+	}
+	for _, vs := range vss {
 		if len(vs.Spec.HTTP) == 0 || !vs.ExportTo.VisibleTo(g.proxy.Namespace) || !model.Intersects(vs.Gateways, g.gateways) {
 			continue
 		}

@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sailplane/sailplane/internal/model"
@@ -15,6 +17,12 @@ type sidecarScope struct {
 	sidecar *model.Sidecar
 	// hosts are the in-scope service hostnames.
 	hosts map[string]bool
+	// services are the in-scope hosts the model has, in m.Hostnames'
+	// order; virtualServices those the egress selects, in precedence
+	// order. Walks over the mesh's services or rules for a scoped proxy
+	// take these instead of the whole model's.
+	services        []string
+	virtualServices []*model.VirtualService
 }
 
 // scope returns the proxy's Sidecar scope, computed once per translation;
@@ -30,18 +38,27 @@ func (g *generator) scope() *sidecarScope {
 		return nil
 	}
 	s := &sidecarScope{sidecar: sc, hosts: map[string]bool{}}
-	for _, h := range g.m.Hostnames {
-		if svc := g.m.Services[h]; sc.Allows(g.proxy.Namespace, svc.Namespace, svc.Hostname) {
-			s.hosts[h] = true
-		}
+	// The model's index proposes what the egress can match and Allows
+	// decides (model/sidecar_scope.go): a scan of every service and
+	// VirtualService per outbound half was most of a rules change's cost
+	// in a mesh scoped by many Sidecars.
+	for _, h := range g.m.AllowedHostnames(sc, g.proxy.Namespace) {
+		s.hosts[h] = true
 	}
-	for _, vs := range g.m.VirtualServices {
-		if vs.ExportTo.VisibleTo(g.proxy.Namespace) && model.Intersects(vs.Gateways, g.gateways) && g.virtualServiceInScope(s, vs) {
+	s.virtualServices = g.m.AllowedVirtualServices(sc, g.proxy.Namespace)
+	for _, vs := range s.virtualServices {
+		if vs.ExportTo.VisibleTo(g.proxy.Namespace) && model.Intersects(vs.Gateways, g.gateways) {
 			for _, d := range destinationHosts(vs) {
 				s.hosts[g.m.DestinationHost(d, vs.Ref.Namespace)] = true
 			}
 		}
 	}
+	for h := range s.hosts {
+		if g.m.Services[h] != nil {
+			s.services = append(s.services, h)
+		}
+	}
+	slices.Sort(s.services) // m.Hostnames is sorted
 	g.sidecarScope = s
 	return s
 }
