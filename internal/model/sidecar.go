@@ -38,6 +38,8 @@ type EgressHost struct {
 type sidecarIndex struct {
 	byNamespace map[string]*Sidecar
 	selected    map[string][]*Sidecar
+	// pairs index selected by label (sidecar_select.go).
+	pairs map[string]*selectorPairs
 }
 
 // unhonouredSidecarFields are the Sidecar fields sailplane accepts but does
@@ -82,7 +84,7 @@ func (m *Model) addSidecars(b *bundle.Bundle) {
 		sorted[i] = &b.Sidecars[i]
 	}
 	sort.Slice(sorted, func(i, j int) bool { return olderFirst(&sorted[i].ObjectMeta, &sorted[j].ObjectMeta) })
-	m.sidecars = sidecarIndex{byNamespace: map[string]*Sidecar{}, selected: map[string][]*Sidecar{}}
+	m.sidecars = sidecarIndex{byNamespace: map[string]*Sidecar{}, selected: map[string][]*Sidecar{}, pairs: map[string]*selectorPairs{}}
 	for _, sc := range sorted {
 		ref := ObjectRef{Kind: "Sidecar", NamespacedName: types.NamespacedName{Namespace: sc.Namespace, Name: sc.Name}}
 		m.Status.Seen(ref)
@@ -99,6 +101,9 @@ func (m *Model) addSidecars(b *bundle.Bundle) {
 			continue
 		}
 		m.sidecars.byNamespace[s.Ref.Namespace] = s
+	}
+	for ns, selected := range m.sidecars.selected {
+		m.sidecars.pairs[ns] = indexSelectors(selected)
 	}
 	m.reportOverlappingSidecars()
 }
@@ -145,12 +150,7 @@ func (m *Model) parseSidecar(ref ObjectRef, spec *networkingv1.SidecarSpec) (*Si
 // applies the oldest.
 func (m *Model) reportOverlappingSidecars() {
 	for ref, w := range m.Pods {
-		var hits []*Sidecar
-		for _, s := range m.sidecars.selected[ref.Namespace] {
-			if SelectsLabels(s.Selector, w.Labels) {
-				hits = append(hits, s)
-			}
-		}
+		hits := m.sidecars.selecting(ref.Namespace, w.Labels)
 		for _, s := range hits[min(1, len(hits)):] {
 			m.Status.Add(ObjectRef{Kind: "Sidecar", NamespacedName: s.Ref}, "workloadSelector",
 				"also selects pod %s, which Sidecar %s (older) selects; only that one applies to it", ref, hits[0].Ref.Name)
@@ -164,10 +164,8 @@ func (m *Model) reportOverlappingSidecars() {
 // selector, else the root namespace's one without a selector (the mesh
 // default). nil means no Sidecar applies: the proxy sees every host.
 func (m *Model) SidecarFor(ns string, labels map[string]string) *Sidecar {
-	for _, s := range m.sidecars.selected[ns] {
-		if SelectsLabels(s.Selector, labels) {
-			return s
-		}
+	if hits := m.sidecars.selecting(ns, labels); len(hits) > 0 {
+		return hits[0]
 	}
 	if s := m.sidecars.byNamespace[ns]; s != nil {
 		return s
