@@ -2,6 +2,7 @@ package xds
 
 import (
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -37,6 +38,22 @@ func (g *generator) scope() *sidecarScope {
 	if sc == nil {
 		return nil
 	}
+	// Every outbound half under one Sidecar in one namespace has the same
+	// scope, and a rules change asks for it in the model before and after:
+	// it is computed once per model.
+	key := scopeKey{sidecar: sc, namespace: g.proxy.Namespace, gateways: strings.Join(g.gateways, ",")}
+	g.sidecarScope = g.m.Memo(key, func() any { return g.newScope(sc) }).(*sidecarScope)
+	return g.sidecarScope
+}
+
+// scopeKey is the whole input of a scope besides the model.
+type scopeKey struct {
+	sidecar   *model.Sidecar
+	namespace string
+	gateways  string
+}
+
+func (g *generator) newScope(sc *model.Sidecar) *sidecarScope {
 	s := &sidecarScope{sidecar: sc, hosts: map[string]bool{}}
 	// The model's index proposes what the egress can match and Allows
 	// decides (model/sidecar_scope.go): a scan of every service and
@@ -59,7 +76,6 @@ func (g *generator) scope() *sidecarScope {
 		}
 	}
 	slices.Sort(s.services) // m.Hostnames is sorted
-	g.sidecarScope = s
 	return s
 }
 
