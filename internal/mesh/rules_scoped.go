@@ -1,6 +1,8 @@
 package mesh
 
 import (
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
@@ -53,8 +55,13 @@ func ComputeRulesSince(b *bundle.Bundle, nodes []Node, before *Result) (*Result,
 	if !ok {
 		return nil, false
 	}
+	affectedVS := func(n types.NamespacedName) bool { return change.affected[vsRef(n)] }
 	updates := make([]*xds.OutboundUpdate, len(plan.reps))
 	parallel.Each(len(updates), func(i int) {
+		if xds.OutboundUnaffected(prev, plan.olds[i], m, plan.reps[i], change.touched, affectedVS) {
+			updates[i] = xds.UnchangedOutbound()
+			return
+		}
 		updates[i] = xds.OutboundRulesUpdate(m, plan.reps[i], last[plan.repNodes[i]], change.touched)
 	})
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}}
@@ -98,6 +105,8 @@ type rulesPlan struct {
 	index    map[string]int
 	reps     []xds.Proxy
 	repNodes []string
+	// olds are the reps as prev saw them.
+	olds []xds.Proxy
 	// covered are the namespaces (and Sidecar) a connected sidecar
 	// stands for, as Compute's sidecarHalves decides.
 	covered map[string]bool
@@ -133,6 +142,7 @@ func planRules(m, prev *model.Model, nodes []Node, last map[string]*xds.Resource
 		plan.index[key] = len(plan.reps)
 		plan.reps = append(plan.reps, p)
 		plan.repNodes = append(plan.repNodes, n.ID)
+		plan.olds = append(plan.olds, old)
 	}
 	return plan, true
 }

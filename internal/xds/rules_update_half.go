@@ -9,6 +9,11 @@ import "sort"
 // are half's own, by name, since the update keeps the group's (with
 // telemetry). ok is false when half lacks a listener the update kept.
 func (u *OutboundUpdate) ApplyToHalf(half *Resources) (*Resources, bool) {
+	if u.unchanged {
+		out := *half
+		out.Problems = nil
+		return &out, true
+	}
 	byName, listeners := outboundByName(half.Listeners)
 	for _, l := range u.listeners {
 		if !u.fresh[l] {

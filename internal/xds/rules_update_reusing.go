@@ -34,6 +34,8 @@ type OutboundUpdate struct {
 	sameClusters, sameEndpoints bool
 	// Problems are those found translating the touched hosts.
 	Problems []ObjectProblem
+	// unchanged: the half is as it was (UnchangedOutbound).
+	unchanged bool
 }
 
 // OutboundRulesUpdate translates, for sidecar p, the pieces of the hosts
@@ -177,6 +179,9 @@ func samePointers[T proto.Message](list, before []T, name func(T) string) []T {
 // is false when before lacks a listener the update kept from another
 // group's (groups of one outbound key always have the same).
 func (u *OutboundUpdate) Apply(m *model.Model, p Proxy, before *Resources) (*Resources, bool) {
+	if u.unchanged {
+		return before, true
+	}
 	listeners, same, ok := u.groupListeners(m, p, before.Listeners)
 	if !ok {
 		return nil, false
