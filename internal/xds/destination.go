@@ -21,6 +21,16 @@ import (
 // no service), and the generator adds that cluster without endpoints, so
 // its requests fail with 503 and no other route takes them.
 func (g *generator) clusterFor(ns string, d networkingv1.Destination, listenerPort uint32) (string, error) {
+	name, noEndpoints, err := g.resolveCluster(ns, d, listenerPort)
+	if noEndpoints {
+		g.noEndpointClusters()[name] = true
+	}
+	return name, err
+}
+
+// resolveCluster is clusterFor without its effect: the cluster name,
+// whether the generator must add it without endpoints, and the error.
+func (g *generator) resolveCluster(ns string, d networkingv1.Destination, listenerPort uint32) (string, bool, error) {
 	svc, err := g.m.CheckDestination(ns, g.proxy.Namespace, g.proxy.Labels, d)
 	var unknown *model.UnknownHostError
 	if errors.As(err, &unknown) {
@@ -28,26 +38,20 @@ func (g *generator) clusterFor(ns string, d networkingv1.Destination, listenerPo
 		if d.Port != nil && d.Port.Number != 0 {
 			port = uint32(d.Port.Number)
 		}
-		name := names.OutboundCluster(port, d.Subset, unknown.Host)
-		g.noEndpointClusters()[name] = true
-		return name, err
+		return names.OutboundCluster(port, d.Subset, unknown.Host), true, err
 	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	port, err := destinationPort(svc, d, listenerPort)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	name := names.OutboundCluster(port, d.Subset, svc.Hostname)
-	if !g.serviceInScope(svc) {
-		// Outside the proxy's Sidecar scope (a delegate's destination: the
-		// scope holds those of the VirtualServices it selects): no
-		// endpoints, as for a host it cannot see. Not the rule's fault, so
-		// not reported against it.
-		g.noEndpointClusters()[name] = true
-	}
-	return name, nil
+	// Outside the proxy's Sidecar scope (a delegate's destination: the
+	// scope holds those of the VirtualServices it selects): no endpoints,
+	// as for a host it cannot see. Not the rule's fault, so not reported
+	// against it.
+	return names.OutboundCluster(port, d.Subset, svc.Hostname), !g.serviceInScope(svc), nil
 }
 
 func destinationPort(svc *model.Service, d networkingv1.Destination, listenerPort uint32) (uint32, error) {

@@ -84,7 +84,7 @@ func (g *generator) serviceRoutes(svc *model.Service, port uint32) []*routev3.Ro
 		if len(vs.Spec.HTTP) == 0 {
 			continue
 		}
-		routes = append(routes, g.translateHTTP(vs, vs.Spec.HTTP, port)...)
+		routes = append(routes, g.vsRoutes(vs, port)...)
 	}
 	if routes != nil {
 		return routes
@@ -147,12 +147,22 @@ func (g *generator) delegate(parent *model.VirtualService) func(networkingv1.Del
 // hashPolicy returns the consistent-hash policy of the destination's
 // DestinationRule (subset and port aware), which Envoy wants on the route.
 func (g *generator) hashPolicy(ns string, d networkingv1.Destination, port uint32) []*routev3.RouteAction_HashPolicy {
+	svc, dr := g.hashInputs(ns, d)
+	return hashPolicyOf(svc, dr, d, port)
+}
+
+// hashInputs are what hashPolicy reads of the model and the proxy: the
+// destination's service and the DestinationRule that applies to it.
+func (g *generator) hashInputs(ns string, d networkingv1.Destination) (*model.Service, *model.DestinationRule) {
 	svc := g.m.Services[g.m.DestinationHost(d.Host, ns)]
 	if svc == nil {
-		return nil
+		return nil, nil
 	}
-	dr := g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
-	if dr == nil {
+	return svc, g.m.DestinationRuleFor(g.proxy.Namespace, g.proxy.Labels, svc)
+}
+
+func hashPolicyOf(svc *model.Service, dr *model.DestinationRule, d networkingv1.Destination, port uint32) []*routev3.RouteAction_HashPolicy {
+	if svc == nil || dr == nil {
 		return nil
 	}
 	var sub *networkingv1.TrafficPolicy
