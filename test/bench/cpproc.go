@@ -435,10 +435,13 @@ func (r *Run) steadyMemory() error {
 	// The collections SteadyMemory forces find what the control plane
 	// dropped while idle, as the runtime's two-minute forced collection
 	// does in a deployment; the steady RSS is what remains once the
-	// returner has had an interval to give that back.
-	if r.cp.awaitReturns(returns, returnWait) {
-		m.RSS, _ = r.cp.Status()
-	}
+	// returner has had an interval to give that back. It is read after
+	// the wait whether or not the returner acted: the runtime's own
+	// scavenger may have returned the memory first (leaving the returner
+	// too little to act on), and the reading taken right after the
+	// collections, before either, is not a steady one.
+	r.cp.awaitReturns(returns, returnWait)
+	m.RSS, _ = r.cp.Status()
 	keep := r.res.Memory
 	m.PeakLive, m.PeakHeapInuse, m.PeakHeapAlloc = keep.PeakLive, keep.PeakHeapInuse, keep.PeakHeapAlloc
 	m.BeforeControlPlane = keep.BeforeControlPlane
