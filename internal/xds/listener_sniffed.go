@@ -70,7 +70,7 @@ func (g *generator) sniffedListeners(svc *model.Service, p model.Port) {
 // listener already chose the service by address), with no allow_any.
 func (g *generator) sniffedRouteConfig(svc *model.Service, port uint32) *routev3.RouteConfiguration {
 	rc := &routev3.RouteConfiguration{Name: names.SniffedRouteConfig(svc.Hostname, port)}
-	if routes := g.serviceRoutes(svc, port); len(routes) > 0 {
+	if routes, _ := g.serviceRoutes(svc, port); len(routes) > 0 {
 		rc.VirtualHosts = []*routev3.VirtualHost{{
 			Name:    names.VirtualHost(svc.Hostname, port),
 			Domains: []string{"*"},

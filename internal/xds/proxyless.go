@@ -53,7 +53,8 @@ func proxylessOutbound(m *model.Model, k OutboundInput) *Resources {
 
 func (g *generator) proxylessService(svc *model.Service, port uint32, left map[string]bool) {
 	rcName := names.VirtualHost(svc.Hostname, port)
-	routes := withoutClusters(grpcRoutes(g.serviceRoutes(svc, port)), left)
+	own, _ := g.serviceRoutes(svc, port) // never shared: proxyless routes are its own (grpcRoutes edits them)
+	routes := withoutClusters(grpcRoutes(own), left)
 	rc := &routev3.RouteConfiguration{
 		Name: rcName,
 		// One service per route configuration, so every name the client

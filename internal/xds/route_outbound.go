@@ -41,11 +41,11 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 		if kept {
 			continue // it had no virtual host; its names are taken all the same
 		}
-		vh := &routev3.VirtualHost{Name: name, Domains: doms, Routes: g.serviceRoutes(svc, port)}
-		if len(vh.Domains) == 0 || len(vh.Routes) == 0 {
+		routes, shared := g.serviceRoutes(svc, port)
+		if len(doms) == 0 || len(routes) == 0 {
 			continue
 		}
-		rc.VirtualHosts = append(rc.VirtualHosts, vh)
+		rc.VirtualHosts = append(rc.VirtualHosts, g.virtualHost(name, doms, routes, shared))
 	}
 	rc.VirtualHosts = append(rc.VirtualHosts, g.nonRegistryVirtualHosts(port, svcs, taken)...)
 	rc.VirtualHosts = append(rc.VirtualHosts, g.catchAllVirtualHost())
@@ -77,22 +77,25 @@ func domains(svc *model.Service, clientNS string, port uint32, taken map[string]
 }
 
 // serviceRoutes translates the VirtualServices bound to the service for
-// this proxy, or builds the default route to the service itself.
-func (g *generator) serviceRoutes(svc *model.Service, port uint32) []*routev3.Route {
+// this proxy, or builds the default route to the service itself; shared
+// says every route is one the model shares between sidecars.
+func (g *generator) serviceRoutes(svc *model.Service, port uint32) ([]*routev3.Route, bool) {
 	var routes []*routev3.Route
+	shared := true
 	for _, vs := range g.sidecarVirtualServices(svc.Hostname) {
 		if len(vs.Spec.HTTP) == 0 {
 			continue
 		}
+		shared = shared && g.sharesVSRoutes(vs)
 		routes = append(routes, g.vsRoutes(vs, port)...)
 	}
 	if routes != nil {
-		return routes
+		return routes, shared
 	}
 	if g.sharesDefaultRoutes(svc) {
-		return g.sharedDefaultRoutes(svc, port)
+		return g.sharedDefaultRoutes(svc, port), true
 	}
-	return g.defaultRoutes(svc, port)
+	return g.defaultRoutes(svc, port), false
 }
 
 // defaultRoutes is the route of a service no VirtualService binds: all of

@@ -1,6 +1,10 @@
 package xds
 
 import (
+	"slices"
+	"strings"
+	"sync"
+
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/sailplane/sailplane/internal/model"
@@ -48,4 +52,49 @@ func (g *generator) sharedDefaultRoutes(svc *model.Service, port uint32) []*rout
 	}).(*sharedRoutes)
 	g.out.Problems = append(g.out.Problems, shared.problems...)
 	return shared.routes
+}
+
+// A sidecar's virtual host is its name, its domains and its routes: when
+// the routes are shared (above, route_vs_shared.go), the outbound halves
+// of every namespace but the service's own list the same domains too, so
+// the virtual host itself is shared, and the snapshot builder, which
+// keeps a virtual host's bytes by pointer, encodes it once rather than
+// once per namespace.
+
+// vhostKey is what a shared virtual host is found by; its routes are
+// then compared element by element.
+type vhostKey struct {
+	name, domains string
+	first         *routev3.Route
+	n             int
+}
+
+type vhostEntry struct {
+	mu    sync.Mutex
+	hosts []*routev3.VirtualHost
+}
+
+// maxSharedHosts bounds the virtual hosts kept per key.
+const maxSharedHosts = 4
+
+// virtualHost is the virtual host of name with doms and routes: the
+// model's shared one when routes are shared, else the proxy's own.
+func (g *generator) virtualHost(name string, doms []string, routes []*routev3.Route, shared bool) *routev3.VirtualHost {
+	if !shared || g.proxy.Type != names.Sidecar || g.proxyless {
+		return &routev3.VirtualHost{Name: name, Domains: doms, Routes: routes}
+	}
+	key := vhostKey{name: name, domains: strings.Join(doms, "\x00"), first: routes[0], n: len(routes)}
+	e := g.m.Memo(key, func() any { return &vhostEntry{} }).(*vhostEntry)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, vh := range e.hosts {
+		if slices.Equal(vh.Routes, routes) {
+			return vh
+		}
+	}
+	vh := &routev3.VirtualHost{Name: name, Domains: doms, Routes: routes[:len(routes):len(routes)]}
+	if len(e.hosts) < maxSharedHosts {
+		e.hosts = append(e.hosts, vh)
+	}
+	return vh
 }
