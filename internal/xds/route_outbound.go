@@ -12,7 +12,6 @@ import (
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds/policy"
-	"github.com/sailplane/sailplane/internal/xds/route"
 )
 
 // outboundRouteConfig is route configuration `<port>`: a virtual host per
@@ -109,25 +108,10 @@ func (g *generator) defaultRoutes(svc *model.Service, port uint32) []*routev3.Ro
 	return g.translateHTTP(self, def, port)
 }
 
+// translateHTTP builds the routes of an http section for this proxy and
+// applies what the build found (problems, clusters without endpoints).
 func (g *generator) translateHTTP(vs *model.VirtualService, http []networkingv1.HTTPRoute, port uint32) []*routev3.Route {
-	routes, errs := route.Build(route.Params{
-		VS:         vs.Ref,
-		HTTP:       http,
-		VSGateways: vs.Gateways,
-		Port:       port,
-		Proxy:      route.Proxy{Namespace: g.proxy.Namespace, Labels: g.proxy.Labels, Gateways: g.gateways},
-		ClusterFor: func(owner types.NamespacedName, d networkingv1.Destination) (string, error) {
-			return g.clusterFor(owner.Namespace, d, port)
-		},
-		Delegate: g.delegate(vs),
-		HashPolicy: func(owner types.NamespacedName, d networkingv1.Destination) []*routev3.RouteAction_HashPolicy {
-			return g.hashPolicy(owner.Namespace, d, port)
-		},
-	})
-	for _, e := range errs {
-		g.problem(model.ObjectRef{Kind: e.Kind, NamespacedName: e.Object}, e.Field, e.Reason)
-	}
-	return routes
+	return g.buildRoutes(vs, http, port).take(g)
 }
 
 func (g *generator) delegate(parent *model.VirtualService) func(networkingv1.Delegate) (types.NamespacedName, []networkingv1.HTTPRoute, error) {

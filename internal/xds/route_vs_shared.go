@@ -85,7 +85,7 @@ func (g *generator) vsRoutes(vs *model.VirtualService, port uint32) []*routev3.R
 			return b.take(g)
 		}
 	}
-	b := g.recordVSRoutes(vs, port)
+	b := g.buildRoutes(vs, vs.Spec.HTTP, port)
 	e.mu.Lock()
 	if len(e.builds) < maxVSRoutesBuilds {
 		e.builds = append(e.builds, b)
@@ -128,14 +128,14 @@ func readsSource(http []networkingv1.HTTPRoute, delegate func(networkingv1.Deleg
 	return false
 }
 
-// recordVSRoutes builds the routes as translateHTTP does, recording what
-// the callbacks answered. Nothing of the generator is changed here: take
+// buildRoutes builds the routes of an http section, recording what the
+// callbacks answered. Nothing of the generator is changed here: take
 // applies the build's effects.
-func (g *generator) recordVSRoutes(vs *model.VirtualService, port uint32) *vsRoutesBuild {
+func (g *generator) buildRoutes(vs *model.VirtualService, http []networkingv1.HTTPRoute, port uint32) *vsRoutesBuild {
 	b := &vsRoutesBuild{}
 	routes, errs := route.Build(route.Params{
 		VS:         vs.Ref,
-		HTTP:       vs.Spec.HTTP,
+		HTTP:       http,
 		VSGateways: vs.Gateways,
 		Port:       port,
 		Proxy:      route.Proxy{Namespace: g.proxy.Namespace, Labels: g.proxy.Labels, Gateways: g.gateways},
