@@ -164,8 +164,8 @@ func (m *Model) reportOverlappingSidecars() {
 // selector, else the root namespace's one without a selector (the mesh
 // default). nil means no Sidecar applies: the proxy sees every host.
 func (m *Model) SidecarFor(ns string, labels map[string]string) *Sidecar {
-	if hits := m.sidecars.selecting(ns, labels); len(hits) > 0 {
-		return hits[0]
+	if s := m.sidecars.first(ns, labels); s != nil {
+		return s
 	}
 	if s := m.sidecars.byNamespace[ns]; s != nil {
 		return s

@@ -40,21 +40,48 @@ func indexSelectors(selected []*Sidecar) *selectorPairs {
 // selecting are the namespace's Sidecars with a selector that selects
 // labels, oldest first.
 func (x sidecarIndex) selecting(ns string, labels map[string]string) []*Sidecar {
+	var out []*Sidecar
+	x.each(ns, labels, func(s *Sidecar) bool {
+		out = append(out, s)
+		return true
+	})
+	return out
+}
+
+// first is the oldest of selecting, nil when none: what SidecarFor asks
+// several times per proxy and reconcile, so it allocates nothing for a pod
+// with a few labels.
+func (x sidecarIndex) first(ns string, labels map[string]string) *Sidecar {
+	var found *Sidecar
+	x.each(ns, labels, func(s *Sidecar) bool {
+		found = s
+		return false
+	})
+	return found
+}
+
+// each calls yield with the Sidecars selecting labels, oldest first,
+// until it returns false.
+func (x sidecarIndex) each(ns string, labels map[string]string, yield func(*Sidecar) bool) {
 	selected := x.selected[ns]
 	pairs := x.pairs[ns]
 	if pairs == nil {
-		return slices.DeleteFunc(slices.Clone(selected), func(s *Sidecar) bool { return !SelectsLabels(s.Selector, labels) })
+		for _, s := range selected {
+			if SelectsLabels(s.Selector, labels) && !yield(s) {
+				return
+			}
+		}
+		return
 	}
-	cand := slices.Clone(pairs.always)
+	var buf [16]int
+	cand := append(buf[:0], pairs.always...)
 	for k, v := range labels {
 		cand = append(cand, pairs.byPair[[2]string{k, v}]...)
 	}
 	slices.Sort(cand)
-	var out []*Sidecar
 	for _, i := range slices.Compact(cand) {
-		if s := selected[i]; SelectsLabels(s.Selector, labels) {
-			out = append(out, s)
+		if s := selected[i]; SelectsLabels(s.Selector, labels) && !yield(s) {
+			return
 		}
 	}
-	return out
 }

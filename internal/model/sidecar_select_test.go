@@ -35,6 +35,17 @@ func TestSelectingByIndexEqualsScan(t *testing.T) {
 			if got := x.selecting("ns", labels); !slices.Equal(got, want) {
 				t.Fatalf("run %d, labels %v: %d Sidecars, want %d", run, labels, len(got), len(want))
 			}
+			var first *Sidecar
+			if len(want) > 0 {
+				first = want[0]
+			}
+			if got := x.first("ns", labels); got != first {
+				t.Fatalf("run %d, labels %v: first %v, want %v", run, labels, got, first)
+			}
+			unindexed := sidecarIndex{selected: x.selected}
+			if got := unindexed.selecting("ns", labels); !slices.Equal(got, want) {
+				t.Fatalf("run %d, labels %v, no index: %d Sidecars, want %d", run, labels, len(got), len(want))
+			}
 		}
 	}
 }

@@ -21,13 +21,20 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 	rc := &routev3.RouteConfiguration{Name: names.OutboundRouteConfig(port)}
 	// Sized for a service's usual names (short forms and addresses, with
 	// and without the port): growing it rehashed ~10k names per table.
-	taken := make(map[string]bool, 8*len(svcs))
+	hint := 8 * len(svcs)
+	if g.reuse.problemsOnly() {
+		hint = 0 // only touched hosts claim names
+	}
+	taken := make(map[string]bool, hint)
 	for _, svc := range svcs {
 		if svc.CaseVariantOf != "" {
 			continue // reported by the model; the older host serves both
 		}
 		name := names.VirtualHost(svc.Hostname, port)
 		old, kept := g.reuse.virtualHost(rc.Name, svc.Hostname, name)
+		if kept && g.reuse.problemsOnly() {
+			continue
+		}
 		if old != nil {
 			// The same services came first, so it claims what it claimed.
 			for _, d := range old.Domains {

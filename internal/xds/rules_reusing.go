@@ -32,7 +32,15 @@ type rulesReuse struct {
 	// were validated then, and carry before's telemetry.
 	keptHosts     map[*routev3.VirtualHost]bool
 	keptListeners map[*listenerv3.Listener]bool
+	// onlyProblems: the translation is run for the touched hosts'
+	// problems alone (OutboundRulesProblems), its resources dropped.
+	onlyProblems bool
 }
+
+// problemsOnly says an untouched host needs nothing at all: not even its
+// domains, which a kept host still claims so that a rebuilt one's are
+// what a full translation gives them (domains are never a problem).
+func (r *rulesReuse) problemsOnly() bool { return r != nil && r.onlyProblems }
 
 func newRulesReuse(before *Resources, touched map[string]bool) *rulesReuse {
 	r := &rulesReuse{

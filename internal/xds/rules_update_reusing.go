@@ -44,7 +44,7 @@ type OutboundUpdate struct {
 // The caller guarantees that only VirtualServices and DestinationRules
 // changed and that p's outbound key and Sidecar scope did not.
 func OutboundRulesUpdate(m *model.Model, p Proxy, before *Resources, touched map[string]bool) *OutboundUpdate {
-	g := rulesGenerator(m, p, before, touched)
+	g := rulesGenerator(m, p, before, touched, false)
 	visible := map[string]bool{}
 	for _, svc := range g.visibleServices() {
 		visible[svc.Hostname] = true
@@ -76,13 +76,14 @@ func assignmentName(e *endpointv3.ClusterLoadAssignment) string { return e.Clust
 // outbound half finds in the touched hosts, for a proxy with no previous
 // resources (a namespace's representative, status_sources.go).
 func OutboundRulesProblems(m *model.Model, p Proxy, touched map[string]bool) []ObjectProblem {
-	return rulesGenerator(m, p, nil, touched).out.Problems
+	return rulesGenerator(m, p, nil, touched, true).out.Problems
 }
 
 // rulesGenerator runs the outbound half's listener and cluster building
 // over the touched hosts, and validates what it built.
-func rulesGenerator(m *model.Model, p Proxy, before *Resources, touched map[string]bool) *generator {
+func rulesGenerator(m *model.Model, p Proxy, before *Resources, touched map[string]bool, problemsOnly bool) *generator {
 	g := &generator{m: m, proxy: p, out: &Resources{}, reuse: newRulesReuse(before, touched)}
+	g.reuse.onlyProblems = problemsOnly
 	g.gateways = p.gatewayNames(m)
 	for _, svc := range g.visibleServices() {
 		if touched[svc.Hostname] {
