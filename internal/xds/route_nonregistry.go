@@ -55,7 +55,7 @@ func (g *generator) nonRegistryVirtualHosts(port uint32, svcs []*model.Service, 
 			}
 			owner[name] = vs
 			if routes == nil {
-				routes = g.vsRoutes(vs, port)
+				routes, _ = g.vsRoutes(vs, port)
 			}
 			vh := &routev3.VirtualHost{Name: name, Domains: hostDomains(h, port, taken), Routes: routes}
 			if len(vh.Domains) > 0 && len(vh.Routes) > 0 {

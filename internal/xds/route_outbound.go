@@ -92,8 +92,8 @@ func (g *generator) serviceRoutes(svc *model.Service, port uint32) ([]*routev3.R
 		if len(vs.Spec.HTTP) == 0 {
 			continue
 		}
-		shared = shared && g.sharesVSRoutes(vs)
-		routes = append(routes, g.vsRoutes(vs, port)...)
+		own, sharedOne := g.vsRoutes(vs, port)
+		routes, shared = append(routes, own...), shared && sharedOne
 	}
 	if routes != nil {
 		return routes, shared

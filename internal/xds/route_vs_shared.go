@@ -70,10 +70,11 @@ type hashRead struct {
 	dr  *model.DestinationRule
 }
 
-// vsRoutes are the routes of vs's http section on port for this proxy.
-func (g *generator) vsRoutes(vs *model.VirtualService, port uint32) []*routev3.Route {
+// vsRoutes are the routes of vs's http section on port for this proxy;
+// shared says they are the model's (never to be modified).
+func (g *generator) vsRoutes(vs *model.VirtualService, port uint32) ([]*routev3.Route, bool) {
 	if !g.sharesVSRoutes(vs) {
-		return g.translateHTTP(vs, vs.Spec.HTTP, port)
+		return g.translateHTTP(vs, vs.Spec.HTTP, port), false
 	}
 	key := vsRoutesKey{vs: vs, port: port, gateways: strings.Join(g.gateways, ",")}
 	e := g.m.Memo(key, func() any { return &vsRoutesEntry{} }).(*vsRoutesEntry)
@@ -82,7 +83,7 @@ func (g *generator) vsRoutes(vs *model.VirtualService, port uint32) []*routev3.R
 	e.mu.Unlock()
 	for _, b := range builds {
 		if b.holdsFor(g, port) {
-			return b.take(g)
+			return b.take(g), true
 		}
 	}
 	b := g.buildRoutes(vs, vs.Spec.HTTP, port)
@@ -91,7 +92,7 @@ func (g *generator) vsRoutes(vs *model.VirtualService, port uint32) []*routev3.R
 		e.builds = append(e.builds, b)
 	}
 	e.mu.Unlock()
-	return b.take(g)
+	return b.take(g), true
 }
 
 // sharesVSRoutes: a sidecar (not proxyless) and a VirtualService whose
