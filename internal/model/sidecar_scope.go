@@ -15,15 +15,36 @@ import (
 // index may only propose too much, never too little.
 
 // scopeIndex is the model's services and VirtualServices by what an
-// egress host selects them by. Indexes are positions in m.Hostnames and
-// m.VirtualServices.
+// egress host selects them by.
 type scopeIndex struct {
-	hostsByName      map[string][]int
-	hostsByNamespace map[string][]int
-	wildcardHosts    []int
-	vsByHost         map[string][]int
-	vsByNamespace    map[string][]int
-	wildcardVS       []int
+	hosts, virtualServices egressIndex
+}
+
+// egressIndex holds positions (in m.Hostnames or m.VirtualServices) by
+// exact lower-case host and by namespace, and those with a wildcard host.
+type egressIndex struct {
+	byName, byNamespace map[string][]int
+	wildcards           []int
+	n                   int
+}
+
+func newEgressIndex() egressIndex {
+	return egressIndex{byName: map[string][]int{}, byNamespace: map[string][]int{}}
+}
+
+// add records position i, defined in namespace ns with the hosts.
+func (x *egressIndex) add(i int, ns string, hosts ...string) {
+	x.byNamespace[ns] = append(x.byNamespace[ns], i)
+	wild := false
+	for _, h := range hosts {
+		lower := strings.ToLower(h)
+		x.byName[lower] = append(x.byName[lower], i)
+		wild = wild || strings.HasPrefix(lower, "*")
+	}
+	if wild {
+		x.wildcards = append(x.wildcards, i)
+	}
+	x.n = i + 1
 }
 
 type scopeIndexKey struct{}
@@ -33,30 +54,13 @@ func (m *Model) scopeIndex() *scopeIndex {
 }
 
 func buildScopeIndex(m *Model) *scopeIndex {
-	x := &scopeIndex{
-		hostsByName: map[string][]int{}, hostsByNamespace: map[string][]int{},
-		vsByHost: map[string][]int{}, vsByNamespace: map[string][]int{},
-	}
+	x := &scopeIndex{hosts: newEgressIndex(), virtualServices: newEgressIndex()}
 	for i, h := range m.Hostnames {
 		svc := m.Services[h]
-		lower := strings.ToLower(svc.Hostname)
-		x.hostsByName[lower] = append(x.hostsByName[lower], i)
-		x.hostsByNamespace[svc.Namespace] = append(x.hostsByNamespace[svc.Namespace], i)
-		if strings.HasPrefix(lower, "*") {
-			x.wildcardHosts = append(x.wildcardHosts, i)
-		}
+		x.hosts.add(i, svc.Namespace, svc.Hostname)
 	}
 	for i, vs := range m.VirtualServices {
-		x.vsByNamespace[vs.Ref.Namespace] = append(x.vsByNamespace[vs.Ref.Namespace], i)
-		wild := false
-		for _, h := range vs.Hosts {
-			lower := strings.ToLower(h)
-			x.vsByHost[lower] = append(x.vsByHost[lower], i)
-			wild = wild || strings.HasPrefix(lower, "*")
-		}
-		if wild {
-			x.wildcardVS = append(x.wildcardVS, i)
-		}
+		x.virtualServices.add(i, vs.Ref.Namespace, vs.Hosts...)
 	}
 	return x
 }
@@ -65,7 +69,7 @@ func buildScopeIndex(m *Model) *scopeIndex {
 // namespace (all for "*") when its host is a wildcard, else those of its
 // exact host and those whose own host is a wildcard (which Allows matches
 // the other way round).
-func candidates(e EgressHost, proxyNS string, byName, byNamespace map[string][]int, wildcards []int, all int) []int {
+func (x egressIndex) candidates(e EgressHost, proxyNS string) []int {
 	ns := e.Namespace
 	switch ns {
 	case "~":
@@ -75,22 +79,22 @@ func candidates(e EgressHost, proxyNS string, byName, byNamespace map[string][]i
 	}
 	if strings.HasPrefix(e.Host, "*") {
 		if ns == "*" {
-			out := make([]int, all)
+			out := make([]int, x.n)
 			for i := range out {
 				out[i] = i
 			}
 			return out
 		}
-		return byNamespace[ns]
+		return x.byNamespace[ns]
 	}
-	return append(slices.Clone(byName[e.Host]), wildcards...)
+	return append(slices.Clone(x.byName[e.Host]), x.wildcards...)
 }
 
 // union merges the egress hosts' candidates, in order, once each.
-func union(sc *Sidecar, proxyNS string, byName, byNamespace map[string][]int, wildcards []int, all int) []int {
+func (x egressIndex) union(sc *Sidecar, proxyNS string) []int {
 	var out []int
 	for _, e := range sc.Egress {
-		out = append(out, candidates(e, proxyNS, byName, byNamespace, wildcards, all)...)
+		out = append(out, x.candidates(e, proxyNS)...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -99,9 +103,8 @@ func union(sc *Sidecar, proxyNS string, byName, byNamespace map[string][]int, wi
 // AllowedHostnames are the hostnames (of m.Hostnames, in its order) whose
 // services sc lets a proxy in proxyNS reach: those Allows accepts.
 func (m *Model) AllowedHostnames(sc *Sidecar, proxyNS string) []string {
-	x := m.scopeIndex()
 	var out []string
-	for _, i := range union(sc, proxyNS, x.hostsByName, x.hostsByNamespace, x.wildcardHosts, len(m.Hostnames)) {
+	for _, i := range m.scopeIndex().hosts.union(sc, proxyNS) {
 		h := m.Hostnames[i]
 		if svc := m.Services[h]; sc.Allows(proxyNS, svc.Namespace, svc.Hostname) {
 			out = append(out, h)
@@ -115,9 +118,8 @@ func (m *Model) AllowedHostnames(sc *Sidecar, proxyNS string) []string {
 // VirtualService's namespace defines it: those Allows accepts for one of
 // their hosts.
 func (m *Model) AllowedVirtualServices(sc *Sidecar, proxyNS string) []*VirtualService {
-	x := m.scopeIndex()
 	var out []*VirtualService
-	for _, i := range union(sc, proxyNS, x.vsByHost, x.vsByNamespace, x.wildcardVS, len(m.VirtualServices)) {
+	for _, i := range m.scopeIndex().virtualServices.union(sc, proxyNS) {
 		vs := m.VirtualServices[i]
 		if slices.ContainsFunc(vs.Hosts, func(h string) bool { return sc.Allows(proxyNS, vs.Ref.Namespace, h) }) {
 			out = append(out, vs)
