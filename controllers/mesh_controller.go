@@ -174,7 +174,7 @@ func (r *MeshReconciler) reconcile(ctx context.Context, ch push.Change, start ti
 // translation that found problems the status lacks, asks for a full
 // reconcile, which reads the cache and writes status.
 func (r *MeshReconciler) join(ch push.Change, start time.Time) (bool, error) {
-	nodes, _ := nodesOf(r.Server.Tracker().Snapshot(), ch.Proxies)
+	nodes, _ := nodesOf(r.Server.Tracker().Nodes(ch.Proxies))
 	res, ok := mesh.Join(r.last, nodes)
 	if !ok {
 		return false, nil
@@ -209,7 +209,7 @@ func (r *MeshReconciler) rebuild(ctx context.Context, ch push.Change, start time
 	if b.Mesh, err = r.MeshConfig.Read(ctx); err != nil {
 		return err
 	}
-	nodes, rejections := nodesOf(r.Server.Tracker().Snapshot(), nil)
+	nodes, rejections := nodesOf(r.Server.Tracker().Nodes(nil))
 	res, how := compute(ch, b, nodes, r.last)
 	if how != computedEndpoints {
 		r.report(b, res, rejections)

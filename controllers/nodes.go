@@ -9,15 +9,12 @@ import (
 )
 
 // nodesOf is the connected proxies as the mesh computations take them,
-// and the versions they rejected; only those in only when it is not nil.
-func nodesOf(proxies []xdsserver.ProxyStatus, only map[string]struct{}) ([]mesh.Node, []mesh.Rejection) {
+// and the versions they rejected.
+func nodesOf(proxies []xdsserver.ProxyNode) ([]mesh.Node, []mesh.Rejection) {
 	nodes := make([]mesh.Node, 0, len(proxies))
 	var rejections []mesh.Rejection
 	for _, p := range proxies {
-		if _, in := only[p.NodeID]; only != nil && !in {
-			continue
-		}
-		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata, Identity: p.VerifiedIdentity(), Locality: nodeLocality(p.Locality)})
+		nodes = append(nodes, mesh.Node{ID: p.NodeID, Metadata: p.Metadata, Identity: p.Identity, Locality: nodeLocality(p.Locality)})
 		for typeURL, n := range p.Nacks {
 			rejections = append(rejections, mesh.Rejection{NodeID: p.NodeID, TypeURL: typeURL, Version: n.Version, Error: n.Error})
 		}

@@ -27,6 +27,11 @@ func olderFirst(a, b *metav1.ObjectMeta) bool {
 }
 
 func (m *Model) addVirtualServices(b *bundle.Bundle) {
+	type withMeta struct {
+		vs   *VirtualService
+		meta *metav1.ObjectMeta
+	}
+	all := make([]withMeta, 0, len(b.VirtualServices))
 	for i := range b.VirtualServices {
 		vs := &b.VirtualServices[i]
 		ref := types.NamespacedName{Namespace: vs.Namespace, Name: vs.Name}
@@ -36,20 +41,14 @@ func (m *Model) addVirtualServices(b *bundle.Bundle) {
 			out.Hosts = append(out.Hosts, ResolveHost(h, vs.Namespace))
 		}
 		out.Gateways = QualifyGateways(vs.Spec.Gateways, vs.Namespace)
-		m.VirtualServices = append(m.VirtualServices, out)
+		all = append(all, withMeta{out, &vs.ObjectMeta})
 	}
-	sort.SliceStable(m.VirtualServices, func(i, j int) bool {
-		return olderFirst(metaOf(b.VirtualServices, m.VirtualServices[i].Ref), metaOf(b.VirtualServices, m.VirtualServices[j].Ref))
-	})
-}
-
-func metaOf(list []networkingv1.VirtualService, ref types.NamespacedName) *metav1.ObjectMeta {
-	for i := range list {
-		if list[i].Namespace == ref.Namespace && list[i].Name == ref.Name {
-			return &list[i].ObjectMeta
-		}
+	// Each rule sorts with its own object's metadata: looking it up by
+	// name inside the comparison made the sort quadratic in the rules.
+	sort.SliceStable(all, func(i, j int) bool { return olderFirst(all[i].meta, all[j].meta) })
+	for _, w := range all {
+		m.VirtualServices = append(m.VirtualServices, w.vs)
 	}
-	return &metav1.ObjectMeta{}
 }
 
 // QualifyGateways defaults an empty list to [mesh] and makes every gateway

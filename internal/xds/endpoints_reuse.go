@@ -1,6 +1,8 @@
 package xds
 
 import (
+	"slices"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
@@ -52,6 +54,12 @@ func EndpointsSharing(m *model.Model, p Proxy, clusters []*clusterv3.Cluster, pr
 			shared[c.Name] = a
 		}
 		out = append(out, a)
+	}
+	if slices.Equal(out, prev) {
+		// Nothing of this proxy's changed: prev itself, which the xDS
+		// builder recognises by its backing array and does not convert
+		// again (with Sidecar scoping that is most groups of a change).
+		return prev, true
 	}
 	return out, true
 }

@@ -118,10 +118,12 @@ func (g *generator) validateFresh() {
 		if r.routes[rc.Name] == rc {
 			continue
 		}
-		vhosts := rc.VirtualHosts[:0]
+		var vhosts []*routev3.VirtualHost
 		for _, vh := range rc.VirtualHosts {
-			if r.keptHosts[vh] || g.keepRefusedOut(rc, vh) {
+			if r.keptHosts[vh] {
 				vhosts = append(vhosts, vh)
+			} else if kept, ok := g.keepRefusedOut(rc, vh); ok {
+				vhosts = append(vhosts, kept)
 			}
 		}
 		rc.VirtualHosts = vhosts

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -11,6 +12,7 @@ import (
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/names"
@@ -44,32 +46,50 @@ func (g *generator) validate() {
 // Envoy refuses (empty, or with a NUL, CR or LF: a host that came from a
 // multi-line YAML value), and a virtual host left with none, so that one
 // bad host costs its virtual host, not the whole table and the listener
-// that names it.
+// that names it. Virtual hosts and their lists may be shared with other
+// proxies' configurations (route_shared.go): what changes is copied,
+// nothing is written in place.
 func (g *generator) dropRefusedDomains() {
 	for _, rc := range g.out.Routes {
-		vhosts := rc.VirtualHosts[:0]
+		if !slices.ContainsFunc(rc.VirtualHosts, hasRefusedDomain) {
+			continue
+		}
+		var vhosts []*routev3.VirtualHost
 		for _, vh := range rc.VirtualHosts {
-			if g.keepRefusedOut(rc, vh) {
-				vhosts = append(vhosts, vh)
+			if kept, ok := g.keepRefusedOut(rc, vh); ok {
+				vhosts = append(vhosts, kept)
 			}
 		}
 		rc.VirtualHosts = vhosts
 	}
 }
 
-// keepRefusedOut takes the refused domains out of one virtual host of rc
-// and reports whether it has any left.
-func (g *generator) keepRefusedOut(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost) bool {
-	domains := vh.Domains[:0]
+func hasRefusedDomain(vh *routev3.VirtualHost) bool {
+	return slices.ContainsFunc(vh.Domains, refusedDomain)
+}
+
+func refusedDomain(d string) bool { return d == "" || strings.ContainsAny(d, "\x00\r\n") }
+
+// keepRefusedOut is vh without the domains Envoy refuses (a copy when
+// there are any: vh may be shared), and whether it has any left.
+func (g *generator) keepRefusedOut(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost) (*routev3.VirtualHost, bool) {
+	if !hasRefusedDomain(vh) {
+		return vh, true
+	}
+	var domains []string
 	for _, d := range vh.Domains {
-		if d == "" || strings.ContainsAny(d, "\x00\r\n") {
+		if refusedDomain(d) {
 			g.problem(generatorRef, "", fmt.Sprintf("route configuration %s, virtual host %s: domain %q left out: Envoy refuses it", rc.Name, vh.Name, d))
 			continue
 		}
 		domains = append(domains, d)
 	}
-	vh.Domains = domains
-	return len(domains) > 0
+	if len(domains) == 0 {
+		return nil, false
+	}
+	kept := proto.Clone(vh).(*routev3.VirtualHost)
+	kept.Domains = domains
+	return kept, true
 }
 
 // generatorRef stands for problems no single Istio object caused.
@@ -78,7 +98,7 @@ var generatorRef = model.ObjectRef{Kind: "Proxy"}
 func keepValid[T validator](g *generator, in []T, owner func(T) (string, model.ObjectRef)) []T {
 	out := in[:0]
 	for _, r := range in {
-		if err := r.ValidateAll(); err != nil {
+		if err := g.valid(r); err != nil {
 			what, ref := owner(r)
 			g.problem(ref, "", fmt.Sprintf("%s left out: invalid Envoy config: %v", what, err))
 			continue
@@ -87,6 +107,62 @@ func keepValid[T validator](g *generator, in []T, owner func(T) (string, model.O
 	}
 	return out
 }
+
+// valid is r.ValidateAll(), with what outbound halves share validated
+// once per model: clusters and virtual hosts are shared by pointer across
+// halves (cluster_shared.go, route_shared.go) and, being shared, are not
+// changed once built. Validating them again for each of a thousand halves
+// was a tenth of a mass connect's CPU.
+func (g *generator) valid(r validator) error {
+	switch m := r.(type) {
+	case *clusterv3.Cluster:
+		return g.validOnce(m)
+	case *routev3.RouteConfiguration:
+		return g.routeConfigValid(m)
+	}
+	return r.ValidateAll()
+}
+
+// validKey memoises one shared resource's validation in the model.
+type validKey struct{ msg validator }
+
+type validity struct{ err error }
+
+func (g *generator) validOnce(msg validator) error {
+	return g.m.Memo(validKey{msg}, func() any { return validity{msg.ValidateAll()} }).(validity).err
+}
+
+// routeConfigValid validates a route configuration's virtual hosts once
+// each and its other fields here; proto validation of a message is the
+// conjunction of its fields', so this is nil exactly when ValidateAll is.
+// On any failure the whole table is validated again, so that the problem
+// reads as it would without the memo.
+func (g *generator) routeConfigValid(rc *routev3.RouteConfiguration) error {
+	for _, vh := range rc.VirtualHosts {
+		if g.validOnce(vh) != nil {
+			return rc.ValidateAll()
+		}
+	}
+	if withoutVirtualHosts(rc).ValidateAll() != nil {
+		return rc.ValidateAll()
+	}
+	return nil
+}
+
+// withoutVirtualHosts is rc's other fields, shared with rc (read only).
+func withoutVirtualHosts(rc *routev3.RouteConfiguration) *routev3.RouteConfiguration {
+	out := &routev3.RouteConfiguration{}
+	dst := out.ProtoReflect()
+	rc.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd != virtualHostsField {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	return out
+}
+
+var virtualHostsField = (&routev3.RouteConfiguration{}).ProtoReflect().Descriptor().Fields().ByName("virtual_hosts")
 
 // clusterOwner finds the DestinationRule behind an outbound cluster, whose
 // policy is what can make a cluster invalid.

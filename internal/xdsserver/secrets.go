@@ -31,6 +31,22 @@ type SecretsView struct {
 	memo     map[viewKey]*xds.Resources
 	used     map[string]bool
 	failed   error
+	// lists are the secret lists made in this publish and the last, by
+	// identity and group list: a node whose group's secrets and own
+	// certificate are as they were gets the very list it had, which the
+	// snapshot builder recognises without converting it again. Without
+	// it every publish rebuilt the secret set of every identity.
+	lists, lastLists map[secretListKey]secretList
+}
+
+type secretListKey struct {
+	spiffe string
+	first  **tlsv3.Secret // the group list's backing array (nil when empty)
+	n      int
+}
+
+type secretList struct {
+	own, list []*tlsv3.Secret
 }
 
 type viewKey struct {
@@ -49,6 +65,7 @@ func NewSecretsView(workload WorkloadCerts) *SecretsView {
 // Reset starts a publish: the memo and failure of the last one are let go.
 func (v *SecretsView) Reset() {
 	v.memo, v.used, v.failed = map[viewKey]*xds.Resources{}, map[string]bool{}, nil
+	v.lastLists, v.lists = v.lists, map[secretListKey]secretList{}
 }
 
 // Published ends a full publish: certificates of identities that no node
@@ -81,14 +98,40 @@ func (v *SecretsView) For(group *xds.Resources, who *identity.Identity) *xds.Res
 		return r
 	}
 	r := *group
-	r.Secrets = append([]*tlsv3.Secret(nil), group.Secrets...)
+	var own []*tlsv3.Secret
 	if v.workload != nil {
-		own, err := v.workload.Secrets(*who)
+		var err error
+		own, err = v.workload.Secrets(*who)
 		if err != nil && v.failed == nil {
 			v.failed = err
 		}
-		r.Secrets = append(r.Secrets, own...)
 	}
+	r.Secrets = v.list(key.spiffe, group.Secrets, own)
 	v.memo[key] = &r
 	return &r
+}
+
+// list is the group's secrets followed by own: the list made for the
+// same identity, group list and own list in this publish or the last, or
+// a new one.
+func (v *SecretsView) list(spiffe string, group, own []*tlsv3.Secret) []*tlsv3.Secret {
+	k := secretListKey{spiffe: spiffe, n: len(group)}
+	if len(group) > 0 {
+		k.first = &group[0]
+	}
+	for _, m := range []map[secretListKey]secretList{v.lists, v.lastLists} {
+		if l, ok := m[k]; ok && sameList(l.own, own) {
+			v.lists[k] = l
+			return l.list
+		}
+	}
+	l := secretList{own: own, list: append(append(make([]*tlsv3.Secret, 0, len(group)+len(own)), group...), own...)}
+	v.lists[k] = l
+	return l.list
+}
+
+// sameList reports whether a and b are the same list (one backing array,
+// one length).
+func sameList(a, b []*tlsv3.Secret) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

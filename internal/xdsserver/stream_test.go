@@ -62,6 +62,14 @@ func TestSotWNackIsNotAnsweredWithTheRejectedVersionThenGetsTheNext(t *testing.T
 	if n := ts.s.Tracker().Snapshot()[0].Nacks[resource.ClusterType]; n.Version != v2.Version(resource.ClusterType) || n.Error != "cluster bad: invalid" {
 		t.Errorf("recorded NACK %+v, want the rejected version %s", n, v2.Version(resource.ClusterType))
 	}
+	// The reconciler's view carries the same rejection, and only the
+	// proxies it asks for.
+	if nodes := ts.s.Tracker().Nodes(nil); len(nodes) != 1 || nodes[0].NodeID != testNode || nodes[0].Nacks[resource.ClusterType].Version != v2.Version(resource.ClusterType) {
+		t.Errorf("Nodes(nil) = %+v, want %s with the NACK of %s", nodes, testNode, v2.Version(resource.ClusterType))
+	}
+	if nodes := ts.s.Tracker().Nodes(map[string]struct{}{"other": {}}); len(nodes) != 0 {
+		t.Errorf("Nodes(other) = %+v, want none", nodes)
+	}
 	b.Next()
 	v3 := mustSnapshot(t, b, resources("x", "fixed"))
 	ts.publish(v3, testNode)

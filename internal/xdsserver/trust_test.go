@@ -68,6 +68,54 @@ func TestSecretsViewGivesEachNodeWhatItProved(t *testing.T) {
 	}
 }
 
+// stableCerts hands out one list per identity until it is renewed, as
+// the issuer does.
+type stableCerts struct{ issued map[string][]*tlsv3.Secret }
+
+func (f *stableCerts) Secrets(id identity.Identity) ([]*tlsv3.Secret, error) {
+	if l, ok := f.issued[id.SPIFFE()]; ok {
+		return l, nil
+	}
+	l := []*tlsv3.Secret{{Name: names.WorkloadCertSecret + "@" + id.SPIFFE()}}
+	f.issued[id.SPIFFE()] = l
+	return l, nil
+}
+func (f *stableCerts) Retain(map[string]bool) {}
+
+// A publish that changes neither a group's secrets nor an identity's
+// certificate hands the node the list it had (so the builder need not
+// convert it again); a renewal, or another identity, gets a list of its own.
+func TestSecretsViewKeepsListsAcrossPublishes(t *testing.T) {
+	certs := &stableCerts{issued: map[string][]*tlsv3.Secret{}}
+	v := NewSecretsView(certs)
+	a := identity.Identity{TrustDomain: "td", Namespace: "ns", ServiceAccount: "a"}
+	b := identity.Identity{TrustDomain: "td", Namespace: "ns", ServiceAccount: "b"}
+	group := &xds.Resources{Secrets: []*tlsv3.Secret{{Name: "kubernetes://gw-cert"}}}
+	first := v.For(group, &a).Secrets
+
+	v.Reset()
+	again := *group // the next reconcile's resources: a new struct, the same lists
+	if got := v.For(&again, &a).Secrets; &got[0] != &first[0] || len(got) != len(first) {
+		t.Error("an unchanged group and certificate got a new secret list")
+	}
+	if got := v.For(&again, &b).Secrets; &got[0] == &first[0] || secretNames(&xds.Resources{Secrets: got})[1] != "default@"+b.SPIFFE() {
+		t.Errorf("identity b got %v, want its own list with its own certificate", secretNames(&xds.Resources{Secrets: got}))
+	}
+
+	v.Reset()
+	delete(certs.issued, a.SPIFFE()) // renewed
+	got := v.For(&again, &a).Secrets
+	if &got[0] == &first[0] || got[1] == first[1] {
+		t.Error("a renewed certificate was served from the old list")
+	}
+
+	v.Reset()
+	other := &xds.Resources{Secrets: []*tlsv3.Secret{{Name: "kubernetes://other-cert"}}}
+	if got := secretNames(v.For(other, &a)); got[0] != "kubernetes://other-cert" {
+		t.Errorf("a changed group list gave %v, want the new group credential", got)
+	}
+}
+
 // A node id is served on one port and as one identity at a time: a
 // plaintext stream cannot join a proxy connected on the authenticated
 // port (it would be answered from that proxy's snapshot), nor can a second
