@@ -103,10 +103,6 @@ func newTracker(reg prometheus.Registerer) *Tracker {
 	return t
 }
 
-// VerifiedIdentity is the identity the proxy proved on the authenticated
-// port; nil on the plaintext port.
-func (p ProxyStatus) VerifiedIdentity() *identity.Identity { return p.ident }
-
 // streamInfo is what a stream proved when it opened.
 type streamInfo struct {
 	channel channel
@@ -418,6 +414,8 @@ type ProxyNode struct {
 	NodeID   string
 	Metadata *structpb.Struct
 	Locality *corev3.Locality
+	// Identity is what the proxy proved on the authenticated port; nil
+	// on the plaintext port.
 	Identity *identity.Identity
 	Nacks    map[string]Nack
 }
