@@ -118,15 +118,7 @@ func (g *generator) validateFresh() {
 		if r.routes[rc.Name] == rc {
 			continue
 		}
-		var vhosts []*routev3.VirtualHost
-		for _, vh := range rc.VirtualHosts {
-			if r.keptHosts[vh] {
-				vhosts = append(vhosts, vh)
-			} else if kept, ok := g.keepRefusedOut(rc, vh); ok {
-				vhosts = append(vhosts, kept)
-			}
-		}
-		rc.VirtualHosts = vhosts
+		g.dropRefusedIn(rc, r.keptHosts)
 	}
 	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
 		return "cluster " + c.Name, g.clusterOwner(c.Name)
@@ -163,7 +155,7 @@ func (g *generator) freshHostsValid(rc *routev3.RouteConfiguration) bool {
 		return false
 	}
 	for _, vh := range rc.VirtualHosts {
-		if !g.reuse.keptHosts[vh] && vh.ValidateAll() != nil {
+		if !g.reuse.keptHosts[vh] && g.validOnce(vh) != nil {
 			return false
 		}
 	}

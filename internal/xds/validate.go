@@ -51,17 +51,27 @@ func (g *generator) validate() {
 // nothing is written in place.
 func (g *generator) dropRefusedDomains() {
 	for _, rc := range g.out.Routes {
-		if !slices.ContainsFunc(rc.VirtualHosts, hasRefusedDomain) {
-			continue
-		}
-		var vhosts []*routev3.VirtualHost
-		for _, vh := range rc.VirtualHosts {
-			if kept, ok := g.keepRefusedOut(rc, vh); ok {
-				vhosts = append(vhosts, kept)
-			}
-		}
-		rc.VirtualHosts = vhosts
+		g.dropRefusedIn(rc, nil)
 	}
+}
+
+// dropRefusedIn is dropRefusedDomains for one route configuration; the
+// virtual hosts in vetted are known to have none (kept from an earlier
+// translation, which dropped them) and are not looked at.
+func (g *generator) dropRefusedIn(rc *routev3.RouteConfiguration, vetted map[*routev3.VirtualHost]bool) {
+	refused := func(vh *routev3.VirtualHost) bool { return !vetted[vh] && hasRefusedDomain(vh) }
+	if !slices.ContainsFunc(rc.VirtualHosts, refused) {
+		return
+	}
+	var vhosts []*routev3.VirtualHost
+	for _, vh := range rc.VirtualHosts {
+		if !refused(vh) {
+			vhosts = append(vhosts, vh)
+		} else if kept, ok := g.keepRefusedOut(rc, vh); ok {
+			vhosts = append(vhosts, kept)
+		}
+	}
+	rc.VirtualHosts = vhosts
 }
 
 func hasRefusedDomain(vh *routev3.VirtualHost) bool {
@@ -70,12 +80,9 @@ func hasRefusedDomain(vh *routev3.VirtualHost) bool {
 
 func refusedDomain(d string) bool { return d == "" || strings.ContainsAny(d, "\x00\r\n") }
 
-// keepRefusedOut is vh without the domains Envoy refuses (a copy when
-// there are any: vh may be shared), and whether it has any left.
+// keepRefusedOut is a copy of vh (which may be shared) without the
+// domains Envoy refuses, and whether it has any left; vh has some.
 func (g *generator) keepRefusedOut(rc *routev3.RouteConfiguration, vh *routev3.VirtualHost) (*routev3.VirtualHost, bool) {
-	if !hasRefusedDomain(vh) {
-		return vh, true
-	}
 	var domains []string
 	for _, d := range vh.Domains {
 		if refusedDomain(d) {
