@@ -28,7 +28,9 @@ type gwVirtualHost struct {
 // host per host the bound VirtualServices serve there. VirtualServices
 // meeting on a host are merged, their routes concatenated oldest first
 // (on gateways Istio merges where sidecars keep only the oldest), with
-// catch-all routes moved last so they cannot hide later rules.
+// catch-all routes moved last so they cannot hide later rules. The port of
+// the Host header is ignored, as on Istio's gateways: behind a load
+// balancer a client's port is seldom the server's.
 func (g *generator) gatewayRouteConfig(name string, servers []*gwServer) *routev3.RouteConfiguration {
 	vhosts := map[string]*gwVirtualHost{}
 	for _, s := range servers {
@@ -55,7 +57,7 @@ func (g *generator) gatewayRouteConfig(name string, servers []*gwServer) *routev
 			}
 		}
 	}
-	rc := &routev3.RouteConfiguration{Name: name}
+	rc := &routev3.RouteConfiguration{Name: name, IgnorePortInHostMatching: true}
 	for _, h := range sortedKeys(vhosts) {
 		vh := vhosts[h].vh
 		vh.Routes = catchAllLast(vh.Routes)
@@ -70,10 +72,10 @@ func (g *generator) gatewayRouteConfig(name string, servers []*gwServer) *routev
 }
 
 // gatewayVirtualHost returns the virtual host of a host, creating it:
-// named `<host>:<port>`, reached by the host with and without the port.
-// Hosts are lowercased, as Istio's gateways do: Envoy compares domains
-// case-insensitively and refuses a table with two equal but for case, so
-// hosts that differ only in case share one virtual host.
+// named `<host>:<port>`, reached by the host. Hosts are lowercased, as
+// Istio's gateways do: Envoy compares domains case-insensitively and
+// refuses a table with two equal but for case, so hosts that differ only
+// in case share one virtual host.
 func gatewayVirtualHost(vhosts map[string]*gwVirtualHost, host string, port uint32) *gwVirtualHost {
 	host = strings.ToLower(host)
 	gv := vhosts[host]
@@ -81,13 +83,6 @@ func gatewayVirtualHost(vhosts map[string]*gwVirtualHost, host string, port uint
 		gv = &gwVirtualHost{vh: &routev3.VirtualHost{Name: names.VirtualHost(host, port), Domains: []string{host}}, from: map[string]bool{}}
 		vhosts[host] = gv
 	}
-	withPort := fmt.Sprintf("%s:%d", host, port)
-	for _, d := range gv.vh.Domains {
-		if d == withPort {
-			return gv
-		}
-	}
-	gv.vh.Domains = append(gv.vh.Domains, withPort)
 	return gv
 }
 

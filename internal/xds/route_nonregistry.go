@@ -14,8 +14,8 @@ import (
 // nonRegistryVirtualHosts gives the VirtualService hosts that name no
 // service on the port (an external name, a wildcard such as `*.tld` that
 // matches no service) their own virtual host in route configuration
-// `<port>`, as Istio's sidecars do: reached by the host with and without
-// the port, with the VirtualService's routes. As in Istio's route building
+// `<port>`, as Istio's sidecars do: reached by the host (whatever port the
+// Host header carries), with the VirtualService's routes. As in Istio's route building
 // (pilot's BuildSidecarOutboundVirtualHosts and BuildSidecarVirtualHostWrapper),
 // such a host goes into the route configuration of every port on which
 // another host of the VirtualService names a service, and always into
@@ -57,7 +57,7 @@ func (g *generator) nonRegistryVirtualHosts(port uint32, svcs []*model.Service, 
 			if routes == nil {
 				routes, _ = g.vsRoutes(vs, port)
 			}
-			vh := &routev3.VirtualHost{Name: name, Domains: hostDomains(h, port, taken), Routes: routes}
+			vh := &routev3.VirtualHost{Name: name, Domains: hostDomains(h, taken), Routes: routes}
 			if len(vh.Domains) > 0 && len(vh.Routes) > 0 {
 				out = append(out, vh)
 			}
@@ -91,15 +91,8 @@ func splitHosts(vs *model.VirtualService, svcs []*model.Service, hostnames map[s
 	return out, onPort
 }
 
-// hostDomains are a non-registry host's domains, lower case as Envoy
-// compares them, each unless the table already has it.
-func hostDomains(h string, port uint32, taken map[string]bool) []string {
-	var out []string
-	for _, d := range []string{strings.ToLower(h), fmt.Sprintf("%s:%d", strings.ToLower(h), port)} {
-		if !taken[d] {
-			taken[d] = true
-			out = append(out, d)
-		}
-	}
-	return out
+// hostDomains are a non-registry host's domains: the host, lower case as
+// Envoy compares it, unless the table already has it.
+func hostDomains(h string, taken map[string]bool) []string {
+	return claim(nil, strings.ToLower(h), taken)
 }

@@ -2,7 +2,6 @@ package xds
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -16,12 +15,15 @@ import (
 
 // outboundRouteConfig is route configuration `<port>`: a virtual host per
 // service on the port, reachable by every name a client may use, plus
-// allow_any for everything else.
+// allow_any for everything else. Envoy ignores the port of the Host header
+// when it picks a virtual host, as Istio's sidecars have since 1.17: the
+// listener already chose the port, so `reviews:9080` and `reviews` are one
+// name and the table lists each name once.
 func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *routev3.RouteConfiguration {
-	rc := &routev3.RouteConfiguration{Name: names.OutboundRouteConfig(port)}
-	// Sized for a service's usual names (short forms and addresses, with
-	// and without the port): growing it rehashed ~10k names per table.
-	hint := 8 * len(svcs)
+	rc := &routev3.RouteConfiguration{Name: names.OutboundRouteConfig(port), IgnorePortInHostMatching: true}
+	// Sized for a service's usual names (short forms and addresses):
+	// growing it rehashed ~10k names per table.
+	hint := 5 * len(svcs)
 	if g.reuse.problemsOnly() {
 		hint = 0 // only touched hosts claim names
 	}
@@ -43,7 +45,7 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 			rc.VirtualHosts = append(rc.VirtualHosts, old)
 			continue
 		}
-		doms := domains(svc, g.proxy.Namespace, port, taken)
+		doms := domains(svc, g.proxy.Namespace, taken)
 		if kept {
 			continue // it had no virtual host; its names are taken all the same
 		}
@@ -58,28 +60,28 @@ func (g *generator) outboundRouteConfig(port uint32, svcs []*model.Service) *rou
 	return rc
 }
 
-// domains lists the names a client in clientNS uses for the service, each
-// with and without the port, in lower case. A domain already used by an
-// earlier virtual host is skipped: Envoy lowercases domains and rejects the
-// whole table when two are equal.
-func domains(svc *model.Service, clientNS string, port uint32, taken map[string]bool) []string {
+// domains lists the names a client in clientNS uses for the service, in
+// lower case and without a port (the table ignores the Host header's). A
+// domain already used by an earlier virtual host is skipped: Envoy
+// lowercases domains and rejects the whole table when two are equal.
+func domains(svc *model.Service, clientNS string, taken map[string]bool) []string {
 	short := model.ShortNames(svc, clientNS)
-	out := make([]string, 0, 2*(len(short)+len(svc.Addresses)))
-	suffix := ":" + strconv.FormatUint(uint64(port), 10)
-	add := func(d string) {
-		if !taken[d] {
-			taken[d] = true
-			out = append(out, d)
-		}
-	}
+	out := make([]string, 0, len(short)+len(svc.Addresses))
 	for _, list := range [][]string{short, svc.Addresses} {
 		for _, n := range list {
-			n = strings.ToLower(n)
-			add(n)
-			add(n + suffix)
+			out = claim(out, strings.ToLower(n), taken)
 		}
 	}
 	return out
+}
+
+// claim appends d unless the table already has it.
+func claim(out []string, d string, taken map[string]bool) []string {
+	if taken[d] {
+		return out
+	}
+	taken[d] = true
+	return append(out, d)
 }
 
 // serviceRoutes translates the VirtualServices bound to the service for

@@ -157,7 +157,11 @@ func hcmOf(fc *listenerv3.FilterChain) *hcmv3.HttpConnectionManager {
 }
 
 func routeIn(rc *routev3.RouteConfiguration, req Request) (Result, error) {
-	vh := pickVirtualHost(rc.VirtualHosts, strings.ToLower(req.Authority))
+	authority := strings.ToLower(req.Authority)
+	if rc.IgnorePortInHostMatching {
+		authority = stripPort(authority)
+	}
+	vh := pickVirtualHost(rc.VirtualHosts, authority)
 	if vh == nil {
 		return Result{}, fmt.Errorf("no virtual host for %q in %s", req.Authority, rc.Name)
 	}
@@ -173,6 +177,25 @@ func routeIn(rc *routev3.RouteConfiguration, req Request) (Result, error) {
 		}
 	}
 	return Result{VirtualHost: vh.Name}, fmt.Errorf("no route in %s matches %s", vh.Name, req.Path)
+}
+
+// stripPort drops a numeric port from a Host header, as Envoy does for a
+// table that ignores ports: `a:80` and `[::1]:80` lose it; `a:b` (not a
+// port) and a bare IPv6 address are kept whole.
+func stripPort(host string) string {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || i == len(host)-1 || strings.LastIndexByte(host, ']') > i {
+		return host
+	}
+	for _, c := range host[i+1:] {
+		if c < '0' || c > '9' {
+			return host
+		}
+	}
+	if strings.HasPrefix(host, "[") || !strings.Contains(host[:i], ":") {
+		return host[:i]
+	}
+	return host // an IPv6 address without brackets: its last group is no port
 }
 
 // pickVirtualHost applies Envoy's domain precedence: exact, then the
