@@ -123,7 +123,10 @@ func (r *MeshReconciler) Poke() { r.request(push.FullChange(push.Poke)) }
 // cache, for the xDS server's check of a verified caller's node id.
 func (r *MeshReconciler) podIdentity(namespace, name string) (string, string, bool) {
 	var pod corev1.Pod
-	if err := r.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &pod); err != nil {
+	// Read in place: every xDS request of every proxy asks, and a deep copy
+	// of the pod per request was about 5% of the control plane's CPU while
+	// 2000 proxies ACKed an endpoint change. Only two strings are read.
+	if err := r.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &pod, client.UnsafeDisableDeepCopy); err != nil {
 		return "", "", false
 	}
 	return model.ServiceAccountOf(&pod), string(pod.UID), true

@@ -102,6 +102,9 @@ func (m *Model) addRequestAuthentications(b *bundle.Bundle) {
 // Found here, over the pods, so status does not depend on which proxies
 // are connected.
 func (m *Model) reportDuplicateIssuers() {
+	if !m.JWT.issuerRepeats() {
+		return // no pod can meet one issuer twice: skip the walk over every pod
+	}
 	for _, r := range sortedPodRefs(m.Pods) {
 		first := map[string]*JWTRule{}
 		for _, rule := range m.JWTRulesFor(r.Namespace, m.Pods[r].Labels) {
@@ -114,6 +117,23 @@ func (m *Model) reportDuplicateIssuers() {
 				"pod %s: issuer %q is already configured by %s jwtRules[%d], which applies to it instead", r, rule.Issuer, raRef(f.Policy), f.Index)
 		}
 	}
+}
+
+// issuerRepeats reports whether two rules, of any policies, name one
+// issuer: only then can a pod have two applicable rules of one issuer.
+func (j *JWTPolicy) issuerRepeats() bool {
+	seen := map[string]bool{}
+	for _, ps := range j.byNamespace {
+		for _, p := range ps {
+			for _, r := range p.Rules {
+				if seen[r.Issuer] {
+					return true
+				}
+				seen[r.Issuer] = true
+			}
+		}
+	}
+	return false
 }
 
 // readRequestAuthentication checks what the CRD's validation would
