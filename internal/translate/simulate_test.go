@@ -28,6 +28,8 @@ func TestBookinfoRouting(t *testing.T) {
 		direct    uint32
 	}{
 		{"virtual-service-all-v1.yaml", "reviews:9080", nil, map[string]uint32{reviewsV1: 0}, 0},
+		// The table ignores the Host header's port, as Istio's sidecars do.
+		{"virtual-service-all-v1.yaml", "reviews.default:8443", nil, map[string]uint32{reviewsV1: 0}, 0},
 		{"virtual-service-all-v1.yaml", "ratings.default.svc.cluster.local", nil, map[string]uint32{ratingsV1: 0}, 0},
 		{"virtual-service-reviews-test-v2.yaml", "reviews", jason, map[string]uint32{reviewsV2: 0}, 0},
 		{"virtual-service-reviews-test-v2.yaml", "reviews", nil, map[string]uint32{reviewsV1: 0}, 0},
