@@ -20,10 +20,28 @@ func stages(c CPUPhase) string {
 		return ""
 	}
 	halves := w[fnHalvesOut] + w[fnHalvesIn] // Compute's, on goroutines of their own
-	return fmt.Sprintf("Control-plane CPU in the phase: %s (control-plane process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; the status writer %s.",
+	return fmt.Sprintf("Control-plane CPU in the phase: %s (control-plane process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, the rules path %s, the pods path %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; TLS writing them to the connections %s; the status writer %s.",
 		dur(c.ByRole[roleControlPlane]), dur(c.Process), dur(c.ByRole["runtime"]),
-		dur(w[fnReconcile]+halves), dur(w[fnCollect]), dur(w[fnCompute]+halves), dur(w[fnEndpoints]), dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
-		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnEncode]), dur(w[fnStatus]))
+		dur(w[fnReconcile]+halves), dur(w[fnCollect]), dur(w[fnCompute]+halves), dur(w[fnRulesSince]), dur(w[fnPodsSince]), dur(w[fnEndpoints]),
+		dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
+		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnEncode]), dur(w[fnWire]), dur(w[fnStatus]))
+}
+
+// cpuFloor says what the two processes' CPU alone costs in wall time on
+// the machine's cores: the simulated proxies share them with the control
+// plane, so no change to the control plane alone can bring the phase (per
+// change: each of n changes) under that.
+func cpuFloor(c CPUPhase, cores, n int) string {
+	if cores <= 0 || n <= 0 || c.Process+c.Bench == 0 {
+		return ""
+	}
+	per := ""
+	if n > 1 {
+		per = " per change"
+	}
+	both := (c.Process + c.Bench) / time.Duration(n)
+	return fmt.Sprintf("Both processes together used %s of CPU%s (control plane %s, simulated proxies and harness %s): on %d cores that alone takes at least %s.",
+		dur(both), per, dur(c.Process/time.Duration(n)), dur(c.Bench/time.Duration(n)), cores, dur(both/time.Duration(cores)))
 }
 
 func translated(tr Translation) string {
@@ -40,7 +58,7 @@ func convergeCause(r *Result) string {
 	if c.FullReconciles == 0 {
 		ran = fmt.Sprintf("No reconcile finished in the %s start-up ran.", dur(c.CPU.Wall))
 	}
-	out := strings.Join(nonEmpty(ran, reviewWait(c), translated(r.Translation), stages(c.CPU)), " ")
+	out := strings.Join(nonEmpty(ran, reviewWait(c), translated(r.Translation), stages(c.CPU), cpuFloor(c.CPU, r.Machine.Cores, 1)), " ")
 	if r.Aborted != "" {
 		out += " The run was stopped: " + r.Aborted + "."
 	}
@@ -59,7 +77,7 @@ func reviewWait(c Converge) string {
 
 func vsCause(r *Result) string {
 	ran := fmt.Sprintf("%s ran %s and %s (%s).%s", plural(r.VS.Done, "VirtualService change"), plural(r.VS.RulesReconciles, "rules-path reconcile"), plural(r.VS.FullReconciles, "full reconcile"), durList(r.VS.ReconcileTook), twice(r.VS))
-	return strings.Join(nonEmpty(ran, translated(r.Translation), stages(r.VS.CPU)), " ")
+	return strings.Join(nonEmpty(ran, translated(r.Translation), stages(r.VS.CPU), cpuFloor(r.VS.CPU, r.Machine.Cores, r.VS.Done)), " ")
 }
 
 // twice explains two full reconciles per change.
@@ -73,7 +91,7 @@ func twice(c Changes) string {
 func endpointCause(r *Result) string {
 	e := r.Endpoints
 	ran := fmt.Sprintf("%s ran %s and %s (%s).", plural(e.Done, "endpoint change"), plural(e.EndpointReconciles, "endpoint-only reconcile"), plural(e.FullReconciles, "full reconcile"), durList(e.ReconcileTook))
-	return strings.Join(nonEmpty(ran, stages(e.CPU)), " ")
+	return strings.Join(nonEmpty(ran, stages(e.CPU), cpuFloor(e.CPU, r.Machine.Cores, e.Done)), " ")
 }
 
 func heapCause(r *Result) string {
@@ -91,8 +109,10 @@ func heapCause(r *Result) string {
 }
 
 // planFor picks the plans the phase's evidence calls for; statusLoop says
-// the status writer's writes were seen running full reconciles.
-func planFor(c CPUPhase, statusLoop bool) string {
+// the status writer's writes were seen running full reconciles; size is
+// the run's configuration per proxy, which the plan for sending less
+// quotes.
+func planFor(c CPUPhase, statusLoop bool, size ConfigSize) string {
 	w, total := c.Watched, c.ByRole[roleControlPlane]
 	big := func(d time.Duration) bool { return total > 0 && d*5 >= total } // a fifth or more
 	var plans []string
@@ -105,8 +125,8 @@ func planFor(c CPUPhase, statusLoop bool) string {
 	if w[fnEndpoints] > 0 && big(w[fnEndpoints]+w[fnSnapshot]) {
 		plans = append(plans, planScopedEndpoints)
 	}
-	if big(w[fnSotW] + w[fnDelta]) {
-		plans = append(plans, planScopeProxies)
+	if big(w[fnSotW] + w[fnDelta] + w[fnWire]) {
+		plans = append(plans, scopeProxiesPlan(size))
 	}
 	if len(plans) == 0 {
 		return "Plan: read the phase's profile (--cpuprofile) for the stage that dominates."
@@ -114,11 +134,16 @@ func planFor(c CPUPhase, statusLoop bool) string {
 	return "Plan: " + strings.Join(plans, " ")
 }
 
+// scopeProxiesPlan is the plan when sending the configuration dominates.
+func scopeProxiesPlan(s ConfigSize) string {
+	return fmt.Sprintf("Send each proxy less: without Sidecars every proxy is sent every exported service (see \"Configuration per proxy\": %s for the median proxy, of it %s of route tables), so start-up moves proxies × that through TLS and a rule change resends the whole route table of its port to every proxy. Istio's answer is the Sidecar resource's egress hosts (and exportTo), which sailplane serves: with them a proxy's configuration follows what its workload calls, not the size of the mesh (the scoped run measures a mesh whose workloads each call --scoped-run services).",
+		kib(s.Median), kib(s.PerType[typeRDS]))
+}
+
 const (
 	planPredicate       = "Give the mesh controller's watches of the Istio kinds a GenerationChangedPredicate (status writes do not change the generation; deletions still pass), so the status writer's own writes stop running full reconciles."
 	planScopedCompute   = "Scope a rule change: only the route tables and clusters of the hosts it names change, yet every outbound half (one per namespace) is translated again and its protos marshalled again. Keep the previous reconcile's halves and rebuild only the virtual hosts and clusters of the hosts whose rules changed, keyed by those rules and the half's namespace so that the result stays exactly what a full translation gives (checked the way the endpoint-only path is: against a full translation on every golden case)."
 	planScopedEndpoints = "Make an endpoint change cost the service it touched: the endpoint-only path rebuilds the model and every load assignment of every outbound half, and the builder marshals them again; recompute only the load assignments of the services whose EndpointSlices changed and reuse the others by pointer (the builder already recognises reused protos and lists without marshalling them)."
-	planScopeProxies    = "Send each proxy less: without Sidecars every proxy is sent every exported service (see \"Configuration per proxy\": about 1.1 MiB, of it one route table of 600 KiB), so start-up moves proxies × that through gRPC and a rule change resends the whole route table of its port to every proxy. Istio's answer is the Sidecar resource's egress hosts (and exportTo), which sailplane serves: with them a proxy's configuration follows what its workload calls, not the size of the mesh (--scoped N measures a mesh whose workloads each call N services)."
 	planHeap            = "Plan: what remains grows with proxies × resources. The ADS streams hold references to shared sets and interned name lists, and responses are encoded once per distinct content; look at the largest holders above for what still grows per stream. The start-up's peak is its full reconciles and the encoded responses in flight together: the Go runtime lets the heap reach twice the live heap before collecting, so bound it with --memory-limit (the collector then runs more often near the limit; a container's limit sets it by default), and the returner gives a burst's memory back once the heap is quiet."
 )
 

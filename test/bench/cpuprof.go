@@ -48,6 +48,13 @@ const (
 	fnHalvesOut = "internal/mesh.(*translations).sidecarHalves.func1"
 	fnHalvesIn  = "internal/mesh.(*translations).sidecarHalves.func2"
 	fnEndpoints = "internal/mesh.ComputeEndpoints"
+	// The rules path (a VirtualService or DestinationRule change) and the
+	// pods path (pods and EndpointSlices), which replace Compute for them.
+	fnRulesSince = "internal/mesh.ComputeRulesSince"
+	fnPodsSince  = "internal/mesh.ComputePodsSince"
+	// fnWire is TLS writing the responses gRPC flushes: the bytes' cost,
+	// on gRPC's writer goroutines rather than the streams'.
+	fnWire      = "internal/xdsserver.(*batchingConn).Write"
 	fnPublish   = "controllers.(*MeshReconciler).publish"
 	fnSnapshot  = "internal/xdsserver.(*Builder).Snapshot"
 	fnSotW      = "internal/xdsserver.(*port).serveSotW"
@@ -59,8 +66,8 @@ const (
 	fnSetSnap   = "internal/xdsserver.(*groupCache).SetSnapshot"
 )
 
-var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnHalvesOut, fnHalvesIn, fnEndpoints, fnPublish, fnSnapshot,
-	fnSotW, fnDelta, fnStatus, fnMarshal, fnEncode, fnDeltaDiff, fnSetSnap}
+var watchedFuncs = []string{fnReconcile, fnCollect, fnCompute, fnHalvesOut, fnHalvesIn, fnEndpoints, fnRulesSince, fnPodsSince,
+	fnPublish, fnSnapshot, fnSotW, fnDelta, fnWire, fnStatus, fnMarshal, fnEncode, fnDeltaDiff, fnSetSnap}
 
 // Cores is the average number of cores busy.
 func (c CPUPhase) Cores() float64 {

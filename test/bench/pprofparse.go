@@ -248,16 +248,34 @@ func (p *profile) top(role string, n int, keep func(name string) bool, flat bool
 	return out[:min(n, len(out))]
 }
 
-// cumOf sums the cumulative time of each named function (matched by
-// suffix) for a role.
+// cumOf sums, for a role, the time of the samples whose stacks hold each
+// named function (matched by suffix) or one of its closures.
 func (p *profile) cumOf(role string, funcs []string) map[string]time.Duration {
 	out := map[string]time.Duration{}
-	for _, f := range p.top(role, 1<<30, nil, false) {
+	for _, s := range p.samples {
+		if s.role != role {
+			continue
+		}
 		for _, w := range funcs {
-			if strings.HasSuffix(f.Name, w) {
-				out[w] += f.Cum
+			if p.stackHolds(s, w) {
+				out[w] += time.Duration(s.nanos)
 			}
 		}
 	}
 	return out
+}
+
+// stackHolds reports whether a sample's stack holds w or one of its
+// closures: a closure run on a goroutine of its own (parallel.Each's) has
+// a stack without w, yet its time is w's. Each sample counts once.
+func (p *profile) stackHolds(s profSample, w string) bool {
+	for _, loc := range s.locs {
+		for _, fn := range p.locations[loc] {
+			name := p.str(uint64(p.functions[fn]))
+			if strings.HasSuffix(name, w) || strings.Contains(name, w+".func") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -61,7 +61,7 @@ func convergeTarget(r *Result) Target {
 	if t.Status == NotMet {
 		t.Cause = convergeCause(r)
 		// The VirtualService changes show whether status writes rebuild.
-		t.Plan = planFor(r.Converge.CPU, twice(r.VS) != "")
+		t.Plan = planFor(r.Converge.CPU, twice(r.VS) != "", r.ConfigSize)
 		if c.Auth.Reviews["error"] > 0 {
 			t.Plan = "Plan: " + reviewPlan + " " + strings.TrimPrefix(t.Plan, "Plan: ")
 		}
@@ -86,7 +86,7 @@ func topNames(c CPUPhase) string {
 func vsTarget(r *Result) Target {
 	t := changeTarget(r.VS, "VirtualService change ACKed by every affected proxy", goalVS)
 	if t.Status == NotMet {
-		t.Cause, t.Plan = vsCause(r), planFor(r.VS.CPU, twice(r.VS) != "")
+		t.Cause, t.Plan = vsCause(r), planFor(r.VS.CPU, twice(r.VS) != "", r.ConfigSize)
 	}
 	return t
 }
@@ -94,7 +94,7 @@ func vsTarget(r *Result) Target {
 func endpointTarget(r *Result) Target {
 	t := changeTarget(r.Endpoints, "endpoint change ACKed by every affected proxy", goalEndpoints)
 	if t.Status == NotMet {
-		t.Cause, t.Plan = endpointCause(r), planFor(r.Endpoints.CPU, false)
+		t.Cause, t.Plan = endpointCause(r), planFor(r.Endpoints.CPU, false, r.ConfigSize)
 	}
 	return t
 }
