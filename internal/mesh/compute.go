@@ -111,11 +111,20 @@ type translations struct {
 	// proxy forProxy is translating, which a stale half is refreshed for.
 	stale       map[string]staleHalf
 	translating *xds.Proxy
+	// aligned marks the group resources whose load assignments are known
+	// to follow their EDS clusters one for one, in order: those the pods
+	// path built, so the next one need not walk their clusters to know.
+	aligned map[*xds.Resources]bool
+	// edsHosts are, by cluster list, the hosts its load assignments follow
+	// (pods_assignments.go): a pod-only change keeps a group's clusters, so
+	// the next one finds them here.
+	edsHosts map[clusterList]clusterHosts
 }
 
 func newTranslations(m *model.Model) *translations {
 	return &translations{m: m, byGroup: map[string]*xds.Resources{}, outbound: map[string]*xds.Resources{}, inbound: map[string]*xds.Resources{},
-		workloads: map[string]string{}, carried: map[string][]xds.ObjectProblem{}}
+		workloads: map[string]string{}, carried: map[string][]xds.ObjectProblem{}, aligned: map[*xds.Resources]bool{},
+		edsHosts: map[clusterList]clusterHosts{}}
 }
 
 // forProxy is the configuration of proxy p (node n: ProxyFor put in p

@@ -27,19 +27,24 @@ type outboundAssignments struct {
 }
 
 // assignments are the group's new load assignments (before is its
-// previous resources).
-func (s sharedAssignments) assignments(m *model.Model, p xds.Proxy, before *xds.Resources, unchanged func(string) bool) ([]*endpointv3.ClusterLoadAssignment, bool) {
+// previous resources; aligned is alignedEDS of its lists, hosts gives
+// what its EDS clusters follow, asked only when the list is not shared).
+func (s sharedAssignments) assignments(m *model.Model, p xds.Proxy, before *xds.Resources, aligned bool, hosts func() clusterHosts, unchanged func(string) bool) ([]*endpointv3.ClusterLoadAssignment, bool) {
 	key := xds.OutboundKey(m, p)
 	o := s[key]
 	if o == nil {
 		o = &outboundAssignments{byName: map[string]*endpointv3.ClusterLoadAssignment{}}
 		s[key] = o
 	}
-	aligned := alignedEDS(before.Clusters, before.Endpoints)
 	if aligned && o.prev != nil && slices.Equal(o.prev, before.Endpoints) {
 		return o.next, true
 	}
-	next, ok := xds.EndpointsSharing(m, p, before.Clusters, before.Endpoints, unchanged, o.byName)
+	// Every assignment in place and of an unchanged host: EndpointsSharing
+	// would return before's list, after parsing every cluster's name.
+	next, ok := before.Endpoints, true
+	if !aligned || !hosts().unchanged(unchanged) {
+		next, ok = xds.EndpointsSharing(m, p, before.Clusters, before.Endpoints, unchanged, o.byName)
+	}
 	if ok && aligned && o.prev == nil {
 		o.prev, o.next = before.Endpoints, next
 	}
@@ -61,4 +66,67 @@ func alignedEDS(clusters []*clusterv3.Cluster, eps []*endpointv3.ClusterLoadAssi
 		i++
 	}
 	return i == len(eps)
+}
+
+// clusterList is a cluster list by its backing array and length.
+type clusterList struct {
+	first **clusterv3.Cluster
+	n     int
+}
+
+// clusterHosts are the hosts the load assignments of a cluster list's EDS
+// clusters follow; known says every one of them follows a host.
+type clusterHosts struct {
+	hosts []string
+	known bool
+}
+
+// unchanged reports whether every cluster follows a host unchanged says is.
+func (h clusterHosts) unchanged(unchanged func(string) bool) bool {
+	if !h.known {
+		return false
+	}
+	for _, host := range h.hosts {
+		if !unchanged(host) {
+			return false
+		}
+	}
+	return true
+}
+
+// edsHostsOf is clusters' hosts, from t or old when either has the list.
+func (t *translations) edsHostsOf(old *translations, clusters []*clusterv3.Cluster) clusterHosts {
+	if len(clusters) == 0 {
+		return clusterHosts{known: true}
+	}
+	k := clusterList{&clusters[0], len(clusters)}
+	if h, ok := t.edsHosts[k]; ok {
+		return h
+	}
+	h, ok := old.edsHosts[k]
+	if !ok {
+		h = edsHostsIn(clusters)
+	}
+	t.edsHosts[k] = h
+	return h
+}
+
+func edsHostsIn(clusters []*clusterv3.Cluster) clusterHosts {
+	h := clusterHosts{known: true}
+	seen := map[string]bool{}
+	for _, c := range clusters {
+		if c.GetType() != clusterv3.Cluster_EDS {
+			continue
+		}
+		host := xds.AssignmentHost(c.Name)
+		if host == "" {
+			h.known = false
+			continue
+		}
+		if !seen[host] {
+			seen[host] = true
+			h.hosts = append(h.hosts, host)
+		}
+	}
+	return h
 }

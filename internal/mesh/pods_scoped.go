@@ -106,14 +106,26 @@ func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, uncha
 	if !ok || old.workloads[group] != xds.WorkloadKey(p) {
 		return t.forProxy(p, n), true
 	}
-	eps, ok := shared.assignments(t.m, p, before, unchanged)
+	hosts := func() clusterHosts { return t.edsHostsOf(old, before.Clusters) }
+	eps, ok := shared.assignments(t.m, p, before, old.alignedEDS(before), hosts, unchanged)
 	if !ok {
 		return nil, false
 	}
 	r := *before
 	r.Endpoints = eps
 	t.byGroup[group], t.workloads[group] = &r, old.workloads[group]
+	// The assignments follow r's EDS clusters one for one: EndpointsSharing
+	// builds one per cluster, in order, named for it (or returns before's,
+	// equal to those), and a list shared from another group is taken only
+	// when both groups' clusters were aligned with equal lists.
+	t.aligned[&r] = true
 	return &r, true
+}
+
+// alignedEDS is alignedEDS of r's lists, known without the walk when the
+// pods path built r.
+func (t *translations) alignedEDS(r *xds.Resources) bool {
+	return t.aligned[r] || alignedEDS(r.Clusters, r.Endpoints)
 }
 
 // carryProblems carries into t the problems of the sidecar halves

@@ -46,11 +46,11 @@ func representativeSidecars(m *model.Model) []xds.Proxy {
 	for ref := range m.Pods {
 		set[ref.Namespace] = true
 	}
-	for _, ref := range m.Status.Objects() {
+	m.Status.EachObject(func(ref model.ObjectRef) {
 		if ref.Kind != "Proxy" {
 			set[ref.Namespace] = true
 		}
-	}
+	})
 	nss := make([]string, 0, len(set))
 	for ns := range set {
 		nss = append(nss, ns)

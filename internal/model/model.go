@@ -8,6 +8,9 @@
 package model
 
 import (
+	"maps"
+	"slices"
+
 	"k8s.io/apimachinery/pkg/types"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -186,4 +189,27 @@ type Workload struct {
 	// Locality is where the pod runs (podLocality), or failing that what
 	// its EndpointSlice endpoints say; empty when unknown.
 	Locality Locality
+}
+
+// SameEndpoints reports whether two services' endpoints, by port, are
+// equal field by field (reflect.DeepEqual's answer, but for nil and
+// empty, which translate alike, and without reflection: the pods path
+// compares every service's on every change).
+func SameEndpoints(a, b map[uint32][]Endpoint) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for port, as := range a {
+		bs, ok := b[port]
+		if !ok || !slices.EqualFunc(as, bs, sameEndpoint) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameEndpoint(a, b Endpoint) bool {
+	return a.Address == b.Address && a.Port == b.Port && a.Locality == b.Locality && a.Weight == b.Weight &&
+		a.Ready == b.Ready && a.Meshed == b.Meshed && maps.Equal(a.Labels, b.Labels) &&
+		(a.Pod == b.Pod || a.Pod != nil && b.Pod != nil && *a.Pod == *b.Pod)
 }

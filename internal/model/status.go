@@ -54,14 +54,30 @@ func (s *Status) Add(ref ObjectRef, field, format string, args ...any) {
 // Problems returns the object's problems in the order found.
 func (s *Status) Problems(ref ObjectRef) []Problem { return s.problems[ref] }
 
-// Objects returns every object seen, sorted.
+// Objects returns every object seen, sorted by String (each rendered
+// once: comparing rendered pairs allocated two strings per comparison).
 func (s *Status) Objects() []ObjectRef {
-	out := make([]ObjectRef, 0, len(s.objects))
-	for r := range s.objects {
-		out = append(out, r)
+	type keyed struct {
+		key string
+		ref ObjectRef
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	all := make([]keyed, 0, len(s.objects))
+	for r := range s.objects {
+		all = append(all, keyed{r.String(), r})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
+	out := make([]ObjectRef, len(all))
+	for i, k := range all {
+		out[i] = k.ref
+	}
 	return out
+}
+
+// EachObject calls fn for every object seen, in no order.
+func (s *Status) EachObject(fn func(ObjectRef)) {
+	for r := range s.objects {
+		fn(r)
+	}
 }
 
 // Lines renders every problem as "Kind ns/name: field: reason", sorted, the

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"testing"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -92,5 +93,32 @@ func BenchmarkPlaintextVariant(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		xds.WithoutSDS(rs)
+	}
+}
+
+// BenchmarkPodsPath is the pods path (mesh.ComputePodsSince) at the
+// reference size, unscoped and scoped by Sidecars, each change computed
+// from the previous change's result as the reconciler chains them: one
+// endpoint added, then removed, and so on. Without snapshots.
+func BenchmarkPodsPath(b *testing.B) {
+	for _, scoped := range []int{0, 10} {
+		spec := referenceSpec
+		spec.Scoped = scoped
+		m := NewMesh(spec)
+		bu := m.Bundle()
+		nodes := meshNodes(m, len(m.Pods))
+		prev := mesh.Compute(bu, nodes)
+		bundles := []*bundle.Bundle{withExtraEndpoint(bu), bu}
+		b.Run(fmt.Sprintf("scoped-%d", scoped), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				res, ok := mesh.ComputePodsSince(bundles[i%2], nodes, prev)
+				if !ok {
+					b.Fatal("the pods path refused")
+				}
+				prev, i = res, i+1
+			}
+		})
 	}
 }
