@@ -76,11 +76,12 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 		case p.Type != names.Sidecar || p.Proxyless:
 			res.Resources[n.ID] = t.forProxy(p, n)
 		default:
-			r, ok := t.reusedGroup(old, p, n, unchanged, shared)
+			group := xds.GroupKey(p)
+			r, ok := t.reusedGroup(old, p, n, group, unchanged, shared)
 			if !ok {
 				return nil, false
 			}
-			res.Resources[n.ID], sidecars[xds.GroupKey(p)] = r, p
+			res.Resources[n.ID], sidecars[group] = r, p
 		}
 	}
 	if !t.carryProblems(old, sidecars) {
@@ -92,13 +93,13 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 	return res, true
 }
 
-// reusedGroup is the sidecar's group resources: those t made already;
-// old's with new load assignments when old translated the group for a
-// pod read alike; else translated here, as Compute would, but for its
-// outbound half, which an earlier memo's half gives with its load
-// assignments refreshed when t.stale holds one (pods_stale_halves.go).
-func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, unchanged func(string) bool, shared sharedAssignments) (*xds.Resources, bool) {
-	group := xds.GroupKey(p)
+// reusedGroup is the sidecar's group resources (group is its
+// xds.GroupKey): those t made already; old's with new load assignments
+// when old translated the group for a pod read alike; else translated
+// here, as Compute would, but for its outbound half, which an earlier
+// memo's half gives with its load assignments refreshed when t.stale
+// holds one (pods_stale_halves.go).
+func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group string, unchanged func(string) bool, shared sharedAssignments) (*xds.Resources, bool) {
 	if r, ok := t.byGroup[group]; ok {
 		return r, true
 	}
