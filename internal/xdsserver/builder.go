@@ -55,9 +55,18 @@ type sliceKey struct {
 	n     int
 }
 
-func newGeneration() generation {
-	return generation{byPtr: map[resourceMsg]*item{}, byFP: map[[sha256.Size]byte]*item{}, byID: map[setID]*typeSet{}, bySlice: map[sliceKey]*typeSet{},
-		hosts: map[*routev3.VirtualHost][]byte{}, hostsKept: map[*item]bool{}}
+func newGeneration() generation { return sizedLike(generation{}) }
+
+// sizedLike is an empty generation with room for what last held: a publish
+// usually interns about what the one before did, and growing the maps
+// from empty rehashed them several times per publish (an endpoint change
+// at the reference mesh spent a fifth of its publish there).
+func sizedLike(last generation) generation {
+	return generation{
+		byPtr: make(map[resourceMsg]*item, len(last.byPtr)), byFP: make(map[[sha256.Size]byte]*item, len(last.byFP)),
+		byID: make(map[setID]*typeSet, len(last.byID)), bySlice: make(map[sliceKey]*typeSet, len(last.bySlice)),
+		hosts: make(map[*routev3.VirtualHost][]byte, len(last.hosts)), hostsKept: make(map[*item]bool, len(last.hostsKept)),
+	}
 }
 
 // NewBuilder returns an empty builder.
@@ -68,7 +77,7 @@ func NewBuilder() *Builder {
 // Next starts a new publish: what the last publish interned stays
 // reachable for one more, and older items are let go.
 func (b *Builder) Next() {
-	b.prev, b.cur = b.cur, newGeneration()
+	b.prev, b.cur = b.cur, sizedLike(b.cur)
 }
 
 // Snapshot converts one group's resources, reusing what earlier groups and
