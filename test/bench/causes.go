@@ -20,11 +20,11 @@ func stages(c CPUPhase) string {
 		return ""
 	}
 	halves := w[fnHalvesOut] + w[fnHalvesIn] // Compute's, on goroutines of their own
-	return fmt.Sprintf("Control-plane CPU in the phase: %s (control-plane process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, the rules path %s, the pods path %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s of which Delta diffs %s); the ADS streams %s state of the world and %s Delta, of which encoding responses for the wire %s; TLS writing them to the connections %s; the status writer %s.",
+	return fmt.Sprintf("Control-plane CPU in the phase: %s (control-plane process %s, garbage collection %s). Of it: the reconciler %s (reading the cache %s, mesh.Compute %s, the rules path %s, the pods path %s, mesh.ComputeEndpoints %s, snapshots %s of which marshalling new resources %s, handing them to the proxies' watches %s); the ADS streams %s state of the world and %s Delta (%s of it Delta's diffs), and of both %s encoding responses for the wire; TLS writing them to the connections %s; the status writer %s.",
 		dur(c.ByRole[roleControlPlane]), dur(c.Process), dur(c.ByRole["runtime"]),
 		dur(w[fnReconcile]+halves), dur(w[fnCollect]), dur(w[fnCompute]+halves), dur(w[fnRulesSince]), dur(w[fnPodsSince]), dur(w[fnEndpoints]),
-		dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]), dur(w[fnDeltaDiff]),
-		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnEncode]), dur(w[fnWire]), dur(w[fnStatus]))
+		dur(w[fnSnapshot]), dur(w[fnMarshal]), dur(w[fnSetSnap]),
+		dur(w[fnSotW]), dur(w[fnDelta]), dur(w[fnDeltaDiff]), dur(w[fnEncode]), dur(w[fnWire]), dur(w[fnStatus]))
 }
 
 // cpuFloor says what the two processes' CPU alone costs in wall time on
