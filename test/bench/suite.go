@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -166,9 +167,24 @@ func RunSuite(ctx context.Context, self string, s Suite, prev *Report, command s
 		err = fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	if rep.Main == nil {
-		return rep, fmt.Errorf("no run to report: %v", err)
+		return rep, noReferenceError(s.Parts, err)
 	}
 	return rep, err
+}
+
+// noReferenceError says why there is no report: every table is built
+// around the reference run, which did not run (or failed) and was not in
+// the results --from-json gave.
+func noReferenceError(parts []string, runErr error) error {
+	why := fmt.Sprintf("--parts %s does not include %s", strings.Join(parts, ","), PartReference)
+	if slices.Contains(parts, PartReference) {
+		why = "the reference run did not complete"
+	}
+	msg := "no report: it is built around the reference run, and " + why + "; add " + PartReference + " to --parts, or pass --from-json with results saved (--save-json) from a run that had it"
+	if runErr != nil {
+		msg += " (" + runErr.Error() + ")"
+	}
+	return errors.New(msg)
 }
 
 // ranResults are the results of one invocation's runs, by part.

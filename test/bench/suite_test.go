@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -163,5 +164,20 @@ func TestAssembleGrowthAlone(t *testing.T) {
 	rep := s.assemble(nil, ranResults{growth: []*Result{big, small}})
 	if rep.Main != big || len(rep.Scale) != 2 || rep.Scale[0] != small || rep.Scale[1] != big {
 		t.Errorf("growth alone: main %d services, rows %v; want 4000 in detail and rows 250, 4000", rep.Main.Config.Spec.Services, loads(rep.Scale))
+	}
+}
+
+// Without the reference run there is no report, and the error says what
+// to do rather than "no run to report".
+func TestNoReferenceError(t *testing.T) {
+	err := noReferenceError([]string{PartConnections}, nil)
+	for _, want := range []string{"--parts connections does not include reference", "add reference to --parts", "--from-json"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	err = noReferenceError([]string{PartReference, PartScoped}, errors.New("reference run (1000 services, 2000 proxies): killed"))
+	if !strings.Contains(err.Error(), "the reference run did not complete") || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("a failed reference run: %q", err)
 	}
 }

@@ -141,11 +141,20 @@ func run(ctx context.Context, args []string) error {
 	if len(suite.Parts) > 0 {
 		rep, runErr = bench.RunSuite(ctx, os.Args[0], suite, prev, command, os.Stderr)
 		if rep == nil || rep.Main == nil {
+			if rep != nil && o.saveJSON != "" {
+				// Keep what ran: a later --from-json with the reference can report it.
+				if err := save(o.saveJSON, rep); err != nil {
+					return errors.Join(runErr, err)
+				}
+			}
 			return runErr
 		}
 		if runErr != nil {
 			fmt.Fprintln(os.Stderr, "sailbench:", runErr)
 		}
+	}
+	if rep.Main == nil {
+		return fmt.Errorf("%s holds no reference run, around which the report is built: add --parts %s", o.fromJSON, bench.PartReference)
 	}
 	rep.Print(os.Stdout)
 	if o.saveJSON != "" {
@@ -211,7 +220,7 @@ func load(path string, rep *bench.Report) error {
 	if err := json.Unmarshal(b, rep); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if rep.Main == nil {
+	if rep.Main == nil && rep.Scoped == nil && rep.Connections == nil && len(rep.Scale) == 0 {
 		return fmt.Errorf("%s holds no results", path)
 	}
 	return nil
