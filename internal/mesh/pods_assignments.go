@@ -6,6 +6,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
+	"github.com/sailplane/sailplane/internal/listid"
 	"github.com/sailplane/sailplane/internal/model"
 	"github.com/sailplane/sailplane/internal/xds"
 )
@@ -68,11 +69,8 @@ func alignedEDS(clusters []*clusterv3.Cluster, eps []*endpointv3.ClusterLoadAssi
 	return i == len(eps)
 }
 
-// clusterList is a cluster list by its backing array and length.
-type clusterList struct {
-	first **clusterv3.Cluster
-	n     int
-}
+// clusterList identifies a group's cluster list, which a pods change keeps.
+type clusterList = listid.ID[*clusterv3.Cluster]
 
 // clusterHosts are the hosts the load assignments of a cluster list's EDS
 // clusters follow; known says every one of them follows a host.
@@ -99,7 +97,7 @@ func (t *translations) edsHostsOf(old *translations, clusters []*clusterv3.Clust
 	if len(clusters) == 0 {
 		return clusterHosts{known: true}
 	}
-	k := clusterList{&clusters[0], len(clusters)}
+	k := listid.Of(clusters)
 	if h, ok := t.edsHosts[k]; ok {
 		return h
 	}

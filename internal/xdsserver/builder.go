@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/sailplane/sailplane/internal/listid"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -50,9 +51,8 @@ type generation struct {
 // publish keeps every other list of the previous one), and a list already
 // converted is not walked again.
 type sliceKey struct {
-	t     int
-	first any // pointer to the first element; nil for an empty list
-	n     int
+	t    int
+	list any // the list's listid.ID
 }
 
 func newGeneration() generation { return sizedLike(generation{}) }
@@ -104,10 +104,7 @@ func (b *Builder) Snapshot(r *xds.Resources) (*Snapshot, error) {
 // setOf converts a list, or returns the set made for the same list (the
 // same elements of the same backing array) in this publish or the last.
 func setOf[T resourceMsg](b *Builder, t int, list []T) (*typeSet, error) {
-	key := sliceKey{t: t, n: len(list)}
-	if len(list) > 0 {
-		key.first = &list[0]
-	}
+	key := sliceKey{t: t, list: listid.Of(list)}
 	if s, ok := b.cur.bySlice[key]; ok {
 		return s, nil
 	}

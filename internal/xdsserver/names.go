@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/sailplane/sailplane/internal/listid"
 	"github.com/sailplane/sailplane/internal/sethash"
 )
 
@@ -84,13 +85,8 @@ type listTable struct {
 	// bySlice finds a list by the slice it was made of: decoded requests
 	// repeating a list hand over the same slice (see nameTable.list), and
 	// it is not hashed again.
-	bySlice map[sliceOf]*nameList
+	bySlice map[listid.ID[string]]*nameList
 	max     int
-}
-
-type sliceOf struct {
-	first *string
-	n     int
 }
 
 const maxInternedLists = 1 << 14
@@ -100,7 +96,7 @@ const maxInternedLists = 1 << 14
 const maxOrders = 4
 
 func newListTable(max int) *listTable {
-	return &listTable{lists: map[namesID][]*nameList{}, bySlice: map[sliceOf]*nameList{}, max: max}
+	return &listTable{lists: map[namesID][]*nameList{}, bySlice: map[listid.ID[string]]*nameList{}, max: max}
 }
 
 // intern returns the shared list equal to names (same names, same order),
@@ -121,9 +117,8 @@ func (t *listTable) internBuilt(names []string) *nameList {
 }
 
 func (t *listTable) internSlice(names []string, bySlice bool) *nameList {
-	key := sliceOf{n: len(names)}
+	key := listid.Of(names)
 	if bySlice {
-		key.first = &names[0]
 		t.mu.Lock()
 		l, ok := t.bySlice[key]
 		t.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/sailplane/sailplane/internal/identity"
+	"github.com/sailplane/sailplane/internal/listid"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -41,8 +42,7 @@ type SecretsView struct {
 
 type secretListKey struct {
 	spiffe string
-	first  **tlsv3.Secret // the group list's backing array (nil when empty)
-	n      int
+	group  listid.ID[*tlsv3.Secret]
 }
 
 type secretList struct {
@@ -115,12 +115,9 @@ func (v *SecretsView) For(group *xds.Resources, who *identity.Identity) *xds.Res
 // same identity, group list and own list in this publish or the last, or
 // a new one.
 func (v *SecretsView) list(spiffe string, group, own []*tlsv3.Secret) []*tlsv3.Secret {
-	k := secretListKey{spiffe: spiffe, n: len(group)}
-	if len(group) > 0 {
-		k.first = &group[0]
-	}
+	k := secretListKey{spiffe: spiffe, group: listid.Of(group)}
 	for _, m := range []map[secretListKey]secretList{v.lists, v.lastLists} {
-		if l, ok := m[k]; ok && sameList(l.own, own) {
+		if l, ok := m[k]; ok && listid.Of(l.own) == listid.Of(own) {
 			v.lists[k] = l
 			return l.list
 		}
@@ -128,10 +125,4 @@ func (v *SecretsView) list(spiffe string, group, own []*tlsv3.Secret) []*tlsv3.S
 	l := secretList{own: own, list: append(append(make([]*tlsv3.Secret, 0, len(group)+len(own)), group...), own...)}
 	v.lists[k] = l
 	return l.list
-}
-
-// sameList reports whether a and b are the same list (one backing array,
-// one length).
-func sameList(a, b []*tlsv3.Secret) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

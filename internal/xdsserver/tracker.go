@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/sailplane/sailplane/internal/identity"
+	"github.com/sailplane/sailplane/internal/listid"
 	"github.com/sailplane/sailplane/internal/metrics"
 	"github.com/sailplane/sailplane/internal/names"
 )
@@ -305,7 +306,7 @@ func sameNames(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	if len(a) == 0 || &a[0] == &b[0] {
+	if listid.Of(a) == listid.Of(b) {
 		return true // one interned list
 	}
 	for i := range a {
