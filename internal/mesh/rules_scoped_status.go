@@ -31,14 +31,15 @@ func rulesProblems(m *model.Model, full *translations, updates []*xds.OutboundUp
 // rules and the Gateways (whose problems come from gateway translations,
 // all run again) get those just found.
 func rulesStatus(m, prev *model.Model, change *rulesChange, found []xds.ObjectProblem) {
-	for _, ref := range prev.Status.Objects() {
+	// Any order: an object's problems keep theirs, and status is by object.
+	prev.Status.EachObject(func(ref model.ObjectRef) {
 		if change.affected[ref] || ref.Kind == "Gateway" {
-			continue
+			return
 		}
 		for _, p := range prev.Status.Problems(ref) {
 			m.Status.Add(ref, p.Field, "%s", p.Reason)
 		}
-	}
+	})
 	for _, p := range found {
 		m.Status.Add(p.Object, p.Field, "%s", p.Reason)
 	}
@@ -47,10 +48,9 @@ func rulesStatus(m, prev *model.Model, change *rulesChange, found []xds.ObjectPr
 // hasProxyProblems reports problems of generated resources, which no
 // object owns, so which hosts' translation found them is not known.
 func hasProxyProblems(st *model.Status) bool {
-	for _, ref := range st.Objects() {
-		if ref.Kind == "Proxy" && len(st.Problems(ref)) > 0 {
-			return true
-		}
-	}
-	return false
+	found := false
+	st.EachObject(func(ref model.ObjectRef) {
+		found = found || ref.Kind == "Proxy" && len(st.Problems(ref)) > 0
+	})
+	return found
 }
