@@ -66,11 +66,8 @@ func (m *Model) markMeshed() {
 			}
 		}
 		if s.FromServiceEntry == nil && len(s.Selector) > 0 {
-			sel := labels.SelectorFromSet(s.Selector)
-			for _, w := range sidecars[s.Namespace] {
-				if sel.Matches(labels.Set(w.Labels)) {
-					ids[w.SPIFFE()] = true
-				}
+			for _, w := range sidecars.selected(s.Namespace, s.Selector) {
+				ids[w.SPIFFE()] = true
 			}
 		}
 		for _, san := range s.SubjectAltNames {
@@ -84,14 +81,49 @@ func (m *Model) markMeshed() {
 	}
 }
 
-// sidecarPodsByNamespace lists the pods that run a sidecar per namespace,
-// so that a service's selector is matched against its own namespace's
-// pods only, not every pod of the mesh once per service.
-func (m *Model) sidecarPodsByNamespace() map[string][]*Workload {
-	out := map[string][]*Workload{}
+// sidecarPods indexes the pods that run a sidecar by namespace and
+// label, so that a service's selector is matched against the pods that
+// carry one of its labels, not every pod of its namespace: with a
+// Deployment per service that was services × a namespace's pods per
+// Build.
+type sidecarPods map[string]map[[2]string][]*Workload
+
+func (m *Model) sidecarPodsByNamespace() sidecarPods {
+	out := sidecarPods{}
 	for ref, w := range m.Pods {
-		if w.Sidecar {
-			out[ref.Namespace] = append(out[ref.Namespace], w)
+		if !w.Sidecar {
+			continue
+		}
+		byLabel := out[ref.Namespace]
+		if byLabel == nil {
+			byLabel = map[[2]string][]*Workload{}
+			out[ref.Namespace] = byLabel
+		}
+		for k, v := range w.Labels {
+			byLabel[[2]string{k, v}] = append(byLabel[[2]string{k, v}], w)
+		}
+	}
+	return out
+}
+
+// selected are the namespace's sidecar pods the (non-empty) selector
+// selects, as a Kubernetes Service selects: every key present with its
+// value. Candidates are the pods carrying the selector's rarest label.
+func (x sidecarPods) selected(ns string, selector map[string]string) []*Workload {
+	byLabel := x[ns]
+	var cand []*Workload
+	first := true
+	for k, v := range selector {
+		l := byLabel[[2]string{k, v}]
+		if first || len(l) < len(cand) {
+			cand, first = l, false
+		}
+	}
+	var out []*Workload
+	sel := labels.SelectorFromSet(selector)
+	for _, w := range cand {
+		if sel.Matches(labels.Set(w.Labels)) {
+			out = append(out, w)
 		}
 	}
 	return out
