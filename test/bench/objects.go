@@ -10,10 +10,11 @@ import (
 	"k8s.io/utils/ptr"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
+	"github.com/sailplane/sailplane/internal/inject"
 )
 
 // NamespaceObject is a mesh namespace; injection is not asked for, so the
-// mesh's pods never reach the webhook.
+// mesh's pods never reach the webhook (they are created injected).
 func NamespaceObject(name string) *corev1.Namespace {
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 }
@@ -57,16 +58,29 @@ func (p *Pod) Labels() map[string]string {
 	return map[string]string{"app": p.Service.Name, "version": p.Version}
 }
 
+// meshInjection is what the mesh's pods are injected with: the control
+// plane's own webhook settings.
+var meshInjection = inject.DefaultSettings().Complete(controlPlaneNamespace)
+
 // Object is the pod as created (its IP is set through the status
-// subresource afterwards, as kubelet would).
+// subresource afterwards, as kubelet would), injected as sailctl
+// kube-inject injects it: a simulated proxy speaks for every mesh pod, so
+// the pod carries the sidecar a real one would. Without it the control
+// plane saw no meshed endpoint: clusters verified no identity, endpoints
+// had no tlsMode, and the work and bytes of those went unmeasured.
 func (p *Pod) Object() *corev1.Pod {
-	return &corev1.Pod{
+	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels()},
 		Spec: corev1.PodSpec{ServiceAccountName: p.Service.Name, Containers: []corev1.Container{{
 			Name: "app", Image: "app:bench",
 			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: HTTPPort}},
 		}}},
 	}
+	r := inject.Inject(pod, inject.Source{Namespace: inject.Namespace{Name: p.Namespace}, Manual: true}, meshInjection)
+	if !r.Injected {
+		panic(fmt.Sprintf("bench pod %s/%s was not injected: %s", p.Namespace, p.Name, r.Status))
+	}
+	return r.Pod
 }
 
 // WithStatus sets the pod's running status and IP on obj.
