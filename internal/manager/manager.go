@@ -79,6 +79,9 @@ func New(cfg *rest.Config, opts Options, log logr.Logger) (ctrlmanager.Manager, 
 		// memory for nothing.
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&corev1.ConfigMap{}: {Field: fields.OneTermEqualSelector("metadata.name", defaults.RootCertConfigMap)},
+			// Pods are cached as the skeletons the mesh reads: an
+			// injected pod's proxy arguments alone are several KiB.
+			&corev1.Pod{}: {Transform: podSkeleton},
 		}},
 		Metrics: metricsserver.Options{
 			BindAddress:   opts.MonitoringAddress,

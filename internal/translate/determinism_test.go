@@ -21,7 +21,8 @@ func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 		h := header(t, in)
 		want := dumpOf(t, in, h, nil)
 		for seed := int64(1); seed <= 5; seed++ {
-			got := dumpOf(t, in, h, rand.New(rand.NewSource(seed)))
+			rng := rand.New(rand.NewSource(seed))
+			got := dumpOf(t, in, h, func(b *bundle.Bundle) { shuffle(b, rng) })
 			if !bytes.Equal(want, got) {
 				t.Errorf("%s: output differs when the input is shuffled (seed %d)", in, seed)
 			}
@@ -29,14 +30,16 @@ func TestShuffledInputGivesIdenticalOutput(t *testing.T) {
 	}
 }
 
-func dumpOf(t *testing.T, in string, h caseHeader, rng *rand.Rand) []byte {
+// dumpOf is the case's config dump and status, translated from its input
+// as edit (when not nil) leaves it.
+func dumpOf(t *testing.T, in string, h caseHeader, edit func(*bundle.Bundle)) []byte {
 	t.Helper()
 	b, _, err := Load(append(h.with, in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rng != nil {
-		shuffle(b, rng)
+	if edit != nil {
+		edit(b)
 	}
 	res, err := h.run(b)
 	if err != nil {
