@@ -33,8 +33,10 @@ import (
 //   - other pods, through the services: endpoints (labels, locality,
 //     sidecar status as tlsMode metadata, readiness), which only load
 //     assignments carry for EDS services; and ServiceAccounts (the SANs
-//     clusters verify), which model.SameBesidesPods compares with all
-//     else but EDS endpoints.
+//     clusters verify), which model.SameBesidesPods reports per host: a
+//     group or stale half with a cluster for such a host is translated
+//     again, as Compute would (a service's last meshed pod gone, or a
+//     pod of another service account come, changes them).
 //   - other pods directly: a DestinationRule with tls.mode DISABLE is
 //     checked against each endpoint pod's PeerAuthentication (a problem,
 //     reportPlaintextToStrict), so any DISABLE declines; proxyless
@@ -56,14 +58,15 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 		return nil, false
 	}
 	m := model.Build(b)
-	if !m.SameBesidesPods(prev.Model) || disablesClientTLS(m) {
+	identities, same := m.SameBesidesPods(prev.Model)
+	if !same || disablesClientTLS(m) {
 		return nil, false
 	}
 	old, t := prev.memo, newTranslations(m)
 	// One comparison of the two models serves both the groups' load
 	// assignments and the stale halves; unchanged is unchangedSince's.
 	changed := changedHosts(prev.Model, m)
-	t.stale = staleHalves(old, changed)
+	t.stale = withoutHosts(staleHalves(old, changed), identities)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}, memo: t}
 	unchanged := func(h string) bool { return m.Services[h] != nil && !changed[h] }
 	shared := sharedAssignments{}
@@ -77,7 +80,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 			res.Resources[n.ID] = t.forProxy(p, n)
 		default:
 			group := xds.GroupKey(p)
-			r, ok := t.reusedGroup(old, p, n, group, unchanged, shared)
+			r, ok := t.reusedGroup(old, p, n, group, unchanged, shared, identities)
 			if !ok {
 				return nil, false
 			}
@@ -99,12 +102,12 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 // here, as Compute would, but for its outbound half, which an earlier
 // memo's half gives with its load assignments refreshed when t.stale
 // holds one (pods_stale_halves.go).
-func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group string, unchanged func(string) bool, shared sharedAssignments) (*xds.Resources, bool) {
+func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group string, unchanged func(string) bool, shared sharedAssignments, identities map[string]bool) (*xds.Resources, bool) {
 	if r, ok := t.byGroup[group]; ok {
 		return r, true
 	}
 	before, ok := old.byGroup[group]
-	if !ok || old.workloads[group] != xds.WorkloadKey(p) {
+	if !ok || old.workloads[group] != xds.WorkloadKey(p) || namesAnyHost(before.Clusters, identities) {
 		return t.forProxy(p, n), true
 	}
 	hosts := func() clusterHosts { return t.edsHostsOf(old, before.Clusters) }

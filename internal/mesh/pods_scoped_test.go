@@ -104,8 +104,14 @@ func (s churnState) yaml() string {
 				if p.newPort {
 					port = 9090
 				}
-				fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: %s, labels: {app: s%d, version: v%d%s}%s}\nspec: {containers: [{name: app, image: app, ports: [{name: web, containerPort: %d}]}]}\nstatus: {podIP: %s}\n",
-					podName(i, k), ns, i, p.version, tier, ann, port, s.ip(i, k))
+				// The last slot runs as a service account of its own: its
+				// pod coming and going changes its service's identities.
+				sa := "default"
+				if k == churnReplicas-1 {
+					sa = "other"
+				}
+				fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: %s, labels: {app: s%d, version: v%d%s}%s}\nspec: {serviceAccountName: %s, containers: [{name: app, image: app, ports: [{name: web, containerPort: %d}]}]}\nstatus: {podIP: %s}\n",
+					podName(i, k), ns, i, p.version, tier, ann, sa, port, s.ip(i, k))
 			}
 			if p.listed {
 				eps = append(eps, fmt.Sprintf("- {addresses: [%s], conditions: {ready: true}, targetRef: {kind: Pod, name: %s, namespace: %s}}\n", s.ip(i, k), podName(i, k), ns))

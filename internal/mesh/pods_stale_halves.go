@@ -1,7 +1,10 @@
 package mesh
 
 import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
 )
 
@@ -96,4 +99,32 @@ func (t *translations) refreshed(s staleHalf, p xds.Proxy) (*xds.Resources, bool
 	r := *s.half
 	r.Endpoints = eps
 	return &r, true
+}
+
+// withoutHosts are the halves none of whose clusters is for one of hosts:
+// a cluster verifies its service's identities, so a half with a cluster
+// for a host whose identities changed is translated again, not refreshed.
+func withoutHosts(halves map[string]staleHalf, hosts map[string]bool) map[string]staleHalf {
+	if len(hosts) == 0 {
+		return halves
+	}
+	for k, h := range halves {
+		if namesAnyHost(h.half.Clusters, hosts) {
+			delete(halves, k)
+		}
+	}
+	return halves
+}
+
+// namesAnyHost reports whether a cluster of the list is for one of hosts.
+func namesAnyHost(clusters []*clusterv3.Cluster, hosts map[string]bool) bool {
+	if len(hosts) == 0 {
+		return false
+	}
+	for _, c := range clusters {
+		if k, ok := names.ParseCluster(c.Name); ok && hosts[k.Host] {
+			return true
+		}
+	}
+	return false
 }
