@@ -33,10 +33,11 @@ import (
 //   - other pods, through the services: endpoints (labels, locality,
 //     sidecar status as tlsMode metadata, readiness), which only load
 //     assignments carry for EDS services; and ServiceAccounts (the SANs
-//     clusters verify), which model.SameBesidesPods reports per host: a
-//     group or stale half with a cluster for such a host is translated
-//     again, as Compute would (a service's last meshed pod gone, or a
-//     pod of another service account come, changes them).
+//     clusters verify), which model.SameBesidesPods reports per host (a
+//     service's last meshed pod gone, or a pod of another service
+//     account come, changes them): in a group with a cluster for such a
+//     host, that host's pieces are translated again (identityUpdates); a
+//     stale half with one is dropped, to be translated when needed.
 //   - other pods directly: a DestinationRule with tls.mode DISABLE is
 //     checked against each endpoint pod's PeerAuthentication (a problem,
 //     reportPlaintextToStrict), so any DISABLE declines; proxyless
@@ -70,6 +71,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}, memo: t}
 	unchanged := func(h string) bool { return m.Services[h] != nil && !changed[h] }
 	shared := sharedAssignments{}
+	ids := identityUpdates{hosts: identities, byKey: map[string]*xds.OutboundUpdate{}}
 	sidecars := map[string]xds.Proxy{} // by group, for status
 	for _, n := range nodes {
 		p, known := ProxyFor(m, n)
@@ -80,7 +82,7 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 			res.Resources[n.ID] = t.forProxy(p, n)
 		default:
 			group := xds.GroupKey(p)
-			r, ok := t.reusedGroup(old, p, n, group, unchanged, shared, identities)
+			r, ok := t.reusedGroup(old, p, n, group, unchanged, shared, ids)
 			if !ok {
 				return nil, false
 			}
@@ -102,13 +104,18 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 // here, as Compute would, but for its outbound half, which an earlier
 // memo's half gives with its load assignments refreshed when t.stale
 // holds one (pods_stale_halves.go).
-func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group string, unchanged func(string) bool, shared sharedAssignments, identities map[string]bool) (*xds.Resources, bool) {
+func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group string, unchanged func(string) bool, shared sharedAssignments, ids identityUpdates) (*xds.Resources, bool) {
 	if r, ok := t.byGroup[group]; ok {
 		return r, true
 	}
 	before, ok := old.byGroup[group]
-	if !ok || old.workloads[group] != xds.WorkloadKey(p) || namesAnyHost(before.Clusters, identities) {
+	if !ok || old.workloads[group] != xds.WorkloadKey(p) {
 		return t.forProxy(p, n), true
+	}
+	if namesAnyHost(before.Clusters, ids.hosts) {
+		if before, ok = ids.apply(t.m, p, before); !ok {
+			return t.forProxy(p, n), true
+		}
 	}
 	hosts := func() clusterHosts { return t.edsHostsOf(old, before.Clusters) }
 	eps, ok := shared.assignments(t.m, p, before, old.alignedEDS(before), hosts, unchanged)
@@ -124,6 +131,29 @@ func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group
 	// when both groups' clusters were aligned with equal lists.
 	t.aligned[&r] = true
 	return &r, true
+}
+
+// identityUpdates translate again, in a group prev translated, the
+// pieces of the hosts whose identities changed (their clusters verify
+// them), as a rules change translates the hosts it touches: once per
+// outbound key, applied to each group of that key, everything else kept
+// by pointer. The model besides pods and identities is prev's, so the
+// outbound key and Sidecar scope are too, which is what the rules update
+// needs; the touched hosts' load assignments come out current, the
+// others' are refreshed after as usual.
+type identityUpdates struct {
+	hosts map[string]bool
+	byKey map[string]*xds.OutboundUpdate
+}
+
+func (u identityUpdates) apply(m *model.Model, p xds.Proxy, before *xds.Resources) (*xds.Resources, bool) {
+	key := xds.OutboundKey(m, p)
+	up := u.byKey[key]
+	if up == nil {
+		up = xds.OutboundRulesUpdate(m, p, before, u.hosts)
+		u.byKey[key] = up
+	}
+	return up.Apply(m, p, before)
 }
 
 // alignedEDS is alignedEDS of r's lists, known without the walk when the
