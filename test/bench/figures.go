@@ -32,7 +32,7 @@ func kv(title, note string, rows ...[]string) table {
 func meshTable(r *Result) table {
 	c, m := r.Config, NewMesh(r.Config.Spec)
 	return kv("Mesh", "", []string{"services / namespaces", fmt.Sprintf("%d / %d (seed %d)", c.Spec.Services, c.Spec.Namespaces, c.Spec.Seed)},
-		[]string{"pods (2 per service)", fmt.Sprint(len(m.Pods))},
+		[]string{"pods (2 per service, injected)", fmt.Sprint(len(m.Pods))},
 		[]string{"services with DestinationRule subsets and a weighted VirtualService", fmt.Sprintf("%d (%.0f%%)", len(m.WithRules()), 100*c.Spec.RuleShare)},
 		[]string{"Sidecar scoping", scoping(c.Spec.Scoped)},
 		[]string{"simulated proxies (Delta / state of the world)", fmt.Sprintf("%d (%.0f%% Delta) over %d gRPC connections", c.Proxies, 100*c.DeltaShare, c.Conns)},
