@@ -104,6 +104,7 @@ func (t *translations) refreshed(s staleHalf, p xds.Proxy) (*xds.Resources, bool
 // withoutHosts are the halves none of whose clusters is for one of hosts:
 // a cluster verifies its service's identities, so a half with a cluster
 // for a host whose identities changed is translated again, not refreshed.
+// halves is the caller's own (staleHalves made it) and is edited in place.
 func withoutHosts(halves map[string]staleHalf, hosts map[string]bool) map[string]staleHalf {
 	if len(hosts) == 0 {
 		return halves
