@@ -15,11 +15,15 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/sailplane/sailplane/internal/inject"
 	"github.com/sailplane/sailplane/internal/localenv"
 )
 
@@ -85,6 +89,7 @@ func TestManagerServesMonitoring(t *testing.T) {
 	checkLease(t, mgr.GetAPIReader(), testNamespace, DefaultLeaderElectionID)
 	// Every replica runs the memory returner and counts its returns.
 	waitFor(t, base+"/metrics", http.StatusOK, "# TYPE "+MemoryReturnsMetric+" counter")
+	checkPodCacheHoldsSkeletons(t, mgr)
 
 	cancel()
 	select {
@@ -151,5 +156,67 @@ func checkLease(t *testing.T, r client.Reader, namespace, name string) {
 	}
 	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
 		t.Errorf("Lease %s/%s has no holder", namespace, name)
+	}
+}
+
+// checkPodCacheHoldsSkeletons creates an injected pod and reads it back
+// through the manager's cache, which must hold its skeleton (labels,
+// annotations, container names and ports) without the proxy's arguments
+// and environment, and through the API, which has them.
+func checkPodCacheHoldsSkeletons(t *testing.T, mgr ctrlmanager.Manager) {
+	t.Helper()
+	ctx := context.Background()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "skeleton", Namespace: testNamespace}}
+	if err := mgr.GetClient().Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "skeleton", Namespace: testNamespace, Labels: map[string]string{"app": "skeleton"}},
+		Spec: corev1.PodSpec{ServiceAccountName: "skeleton", Containers: []corev1.Container{{
+			Name: "app", Image: "app", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+		}}},
+	}
+	r := inject.Inject(pod, inject.Source{Manual: true}, inject.DefaultSettings().Complete(testNamespace))
+	if !r.Injected {
+		t.Fatalf("the test pod was not injected: %s", r.Status)
+	}
+	if err := mgr.GetClient().Create(ctx, r.Pod); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(r.Pod)
+	var cached corev1.Pod
+	deadline := time.Now().Add(30 * time.Second)
+	for mgr.GetClient().Get(ctx, key, &cached) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the pod never reached the manager's cache")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var full corev1.Pod
+	if err := mgr.GetAPIReader().Get(ctx, key, &full); err != nil {
+		t.Fatal(err)
+	}
+	proxy := func(p *corev1.Pod) *corev1.Container {
+		for i := range p.Spec.Containers {
+			if p.Spec.Containers[i].Name == "istio-proxy" {
+				return &p.Spec.Containers[i]
+			}
+		}
+		t.Fatalf("pod %s has no istio-proxy container", p.Name)
+		return nil
+	}
+	if c := proxy(&full); len(c.Args) == 0 || len(c.Env) == 0 {
+		t.Fatalf("the API's pod has no proxy arguments or environment to leave out: %+v", c)
+	}
+	if c := proxy(&cached); len(c.Args) != 0 || len(c.Env) != 0 || len(c.VolumeMounts) != 0 {
+		t.Errorf("the cached pod's proxy keeps what the mesh never reads: %d args, %d env, %d mounts", len(c.Args), len(c.Env), len(c.VolumeMounts))
+	}
+	if len(cached.Spec.Volumes) != 0 || cached.ManagedFields != nil {
+		t.Errorf("the cached pod keeps volumes (%d) or managed fields (%d)", len(cached.Spec.Volumes), len(cached.ManagedFields))
+	}
+	if cached.Labels["app"] != "skeleton" || cached.Annotations["sidecar.istio.io/status"] == "" ||
+		cached.UID != full.UID || cached.Spec.ServiceAccountName != "skeleton" ||
+		len(cached.Spec.Containers) != len(full.Spec.Containers) || len(cached.Spec.Containers[0].Ports) != 1 {
+		t.Errorf("the cached pod lost what the mesh reads: %+v", cached)
 	}
 }
