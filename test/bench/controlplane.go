@@ -15,7 +15,6 @@ import (
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/sailplane/sailplane/internal/inject"
 	"github.com/sailplane/sailplane/internal/manager"
 	"github.com/sailplane/sailplane/webhook"
 )
@@ -68,8 +67,7 @@ func StartControlPlane(ctx context.Context, set cpSettings, sink *captureSink) (
 	}
 	cp := &ControlPlane{XDSAddress: set.XDSAddress, Log: sink, Hooks: &latencyRecorder{}, done: make(chan error, 1)}
 	timed := &timedManager{Manager: mgr, hooks: &timedHooks{Server: mgr.GetWebhookServer(), rec: cp.Hooks}}
-	settings := inject.DefaultSettings().Complete(controlPlaneNamespace)
-	if err := webhook.Register(ctx, timed, webhook.Options{Settings: settings}, log.WithName("webhook")); err != nil {
+	if err := webhook.Register(ctx, timed, webhook.Options{Settings: meshInjection}, log.WithName("webhook")); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)

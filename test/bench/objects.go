@@ -58,8 +58,9 @@ func (p *Pod) Labels() map[string]string {
 	return map[string]string{"app": p.Service.Name, "version": p.Version}
 }
 
-// meshInjection is what the mesh's pods are injected with: the control
-// plane's own webhook settings.
+// meshInjection is the control plane's webhook settings (StartControlPlane
+// registers the webhook with them) and what the mesh's pods are created
+// injected with, so both kinds of pod look alike.
 var meshInjection = inject.DefaultSettings().Complete(controlPlaneNamespace)
 
 // Object is the pod as created (its IP is set through the status
