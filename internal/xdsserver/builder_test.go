@@ -78,3 +78,44 @@ func TestBuilderTellsSharedListsApart(t *testing.T) {
 		t.Error("a list kept from the last publish must give the same set")
 	}
 }
+
+// The config-size metric is counted per set: a snapshot's size is what
+// its resources encode to, whichever sets it shares with others.
+func TestSnapshotBytesAreItsResourcesEncoded(t *testing.T) {
+	b := NewBuilder()
+	encoded := func(r *xds.Resources) int {
+		n := 0
+		var all []resourceMsg
+		for _, l := range r.Listeners {
+			all = append(all, l)
+		}
+		for _, c := range r.Clusters {
+			all = append(all, c)
+		}
+		for _, e := range r.Endpoints {
+			all = append(all, e)
+		}
+		for _, m := range all {
+			raw, err := b.opts.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(raw)
+		}
+		return n
+	}
+	one := withEndpoints(resources("x", "y"), 80, "x", "y")
+	two := withEndpoints(resources("x", "y"), 81, "x", "y")
+	s1, s2 := mustSnapshot(t, b, one), mustSnapshot(t, b, two)
+	if s1.sets[typeCluster] != s2.sets[typeCluster] {
+		t.Fatal("the two snapshots must share their clusters for this test")
+	}
+	for i, c := range []struct {
+		s *Snapshot
+		r *xds.Resources
+	}{{s1, one}, {s2, two}} {
+		if got, want := c.s.bytes(), encoded(c.r); got != want || want == 0 {
+			t.Errorf("snapshot %d: bytes() = %d, its resources encode to %d", i, got, want)
+		}
+	}
+}

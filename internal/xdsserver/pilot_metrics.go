@@ -203,17 +203,26 @@ func (t *Tracker) progress(nodeID string, snap *Snapshot, typeURL string) (first
 	return first, true
 }
 
-// bytes is the encoded size of every resource in the snapshot, counted
-// once per snapshot.
+// bytes is the encoded size of every resource in the snapshot. Each set
+// counts its own once: groups share most sets, and an endpoint change
+// gives every group a new snapshot whose clusters, listeners and routes
+// are the sets it had (counting per snapshot walked every group's 3000
+// items on each change).
 func (s *Snapshot) bytes() int {
+	n := 0
+	for _, set := range s.sets {
+		if set != nil {
+			n += set.bytes()
+		}
+	}
+	return n
+}
+
+// bytes is the encoded size of the set's resources, counted once.
+func (s *typeSet) bytes() int {
 	s.sizeOnce.Do(func() {
-		for _, set := range s.sets {
-			if set == nil {
-				continue
-			}
-			for _, it := range set.items {
-				s.size += len(it.any.GetValue())
-			}
+		for _, it := range s.items {
+			s.size += len(it.any.GetValue())
 		}
 	})
 	return s.size

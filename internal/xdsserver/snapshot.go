@@ -76,6 +76,8 @@ type typeSet struct {
 
 	indexOnce sync.Once
 	byName    map[string]*item
+	sizeOnce  sync.Once
+	size      int
 }
 
 // lookup finds a resource by name. The index is built on first use: only
@@ -94,9 +96,7 @@ func (s *typeSet) lookup(name string) *item {
 type Snapshot struct {
 	sets [numTypes]*typeSet
 	// stamp times the pushes of this snapshot (see Stamp).
-	stamp    pushStamp
-	sizeOnce sync.Once
-	size     int
+	stamp pushStamp
 }
 
 // Version is the content version of one type ("" for a type the snapshot
