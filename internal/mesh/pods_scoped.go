@@ -36,8 +36,8 @@ import (
 //     clusters verify), which model.SameBesidesPods reports per host (a
 //     service's last meshed pod gone, or a pod of another service
 //     account come, changes them): in a group with a cluster for such a
-//     host, that host's pieces are translated again (identityUpdates); a
-//     stale half with one is dropped, to be translated when needed.
+//     host, that host's pieces are translated again (identityUpdates), in
+//     a stale half too when it is refreshed (pods_stale_halves.go).
 //   - other pods directly: a DestinationRule with tls.mode DISABLE is
 //     checked against each endpoint pod's PeerAuthentication (a problem,
 //     reportPlaintextToStrict), so any DISABLE declines; proxyless
@@ -67,7 +67,8 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 	// One comparison of the two models serves both the groups' load
 	// assignments and the stale halves; unchanged is unchangedSince's.
 	changed := changedHosts(prev.Model, m)
-	t.stale = withoutHosts(staleHalves(old, changed), identities)
+	bound := staleBound(m)
+	t.stale = withIdentities(staleHalves(old, changed, bound), identities, bound)
 	res := &Result{Model: m, Resources: map[string]*xds.Resources{}, memo: t}
 	unchanged := func(h string) bool { return m.Services[h] != nil && !changed[h] }
 	shared := sharedAssignments{}

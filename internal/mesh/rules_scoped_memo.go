@@ -85,13 +85,13 @@ func carryOutbound(old, t *translations, k string, affected map[model.ObjectRef]
 // name after a rules change then refreshes it instead of translating it.
 // Nothing is kept when old holds no half for k.
 func (t *translations) keepUpdatedHalf(old *translations, k string, u *xds.OutboundUpdate) {
-	half, changed := old.outbound[k], map[string]bool(nil)
+	half, changed, identities := old.outbound[k], map[string]bool(nil), map[string]bool(nil)
 	if half == nil {
 		s, ok := old.stale[k]
 		if !ok {
 			return
 		}
-		half, changed = s.half, s.changed
+		half, changed, identities = s.half, s.changed, s.identities
 	}
 	h, ok := u.ApplyToHalf(half)
 	if !ok {
@@ -101,5 +101,5 @@ func (t *translations) keepUpdatedHalf(old *translations, k string, u *xds.Outbo
 	if t.stale == nil {
 		t.stale = map[string]staleHalf{}
 	}
-	t.stale[k] = staleHalf{half: h, changed: changed}
+	t.stale[k] = staleHalf{half: h, changed: changed, identities: identities}
 }
