@@ -15,9 +15,15 @@ import (
 // groups of one outbound input (xds.OutboundKey), which get equal load
 // assignments for equal clusters: what EndpointsReusing gives depends on
 // the model, the outbound input, the names of the EDS clusters in order
-// and the previous assignments. Groups differ in inbound clusters (not
-// EDS), so most of one namespace's groups hold the very same previous
-// list, and take the first one's result after a pointer comparison.
+// and the previous assignments, which are the previous model's for those
+// names in every group (each group's resources equal a full
+// translation). Groups differ in inbound clusters (not EDS), so a group
+// whose previous assignments name the first group's clusters, in order,
+// takes the first one's result. Names, not pointers: a group translated
+// anew (its pods came back under new names) holds assignments equal to
+// the others' but not the same, and compared by pointer it recomputed its
+// own on every later change, never sharing again (a tenth of the groups
+// after a churn round at the reference mesh, each walking its 1635).
 type sharedAssignments map[string]*outboundAssignments
 
 type outboundAssignments struct {
@@ -37,7 +43,7 @@ func (s sharedAssignments) assignments(m *model.Model, p xds.Proxy, before *xds.
 		o = &outboundAssignments{byName: map[string]*endpointv3.ClusterLoadAssignment{}}
 		s[key] = o
 	}
-	if aligned && o.prev != nil && slices.Equal(o.prev, before.Endpoints) {
+	if aligned && o.prev != nil && sameNames(o.prev, before.Endpoints) {
 		return o.next, true
 	}
 	// Every assignment in place and of an unchanged host: EndpointsSharing
@@ -50,6 +56,14 @@ func (s sharedAssignments) assignments(m *model.Model, p xds.Proxy, before *xds.
 		o.prev, o.next = before.Endpoints, next
 	}
 	return next, ok
+}
+
+// sameNames reports whether two assignment lists name the same clusters
+// in the same order (the same assignment is the same name).
+func sameNames(a, b []*endpointv3.ClusterLoadAssignment) bool {
+	return slices.EqualFunc(a, b, func(x, y *endpointv3.ClusterLoadAssignment) bool {
+		return x == y || x.GetClusterName() == y.GetClusterName()
+	})
 }
 
 // alignedEDS reports whether the EDS clusters are, in order, the clusters
