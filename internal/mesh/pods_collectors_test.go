@@ -11,10 +11,7 @@ import (
 	"github.com/sailplane/sailplane/internal/names"
 )
 
-// collectorsMesh: workloads a and b share one namespace, hence one
-// outbound half, and send spans to collectors of their own (Telemetry by
-// selector), so their groups' load assignments are as many but not for
-// the same clusters; backend's pod sits at backendIP.
+// collectorsBundle is collectorsMesh with its mesh configuration read.
 func collectorsBundle(t *testing.T, backendIP string) *bundle.Bundle {
 	t.Helper()
 	b := localityBundle(t, collectorsMesh(backendIP))
@@ -24,6 +21,10 @@ func collectorsBundle(t *testing.T, backendIP string) *bundle.Bundle {
 	return b
 }
 
+// collectorsMesh: workloads a and b share one namespace, hence one
+// outbound half, and send spans to collectors of their own (Telemetry by
+// selector), so their groups' load assignments are as many but not for
+// the same clusters; backend's pod sits at backendIP.
 func collectorsMesh(backendIP string) string {
 	var b strings.Builder
 	b.WriteString(`apiVersion: v1

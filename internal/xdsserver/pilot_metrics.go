@@ -220,10 +220,6 @@ func (s *Snapshot) bytes() int {
 
 // bytes is the encoded size of the set's resources, counted once.
 func (s *typeSet) bytes() int {
-	s.sizeOnce.Do(func() {
-		for _, it := range s.items {
-			s.size += len(it.any.GetValue())
-		}
-	})
+	s.sizeOnce.Do(func() { s.size = valueBytes(s.items) })
 	return s.size
 }
