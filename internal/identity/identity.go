@@ -30,8 +30,11 @@ const spiffeScheme = "spiffe://"
 
 // SPIFFE is the identity's SPIFFE id, Istio's shape:
 // spiffe://<trust domain>/ns/<namespace>/sa/<service account>.
+// It is built by concatenation: every publish asks it of every connected
+// proxy (the secrets view's key), and Sprintf was about 2.5% of an
+// endpoint change's control-plane CPU at the scoped reference mesh.
 func (i Identity) SPIFFE() string {
-	return fmt.Sprintf("%s%s/ns/%s/sa/%s", spiffeScheme, i.TrustDomain, i.Namespace, i.ServiceAccount)
+	return spiffeScheme + i.TrustDomain + "/ns/" + i.Namespace + "/sa/" + i.ServiceAccount
 }
 
 // String is the SPIFFE id, plus the pod when the credential names one.
