@@ -36,7 +36,7 @@ import (
 //     clusters verify), which model.SameBesidesPods reports per host (a
 //     service's last meshed pod gone, or a pod of another service
 //     account come, changes them): in a group with a cluster for such a
-//     host, that host's pieces are translated again (identityUpdates), in
+//     host, that host's clusters are translated again (identityUpdates), in
 //     a stale half too when it is refreshed (pods_stale_halves.go).
 //   - other pods directly: a DestinationRule with tls.mode DISABLE is
 //     checked against each endpoint pod's PeerAuthentication (a problem,
@@ -135,8 +135,8 @@ func (t *translations) reusedGroup(old *translations, p xds.Proxy, n Node, group
 }
 
 // identityUpdates translate again, in a group prev translated, the
-// pieces of the hosts whose identities changed (their clusters verify
-// them), as a rules change translates the hosts it touches: once per
+// clusters of the hosts whose identities changed (the SANs they verify;
+// nothing else reads identities, xds.OutboundIdentitiesUpdate): once per
 // outbound key, applied to each group of that key, everything else kept
 // by pointer. The model besides pods and identities is prev's, so the
 // outbound key and Sidecar scope are too, which is what the rules update
@@ -151,7 +151,7 @@ func (u identityUpdates) apply(m *model.Model, p xds.Proxy, before *xds.Resource
 	key := xds.OutboundKey(m, p)
 	up := u.byKey[key]
 	if up == nil {
-		up = xds.OutboundRulesUpdate(m, p, before, u.hosts)
+		up = xds.OutboundIdentitiesUpdate(m, p, before, u.hosts)
 		u.byKey[key] = up
 	}
 	return up.Apply(m, p, before)

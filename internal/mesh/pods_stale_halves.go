@@ -101,7 +101,7 @@ func unionHosts(a, b map[string]bool) map[string]bool {
 }
 
 // refreshed is a stale half made current for proxy p (whose outbound key
-// is the half's): the pieces of the hosts whose identities changed
+// is the half's): the clusters of the hosts whose identities changed
 // translated again, then the load assignments recomputed for the changed
 // hosts, the rest kept by pointer. False when an assignment cannot be
 // computed or the update does not fit the half; the half is then
@@ -109,7 +109,7 @@ func unionHosts(a, b map[string]bool) map[string]bool {
 func (t *translations) refreshed(s staleHalf, p xds.Proxy) (*xds.Resources, bool) {
 	half := s.half
 	if len(s.identities) > 0 {
-		h, ok := xds.OutboundRulesUpdate(t.m, p, half, s.identities).ApplyToHalf(half)
+		h, ok := xds.OutboundIdentitiesUpdate(t.m, p, half, s.identities).ApplyToHalf(half)
 		if !ok {
 			return nil, false
 		}

@@ -14,6 +14,13 @@ func (u *OutboundUpdate) ApplyToHalf(half *Resources) (*Resources, bool) {
 		out.Problems = nil
 		return &out, true
 	}
+	if u.clustersOnly {
+		out := *half
+		out.Problems = nil
+		out.Clusters = splice(half.Clusters, u.drop, u.clusters, clusterName)
+		out.Endpoints = splice(half.Endpoints, u.drop, u.endpoints, assignmentName)
+		return &out, true
+	}
 	byName, listeners := outboundByName(half.Listeners)
 	for _, l := range u.listeners {
 		if !u.fresh[l] {

@@ -36,6 +36,9 @@ type OutboundUpdate struct {
 	Problems []ObjectProblem
 	// unchanged: the half is as it was (UnchangedOutbound).
 	unchanged bool
+	// clustersOnly: routes and listeners stay the group's or half's own
+	// (OutboundIdentitiesUpdate).
+	clustersOnly bool
 }
 
 // OutboundRulesUpdate translates, for sidecar p, the pieces of the hosts
@@ -183,14 +186,18 @@ func (u *OutboundUpdate) Apply(m *model.Model, p Proxy, before *Resources) (*Res
 	if u.unchanged {
 		return before, true
 	}
-	listeners, same, ok := u.groupListeners(m, p, before.Listeners)
-	if !ok {
-		return nil, false
+	listeners, routes, same := before.Listeners, before.Routes, true
+	if !u.clustersOnly {
+		var ok bool
+		if listeners, same, ok = u.groupListeners(m, p, before.Listeners); !ok {
+			return nil, false
+		}
+		routes = u.routes
 	}
 	out := *before
 	out.Problems = nil
 	out.Listeners = listeners
-	out.Routes = u.routes
+	out.Routes = routes
 	if !u.sameClusters {
 		out.Clusters = splice(before.Clusters, u.drop, u.clusters, clusterName)
 	}
