@@ -80,6 +80,15 @@ func (b *Builder) Next() {
 	b.prev, b.cur = b.cur, sizedLike(b.cur)
 }
 
+// Settle ends a publish: what only the publish before it interned is let
+// go. This publish interned everything it used in its own generation,
+// which joins and republishes draw on until the next Next. Keeping the
+// older one until then kept a third generation of every group's lists
+// (and the sets made of them) alive while the next reconcile built its
+// own; the reconciler's last result and this publish's hold the other
+// two.
+func (b *Builder) Settle() { b.prev = generation{} }
+
 // Snapshot converts one group's resources, reusing what earlier groups and
 // the previous publish already converted.
 func (b *Builder) Snapshot(r *xds.Resources) (*Snapshot, error) {

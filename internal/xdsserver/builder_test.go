@@ -1,7 +1,9 @@
 package xdsserver
 
 import (
+	"runtime"
 	"testing"
+	"weak"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -117,5 +119,28 @@ func TestSnapshotBytesAreItsResourcesEncoded(t *testing.T) {
 		if got, want := c.s.bytes(), encoded(c.r); got != want || want == 0 {
 			t.Errorf("snapshot %d: bytes() = %d, its resources encode to %d", i, got, want)
 		}
+	}
+}
+
+// A settled publish lets go of what only the publish before it held (a
+// list a group no longer has), and keeps serving what it used itself.
+func TestSettledBuilderLetsGoOfTheLastPublish(t *testing.T) {
+	b := NewBuilder()
+	old := resources("x", "y")
+	first := mustSnapshot(t, b, old).sets[typeCluster]
+	gone := weak.Make(&old.Clusters[0])
+	b.Next()
+	kept := resources("x", "y")
+	if mustSnapshot(t, b, kept).sets[typeCluster] != first {
+		t.Fatal("equal clusters must give the last publish's set")
+	}
+	b.Settle()
+	old = nil
+	runtime.GC()
+	if gone.Value() != nil {
+		t.Error("a list only the publish before the last held is still reachable from the builder")
+	}
+	if mustSnapshot(t, b, &xds.Resources{Clusters: kept.Clusters}).sets[typeCluster] != first {
+		t.Error("after settling, the publish's own list must still give its set")
 	}
 }

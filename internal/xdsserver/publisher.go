@@ -94,6 +94,7 @@ func (p *Publisher) publishAll(changed time.Time) error {
 	// it holds with what changed): independent work per node, on every core.
 	parallel.Each(len(nodes), func(i int) { p.server.SetSnapshot(nodes[i], snaps[i]) })
 	p.server.Retain(keep)
+	p.builder.Settle()
 	p.secrets.Published()
 	p.logFailed()
 	return nil
