@@ -20,7 +20,7 @@ import (
 // assignments as of an earlier model, with the hosts whose services
 // changed since recorded; refreshing one recomputes exactly those. A host
 // whose identities changed (its clusters verify them) is recorded too, and
-// its pieces are translated again on refresh, as identityUpdates do for
+// its clusters are translated again on refresh, as identityUpdates do for
 // the groups: a churn round deletes pods (a service's identities go) and
 // recreates them (they come back), and dropping every half naming such a
 // host had the recreated pods' groups translate their halves in full.
