@@ -38,10 +38,7 @@ func identitiesUpdate(m *model.Model, p Proxy, before *Resources, touched map[st
 	}
 	g.out.sort()
 	built := len(g.out.Clusters)
-	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
-		return "cluster " + c.Name, g.clusterOwner(c.Name)
-	})
-	if len(g.out.Clusters) != built {
+	if g.out.Clusters = g.validClusters(g.out.Clusters); len(g.out.Clusters) != built {
 		return nil, false
 	}
 	u := &OutboundUpdate{clustersOnly: true, Problems: g.out.Problems}
@@ -51,10 +48,7 @@ func identitiesUpdate(m *model.Model, p Proxy, before *Resources, touched map[st
 		}
 		u.drop = append(u.drop, c.Name)
 	}
-	u.clusters = samePointers(g.out.Clusters, before.Clusters, clusterName)
-	u.endpoints = samePointers(g.out.Endpoints, before.Endpoints, assignmentName)
-	u.sameClusters = samePointerList(splice(before.Clusters, u.drop, u.clusters, clusterName), before.Clusters)
-	u.sameEndpoints = samePointerList(splice(before.Endpoints, u.drop, u.endpoints, assignmentName), before.Endpoints)
+	u.replaceWith(g.out, before)
 	return u, true
 }
 

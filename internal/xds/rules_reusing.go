@@ -1,7 +1,6 @@
 package xds
 
 import (
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
@@ -120,9 +119,7 @@ func (g *generator) validateFresh() {
 		}
 		g.dropRefusedIn(rc, r.keptHosts)
 	}
-	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
-		return "cluster " + c.Name, g.clusterOwner(c.Name)
-	})
+	g.out.Clusters = g.validClusters(g.out.Clusters)
 	var fresh, kept []*listenerv3.Listener
 	for _, l := range g.out.Listeners {
 		if r.keptListeners[l] {

@@ -64,12 +64,18 @@ func OutboundRulesUpdate(m *model.Model, p Proxy, before *Resources, touched map
 			u.fresh[l] = true
 		}
 	}
-	u.clusters = samePointers(g.out.Clusters, before.Clusters, clusterName)
-	u.endpoints = samePointers(g.out.Endpoints, before.Endpoints, assignmentName)
-	u.sameClusters = samePointerList(splice(before.Clusters, u.drop, u.clusters, clusterName), before.Clusters)
-	u.sameEndpoints = samePointerList(splice(before.Endpoints, u.drop, u.endpoints, assignmentName), before.Endpoints)
+	u.replaceWith(g.out, before)
 	u.Problems = g.out.Problems
 	return u
+}
+
+// replaceWith makes out's clusters and load assignments the ones that
+// replace before's named in u.drop, before's own pointers where equal.
+func (u *OutboundUpdate) replaceWith(out, before *Resources) {
+	u.clusters = samePointers(out.Clusters, before.Clusters, clusterName)
+	u.endpoints = samePointers(out.Endpoints, before.Endpoints, assignmentName)
+	u.sameClusters = samePointerList(splice(before.Clusters, u.drop, u.clusters, clusterName), before.Clusters)
+	u.sameEndpoints = samePointerList(splice(before.Endpoints, u.drop, u.endpoints, assignmentName), before.Endpoints)
 }
 
 func clusterName(c *clusterv3.Cluster) string                   { return c.Name }

@@ -28,9 +28,7 @@ type validator interface {
 // against the object that produced it.
 func (g *generator) validate() {
 	g.dropRefusedDomains()
-	g.out.Clusters = keepValid(g, g.out.Clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
-		return "cluster " + c.Name, g.clusterOwner(c.Name)
-	})
+	g.out.Clusters = g.validClusters(g.out.Clusters)
 	g.out.Listeners = keepValid(g, g.out.Listeners, func(l *listenerv3.Listener) (string, model.ObjectRef) {
 		return "listener " + l.Name, generatorRef
 	})
@@ -113,6 +111,14 @@ func keepValid[T validator](g *generator, in []T, owner func(T) (string, model.O
 		out = append(out, r)
 	}
 	return out
+}
+
+// validClusters is keepValid of clusters, each reported against the
+// object it was built for (validate and the rules and identity updates).
+func (g *generator) validClusters(clusters []*clusterv3.Cluster) []*clusterv3.Cluster {
+	return keepValid(g, clusters, func(c *clusterv3.Cluster) (string, model.ObjectRef) {
+		return "cluster " + c.Name, g.clusterOwner(c.Name)
+	})
 }
 
 // valid is r.ValidateAll(), with what outbound halves share validated
