@@ -82,6 +82,22 @@ func (r *rope) byte() (byte, error) {
 }
 
 func (r *rope) varint() (uint64, error) {
+	// Most varints lie whole in the current buffer: read them there.
+	// Reading byte by byte took a tenth of the simulated proxies' CPU.
+	r.skipEmpty()
+	if r.n > 0 {
+		b := r.bufs[r.i][r.off:min(len(r.bufs[r.i]), r.off+r.n)]
+		if x, k := protowire.ConsumeVarint(b); k > 0 {
+			r.off += k
+			r.n -= k
+			return x, nil
+		}
+	}
+	return r.varintAcross()
+}
+
+// varintAcross reads a varint byte by byte, across buffers.
+func (r *rope) varintAcross() (uint64, error) {
 	var x uint64
 	for shift := uint(0); shift < 64; shift += 7 {
 		c, err := r.byte()

@@ -2,12 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"math"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -123,5 +125,38 @@ func TestResponsesInPiecesReadAsWhole(t *testing.T) {
 	}
 	if _, err := parseDeltaFrom(new(ropeOf(raw[:10], raw[10:len(raw)-2])), nil); err == nil {
 		t.Error("a truncated response must be an error")
+	}
+}
+
+// A varint is read the same whether it lies in one buffer or is cut
+// anywhere across several, and a truncated one is an error.
+func TestRopeVarintsAcrossCuts(t *testing.T) {
+	values := []uint64{0, 1, 127, 128, 300, 1 << 21, 1<<35 + 7, math.MaxUint64}
+	var raw []byte
+	for _, v := range values {
+		raw = protowire.AppendVarint(raw, v)
+	}
+	for i := 0; i <= len(raw); i++ {
+		for j := i; j <= len(raw); j++ {
+			r := ropeOf(raw[:i:i], raw[i:j:j], raw[j:])
+			for k, want := range values {
+				got, err := r.varint()
+				if err != nil || got != want {
+					t.Fatalf("cut at %d and %d: varint %d read %d, %v; want %d", i, j, k, got, err, want)
+				}
+			}
+			if _, err := r.varint(); err == nil {
+				t.Fatalf("cut at %d and %d: reading past the end must be an error", i, j)
+			}
+		}
+	}
+	cut := ropeOf(raw[:len(raw)-1])
+	for range values[:len(values)-1] {
+		if _, err := cut.varint(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cut.varint(); err == nil {
+		t.Error("a varint missing its last byte must be an error")
 	}
 }
