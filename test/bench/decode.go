@@ -129,21 +129,22 @@ type verdict struct {
 }
 
 // check judges a combination of sets. A verdict is three checks, each
-// cached on the sets it reads, since proxies of one group hold the same
-// sets and an endpoint change gives every group new load assignments but
-// leaves its clusters, listeners and routes as they were.
+// cached on what it reads (checkKey), since proxies of one group hold the
+// same sets and an endpoint change gives every group new load assignments
+// but leaves its clusters, listeners and routes, and the names of its load
+// assignments, as they were.
 func (s *store) check(st [numTypes]*typeState) verdict {
 	cds, eds, lds, rds := st[typeCDS], st[typeEDS], st[typeLDS], st[typeRDS]
 	v := verdict{complete: cds != nil && eds != nil && lds != nil && rds != nil}
 	if cds == nil {
 		return v
 	}
-	v.inconsistent = memoCheck(s, s.refs, [3]*typeState{cds, lds, rds}, func() string { return danglingRef(cds, lds, rds) })
+	v.inconsistent = memoCheck(s, s.refs, checkKey{[2]*typeState{lds, rds}, cds.names}, func() string { return danglingRef(cds, lds, rds) })
 	if !v.complete {
 		return v
 	}
-	v.complete = memoCheck(s, s.edsCovered, [2]*typeState{cds, eds}, func() bool { return covered(cds, eds) }) &&
-		memoCheck(s, s.rdsCovered, [2]*typeState{lds, rds}, func() bool { return routesCovered(lds, rds) })
+	v.complete = memoCheck(s, s.edsCovered, checkKey{[2]*typeState{cds}, eds.names}, func() bool { return covered(cds, eds) }) &&
+		memoCheck(s, s.rdsCovered, checkKey{[2]*typeState{lds}, rds.names}, func() bool { return routesCovered(lds, rds) })
 	return v
 }
 

@@ -20,7 +20,9 @@ type deltaStream struct {
 	sentNode   bool
 	requested  [numTypes]bool
 	subscribed [numTypes]map[string]bool
-	held       [numTypes]*typeState
+	// follow is the follow-up list subscribed was last made from.
+	follow [numTypes][]string
+	held   [numTypes]*typeState
 }
 
 func (p *proxy) runDelta(ctx context.Context, c streamAuth) error {
@@ -95,7 +97,11 @@ func (d *deltaStream) handle(resp deltaFrame) error {
 // no longer does; after the first EDS answer it asks for listeners.
 func (d *deltaStream) next(typ int, st *typeState) error {
 	if by, ok := followUp(typ); ok {
-		want := st.followUp(typ)
+		want := d.p.f.store.followUp(typ, st)
+		if sameList(want, d.follow[by]) && d.follow[by] != nil {
+			return d.nextListeners(typ)
+		}
+		d.follow[by] = want
 		var add, remove []string
 		keep := make(map[string]bool, len(want))
 		for _, n := range want {
@@ -116,6 +122,11 @@ func (d *deltaStream) next(typ int, st *typeState) error {
 			}
 		}
 	}
+	return d.nextListeners(typ)
+}
+
+// nextListeners asks for listeners after the first load assignments.
+func (d *deltaStream) nextListeners(typ int) error {
 	if (typ == typeEDS || typ == typeCDS && !d.requested[typeEDS]) && !d.requested[typeLDS] {
 		return d.subscribe(typeLDS, nil, nil)
 	}

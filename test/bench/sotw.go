@@ -140,10 +140,10 @@ func (s *sotwStream) dropped(typ int) []string {
 // next sends what Envoy asks for after accepting typ.
 func (s *sotwStream) next(typ int, st *typeState) error {
 	if by, ok := followUp(typ); ok {
-		want := st.followUp(typ)
+		want := s.p.f.store.followUp(typ, st)
 		// An empty list would be a wildcard subscription; Envoy asks for
 		// nothing instead.
-		if len(want) > 0 && (!s.requested[by] || !slices.Equal(want, s.names[by])) {
+		if len(want) > 0 && (!s.requested[by] || !sameList(want, s.names[by]) && !slices.Equal(want, s.names[by])) {
 			s.names[by], s.renamed[by] = want, true
 			s.namesWire[by] = namesField(want)
 			if err := s.request(by, ""); err != nil {

@@ -16,7 +16,7 @@ func TestCompactKeepsChecksOfHeldSets(t *testing.T) {
 	gone := s.replace(typeCDS, []*entry{{name: "b", hash: 2}})
 	calls := 0
 	check := func(st *typeState) string {
-		return memoCheck(s, s.refs, [3]*typeState{st, nil, nil}, func() string { calls++; return st.entriesNames() })
+		return memoCheck(s, s.refs, checkKey{sets: [2]*typeState{st}, names: st.names}, func() string { calls++; return st.entriesNames() })
 	}
 	check(held)
 	check(gone)
@@ -24,11 +24,43 @@ func TestCompactKeepsChecksOfHeldSets(t *testing.T) {
 	if got := check(held); got != "a" || calls != 2 {
 		t.Fatalf("held set's check: %q after %d calls, want the kept verdict after 2", got, calls)
 	}
-	if _, ok := s.refs[[3]*typeState{gone, nil, nil}]; ok {
+	if _, ok := s.refs[checkKey{sets: [2]*typeState{gone}, names: gone.names}]; ok {
 		t.Fatal("the check of a set nobody holds survived compaction")
 	}
 	if s.states[typeCDS][gone.sum] != nil {
 		t.Fatal("a set nobody holds survived compaction")
+	}
+}
+
+// A check that reads a set only for its names is not run again for a set
+// with the same names and other content (an endpoint change), and is for
+// a set with other names.
+func TestCoverageCheckedAgainOnlyForOtherNames(t *testing.T) {
+	s := newStore()
+	cds := s.replace(typeCDS, []*entry{{name: "a", hash: 1, eds: true}, {name: "b", hash: 2, eds: true}})
+	lds := s.replace(typeLDS, []*entry{{name: "l", hash: 3}})
+	rds := s.replace(typeRDS, []*entry{{name: "r", hash: 4}})
+	eds := s.replace(typeEDS, []*entry{{name: "a", hash: 5}, {name: "b", hash: 6}})
+	verdict := func(eds *typeState) verdict {
+		return s.check([numTypes]*typeState{typeCDS: cds, typeEDS: eds, typeLDS: lds, typeRDS: rds})
+	}
+	if !verdict(eds).complete {
+		t.Fatal("every EDS cluster has its load assignment: complete")
+	}
+	changed := s.apply(typeEDS, eds, []*entry{{name: "a", hash: 7}}, nil)
+	if changed == eds || changed.names != eds.names {
+		t.Fatal("a changed load assignment makes another set with the same names")
+	}
+	if !verdict(changed).complete || len(s.edsCovered) != 1 {
+		t.Fatalf("same names: the verdict is reused (%d coverage checks kept, want 1)", len(s.edsCovered))
+	}
+	fewer := s.apply(typeEDS, changed, nil, []string{"b"})
+	if verdict(fewer).complete || len(s.edsCovered) != 2 {
+		t.Fatalf("a load assignment gone: incomplete, checked anew (%d coverage checks, want 2)", len(s.edsCovered))
+	}
+	s.compact([][numTypes]*typeState{{typeCDS: cds, typeEDS: changed, typeLDS: lds, typeRDS: rds}})
+	if len(s.edsCovered) != 1 || !s.edsCovered[checkKey{sets: [2]*typeState{cds}, names: eds.names}] {
+		t.Fatalf("compaction keeps the check of names still held and drops the other: %v", s.edsCovered)
 	}
 }
 
@@ -70,5 +102,29 @@ func TestEntriesDecodedOnceForConcurrentProxies(t *testing.T) {
 	}
 	if len(s.decoding[typeCDS]) != 0 {
 		t.Fatalf("%d decodes still marked in flight", len(s.decoding[typeCDS]))
+	}
+}
+
+// Cluster sets with the same EDS clusters share one follow-up list, also
+// across a compaction; other EDS clusters get their own.
+func TestFollowUpListsSharedByEDSNames(t *testing.T) {
+	s := newStore()
+	a := s.replace(typeCDS, []*entry{{name: "b", hash: 1, eds: true}, {name: "a", hash: 2, eds: true}, {name: "s", hash: 3}})
+	sans := s.replace(typeCDS, []*entry{{name: "b", hash: 4, eds: true}, {name: "a", hash: 5, eds: true}, {name: "s", hash: 3}})
+	first := s.followUp(typeCDS, a)
+	if len(first) != 2 || first[0] != "a" || first[1] != "b" {
+		t.Fatalf("follow-up names %v, want the EDS clusters sorted", first)
+	}
+	if !sameList(s.followUp(typeCDS, sans), first) {
+		t.Fatal("a set with the same EDS clusters must share the list")
+	}
+	s.compact([][numTypes]*typeState{{typeCDS: a}})
+	again := s.replace(typeCDS, []*entry{{name: "b", hash: 6, eds: true}, {name: "a", hash: 7, eds: true}})
+	if !sameList(s.followUp(typeCDS, again), first) {
+		t.Fatal("the list of a held set's EDS clusters must survive compaction")
+	}
+	other := s.replace(typeCDS, []*entry{{name: "a", hash: 2, eds: true}, {name: "c", hash: 8, eds: true}})
+	if got := s.followUp(typeCDS, other); sameList(got, first) || len(got) != 2 || got[1] != "c" {
+		t.Fatalf("other EDS clusters: %v, want a list of their own", got)
 	}
 }
