@@ -84,6 +84,7 @@ func NewFleet(addr string, tlsConf *tls.Config, m *Mesh, tokens []string, o Flee
 	for i := 0; i < max(o.Conns, 1); i++ {
 		conn, err := grpc.NewClient(addr,
 			grpc.WithTransportCredentials(grpccreds.NewTLS(tlsConf)),
+			grpc.WithContextDialer(dialBuffered),
 			// Envoy's default HTTP/2 windows are 256 MiB: it never throttles
 			// a control plane's pushes. Fixed windows also turn off BDP
 			// probing.
