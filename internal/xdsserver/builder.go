@@ -3,6 +3,7 @@ package xdsserver
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -30,6 +31,8 @@ import (
 type Builder struct {
 	cur, prev generation
 	opts      proto.MarshalOptions
+	// scratch holds a set's items while it is made (runsOf copies them).
+	scratch []*item
 	// hostsMarshalled counts virtual hosts encoded anew (builder_routes.go).
 	hostsMarshalled int
 }
@@ -44,6 +47,8 @@ type generation struct {
 	// publish holds, by pointer; hostsKept the items they came from.
 	hosts     map[*routev3.VirtualHost][]byte
 	hostsKept map[*item]bool
+	// runs are the runs of the sets made or kept (builder_runs.go).
+	runs map[runKey][]*item
 }
 
 // sliceKey identifies a list of resources by where it lives: groups share
@@ -66,6 +71,7 @@ func sizedLike(last generation) generation {
 		byPtr: make(map[resourceMsg]*item, len(last.byPtr)), byFP: make(map[[sha256.Size]byte]*item, len(last.byFP)),
 		byID: make(map[setID]*typeSet, len(last.byID)), bySlice: make(map[sliceKey]*typeSet, len(last.bySlice)),
 		hosts: make(map[*routev3.VirtualHost][]byte, len(last.hosts)), hostsKept: make(map[*item]bool, len(last.hostsKept)),
+		runs: make(map[runKey][]*item, len(last.runs)),
 	}
 }
 
@@ -120,9 +126,10 @@ func setOf[T resourceMsg](b *Builder, t int, list []T) (*typeSet, error) {
 	if s, ok := b.prev.bySlice[key]; ok {
 		b.cur.bySlice[key] = s
 		b.cur.byID[setID{t, s.version}] = s
-		for _, it := range s.items {
+		for it := range s.all() {
 			b.keepHosts(it)
 		}
+		b.keepRuns(s)
 		return s, nil
 	}
 	s, err := b.set(t, len(list), func(i int) resourceMsg { return list[i] })
@@ -135,7 +142,8 @@ func setOf[T resourceMsg](b *Builder, t int, list []T) (*typeSet, error) {
 
 // set interns one type's resources as a set, sorted by name.
 func (b *Builder) set(t, n int, at func(int) resourceMsg) (*typeSet, error) {
-	items := make([]*item, n)
+	items := slices.Grow(b.scratch[:0], n)[:n]
+	defer func() { b.scratch = items[:0]; clear(items) }()
 	h := sha256.New()
 	for i := range n {
 		it, err := b.item(t, at(i))
@@ -155,7 +163,7 @@ func (b *Builder) set(t, n int, at func(int) resourceMsg) (*typeSet, error) {
 	}
 	s, ok := b.prev.byID[key]
 	if !ok {
-		s = &typeSet{version: version, items: items}
+		s = &typeSet{version: version, runs: b.runsOf(items), n: n}
 	}
 	b.cur.byID[key] = s
 	return s, nil

@@ -44,7 +44,7 @@ func TestBuilderSharesItemsAndSets(t *testing.T) {
 	if one.sets[typeCluster] != two.sets[typeCluster] {
 		t.Error("groups with the same clusters must share one set")
 	}
-	if one.sets[typeCluster].items[0].any != two.sets[typeCluster].items[0].any {
+	if one.sets[typeCluster].flat()[0].any != two.sets[typeCluster].flat()[0].any {
 		t.Error("equal protos must share one marshalled Any")
 	}
 	b.Next()
@@ -56,7 +56,7 @@ func TestBuilderSharesItemsAndSets(t *testing.T) {
 	if four.sets[typeCluster] == one.sets[typeCluster] || four.Version(resource.ClusterType) == one.Version(resource.ClusterType) {
 		t.Error("changed clusters must give a new set and version")
 	}
-	if four.sets[typeCluster].items[0] != one.sets[typeCluster].items[0] {
+	if four.sets[typeCluster].flat()[0] != one.sets[typeCluster].flat()[0] {
 		t.Error("the unchanged cluster x must keep its item across publishes")
 	}
 }
@@ -72,7 +72,7 @@ func TestBuilderTellsSharedListsApart(t *testing.T) {
 	if again.sets[typeCluster] != whole.sets[typeCluster] {
 		t.Error("the same list must give the same set")
 	}
-	if len(part.sets[typeCluster].items) != 1 || part.Version(resource.ClusterType) == whole.Version(resource.ClusterType) {
+	if len(part.sets[typeCluster].flat()) != 1 || part.Version(resource.ClusterType) == whole.Version(resource.ClusterType) {
 		t.Error("a prefix of a list is another list")
 	}
 	b.Next()

@@ -1,6 +1,7 @@
 package xdsserver
 
 import (
+	"slices"
 	"sort"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -207,7 +208,7 @@ func (x *deltaStream) fromHeld(held, set *typeSet, sub deltaSub) ([]*item, []str
 			removed = append(removed, n)
 		}
 	}
-	return itemsNamed(d.changed, sub.list), removed
+	return itemsNamed(slices.Values(d.changed), sub.list), removed
 }
 
 // diff compares set, name by name, with what the proxy holds.
@@ -225,13 +226,13 @@ func (st *deltaType) diff(set *typeSet) (changed []*item, removed []string) {
 		}
 		return changed, removed
 	}
-	for _, it := range set.items {
+	for it := range set.all() {
 		if v, holds := st.view(it.name); !holds || v != it.version {
 			changed = append(changed, it)
 		}
 	}
 	if st.held != nil {
-		for _, it := range st.held.items {
+		for it := range st.held.all() {
 			if _, dev := st.dev[it.name]; !dev && st.heldSub.covers(it.name) && set.lookup(it.name) == nil {
 				removed = append(removed, it.name)
 			}

@@ -120,9 +120,21 @@ func (p inFlight) Put(*[]byte) { p.e.done() }
 // encSotW encodes a state-of-the-world response body, its resources in
 // chunks of cc (nil: referenced one by one).
 func encSotW(cc *chunkCache, typeURL, version string, items []*item) *encoded {
+	return encSotWRuns(cc, typeURL, version, [][]*item{items})
+}
+
+// encSotWRuns is encSotW of a set's runs, in order. A run's chunks end
+// with it, so sets sharing a run share its chunks.
+func encSotWRuns(cc *chunkCache, typeURL, version string, runs [][]*item) *encoded {
 	head := appendString(nil, sotwVersion, version)
 	tail := appendString(nil, sotwTypeURL, typeURL)
-	return assemble(head, cc.chunks(sotwEntry, items), tail, version, valueBytes(items))
+	var chunks []*chunk
+	size := 0
+	for _, run := range runs {
+		chunks = append(chunks, cc.chunks(sotwEntry, run)...)
+		size += valueBytes(run)
+	}
+	return assemble(head, chunks, tail, version, size)
 }
 
 // encDelta encodes a Delta response body.

@@ -220,6 +220,10 @@ func (s *Snapshot) bytes() int {
 
 // bytes is the encoded size of the set's resources, counted once.
 func (s *typeSet) bytes() int {
-	s.sizeOnce.Do(func() { s.size = valueBytes(s.items) })
+	s.sizeOnce.Do(func() {
+		for _, run := range s.runs {
+			s.size += valueBytes(run)
+		}
+	})
 	return s.size
 }

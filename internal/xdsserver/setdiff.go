@@ -15,24 +15,81 @@ type setDiff struct {
 	removed []string // in name order
 }
 
-// diffSets walks two sets in name order.
+// diffSets walks two sets in name order. A run both sets hold is the same
+// items: it is stepped over whole.
 func diffSets(old, cur *typeSet) *setDiff {
 	d := &setDiff{}
-	a, b := old.items, cur.items
-	for len(a) > 0 || len(b) > 0 {
+	a, b := cursorOf(old), cursorOf(cur)
+	for !a.done() || !b.done() {
+		if a.sameRun(b) {
+			a.skipRun()
+			b.skipRun()
+			continue
+		}
+		x, y := a.peek(), b.peek()
 		switch {
-		case len(b) == 0 || len(a) > 0 && a[0].name < b[0].name:
-			d.removed, a = append(d.removed, a[0].name), a[1:]
-		case len(a) == 0 || b[0].name < a[0].name:
-			d.changed, b = append(d.changed, b[0]), b[1:]
+		case y == nil || x != nil && x.name < y.name:
+			d.removed = append(d.removed, x.name)
+			a.next()
+		case x == nil || y.name < x.name:
+			d.changed = append(d.changed, y)
+			b.next()
 		default:
-			if a[0].version != b[0].version {
-				d.changed = append(d.changed, b[0])
+			if x.version != y.version {
+				d.changed = append(d.changed, y)
 			}
-			a, b = a[1:], b[1:]
+			a.next()
+			b.next()
 		}
 	}
 	return d
+}
+
+// cursor walks a set's runs.
+type cursor struct {
+	runs [][]*item
+	i, j int // run, item in it
+}
+
+func cursorOf(s *typeSet) *cursor {
+	c := &cursor{runs: s.runs}
+	c.settle()
+	return c
+}
+
+// settle moves past empty runs.
+func (c *cursor) settle() {
+	for c.i < len(c.runs) && c.j >= len(c.runs[c.i]) {
+		c.i, c.j = c.i+1, 0
+	}
+}
+
+func (c *cursor) done() bool { return c.i >= len(c.runs) }
+
+func (c *cursor) peek() *item {
+	if c.done() {
+		return nil
+	}
+	return c.runs[c.i][c.j]
+}
+
+func (c *cursor) next() {
+	c.j++
+	c.settle()
+}
+
+// sameRun reports whether both cursors stand at the start of one run.
+func (c *cursor) sameRun(o *cursor) bool {
+	if c.done() || o.done() || c.j != 0 || o.j != 0 {
+		return false
+	}
+	r, s := c.runs[c.i], o.runs[o.i]
+	return len(r) == len(s) && &r[0] == &s[0]
+}
+
+func (c *cursor) skipRun() {
+	c.i, c.j = c.i+1, 0
+	c.settle()
 }
 
 // diffCache keeps the differences of the last two publishes' pairs of

@@ -7,7 +7,7 @@ func (s *Snapshot) Size() (resources, bytes int) {
 		if set == nil {
 			continue
 		}
-		for _, it := range set.items {
+		for it := range set.all() {
 			resources++
 			bytes += len(it.any.GetValue())
 		}

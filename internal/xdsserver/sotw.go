@@ -1,6 +1,7 @@
 package xdsserver
 
 import (
+	"iter"
 	"slices"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -161,11 +162,11 @@ func (x *sotwStream) whole(t int, st *sotwType, set *typeSet) *encoded {
 	}
 	sub := st.sub
 	return x.p.cache.enc.get(key, func() *encoded {
-		items := set.items
+		runs := set.runs
 		if !sub.wildcard {
-			items = itemsNamed(set.items, sub.list)
+			runs = [][]*item{itemsNamed(set.all(), sub.list)}
 		}
-		return encSotW(x.p.cache.enc.chunks, typeURLs[t], set.version, items)
+		return encSotWRuns(x.p.cache.enc.chunks, typeURLs[t], set.version, runs)
 	})
 }
 
@@ -193,7 +194,7 @@ func (x *sotwStream) named(t int, st *sotwType, set *typeSet) *encoded {
 	from := st.sent
 	key := encKey{kind: sotwDiff, from: from, to: set, toNames: list.id}
 	return x.p.cache.enc.get(key, func() *encoded {
-		items := itemsNamed(x.p.cache.diffs.diff(from, set).changed, list)
+		items := itemsNamed(slices.Values(x.p.cache.diffs.diff(from, set).changed), list)
 		if len(items) == 0 {
 			return nil // nothing this proxy names changed
 		}
@@ -224,9 +225,9 @@ func (st *sotwType) namesNew(set *typeSet) bool {
 }
 
 // itemsNamed keeps, in order, the items the list names.
-func itemsNamed(items []*item, list *nameList) []*item {
+func itemsNamed(items iter.Seq[*item], list *nameList) []*item {
 	var out []*item
-	for _, it := range items {
+	for it := range items {
 		if list.has(it.name) {
 			out = append(out, it)
 		}

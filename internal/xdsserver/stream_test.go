@@ -239,7 +239,7 @@ func TestDeltaReconnectIsSentOnlyWhatItLacks(t *testing.T) {
 	ts := newTestServer(t, Options{}, snap)
 	set := snap.sets[typeCluster]
 	have := map[string]string{}
-	for _, it := range set.items {
+	for _, it := range set.flat() {
 		have[it.name] = it.version
 	}
 	st := deltaStart(t, ts, testNode)

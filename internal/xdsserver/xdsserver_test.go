@@ -93,7 +93,7 @@ func TestItemVersionsMatchGoControlPlane(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		it := snap.sets[typeCluster].items[i]
+		it := snap.sets[typeCluster].flat()[i]
 		if it.name != c.Name || it.version != cachev3.HashResource(raw) {
 			t.Errorf("cluster %s: item %q version %q, go-control-plane computes %q", c.Name, it.name, it.version, cachev3.HashResource(raw))
 		}
