@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"math"
+	"net"
 	"testing"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -158,5 +159,39 @@ func TestRopeVarintsAcrossCuts(t *testing.T) {
 	}
 	if _, err := cut.varint(); err == nil {
 		t.Error("a varint missing its last byte must be an error")
+	}
+}
+
+// A buffered connection hands over what the socket sent, in order, however
+// small the reads, and gives its buffer back once drained.
+func TestBufferedConnReadsInOrder(t *testing.T) {
+	a, b := net.Pipe()
+	want := make([]byte, 3*readBufferSize+123)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	go func() {
+		for rest := want; len(rest) > 0; {
+			n := min(len(rest), 100000)
+			_, _ = a.Write(rest[:n])
+			rest = rest[n:]
+		}
+		_ = a.Close()
+	}()
+	c := &bufferedConn{Conn: b}
+	var got []byte
+	buf := make([]byte, 1000)
+	for {
+		n, err := c.Read(buf[:1+len(got)%999])
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, want the %d sent, in order", len(got), len(want))
+	}
+	if c.buf != nil {
+		t.Error("a drained connection still holds its buffer")
 	}
 }
