@@ -2,6 +2,7 @@ package xdsserver
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -31,18 +32,8 @@ func withInbound(shared []*clusterv3.Cluster, own ...string) []*clusterv3.Cluste
 	for _, n := range own {
 		out = append(out, &clusterv3.Cluster{Name: n})
 	}
-	slices.SortFunc(out, func(a, b *clusterv3.Cluster) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b *clusterv3.Cluster) int { return cmp.Compare(a.Name, b.Name) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func itemNames(items []*item) []string {

@@ -87,11 +87,6 @@ type typeSet struct {
 	size      int
 }
 
-// newSet makes a set of sorted items held as one run.
-func newSet(version string, items []*item) *typeSet {
-	return &typeSet{version: version, runs: [][]*item{items}, n: len(items)}
-}
-
 // all yields the set's items in name order.
 func (s *typeSet) all() iter.Seq[*item] {
 	return func(yield func(*item) bool) {
