@@ -21,11 +21,15 @@ const (
 	runMask = 63
 )
 
+// runKey names a run by its ends and length; runs that share them and
+// differ inside (a changed item mid-run) are told apart by comparing
+// items, so a set carried over re-registers its runs without walking them.
 type runKey struct {
-	first *item
-	n     int
-	h     uint64 // of the items' fingerprints, in order
+	first, last *item
+	n           int
 }
+
+func keyOf(run []*item) runKey { return runKey{first: run[0], last: run[len(run)-1], n: len(run)} }
 
 // runsOf cuts sorted items into interned runs. items is not kept.
 func (b *Builder) runsOf(items []*item) [][]*item {
@@ -54,7 +58,7 @@ func runEnd(items []*item) int {
 // run returns the interned run of these items: this publish's, the last
 // one's, or a copy made now.
 func (b *Builder) run(items []*item) []*item {
-	key := runKey{first: items[0], n: len(items), h: runHash(items)}
+	key := keyOf(items)
 	if r, ok := b.cur.runs[key]; ok && slices.Equal(r, items) {
 		return r
 	}
@@ -73,6 +77,6 @@ func (b *Builder) keepRuns(s *typeSet) {
 		return
 	}
 	for _, r := range s.runs {
-		b.cur.runs[runKey{first: r[0], n: len(r), h: runHash(r)}] = r
+		b.cur.runs[keyOf(r)] = r
 	}
 }
