@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/mesh"
 	"github.com/sailplane/sailplane/internal/push"
@@ -30,7 +32,7 @@ func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Res
 	// Tried before the endpoint-only path: its result keeps what a later
 	// pod change or join starts from, the endpoint-only path's does not.
 	if last != nil && podChurn(ch) {
-		if res, ok := mesh.ComputePodsSince(b, nodes, last); ok {
+		if res, ok := podsSince(ch, b, nodes, last); ok {
 			return res, computedPods
 		}
 	}
@@ -45,6 +47,19 @@ func compute(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Res
 		}
 	}
 	return mesh.Compute(b, nodes), computedFull
+}
+
+// podsSince is the pod path; a change of EndpointSlices alone names them,
+// so that the model is made from the last one's rather than built.
+func podsSince(ch push.Change, b *bundle.Bundle, nodes []mesh.Node, last *mesh.Result) (*mesh.Result, bool) {
+	if !ch.OnlyKinds(kindEndpointSlice) {
+		return mesh.ComputePodsSince(b, nodes, last)
+	}
+	var slices []types.NamespacedName
+	for k := range ch.Configs {
+		slices = append(slices, types.NamespacedName{Namespace: k.Namespace, Name: k.Name})
+	}
+	return mesh.ComputeSlicesSince(b, nodes, last, slices)
 }
 
 // podChurn reports a change of Pods, EndpointSlices and Namespaces only,

@@ -27,7 +27,7 @@ func unchangedSince(prev, m *model.Model) func(host string) bool {
 	same := map[string]bool{}
 	for host, svc := range m.Services {
 		old := prev.Services[host]
-		same[host] = old != nil && model.SameEndpoints(old.Endpoints, svc.Endpoints) && reflect.DeepEqual(old.ExportTo, svc.ExportTo)
+		same[host] = old == svc || old != nil && model.SameEndpoints(old.Endpoints, svc.Endpoints) && reflect.DeepEqual(old.ExportTo, svc.ExportTo)
 	}
 	return func(host string) bool { return same[host] }
 }

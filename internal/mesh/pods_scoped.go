@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/model"
@@ -60,7 +62,32 @@ func ComputePodsSince(b *bundle.Bundle, nodes []Node, prev *Result) (*Result, bo
 	}
 	m := model.Build(b)
 	identities, same := m.SameBesidesPods(prev.Model)
-	if !same || disablesClientTLS(m) {
+	if !same {
+		return nil, false
+	}
+	return podsSince(m, identities, nodes, prev)
+}
+
+// ComputeSlicesSince is ComputePodsSince for a change of the named
+// EndpointSlices alone: the model is prev's with those slices' services'
+// endpoints read again (model.WithSlices), which needs neither a Build nor
+// the comparison that proves the rest equal; without that model
+// (WithSlices declines) it is ComputePodsSince.
+func ComputeSlicesSince(b *bundle.Bundle, nodes []Node, prev *Result, slices []types.NamespacedName) (*Result, bool) {
+	if prev == nil || prev.memo == nil {
+		return nil, false
+	}
+	m, ok := prev.Model.WithSlices(b, slices)
+	if !ok {
+		return ComputePodsSince(b, nodes, prev)
+	}
+	return podsSince(m, nil, nodes, prev)
+}
+
+// podsSince is the pod path once m is known to differ from prev's model in
+// pods, endpoints and the identities of the hosts named (at most).
+func podsSince(m *model.Model, identities map[string]bool, nodes []Node, prev *Result) (*Result, bool) {
+	if disablesClientTLS(m) {
 		return nil, false
 	}
 	old, t := prev.memo, newTranslations(m)

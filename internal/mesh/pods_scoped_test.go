@@ -3,8 +3,11 @@ package mesh_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/defaults"
@@ -28,8 +31,9 @@ type churnPod struct {
 	injected bool
 	// newPort: the pod template moved its named port (a rollout).
 	newPort bool
-	// listed says its EndpointSlice lists it (the slice may lag).
-	listed bool
+	// listed says its EndpointSlice lists it (the slice may lag); zoned,
+	// that its endpoint there carries a zone.
+	listed, zoned bool
 }
 
 type churnState [][churnReplicas]churnPod
@@ -114,7 +118,11 @@ func (s churnState) yaml() string {
 					podName(i, k), ns, i, p.version, tier, ann, sa, port, s.ip(i, k))
 			}
 			if p.listed {
-				eps = append(eps, fmt.Sprintf("- {addresses: [%s], conditions: {ready: true}, targetRef: {kind: Pod, name: %s, namespace: %s}}\n", s.ip(i, k), podName(i, k), ns))
+				zone := ""
+				if p.zoned {
+					zone = ", zone: z1"
+				}
+				eps = append(eps, fmt.Sprintf("- {addresses: [%s], conditions: {ready: true}, targetRef: {kind: Pod, name: %s, namespace: %s}%s}\n", s.ip(i, k), podName(i, k), ns, zone))
 			}
 		}
 		fmt.Fprintf(&b, "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s%d-1, namespace: %s, labels: {kubernetes.io/service-name: s%d}}\naddressType: IPv4\nports: [{name: http, port: 9080}]\n", i, ns, i)
@@ -125,6 +133,23 @@ func (s churnState) yaml() string {
 		}
 	}
 	return b.String()
+}
+
+// sliceEdit changes one service's EndpointSlice alone: a pod slot listed
+// or not (the slice lagging its pods, or listing a pod gone), or its
+// endpoint's zone (which a pod without one of its own takes). It returns
+// the slice edited.
+func (s churnState) sliceEdit(rng *rand.Rand) (churnState, string, types.NamespacedName) {
+	next := append(churnState(nil), s...)
+	i, k := rng.IntN(len(next)), rng.IntN(churnReplicas)
+	p := &next[i][k]
+	slice := types.NamespacedName{Namespace: churnServices[i], Name: fmt.Sprintf("s%d-1", i)}
+	if rng.IntN(4) == 0 {
+		p.zoned = !p.zoned
+		return next, "zone of " + podName(i, k) + "'s endpoint", slice
+	}
+	p.listed = !p.listed
+	return next, "listing of " + podName(i, k), slice
 }
 
 // nodes are the proxies of the present pods; a deleted pod's proxy may
@@ -189,6 +214,60 @@ func TestPodsSinceMatchesFullTranslation(t *testing.T) {
 	}
 	if joined == 0 {
 		t.Error("no join after the pod path was checked")
+	}
+}
+
+// TestSlicesSinceMatchesFullTranslation runs 1000 seeded sequences of
+// EndpointSlice edits between pod edits (see sliceEdit) and checks that
+// the slice path (a model made from the last one's) gives every proxy
+// what a full translation gives, with the same status and waiting nodes,
+// that its result can be joined, and that it takes most edits.
+func TestSlicesSinceMatchesFullTranslation(t *testing.T) {
+	taken, declined, fromLast := 0, 0, 0
+	for seq := range 1000 {
+		rng := rand.New(rand.NewPCG(uint64(seq), 29))
+		state := randomChurn(rng)
+		nodes := state.nodes(rng, nil)
+		last := mesh.Compute(localityBundle(t, state.yaml()), nodes)
+		for step := range 4 {
+			var did string
+			var slice types.NamespacedName
+			sliceOnly := rng.IntN(3) > 0
+			if sliceOnly {
+				state, did, slice = state.sliceEdit(rng)
+			} else {
+				prevState := state
+				state, did = state.edit(rng)
+				nodes = state.nodes(rng, prevState)
+			}
+			b := localityBundle(t, state.yaml())
+			var got *mesh.Result
+			var ok bool
+			if sliceOnly {
+				got, ok = mesh.ComputeSlicesSince(b, nodes, last, []types.NamespacedName{slice})
+			} else {
+				got, ok = mesh.ComputePodsSince(b, nodes, last)
+			}
+			want := mesh.Compute(b, nodes)
+			if !ok {
+				declined++
+				last = want
+				continue
+			}
+			taken++
+			// A model made from the last one shares its pods.
+			if sliceOnly && reflect.ValueOf(got.Model.Pods).UnsafePointer() == reflect.ValueOf(last.Model.Pods).UnsafePointer() {
+				fromLast++
+			}
+			what := fmt.Sprintf("seed %d step %d (%s)", seq, step, did)
+			samePodsResult(t, what, want, got, nodes)
+			joinHalf(t, what, b, last, nodes, want)
+			last = got
+		}
+	}
+	t.Logf("%d edits took the slice or pod path (%d with the last model's), %d declined", taken, fromLast, declined)
+	if taken == 0 || declined > taken || fromLast < taken/3 {
+		t.Errorf("the slice and pod paths took %d edits (%d from the last model) and declined %d", taken, fromLast, declined)
 	}
 }
 

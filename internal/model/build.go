@@ -16,6 +16,7 @@ func Build(b *bundle.Bundle) *Model {
 		Pods:     map[types.NamespacedName]*Workload{},
 		Status:   NewStatus(),
 		memo:     &memo{},
+		rules:    &ruleIndex{},
 	}
 	m.addMeshConfig(b)
 	m.addPods(b)
@@ -42,5 +43,6 @@ func Build(b *bundle.Bundle) *Model {
 	m.nodes = nil
 	m.checkGatewayReferences()
 	m.checkGatewayCredentials()
+	m.built = m.Status.clone()
 	return m
 }

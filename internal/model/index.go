@@ -9,7 +9,8 @@ import (
 // ruleIndex narrows the rule lookups, which translation makes for every
 // service of every outbound half, from every rule in the mesh to the few
 // that can apply. It is built on first use; the model does not change after
-// Build. Candidates keep the rules' precedence order, and the lookups then
+// Build, and a model made from another with the same rules (WithSlices)
+// shares it. Candidates keep the rules' precedence order, and the lookups then
 // apply exactly the tests they applied to the whole list, so the answers
 // are the same.
 type ruleIndex struct {
@@ -22,9 +23,14 @@ type ruleIndex struct {
 	vsWild   []int
 }
 
+// index is the model's rule index; a model not made by Build has none
+// kept, and gets one built for the call.
 func (m *Model) index() *ruleIndex {
-	m.rules.once.Do(func() {
-		ix := &m.rules
+	ix := m.rules
+	if ix == nil {
+		ix = &ruleIndex{}
+	}
+	ix.once.Do(func() {
 		ix.drByNS = map[string][]*DestinationRule{}
 		for _, dr := range m.DestinationRules {
 			ix.drByNS[dr.Ref.Namespace] = append(ix.drByNS[dr.Ref.Namespace], dr)
@@ -44,7 +50,7 @@ func (m *Model) index() *ruleIndex {
 			}
 		}
 	})
-	return &m.rules
+	return ix
 }
 
 // virtualServicesNaming returns, in precedence order, the virtual services

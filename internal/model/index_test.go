@@ -53,7 +53,7 @@ func TestRuleIndexAnswersAsTheScan(t *testing.T) {
 	}
 	for seed := range uint64(50) {
 		r := rand.New(rand.NewPCG(seed, 7))
-		m := &Model{}
+		m := &Model{rules: &ruleIndex{}}
 		for i := range 12 {
 			vis := Visibility{All: r.IntN(3) > 0, Namespaces: map[string]bool{nss[r.IntN(3)]: true}}
 			vs := &VirtualService{Ref: types.NamespacedName{Namespace: nss[r.IntN(3)], Name: fmt.Sprint("vs", i)}, ExportTo: vis, Gateways: []string{"mesh"}}

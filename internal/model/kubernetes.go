@@ -59,6 +59,7 @@ func ServiceAccountOf(p *corev1.Pod) string {
 
 func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 	slices := slicesByService(b.EndpointSlices)
+	m.sliceServices = sliceServices(b.EndpointSlices)
 	for i := range b.Services {
 		svc := &b.Services[i]
 		if svc.Spec.Type == corev1.ServiceTypeExternalName {
@@ -78,7 +79,6 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 			Name:      svc.Name,
 			ExportTo:  ParseExportTo(splitList(svc.Annotations[ExportToAnnotation]), svc.Namespace),
 			Selector:  svc.Spec.Selector,
-			Endpoints: map[uint32][]Endpoint{},
 		}
 		if ip := svc.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
 			if net.ParseIP(ip) != nil {
@@ -109,12 +109,7 @@ func (m *Model) addKubernetesServices(b *bundle.Bundle) {
 			s.Ports = append(s.Ports, port)
 		}
 		sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Number < s.Ports[j].Number })
-		key := types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}
-		if sl, ok := slices[key]; ok {
-			m.endpointsFromSlices(s, sl)
-		} else {
-			m.endpointsFromPods(s)
-		}
+		m.setEndpoints(s, slices[types.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}])
 		m.Services[s.Hostname] = s
 	}
 }
@@ -151,6 +146,29 @@ func servicePort(p corev1.ServicePort) Port {
 		out.TargetPort.Name = p.TargetPort.StrVal
 	default:
 		out.TargetPort.Number = out.Number
+	}
+	return out
+}
+
+// setEndpoints gives a Kubernetes service its endpoints: those of its
+// EndpointSlices, or without any those of the pods its selector picks.
+func (m *Model) setEndpoints(s *Service, slices []*discoveryv1.EndpointSlice) {
+	s.Endpoints = map[uint32][]Endpoint{}
+	if len(slices) > 0 {
+		m.endpointsFromSlices(s, slices)
+	} else {
+		m.endpointsFromPods(s)
+	}
+}
+
+// sliceServices names the service of each EndpointSlice that has one.
+func sliceServices(all []discoveryv1.EndpointSlice) map[types.NamespacedName]types.NamespacedName {
+	out := make(map[types.NamespacedName]types.NamespacedName, len(all))
+	for i := range all {
+		es := &all[i]
+		if svc := es.Labels[discoveryv1.LabelServiceName]; svc != "" {
+			out[types.NamespacedName{Namespace: es.Namespace, Name: es.Name}] = types.NamespacedName{Namespace: es.Namespace, Name: svc}
+		}
 	}
 	return out
 }

@@ -131,6 +131,19 @@ func sliceLocality(ep discoveryv1.Endpoint, nodes map[string]Locality) Locality 
 // the locality their EndpointSlice endpoints carry. Without a Node watch
 // this is how a live cluster's pods, proxies included, get a zone.
 func (m *Model) podLocalitiesFromSlices(b *bundle.Bundle, nodes map[string]Locality) {
+	unknown := func(ref types.NamespacedName) bool {
+		w := m.Pods[ref]
+		return w != nil && w.Locality == ""
+	}
+	for ref, l := range localitiesFromSlices(b, nodes, unknown) {
+		m.Pods[ref].Locality = l
+	}
+}
+
+// localitiesFromSlices are, for the pods unknown names, the first
+// locality an endpoint naming the pod carries, in slice order.
+func localitiesFromSlices(b *bundle.Bundle, nodes map[string]Locality, unknown func(types.NamespacedName) bool) map[types.NamespacedName]Locality {
+	out := map[types.NamespacedName]Locality{}
 	for i := range b.EndpointSlices {
 		es := &b.EndpointSlices[i]
 		for _, ep := range es.Endpoints {
@@ -141,12 +154,16 @@ func (m *Model) podLocalitiesFromSlices(b *bundle.Bundle, nodes map[string]Local
 			if ns == "" {
 				ns = es.Namespace
 			}
-			w := m.Pods[types.NamespacedName{Namespace: ns, Name: ep.TargetRef.Name}]
-			if w != nil && w.Locality == "" {
-				w.Locality = sliceLocality(ep, nodes)
+			ref := types.NamespacedName{Namespace: ns, Name: ep.TargetRef.Name}
+			if _, found := out[ref]; found || !unknown(ref) {
+				continue
+			}
+			if l := sliceLocality(ep, nodes); l != "" {
+				out[ref] = l
 			}
 		}
 	}
+	return out
 }
 
 // localityRules walks every layer of every DestinationRule's policy: it

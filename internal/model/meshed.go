@@ -52,19 +52,7 @@ func (m *Model) markMeshed() {
 	for _, h := range m.Hostnames {
 		s := m.Services[h]
 		ids := map[string]bool{}
-		for _, eps := range s.Endpoints {
-			for i := range eps {
-				e := &eps[i]
-				if e.Pod == nil {
-					continue
-				}
-				w := m.Pods[*e.Pod]
-				e.Meshed = w != nil && w.Sidecar
-				if w != nil && w.Sidecar && s.FromServiceEntry != nil {
-					ids[w.SPIFFE()] = true
-				}
-			}
-		}
+		m.markEndpointsMeshed(s, ids)
 		if s.FromServiceEntry == nil && len(s.Selector) > 0 {
 			for _, w := range sidecars.selected(s.Namespace, s.Selector) {
 				ids[w.SPIFFE()] = true
@@ -78,6 +66,24 @@ func (m *Model) markMeshed() {
 			s.ServiceAccounts = append(s.ServiceAccounts, id)
 		}
 		sort.Strings(s.ServiceAccounts)
+	}
+}
+
+// markEndpointsMeshed marks the service's endpoints whose pod runs a
+// sidecar, and adds to ids, for a ServiceEntry, those pods' SPIFFE ids.
+func (m *Model) markEndpointsMeshed(s *Service, ids map[string]bool) {
+	for _, eps := range s.Endpoints {
+		for i := range eps {
+			e := &eps[i]
+			if e.Pod == nil {
+				continue
+			}
+			w := m.Pods[*e.Pod]
+			e.Meshed = w != nil && w.Sidecar
+			if e.Meshed && s.FromServiceEntry != nil {
+				ids[w.SPIFFE()] = true
+			}
+		}
 	}
 }
 

@@ -58,13 +58,18 @@ type Model struct {
 	// RateLimits holds the RateLimitPolicies by scope (ratelimit.go).
 	RateLimits *RateLimits
 
-	rules ruleIndex
+	rules *ruleIndex
 	// sidecars are the Sidecar resources by namespace (sidecar.go).
 	sidecars sidecarIndex
 	// nodes are the nodes' localities by name, while building.
 	nodes map[string]Locality
 	// memo holds what translation derives once per model (memo.go).
 	memo *memo
+	// built is the status as Build left it, before translation added its
+	// problems; sliceServices names each EndpointSlice's service. Both
+	// let WithSlices start from this model (slices_since.go).
+	built         *Status
+	sliceServices map[types.NamespacedName]types.NamespacedName
 }
 
 // Resolution says how a proxy finds a service's endpoints.

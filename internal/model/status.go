@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,6 +34,15 @@ type Status struct {
 // NewStatus returns an empty status set.
 func NewStatus() *Status {
 	return &Status{objects: map[ObjectRef]bool{}, problems: map[ObjectRef][]Problem{}}
+}
+
+// clone is a copy that problems added to either do not reach the other.
+func (s *Status) clone() *Status {
+	c := &Status{objects: maps.Clone(s.objects), problems: make(map[ObjectRef][]Problem, len(s.problems))}
+	for ref, probs := range s.problems {
+		c.problems[ref] = slices.Clip(probs)
+	}
+	return c
 }
 
 // Seen records that the object exists, so it reports as Accepted when it
