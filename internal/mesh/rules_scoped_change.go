@@ -9,6 +9,7 @@ import (
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
 	"github.com/sailplane/sailplane/internal/model"
+	"github.com/sailplane/sailplane/internal/xds"
 )
 
 // rulesChange is what changed between two models that differ in
@@ -46,7 +47,9 @@ type rule struct {
 // rulesChangeOf compares prev and m; false when anything but their rules
 // differs, when the rules' precedence order changed, when a changed
 // DestinationRule names client certificates (their SDS secrets are not
-// recomputed here) or a changed VirtualService is bound to a gateway.
+// recomputed here), when the connection pool a touched host's own
+// workloads take inbound changed (inbound halves are kept here), or when
+// a changed VirtualService is bound to a gateway.
 func rulesChangeOf(prev, m *model.Model) (*rulesChange, bool) {
 	if !m.SameBesidesRules(prev) {
 		return nil, false
@@ -70,7 +73,31 @@ func rulesChangeOf(prev, m *model.Model) (*rulesChange, bool) {
 		addVirtualServices(mm, rules)
 		addDestinationRules(mm, rules)
 	}
-	return closeOver(rules, changed), true
+	change := closeOver(rules, changed)
+	if inboundPoolsDiffer(prev, m, change.touched) {
+		return nil, false
+	}
+	return change, true
+}
+
+// inboundPoolsDiffer reports a touched host whose own workloads' inbound
+// clusters take another connection pool from the rules (see
+// xds.InboundRulePool): inbound halves are kept on this path.
+func inboundPoolsDiffer(prev, m *model.Model, touched map[string]bool) bool {
+	for h := range touched {
+		before, after := prev.Services[h], m.Services[h]
+		if before == nil || after == nil {
+			continue // the services are the same but for rules: both absent
+		}
+		for _, p := range after.Ports {
+			_, a := xds.InboundRulePool(prev, before, p.Number)
+			_, b := xds.InboundRulePool(m, after, p.Number)
+			if !reflect.DeepEqual(a, b) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type versioned struct {

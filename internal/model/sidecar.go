@@ -24,6 +24,10 @@ type Sidecar struct {
 	// Mode is the Sidecar's outboundTrafficPolicy.mode; empty when unset
 	// (the mesh default applies).
 	Mode string
+	// InboundPool is the inboundConnectionPool: the connection pool of
+	// every inbound cluster (the proxy's own app), in place of the one the
+	// service's DestinationRule sets.
+	InboundPool *networkingv1.ConnectionPoolSettings
 }
 
 // EgressHost is one "namespace/dnsName" of a Sidecar's egress. Namespace is
@@ -59,9 +63,6 @@ func unhonouredSidecarFields(s *networkingv1.SidecarSpec) []string {
 		if e.CaptureMode != "" {
 			out = append(out, fmt.Sprintf("egress[%d].captureMode", i))
 		}
-	}
-	if s.InboundConnectionPool != nil {
-		out = append(out, "inboundConnectionPool")
 	}
 	if p := s.OutboundTrafficPolicy; p != nil && p.EgressProxy != nil {
 		out = append(out, "outboundTrafficPolicy.egressProxy")
@@ -119,6 +120,7 @@ func (m *Model) parseSidecar(ref ObjectRef, spec *networkingv1.SidecarSpec) (*Si
 	if p := spec.OutboundTrafficPolicy; p != nil {
 		s.Mode = p.Mode
 	}
+	s.InboundPool = spec.InboundConnectionPool
 	ok := true
 	for i, e := range spec.Egress {
 		if len(e.Hosts) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/sailplane/sailplane/internal/bundle"
 	"github.com/sailplane/sailplane/internal/console"
 	"github.com/sailplane/sailplane/internal/mesh"
+	"github.com/sailplane/sailplane/internal/names"
 	"github.com/sailplane/sailplane/internal/xds"
 	"github.com/sailplane/sailplane/internal/xdsserver"
 )
@@ -211,4 +212,48 @@ func policyChange(bu *bundle.Bundle) *bundle.Bundle {
 	}
 	next.Spec.TrafficPolicy.LoadBalancer = &networkingv1.LoadBalancerSettings{Simple: "LEAST_REQUEST"}
 	return console.Merge(bu, &bundle.Bundle{DestinationRules: []networkingv1.DestinationRule{next}})
+}
+
+// TestRulesSinceDeclinesAServerPoolChange: a DestinationRule's connection
+// pool reaches its host's own inbound clusters, which the rules path
+// keeps, so a change of it is declined (and Compute does give the host's
+// workloads another inbound cluster); a change of the same rule's load
+// balancer is still taken, and equal to Compute.
+func TestRulesSinceDeclinesAServerPoolChange(t *testing.T) {
+	m := NewMesh(Spec{Services: 40, Namespaces: 4, Seed: 7, RuleShare: 0.3})
+	nodes := meshNodes(m, len(m.Pods))
+	b := m.Bundle()
+	last := mesh.Compute(b, nodes)
+	dr := *b.DestinationRules[0].DeepCopy()
+	dr.Spec.TrafficPolicy.ConnectionPool.HTTP.HTTP1MaxPendingRequests = 7
+	pooled := console.Merge(b, &bundle.Bundle{DestinationRules: []networkingv1.DestinationRule{dr}})
+	if _, ok := mesh.ComputeRulesSince(pooled, nodes, last); ok {
+		t.Fatal("the rules path took a change of the connection pool the host's own inbound clusters take")
+	}
+	want := mesh.Compute(pooled, nodes)
+	inbound := names.InboundCluster(8080, dr.Spec.Host+"."+dr.Namespace+".svc.cluster.local")
+	took := 0
+	for _, r := range want.Resources {
+		for _, c := range r.Clusters {
+			if c.Name == inbound && c.GetCircuitBreakers().GetThresholds()[0].GetMaxPendingRequests().GetValue() == 7 {
+				took++
+			}
+		}
+	}
+	if took == 0 {
+		t.Fatalf("no proxy's %s took the rule's new pool", inbound)
+	}
+	dr = *dr.DeepCopy() // pooled holds the last copy's policy
+	dr.Spec.TrafficPolicy.LoadBalancer = &networkingv1.LoadBalancerSettings{Simple: "RANDOM"}
+	balanced := console.Merge(pooled, &bundle.Bundle{DestinationRules: []networkingv1.DestinationRule{dr}})
+	got, ok := mesh.ComputeRulesSince(balanced, nodes, want)
+	if !ok {
+		t.Fatal("the rules path declined a load balancer change of a rule with a connection pool")
+	}
+	full := mesh.Compute(balanced, nodes)
+	for _, n := range nodes {
+		if d := firstDifference(full.Resources[n.ID], got.Resources[n.ID]); d != "" {
+			t.Fatalf("%s: %s differs from the full translation", n.ID, d)
+		}
+	}
 }

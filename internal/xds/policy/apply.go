@@ -44,6 +44,10 @@ type Options struct {
 	// GRPC says the cluster is for a proxyless gRPC client: lb_policy is
 	// one gRPC accepts (see applyGRPCLoadBalancer).
 	GRPC bool
+	// Kind is the kind of Object, DestinationRule when empty; PoolField,
+	// when set, is the path of the connection pool in it (a Sidecar's
+	// "inboundConnectionPool"), in place of the section under Field.
+	Kind, PoolField string
 }
 
 // Apply sets on c everything a traffic policy decides: connect_timeout,

@@ -72,12 +72,19 @@ func (r *reporter) prefix(s section) string {
 // section itself).
 func (r *reporter) add(s section, field, format string, args ...any) {
 	path := r.prefix(s) + "." + s.jsonName()
+	if s == secConnectionPool && r.o.PoolField != "" {
+		path = r.o.PoolField
+	}
 	if field != "" {
 		path += "." + field
 	}
+	kind := Kind
+	if r.o.Kind != "" {
+		kind = r.o.Kind
+	}
 	r.errs = append(r.errs, FieldError{
 		Object: r.o.Object,
-		Kind:   Kind,
+		Kind:   kind,
 		Field:  path,
 		Reason: fmt.Sprintf(format, args...),
 	})

@@ -74,23 +74,6 @@ func applyProtocolOptions(c *clusterv3.Cluster, cp *networkingv1.ConnectionPoolS
 	return h2
 }
 
-// UseDownstreamProtocol makes c speak to the upstream whatever protocol
-// the downstream spoke, with default HTTP/1.1 and HTTP/2 settings: what
-// Istio gives the inbound cluster of a sniffed port, which has no
-// DestinationRule policy.
-func UseDownstreamProtocol(c *clusterv3.Cluster) error {
-	opts := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: useDownstreamConfig(&corev3.Http2ProtocolOptions{})}
-	a, err := marshalAny(opts)
-	if err != nil {
-		return err
-	}
-	if c.TypedExtensionProtocolOptions == nil {
-		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{}
-	}
-	c.TypedExtensionProtocolOptions[HTTPProtocolOptionsKey] = a
-	return nil
-}
-
 func useDownstreamConfig(h2 *corev3.Http2ProtocolOptions) *httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig {
 	return &httpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
 		UseDownstreamProtocolConfig: &httpv3.HttpProtocolOptions_UseDownstreamHttpConfig{

@@ -3,10 +3,8 @@ package policy
 import (
 	"testing"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -47,12 +45,4 @@ func TestSniffedPortUsesDownstreamProtocol(t *testing.T) {
 			protoEqual(t, HTTPProtocolOptionsKey, httpOptions(t, c), tt.want)
 		})
 	}
-}
-
-func TestUseDownstreamProtocol(t *testing.T) {
-	c := &clusterv3.Cluster{Name: "inbound|8080||orders.default.svc.cluster.local", ConnectTimeout: durationpb.New(0)}
-	if err := UseDownstreamProtocol(c); err != nil {
-		t.Fatal(err)
-	}
-	protoEqual(t, HTTPProtocolOptionsKey, httpOptions(t, c), downstream(&corev3.Http2ProtocolOptions{}, nil))
 }
