@@ -126,8 +126,13 @@ func setOf[T resourceMsg](b *Builder, t int, list []T) (*typeSet, error) {
 	if s, ok := b.prev.bySlice[key]; ok {
 		b.cur.bySlice[key] = s
 		b.cur.byID[setID{t, s.version}] = s
-		for it := range s.all() {
-			b.keepHosts(it)
+		// Only route tables carry virtual-host bytes: walking every
+		// group's 1639 clusters to find none was most of an endpoint
+		// publish at the reference mesh.
+		if t == typeRoute {
+			for it := range s.all() {
+				b.keepHosts(it)
+			}
 		}
 		b.keepRuns(s)
 		return s, nil
