@@ -90,7 +90,7 @@ func twice(c Changes) string {
 
 func endpointCause(r *Result) string {
 	e := r.Endpoints
-	ran := fmt.Sprintf("%s ran %s and %s (%s).", plural(e.Done, "endpoint change"), plural(e.EndpointReconciles, "endpoint-only reconcile"), plural(e.FullReconciles, "full reconcile"), durList(e.ReconcileTook))
+	ran := fmt.Sprintf("%s ran %s, %s and %s (%s).", plural(e.Done, "endpoint change"), plural(e.PodReconciles, "pods-path reconcile"), plural(e.EndpointReconciles, "endpoint-only reconcile"), plural(e.FullReconciles, "full reconcile"), durList(e.ReconcileTook))
 	return strings.Join(nonEmpty(ran, stages(e.CPU), cpuFloor(e.CPU, r.Machine.Cores, e.Done)), " ")
 }
 

@@ -29,7 +29,8 @@ type Changes struct {
 	// FullReconciles and EndpointReconciles ran during the phase.
 	FullReconciles, EndpointReconciles int
 	// RulesReconciles took the VirtualService/DestinationRule path,
-	// PodReconciles the Pod/EndpointSlice path (mesh.ComputePodsSince).
+	// PodReconciles the Pod/EndpointSlice path (mesh.ComputePodsSince, or
+	// mesh.ComputeSlicesSince for EndpointSlices alone).
 	RulesReconciles, PodReconciles int
 	ReconcileTook                  []time.Duration
 	CPU                            CPUPhase

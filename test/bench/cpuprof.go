@@ -49,9 +49,11 @@ const (
 	fnHalvesIn  = "internal/mesh.(*translations).sidecarHalves.func2"
 	fnEndpoints = "internal/mesh.ComputeEndpoints"
 	// The rules path (a VirtualService or DestinationRule change) and the
-	// pods path (pods and EndpointSlices), which replace Compute for them.
+	// pods path (pods and EndpointSlices: the controller's call of
+	// mesh.ComputePodsSince, or of mesh.ComputeSlicesSince for slices
+	// alone), which replace Compute for them.
 	fnRulesSince = "internal/mesh.ComputeRulesSince"
-	fnPodsSince  = "internal/mesh.ComputePodsSince"
+	fnPodsSince  = "controllers.podsSince"
 	// fnWire is TLS writing the responses gRPC flushes: the bytes' cost,
 	// on gRPC's writer goroutines rather than the streams'.
 	fnWire      = "internal/xdsserver.(*batchingConn).Write"
