@@ -171,6 +171,15 @@ func (s churnState) nodes(rng *rand.Rand, stale churnState) []mesh.Node {
 	return out
 }
 
+// churnStart is where a sequence of edits starts: a random churn state,
+// its proxies and their full translation.
+func churnStart(t *testing.T, rng *rand.Rand) (churnState, []mesh.Node, *mesh.Result) {
+	t.Helper()
+	state := randomChurn(rng)
+	nodes := state.nodes(rng, nil)
+	return state, nodes, mesh.Compute(localityBundle(t, state.yaml()), nodes)
+}
+
 // TestPodsSinceMatchesFullTranslation runs 1000 seeded sequences of pod
 // edits (deleted, recreated under a new IP with or without its slice
 // updated, added, a label some rule selects on changed, the sidecar
@@ -183,9 +192,7 @@ func TestPodsSinceMatchesFullTranslation(t *testing.T) {
 	taken, declined, joined := 0, 0, 0
 	for seq := range 1000 {
 		rng := rand.New(rand.NewPCG(uint64(seq), 23))
-		state := randomChurn(rng)
-		nodes := state.nodes(rng, nil)
-		last := mesh.Compute(localityBundle(t, state.yaml()), nodes)
+		state, nodes, last := churnStart(t, rng)
 		for step := range 4 {
 			var did string
 			prevState := state
@@ -226,9 +233,7 @@ func TestSlicesSinceMatchesFullTranslation(t *testing.T) {
 	taken, declined, fromLast := 0, 0, 0
 	for seq := range 1000 {
 		rng := rand.New(rand.NewPCG(uint64(seq), 29))
-		state := randomChurn(rng)
-		nodes := state.nodes(rng, nil)
-		last := mesh.Compute(localityBundle(t, state.yaml()), nodes)
+		state, nodes, last := churnStart(t, rng)
 		for step := range 4 {
 			var did string
 			var slice types.NamespacedName
