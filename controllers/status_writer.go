@@ -9,6 +9,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	networkingv1 "github.com/sailplane/sailplane/api/networking/v1"
@@ -73,14 +75,7 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 			w.mu.Lock()
 			desired := w.desired
 			w.mu.Unlock()
-			failed := false
-			for _, st := range desired {
-				if err := w.write(ctx, st); err != nil && !apierrors.IsNotFound(err) {
-					failed = true
-					w.Log.V(1).Info("status not written; retrying", "object", st.Object.String(), "error", err.Error())
-				}
-			}
-			if failed {
+			if !w.writeAll(ctx, desired) {
 				// A conflict with a concurrent update, or the API server
 				// briefly away: try the latest statuses again shortly rather
 				// than waiting for the next mesh change.
@@ -90,14 +85,62 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 	}
 }
 
-func (w *StatusWriter) write(ctx context.Context, st mesh.ObjectStatus) error {
-	obj, status := newObject(st.Object)
+// writeAll writes every status that differs from its object's; false
+// when something could not be read or written.
+func (w *StatusWriter) writeAll(ctx context.Context, desired []mesh.ObjectStatus) bool {
+	current, err := w.current(ctx, desired)
+	if err != nil {
+		w.Log.V(1).Info("statuses not read; retrying", "error", err.Error())
+		return false
+	}
+	ok := true
+	for _, st := range desired {
+		if err := w.write(ctx, st, current[st.Object]); err != nil && !apierrors.IsNotFound(err) {
+			ok = false
+			w.Log.V(1).Info("status not written; retrying", "object", st.Object.String(), "error", err.Error())
+		}
+	}
+	return ok
+}
+
+// current lists, from the cache and without copying them, the objects of
+// the kinds desired names: a pass compares every object's condition and
+// copies only those it writes. Getting each object deep-copied it, every
+// VirtualService's routes and every Sidecar's hosts on every reconcile.
+func (w *StatusWriter) current(ctx context.Context, desired []mesh.ObjectStatus) (map[model.ObjectRef]client.Object, error) {
+	kinds := map[string]bool{}
+	for _, st := range desired {
+		kinds[st.Object.Kind] = true
+	}
+	out := map[model.ObjectRef]client.Object{}
+	for kind := range kinds {
+		k, ok := statusKinds[kind]
+		if !ok {
+			continue
+		}
+		l := k.list()
+		if err := w.Client.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, err
+		}
+		if err := meta.EachListItem(l, func(o runtime.Object) error {
+			co := o.(client.Object)
+			out[model.ObjectRef{Kind: kind, NamespacedName: types.NamespacedName{Namespace: co.GetNamespace(), Name: co.GetName()}}] = co
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// write brings obj's Accepted condition to st; obj is the cache's and is
+// copied before it is changed. A nil obj (gone, or a kind without a
+// status) is left alone.
+func (w *StatusWriter) write(ctx context.Context, st mesh.ObjectStatus, obj client.Object) error {
 	if obj == nil {
 		return nil
 	}
-	if err := w.Client.Get(ctx, st.Object.NamespacedName, obj); err != nil {
-		return err
-	}
+	k := statusKinds[st.Object.Kind]
 	cond := metav1.Condition{
 		Type: mesh.ConditionAccepted, Status: metav1.ConditionFalse, Reason: st.Reason,
 		Message: st.Message, ObservedGeneration: obj.GetGeneration(),
@@ -105,49 +148,40 @@ func (w *StatusWriter) write(ctx context.Context, st mesh.ObjectStatus) error {
 	if st.Accepted {
 		cond.Status = metav1.ConditionTrue
 	}
+	status := k.status(obj)
 	if current := meta.FindStatusCondition(status.Conditions, cond.Type); current != nil &&
 		current.Status == cond.Status && current.Reason == cond.Reason && current.Message == cond.Message &&
 		current.ObservedGeneration == cond.ObservedGeneration && status.ObservedGeneration == obj.GetGeneration() {
 		return nil
 	}
+	obj = obj.DeepCopyObject().(client.Object)
+	status = k.status(obj)
 	meta.SetStatusCondition(&status.Conditions, cond)
 	status.ObservedGeneration = obj.GetGeneration()
 	return w.Client.Status().Update(ctx, obj)
 }
 
-// newObject returns an empty object of the ref's kind and its status.
-func newObject(ref model.ObjectRef) (client.Object, *networkingv1.Status) {
-	switch ref.Kind {
-	case "VirtualService":
-		o := &networkingv1.VirtualService{}
-		return o, &o.Status
-	case "DestinationRule":
-		o := &networkingv1.DestinationRule{}
-		return o, &o.Status
-	case "Gateway":
-		o := &networkingv1.Gateway{}
-		return o, &o.Status
-	case "ServiceEntry":
-		o := &networkingv1.ServiceEntry{}
-		return o, &o.Status
-	case "Sidecar":
-		o := &networkingv1.Sidecar{}
-		return o, &o.Status
-	case "PeerAuthentication":
-		o := &securityv1.PeerAuthentication{}
-		return o, &o.Status
-	case "RequestAuthentication":
-		o := &securityv1.RequestAuthentication{}
-		return o, &o.Status
-	case "AuthorizationPolicy":
-		o := &securityv1.AuthorizationPolicy{}
-		return o, &o.Status
-	case "Telemetry":
-		o := &telemetryv1.Telemetry{}
-		return o, &o.Status
-	case "RateLimitPolicy":
-		o := &policyv1alpha1.RateLimitPolicy{}
-		return o, &o.Status
-	}
-	return nil, nil
+// statusKind is how the writer lists one kind and reaches an object's
+// status.
+type statusKind struct {
+	list   func() client.ObjectList
+	status func(client.Object) *networkingv1.Status
+}
+
+func statusKindOf[T client.Object](list func() client.ObjectList, status func(T) *networkingv1.Status) statusKind {
+	return statusKind{list: list, status: func(o client.Object) *networkingv1.Status { return status(o.(T)) }}
+}
+
+// statusKinds are the kinds whose status the writer keeps.
+var statusKinds = map[string]statusKind{
+	"VirtualService":        statusKindOf(func() client.ObjectList { return &networkingv1.VirtualServiceList{} }, func(o *networkingv1.VirtualService) *networkingv1.Status { return &o.Status }),
+	"DestinationRule":       statusKindOf(func() client.ObjectList { return &networkingv1.DestinationRuleList{} }, func(o *networkingv1.DestinationRule) *networkingv1.Status { return &o.Status }),
+	"Gateway":               statusKindOf(func() client.ObjectList { return &networkingv1.GatewayList{} }, func(o *networkingv1.Gateway) *networkingv1.Status { return &o.Status }),
+	"ServiceEntry":          statusKindOf(func() client.ObjectList { return &networkingv1.ServiceEntryList{} }, func(o *networkingv1.ServiceEntry) *networkingv1.Status { return &o.Status }),
+	"Sidecar":               statusKindOf(func() client.ObjectList { return &networkingv1.SidecarList{} }, func(o *networkingv1.Sidecar) *networkingv1.Status { return &o.Status }),
+	"PeerAuthentication":    statusKindOf(func() client.ObjectList { return &securityv1.PeerAuthenticationList{} }, func(o *securityv1.PeerAuthentication) *networkingv1.Status { return &o.Status }),
+	"RequestAuthentication": statusKindOf(func() client.ObjectList { return &securityv1.RequestAuthenticationList{} }, func(o *securityv1.RequestAuthentication) *networkingv1.Status { return &o.Status }),
+	"AuthorizationPolicy":   statusKindOf(func() client.ObjectList { return &securityv1.AuthorizationPolicyList{} }, func(o *securityv1.AuthorizationPolicy) *networkingv1.Status { return &o.Status }),
+	"Telemetry":             statusKindOf(func() client.ObjectList { return &telemetryv1.TelemetryList{} }, func(o *telemetryv1.Telemetry) *networkingv1.Status { return &o.Status }),
+	"RateLimitPolicy":       statusKindOf(func() client.ObjectList { return &policyv1alpha1.RateLimitPolicyList{} }, func(o *policyv1alpha1.RateLimitPolicy) *networkingv1.Status { return &o.Status }),
 }
